@@ -1,0 +1,138 @@
+"""Fixtures: a real database (SQLite file or a fresh PostgreSQL schema), the app, a
+session, a client and a CLI runner.
+
+Choose the engine with ``--engine sqlite`` (default) or ``--engine postgresql``;
+``make test`` runs the suite once on each. The schema is built by the migrations, once
+per run: on SQLite into a template file copied for every test, on PostgreSQL into a
+schema of its own that is truncated after every test and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from timebank.app import create_app
+from timebank.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--engine", choices=["sqlite", "postgresql"],
+                     default=os.environ.get("TIMEBANK_TEST_ENGINE", "sqlite"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--engine") == "postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres_only") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+def pytest_report_header(config):
+    return f"timebank database engine: {config.getoption('--engine')}"
+
+
+@pytest.fixture(scope="session")
+def engine_name(pytestconfig) -> str:
+    return pytestconfig.getoption("--engine")
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+def pg_url_with_schema(schema: str) -> str:
+    base = os.environ.get("TIMEBANK_TEST_POSTGRES_URL", DEFAULT_PG)
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def database_template(engine_name, tmp_path_factory):
+    """A migrated database for this run: a SQLite file, or a PostgreSQL schema."""
+    if engine_name == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        _migrate(f"sqlite:///{path}")
+        yield path
+        return
+    schema = f"tb_test_{uuid.uuid4().hex[:12]}"
+    base = os.environ.get("TIMEBANK_TEST_POSTGRES_URL", DEFAULT_PG)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        _migrate(pg_url_with_schema(schema))
+        yield schema
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(engine_name, database_template, tmp_path):
+    if engine_name == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = pg_url_with_schema(database_template)
+    yield url
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename <> 'alembic_version'")).scalars().all()
+        if tables:
+            # TRUNCATE does not fire the row triggers that protect history.
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    })
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,58 @@
+"""The signed-in person as Flask-Login sees them.
+
+The id in the session cookie is "person id:session version"; signing out (or changing
+the password) bumps the version, so a copied cookie stops working on the server side.
+"""
+
+from __future__ import annotations
+
+from flask import session
+from flask_login import UserMixin
+
+from timebank.extensions import db, login_manager
+from timebank.ledger.models import Membership, MembershipStatus, Person
+
+
+class SignedInPerson(UserMixin):
+    def __init__(self, person: Person) -> None:
+        self.person = person
+
+    def get_id(self) -> str:
+        return f"{self.person.id}:{self.person.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.person.is_active
+
+    @property
+    def display_name(self) -> str:
+        return self.person.display_name
+
+    def active_memberships(self) -> list[Membership]:
+        return [m for m in self.person.memberships if m.status == MembershipStatus.ACTIVE]
+
+    def current_membership(self) -> Membership | None:
+        """The membership chosen for this session, or the only one there is."""
+        memberships = self.active_memberships()
+        chosen = session.get("membership_id")
+        for membership in memberships:
+            if membership.id == chosen:
+                return membership
+        return memberships[0] if len(memberships) == 1 else None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> SignedInPerson | None:
+    try:
+        person_id, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    person = db.session.get(Person, person_id)
+    if person is None or person.session_version != version or not person.is_active:
+        return None
+    return SignedInPerson(person)
+
+
+login_manager.login_view = "auth.sign_in"
+login_manager.login_message = "Please sign in to see that page."
+login_manager.session_protection = "strong"

@@ -1,0 +1,23 @@
+"""Defaults only. ``create_app`` reads the environment (``TIMEBANK_*``) over these."""
+
+from __future__ import annotations
+
+
+class Config:
+    # Set TIMEBANK_SECRET_KEY in production; without it a random key is created once
+    # and kept in instance/secret_key.
+    SECRET_KEY: str | None = None
+    # Default: SQLite in the instance folder (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+    # argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 65536

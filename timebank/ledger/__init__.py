@@ -1,0 +1,1 @@
+"""The domain core of timebank: models, pure rules and services. Imports no Flask."""

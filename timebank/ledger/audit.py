@@ -1,0 +1,150 @@
+"""The append-only, hash-chained audit log.
+
+Each time bank has its own chain. An entry's hash is
+``sha256(prev_hash + canonical_json(entry))``; the first entry's prev_hash is
+``GENESIS``. Appends lock the chain head row, always *after* the accounts an operation
+locks, so lock order stays fixed and the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger.clock import utcnow
+from timebank.ledger.models import AuditChain, AuditEntry, Membership
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    time_bank_id: int,
+    seq: int,
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    before: str | None,
+    after: str | None,
+    created_at_iso: str,
+) -> str:
+    content = json.dumps(
+        [time_bank_id, seq, actor_id, action, entity_type, entity_id, before, after,
+         created_at_iso],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
+def start_chain(session: Session, time_bank_id: int) -> None:
+    session.add(AuditChain(time_bank_id=time_bank_id, last_seq=0, last_hash=GENESIS))
+    session.flush()
+
+
+def append_audit(
+    session: Session,
+    *,
+    time_bank_id: int,
+    actor: Membership | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the time bank's chain (flushes; the caller commits)."""
+    head = session.scalars(
+        sa.select(AuditChain).where(AuditChain.time_bank_id == time_bank_id).with_for_update()
+    ).one()
+    created_at = utcnow()
+    seq = head.last_seq + 1
+    before_text, after_text = canonical_json(before), canonical_json(after)
+    actor_id = actor.id if actor is not None else None
+    digest = entry_hash(
+        prev_hash=head.last_hash,
+        time_bank_id=time_bank_id,
+        seq=seq,
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before_text,
+        after=after_text,
+        created_at_iso=created_at.isoformat(),
+    )
+    entry = AuditEntry(
+        time_bank_id=time_bank_id,
+        seq=seq,
+        actor_id=actor_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before_text,
+        after=after_text,
+        created_at=created_at,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
+    session.add(entry)
+    head.last_seq = seq
+    head.last_hash = digest
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    time_bank_id: int
+    seq: int
+    entry_id: int
+    message: str
+
+
+def check_chain(
+    time_bank_id: int, rows: Iterable[sa.Row], head: AuditChain | None
+) -> Iterator[ChainBreak]:
+    """Recompute a chain from its rows in seq order and report every break."""
+    prev_hash, expected_seq = GENESIS, 1
+    for row in rows:
+        if row.seq != expected_seq:
+            yield ChainBreak(time_bank_id, row.seq, row.id,
+                             f"audit entry {row.id}: sequence {row.seq}, expected {expected_seq}"
+                             " (an entry is missing or out of place)")
+        if row.prev_hash != prev_hash:
+            yield ChainBreak(time_bank_id, row.seq, row.id,
+                             f"audit entry {row.id}: does not link to the entry before it")
+        digest = entry_hash(
+            prev_hash=row.prev_hash,
+            time_bank_id=time_bank_id,
+            seq=row.seq,
+            actor_id=row.actor_id,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            before=row.before,
+            after=row.after,
+            created_at_iso=row.created_at.isoformat(),
+        )
+        if digest != row.hash:
+            yield ChainBreak(time_bank_id, row.seq, row.id,
+                             f"audit entry {row.id}: content does not match its hash"
+                             " (it was altered)")
+        prev_hash, expected_seq = row.hash, row.seq + 1
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+        yield ChainBreak(time_bank_id, expected_seq - 1, 0,
+                         f"the audit chain head says entry {head.last_seq} is last, but the log"
+                         f" ends at entry {expected_seq - 1}")

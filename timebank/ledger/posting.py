@@ -1,0 +1,160 @@
+"""The mechanics every money-moving service shares: locking rows in a fixed order,
+moving minutes between the pending and posted counters, and the audit snapshot.
+
+Lock order, always: transfers by id, then accounts by id, then the audit chain head.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger import errors
+from timebank.ledger.clock import utcnow
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    Membership,
+    MembershipStatus,
+    Transfer,
+    TransferStatus,
+)
+from timebank.ledger.rules import Counters, Policy, check_can_give, check_can_receive
+
+
+def lock_accounts(session: Session, ids: Iterable[int]) -> dict[int, Account]:
+    """Lock the accounts (id order, so two writers never wait on each other in a cycle)
+    and reload their counters from the database."""
+    wanted = sorted(set(ids))
+    rows = session.scalars(
+        sa.select(Account)
+        .where(Account.id.in_(wanted))
+        .order_by(Account.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    found = {account.id: account for account in rows}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise errors.NotFoundError("That account does not exist.")
+    return found
+
+
+def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
+    wanted = sorted(set(ids))
+    return list(
+        session.scalars(
+            sa.select(Transfer)
+            .where(Transfer.id.in_(wanted))
+            .order_by(Transfer.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+
+
+def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer]:
+    """Lock a transfer and, if it belongs to a group, every transfer of its group."""
+    batch_id = session.scalar(sa.select(Transfer.batch_id).where(Transfer.id == transfer_id))
+    if batch_id is None:
+        found = lock_transfers(session, [transfer_id])
+        if not found:
+            raise errors.NotFoundError("That exchange does not exist.")
+        return found
+    ids = session.scalars(sa.select(Transfer.id).where(Transfer.batch_id == batch_id)).all()
+    return lock_transfers(session, ids)
+
+
+def require_active_holder(account: Account) -> None:
+    if account.kind == AccountKind.MEMBER:
+        membership = account.membership
+        if membership is None or membership.status != MembershipStatus.ACTIVE:
+            raise errors.InactiveAccountError(
+                f"{account.label} is not an active member of this time bank."
+            )
+    elif account.kind == AccountKind.ORGANISATION and (
+        account.organisation is None or not account.organisation.active
+    ):
+        raise errors.InactiveAccountError(f"{account.label} is no longer active here.")
+
+
+def require_active_actor(actor: Membership) -> None:
+    if actor.status != MembershipStatus.ACTIVE:
+        raise errors.NotAllowedError("Only active members can do this.")
+
+
+def require_coordinator(actor: Membership, time_bank_id: int) -> None:
+    if actor.time_bank_id != time_bank_id or not actor.is_coordinator:
+        raise errors.NotAllowedError("Only a coordinator of this time bank can do this.")
+
+
+def check_limits(
+    accounts: dict[int, Account], flows: Iterable[tuple[int, int, int]], policy: Policy
+) -> None:
+    """Check floor and cap for new amounts: flows of (debit_id, credit_id, minutes).
+
+    Amounts already counted as pending are passed as 0 minutes so that the current
+    balances are checked against the current policy (approval re-checks this way).
+    """
+    receiving: dict[int, int] = {}
+    giving: dict[int, int] = {}
+    for debit_id, credit_id, minutes in flows:
+        receiving[debit_id] = receiving.get(debit_id, 0) + minutes
+        giving[credit_id] = giving.get(credit_id, 0) + minutes
+    for account_id in sorted(receiving):
+        account = accounts[account_id]
+        check_can_receive(Counters.of(account), receiving[account_id], account.kind, policy,
+                          account.label)
+    for account_id in sorted(giving):
+        account = accounts[account_id]
+        check_can_give(Counters.of(account), giving[account_id], account.kind, policy,
+                       account.label)
+
+
+def add_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+    accounts[transfer.debit_account_id].pending_debits += transfer.minutes
+    accounts[transfer.credit_account_id].pending_credits += transfer.minutes
+
+
+def add_posted(accounts: dict[int, Account], transfer: Transfer) -> None:
+    accounts[transfer.debit_account_id].posted_debits += transfer.minutes
+    accounts[transfer.credit_account_id].posted_credits += transfer.minutes
+
+
+def release_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+    accounts[transfer.debit_account_id].pending_debits -= transfer.minutes
+    accounts[transfer.credit_account_id].pending_credits -= transfer.minutes
+
+
+def post_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+    """Move a pending transfer's minutes into the posted counters and mark it posted."""
+    release_pending(accounts, transfer)
+    add_posted(accounts, transfer)
+    transfer.status = TransferStatus.POSTED
+    transfer.posted_at = utcnow()
+
+
+def snapshot(transfer: Transfer) -> dict[str, Any]:
+    """What the audit log keeps of a transfer."""
+    return {
+        "id": transfer.id,
+        "kind": str(transfer.kind),
+        "status": str(transfer.status),
+        "debit_account_id": transfer.debit_account_id,
+        "credit_account_id": transfer.credit_account_id,
+        "minutes": transfer.minutes,
+        "service_date": transfer.service_date.isoformat(),
+        "category_id": transfer.category_id,
+        "description": transfer.description,
+        "needs_confirmation": transfer.needs_confirmation,
+        "needs_approval": transfer.needs_approval,
+        "confirmed_by_id": transfer.confirmed_by_id,
+        "approved_by_id": transfer.approved_by_id,
+        "rejected_by_id": transfer.rejected_by_id,
+        "reason": transfer.reason,
+        "reverses_id": transfer.reverses_id,
+        "batch_id": transfer.batch_id,
+    }

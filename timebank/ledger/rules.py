@@ -1,0 +1,175 @@
+"""Pure rules of the time bank: no database, no Flask. Each raises a domain error.
+
+An account is credited when its holder gives time. "Available" for receiving counts
+pending debits (time already promised away) but not pending credits, so a balance can
+never go below the floor whatever happens to the pending entries; the cap is checked the
+other way round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from timebank.ledger import errors
+from timebank.ledger.models import AccountKind
+
+
+@dataclass(frozen=True)
+class Policy:
+    floor_minutes: int | None = -600
+    cap_minutes: int | None = None
+    max_minutes_per_transfer: int = 720
+    max_backdate_days: int = 90
+    minute_step: int = 15
+
+    @classmethod
+    def of(cls, bank) -> Policy:
+        return cls(
+            floor_minutes=bank.floor_minutes,
+            cap_minutes=bank.cap_minutes,
+            max_minutes_per_transfer=bank.max_minutes_per_transfer,
+            max_backdate_days=bank.max_backdate_days,
+            minute_step=bank.minute_step,
+        )
+
+
+@dataclass(frozen=True)
+class Counters:
+    posted_debits: int = 0
+    posted_credits: int = 0
+    pending_debits: int = 0
+    pending_credits: int = 0
+
+    @classmethod
+    def of(cls, account) -> Counters:
+        return cls(account.posted_debits, account.posted_credits,
+                   account.pending_debits, account.pending_credits)
+
+    @property
+    def balance(self) -> int:
+        return self.posted_credits - self.posted_debits
+
+    @property
+    def lowest_possible(self) -> int:
+        """The balance if every pending entry posted except pending credits."""
+        return self.balance - self.pending_debits
+
+    @property
+    def highest_possible(self) -> int:
+        return self.balance + self.pending_credits
+
+
+def format_minutes(minutes: int) -> str:
+    """Minutes as hours and minutes in plain words: 90 -> '1 h 30 min', -600 -> '-10 h'."""
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if hours and rest:
+        return f"{sign}{hours} h {rest} min"
+    if hours:
+        return f"{sign}{hours} h"
+    return f"{sign}{rest} min"
+
+
+def validate_minutes(minutes: object, policy: Policy) -> int:
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise errors.InvalidAmountError("The time must be a whole number of minutes.")
+    if minutes <= 0:
+        raise errors.InvalidAmountError("The time must be more than zero.")
+    if minutes > policy.max_minutes_per_transfer:
+        raise errors.AmountTooLargeError(
+            f"One entry can carry at most {format_minutes(policy.max_minutes_per_transfer)}."
+            " Record longer work as several entries, one for each day."
+        )
+    if minutes % policy.minute_step:
+        raise errors.InvalidAmountError(
+            f"Time is recorded in steps of {policy.minute_step} minutes."
+        )
+    return minutes
+
+
+def validate_service_date(service_date: object, today: date, policy: Policy) -> date:
+    if not isinstance(service_date, date):
+        raise errors.InvalidTransferError("Give the date the time was given.",
+                                          field="service_date")
+    if service_date > today:
+        raise errors.DateInFutureError("The date cannot be in the future.")
+    earliest = today - timedelta(days=policy.max_backdate_days)
+    if service_date < earliest:
+        raise errors.DateTooOldError(
+            f"The date cannot be more than {policy.max_backdate_days} days ago"
+            f" (the earliest is {earliest.isoformat()}). Ask a coordinator to record it."
+        )
+    return service_date
+
+
+def limits_for(kind: AccountKind, policy: Policy) -> tuple[int | None, int | None]:
+    """(floor, cap) of an account of this kind; None means no limit."""
+    if kind == AccountKind.MEMBER:
+        return policy.floor_minutes, policy.cap_minutes
+    if kind == AccountKind.POT:
+        return 0, None
+    # Organisations receive volunteering and fund the pot; the opening-balance account
+    # mirrors imported balances. Neither has a limit.
+    return None, None
+
+
+def check_can_receive(
+    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: str
+) -> None:
+    """Refuse if receiving ``minutes`` more (on top of pending) passes the floor.
+
+    ``minutes`` is 0 when the amount is already among the pending debits (approval).
+    """
+    floor, _ = limits_for(kind, policy)
+    if floor is None:
+        return
+    after = counters.lowest_possible - minutes
+    if after >= floor:
+        return
+    if kind == AccountKind.POT:
+        raise errors.InsufficientPotError(
+            f"The community pot holds {format_minutes(max(counters.lowest_possible, 0))}"
+            " that is not already promised; it cannot grant more than that."
+        )
+    raise errors.BelowFloorError(
+        f"{label} has reached the time bank's limit of {format_minutes(floor)} and needs"
+        " to give time before receiving more."
+    )
+
+
+def check_can_give(
+    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: str
+) -> None:
+    """Refuse if being credited ``minutes`` more (on top of pending) passes the cap."""
+    _, cap = limits_for(kind, policy)
+    if cap is None or counters.highest_possible + minutes <= cap:
+        return
+    raise errors.AboveCapError(
+        f"{label} has reached the time bank's upper limit of {format_minutes(cap)};"
+        " they could receive time or donate hours to the community pot first."
+    )
+
+
+def check_can_donate(counters: Counters, minutes: int) -> None:
+    """A member can donate only hours they have, not ones they would borrow."""
+    if counters.lowest_possible - minutes < 0:
+        raise errors.BelowFloorError(
+            f"You can donate at most {format_minutes(max(counters.lowest_possible, 0))}:"
+            " only hours you have earned can go to the pot."
+        )
+
+
+def require_reason(reason: object) -> str:
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise errors.MissingReasonError("Give a reason; it is kept in the record.")
+    if len(text) > 2000:
+        raise errors.MissingReasonError("Keep the reason under 2,000 characters.")
+    return text
+
+
+def ready_to_post(needs_confirmation: bool, confirmed: bool,
+                  needs_approval: bool, approved: bool) -> bool:
+    """A pending transfer posts once every step its policy asked for has happened."""
+    return (confirmed or not needs_confirmation) and (approved or not needs_approval)

@@ -1,0 +1,47 @@
+"""A member's own pages: the dashboard with balance and recent exchanges."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from timebank.extensions import db
+from timebank.ledger.rules import Counters
+from timebank.ledger.statements import list_recent_transfers
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+
+@bp.get("/")
+@login_required
+def dashboard():
+    membership = current_user.current_membership()
+    if membership is None:
+        if current_user.active_memberships():
+            return redirect(url_for("members.choose_bank"))
+        return render_template("members/no_membership.html")
+    account = membership.account
+    recent = list_recent_transfers(db.session, account, limit=10)
+    return render_template(
+        "members/dashboard.html",
+        membership=membership,
+        bank=membership.time_bank,
+        account=account,
+        counters=Counters.of(account),
+        recent=recent,
+    )
+
+@bp.route("/time-banks", methods=["GET", "POST"])
+@login_required
+def choose_bank():
+    memberships = current_user.active_memberships()
+    if request.method == "POST":
+
+        try:
+            chosen = int(request.form.get("membership_id", ""))
+        except ValueError:
+            abort(400)
+        if chosen not in {m.id for m in memberships}:
+            abort(403)
+        session["membership_id"] = chosen
+        return redirect(url_for("members.dashboard"))
+    return render_template("members/choose_bank.html", memberships=memberships)
