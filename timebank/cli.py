@@ -52,22 +52,33 @@ def verify_command(slug: str | None) -> None:
         for problem in problems:
             click.echo(f"- {problem.message}", err=True)
         sys.exit(1)
-    click.echo("The ledger is consistent: every balance matches its transfers, each time bank"
-               " sums to zero and the audit chain is intact.")
+    click.echo(
+        "The ledger is consistent: every balance matches its transfers, each time bank"
+        " sums to zero and the audit chain is intact."
+    )
 
 
 @timebank_cli.command("create-bank")
 @click.option("--name", required=True, help="The time bank's name, as people know it.")
 @click.option("--slug", required=True, help="A short name: lower-case letters, digits, hyphens.")
-@click.option("--floor-hours", type=click.IntRange(max=0), default=-10, show_default=True,
-              help="How far below zero a balance may go (hours, 0 or less).")
+@click.option(
+    "--floor-hours",
+    type=click.IntRange(max=0),
+    default=-10,
+    show_default=True,
+    help="How far below zero a balance may go (hours, 0 or less).",
+)
 @click.option("--timezone", default="Europe/London", show_default=True)
 @with_appcontext
 def create_bank_command(name: str, slug: str, floor_hours: int, timezone: str) -> None:
     """Create a time bank with its community pot and default categories."""
     try:
-        bank = run_in_transaction(db.session, lambda: create_time_bank(
-            db.session, name=name, slug=slug, floor_minutes=floor_hours * 60, timezone=timezone))
+        bank = run_in_transaction(
+            db.session,
+            lambda: create_time_bank(
+                db.session, name=name, slug=slug, floor_minutes=floor_hours * 60, timezone=timezone
+            ),
+        )
     except errors.LedgerError as error:
         _fail(error.message)
     click.echo(f"Created time bank {bank.name!r} ({bank.slug}).")
@@ -77,12 +88,17 @@ def create_bank_command(name: str, slug: str, floor_hours: int, timezone: str) -
 @click.option("--bank", "slug", required=True, help="The time bank's short name.")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
-@click.option("--kind", type=click.Choice([k.value for k in MemberKind]),
-              default=MemberKind.PROFESSIONAL.value, show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in MemberKind]),
+    default=MemberKind.PROFESSIONAL.value,
+    show_default=True,
+)
 @click.password_option(help="At least 10 characters; asked for if not given.")
 @with_appcontext
-def create_coordinator_command(slug: str, email: str, display_name: str, kind: str,
-                               password: str) -> None:
+def create_coordinator_command(
+    slug: str, email: str, display_name: str, kind: str, password: str
+) -> None:
     """Create a coordinator (or make an existing person one) in a time bank."""
     if len(password) < MIN_PASSWORD_LENGTH:
         _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters.")
@@ -93,10 +109,20 @@ def create_coordinator_command(slug: str, email: str, display_name: str, kind: s
             raise errors.NotFoundError(f"no time bank called {slug!r}.")
         person = get_person_by_email(db.session, email)
         if person is None:
-            person = create_person(db.session, email=email, display_name=display_name,
-                                   password_hash=hash_password(password))
-        return add_membership(db.session, actor=None, bank=bank, person=person,
-                              role=Role.COORDINATOR, kind=MemberKind(kind))
+            person = create_person(
+                db.session,
+                email=email,
+                display_name=display_name,
+                password_hash=hash_password(password),
+            )
+        return add_membership(
+            db.session,
+            actor=None,
+            bank=bank,
+            person=person,
+            role=Role.COORDINATOR,
+            kind=MemberKind(kind),
+        )
 
     try:
         run_in_transaction(db.session, work)
@@ -106,8 +132,13 @@ def create_coordinator_command(slug: str, email: str, display_name: str, kind: s
 
 
 @timebank_cli.command("demo")
-@click.option("--seed", type=int, default=2024, show_default=True,
-              help="Random seed, so the demo is the same each time.")
+@click.option(
+    "--seed",
+    type=int,
+    default=2024,
+    show_default=True,
+    help="Random seed, so the demo is the same each time.",
+)
 @with_appcontext
 def demo_command(seed: int) -> None:
     """Create the demo time bank, unless it exists already (running it twice adds nothing)."""

@@ -15,5 +15,6 @@ STATUS_LABELS = {
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(format_minutes, "hours")
-    app.add_template_filter(lambda status: STATUS_LABELS.get(str(status), str(status)),
-                            "status_label")
+    app.add_template_filter(
+        lambda status: STATUS_LABELS.get(str(status), str(status)), "status_label"
+    )

@@ -8,9 +8,11 @@ from wtforms.validators import DataRequired, Email, Length
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
-        validators=[DataRequired("Enter your email address."),
-                    Email("Enter an email address like name@example.org."),
-                    Length(max=254)],
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254),
+        ],
         render_kw={"autocomplete": "email"},
     )
     password = PasswordField(

@@ -32,8 +32,7 @@ def sign_in():
     if form.validate_on_submit():
         person = get_person_by_email(db.session, form.email.data)
         hashed = person.password_hash if person is not None else None
-        if person is not None and person.is_active and verify_password(hashed,
-                                                                       form.password.data):
+        if person is not None and person.is_active and verify_password(hashed, form.password.data):
             if needs_rehash(person.password_hash):
                 person.password_hash = hash_password(form.password.data)
                 db.session.commit()

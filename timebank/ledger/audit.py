@@ -43,8 +43,17 @@ def entry_hash(
     created_at_iso: str,
 ) -> str:
     content = json.dumps(
-        [time_bank_id, seq, actor_id, action, entity_type, entity_id, before, after,
-         created_at_iso],
+        [
+            time_bank_id,
+            seq,
+            actor_id,
+            action,
+            entity_type,
+            entity_id,
+            before,
+            after,
+            created_at_iso,
+        ],
         separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
@@ -121,12 +130,20 @@ def check_chain(
     prev_hash, expected_seq = GENESIS, 1
     for row in rows:
         if row.seq != expected_seq:
-            yield ChainBreak(time_bank_id, row.seq, row.id,
-                             f"audit entry {row.id}: sequence {row.seq}, expected {expected_seq}"
-                             " (an entry is missing or out of place)")
+            yield ChainBreak(
+                time_bank_id,
+                row.seq,
+                row.id,
+                f"audit entry {row.id}: sequence {row.seq}, expected {expected_seq}"
+                " (an entry is missing or out of place)",
+            )
         if row.prev_hash != prev_hash:
-            yield ChainBreak(time_bank_id, row.seq, row.id,
-                             f"audit entry {row.id}: does not link to the entry before it")
+            yield ChainBreak(
+                time_bank_id,
+                row.seq,
+                row.id,
+                f"audit entry {row.id}: does not link to the entry before it",
+            )
         digest = entry_hash(
             prev_hash=row.prev_hash,
             time_bank_id=time_bank_id,
@@ -140,11 +157,18 @@ def check_chain(
             created_at_iso=row.created_at.isoformat(),
         )
         if digest != row.hash:
-            yield ChainBreak(time_bank_id, row.seq, row.id,
-                             f"audit entry {row.id}: content does not match its hash"
-                             " (it was altered)")
+            yield ChainBreak(
+                time_bank_id,
+                row.seq,
+                row.id,
+                f"audit entry {row.id}: content does not match its hash (it was altered)",
+            )
         prev_hash, expected_seq = row.hash, row.seq + 1
     if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
-        yield ChainBreak(time_bank_id, expected_seq - 1, 0,
-                         f"the audit chain head says entry {head.last_seq} is last, but the log"
-                         f" ends at entry {expected_seq - 1}")
+        yield ChainBreak(
+            time_bank_id,
+            expected_seq - 1,
+            0,
+            f"the audit chain head says entry {head.last_seq} is last, but the log"
+            f" ends at entry {expected_seq - 1}",
+        )

@@ -65,20 +65,27 @@ def validate_policy(values: dict[str, Any]) -> None:
     floor = values.get("floor_minutes")
     cap = values.get("cap_minutes")
     if floor is not None and floor > 0:
-        raise errors.InvalidPolicyError("The credit floor must be zero or below.",
-                                        field="floor_minutes")
+        raise errors.InvalidPolicyError(
+            "The credit floor must be zero or below.", field="floor_minutes"
+        )
     if cap is not None and cap <= 0:
         raise errors.InvalidPolicyError("The cap must be above zero.", field="cap_minutes")
-    for field, low in (("max_minutes_per_transfer", 1), ("max_backdate_days", 0),
-                       ("auto_approve_max_minutes", 0), ("replacement_rate_pence", 0)):
+    for field, low in (
+        ("max_minutes_per_transfer", 1),
+        ("max_backdate_days", 0),
+        ("auto_approve_max_minutes", 0),
+        ("replacement_rate_pence", 0),
+    ):
         value = values.get(field)
         if value is not None and (not isinstance(value, int) or value < low):
-            raise errors.InvalidPolicyError(f"{field} must be a whole number of at least {low}.",
-                                            field=field)
+            raise errors.InvalidPolicyError(
+                f"{field} must be a whole number of at least {low}.", field=field
+            )
     step = values.get("minute_step")
     if step is not None and not (isinstance(step, int) and 1 <= step <= 60):
-        raise errors.InvalidPolicyError("The step must be between 1 and 60 minutes.",
-                                        field="minute_step")
+        raise errors.InvalidPolicyError(
+            "The step must be between 1 and 60 minutes.", field="minute_step"
+        )
     timezone = values.get("timezone")
     if timezone is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,12 +93,17 @@ def validate_policy(values: dict[str, Any]) -> None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise errors.InvalidPolicyError(f"Unknown time zone {timezone!r}.",
-                                            field="timezone") from error
+            raise errors.InvalidPolicyError(
+                f"Unknown time zone {timezone!r}.", field="timezone"
+            ) from error
 
 
 def create_time_bank(
-    session: Session, *, name: str, slug: str, with_default_categories: bool = True,
+    session: Session,
+    *,
+    name: str,
+    slug: str,
+    with_default_categories: bool = True,
     **policy: Any,
 ) -> TimeBank:
     """Create a time bank with its community pot, its audit chain and default categories."""
@@ -116,17 +128,30 @@ def create_time_bank(
     session.add(Account(time_bank_id=bank.id, kind=AccountKind.POT))
     if with_default_categories:
         for category_slug, category_name, sensitive in DEFAULT_CATEGORIES:
-            session.add(Category(time_bank_id=bank.id, slug=category_slug,
-                                 name=category_name, is_sensitive=sensitive))
+            session.add(
+                Category(
+                    time_bank_id=bank.id,
+                    slug=category_slug,
+                    name=category_name,
+                    is_sensitive=sensitive,
+                )
+            )
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=None, action="time_bank.created",
-                 entity_type="time_bank", entity_id=bank.id,
-                 after={"name": bank.name, "slug": bank.slug, **_policy_of(bank)})
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=None,
+        action="time_bank.created",
+        entity_type="time_bank",
+        entity_id=bank.id,
+        after={"name": bank.name, "slug": bank.slug, **_policy_of(bank)},
+    )
     return bank
 
 
-def update_policy(session: Session, *, actor: Membership | None, bank: TimeBank,
-                  **changes: Any) -> TimeBank:
+def update_policy(
+    session: Session, *, actor: Membership | None, bank: TimeBank, **changes: Any
+) -> TimeBank:
     """Change policy settings; the audit log keeps the values before and after."""
     if actor is not None and (actor.time_bank_id != bank.id or not actor.is_coordinator):
         raise errors.NotAllowedError("Only a coordinator of this time bank can change it.")
@@ -138,9 +163,16 @@ def update_policy(session: Session, *, actor: Membership | None, bank: TimeBank,
     for field, value in changes.items():
         setattr(bank, field, value)
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="time_bank.policy_changed",
-                 entity_type="time_bank", entity_id=bank.id, before=before,
-                 after=_policy_of(bank))
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="time_bank.policy_changed",
+        entity_type="time_bank",
+        entity_id=bank.id,
+        before=before,
+        after=_policy_of(bank),
+    )
     return bank
 
 
@@ -151,16 +183,19 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def create_person(session: Session, *, email: str, display_name: str,
-                  password_hash: str | None = None) -> Person:
+def create_person(
+    session: Session, *, email: str, display_name: str, password_hash: str | None = None
+) -> Person:
     email = normalise_email(email)
     display_name = (display_name or "").strip()
     if not display_name or len(display_name) > 120:
-        raise errors.InvalidPolicyError("Give a name of up to 120 characters.",
-                                        field="display_name")
+        raise errors.InvalidPolicyError(
+            "Give a name of up to 120 characters.", field="display_name"
+        )
     if session.scalar(sa.select(Person.id).where(Person.email == email)) is not None:
-        raise errors.DuplicateError("Someone has already signed up with that email address.",
-                                    field="email")
+        raise errors.DuplicateError(
+            "Someone has already signed up with that email address.", field="email"
+        )
     person = Person(email=email, display_name=display_name, password_hash=password_hash)
     session.add(person)
     session.flush()
@@ -172,64 +207,107 @@ def get_person_by_email(session: Session, email: str) -> Person | None:
 
 
 def add_membership(
-    session: Session, *, actor: Membership | None, bank: TimeBank, person: Person,
-    role: Role = Role.MEMBER, kind: MemberKind = MemberKind.PARTICIPANT,
+    session: Session,
+    *,
+    actor: Membership | None,
+    bank: TimeBank,
+    person: Person,
+    role: Role = Role.MEMBER,
+    kind: MemberKind = MemberKind.PARTICIPANT,
     status: MembershipStatus = MembershipStatus.ACTIVE,
-    consent_reporting: bool = False, consent_research: bool = False,
+    consent_reporting: bool = False,
+    consent_research: bool = False,
 ) -> Membership:
     """Add a person to a time bank with an account of their own."""
     if actor is not None and (actor.time_bank_id != bank.id or not actor.is_coordinator):
         raise errors.NotAllowedError("Only a coordinator of this time bank can add members.")
-    existing = session.scalar(sa.select(Membership.id).where(
-        Membership.person_id == person.id, Membership.time_bank_id == bank.id))
+    existing = session.scalar(
+        sa.select(Membership.id).where(
+            Membership.person_id == person.id, Membership.time_bank_id == bank.id
+        )
+    )
     if existing is not None:
         raise errors.DuplicateError("That person is already a member of this time bank.")
-    membership = Membership(person=person, time_bank_id=bank.id, role=role, kind=kind,
-                            status=status, consent_reporting=consent_reporting,
-                            consent_research=consent_research)
+    membership = Membership(
+        person=person,
+        time_bank_id=bank.id,
+        role=role,
+        kind=kind,
+        status=status,
+        consent_reporting=consent_reporting,
+        consent_research=consent_research,
+    )
     session.add(membership)
     session.flush()
-    session.add(Account(time_bank_id=bank.id, kind=AccountKind.MEMBER,
-                        membership_id=membership.id))
+    session.add(Account(time_bank_id=bank.id, kind=AccountKind.MEMBER, membership_id=membership.id))
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="membership.created",
-                 entity_type="membership", entity_id=membership.id,
-                 after={"person_id": person.id, "role": str(role), "kind": str(kind),
-                        "status": str(status)})
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="membership.created",
+        entity_type="membership",
+        entity_id=membership.id,
+        after={"person_id": person.id, "role": str(role), "kind": str(kind), "status": str(status)},
+    )
     return membership
 
 
-def create_organisation(session: Session, *, actor: Membership | None, bank: TimeBank,
-                        name: str) -> Organisation:
+def create_organisation(
+    session: Session, *, actor: Membership | None, bank: TimeBank, name: str
+) -> Organisation:
     if actor is not None and (actor.time_bank_id != bank.id or not actor.is_coordinator):
         raise errors.NotAllowedError("Only a coordinator can add organisations.")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise errors.InvalidPolicyError("Give the organisation a name.", field="name")
-    if session.scalar(sa.select(Organisation.id).where(
-            Organisation.time_bank_id == bank.id, Organisation.name == name)) is not None:
-        raise errors.DuplicateError("An organisation with that name already exists here.",
-                                    field="name")
+    if (
+        session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.time_bank_id == bank.id, Organisation.name == name
+            )
+        )
+        is not None
+    ):
+        raise errors.DuplicateError(
+            "An organisation with that name already exists here.", field="name"
+        )
     organisation = Organisation(time_bank_id=bank.id, name=name)
     session.add(organisation)
     session.flush()
-    session.add(Account(time_bank_id=bank.id, kind=AccountKind.ORGANISATION,
-                        organisation_id=organisation.id))
+    session.add(
+        Account(
+            time_bank_id=bank.id, kind=AccountKind.ORGANISATION, organisation_id=organisation.id
+        )
+    )
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="organisation.created",
-                 entity_type="organisation", entity_id=organisation.id, after={"name": name})
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="organisation.created",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        after={"name": name},
+    )
     return organisation
 
 
 def get_pot_account(session: Session, time_bank_id: int) -> Account:
-    return session.scalars(sa.select(Account).where(
-        Account.time_bank_id == time_bank_id, Account.kind == AccountKind.POT)).one()
+    return session.scalars(
+        sa.select(Account).where(
+            Account.time_bank_id == time_bank_id, Account.kind == AccountKind.POT
+        )
+    ).one()
 
 
 def get_equity_account(session: Session, time_bank_id: int) -> Account:
     """The account opposite imported opening balances, created when first needed."""
-    account = session.scalar(sa.select(Account).where(
-        Account.time_bank_id == time_bank_id, Account.kind == AccountKind.EQUITY))
+    account = session.scalar(
+        sa.select(Account).where(
+            Account.time_bank_id == time_bank_id, Account.kind == AccountKind.EQUITY
+        )
+    )
     if account is None:
         account = Account(time_bank_id=time_bank_id, kind=AccountKind.EQUITY)
         session.add(account)
@@ -238,8 +316,9 @@ def get_equity_account(session: Session, time_bank_id: int) -> Account:
 
 
 def get_category(session: Session, time_bank_id: int, slug: str) -> Category:
-    category = session.scalar(sa.select(Category).where(
-        Category.time_bank_id == time_bank_id, Category.slug == slug))
+    category = session.scalar(
+        sa.select(Category).where(Category.time_bank_id == time_bank_id, Category.slug == slug)
+    )
     if category is None or not category.active:
         raise errors.UnknownCategoryError("Choose one of this time bank's categories.")
     return category

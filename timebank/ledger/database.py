@@ -67,9 +67,7 @@ def _is_retryable(error: Exception) -> bool:
     return False
 
 
-def run_in_transaction(
-    session: Session, work: Callable[[], T], *, attempts: int = 8
-) -> T:
+def run_in_transaction(session: Session, work: Callable[[], T], *, attempts: int = 8) -> T:
     """Run ``work`` and commit; on a retryable conflict roll back and run it again.
 
     Anything else (a domain error included) rolls back and propagates, so nothing of the

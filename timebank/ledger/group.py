@@ -18,7 +18,6 @@ from timebank.ledger.models import (
     Account,
     AccountKind,
     Membership,
-    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
@@ -27,6 +26,7 @@ from timebank.ledger.posting import (
     add_pending,
     add_posted,
     check_limits,
+    get_bank,
     lock_accounts,
     require_active_actor,
     require_active_holder,
@@ -58,27 +58,33 @@ def record_group_exchange(
     coordinator when the time bank asks for approval.
     """
     require_active_actor(actor)
-    bank = session.get(TimeBank, actor.time_bank_id)
-    assert bank is not None
+    bank = get_bank(session, actor.time_bank_id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
             if existing.batch_id is None:
                 raise errors.IdempotencyConflictError(
-                    "This request key was already used for a different entry.")
-            return list(session.scalars(sa.select(Transfer).where(
-                Transfer.batch_id == existing.batch_id).order_by(Transfer.id)))
+                    "This request key was already used for a different entry."
+                )
+            return list(
+                session.scalars(
+                    sa.select(Transfer)
+                    .where(Transfer.batch_id == existing.batch_id)
+                    .order_by(Transfer.id)
+                )
+            )
     if not actor.is_coordinator and (actor.account is None or actor.account.id != hub.id):
         raise errors.NotAllowedError(
-            "Only a coordinator, or the person at the centre of it, can record a group"
-            " exchange.")
+            "Only a coordinator, or the person at the centre of it, can record a group exchange."
+        )
     if not participants:
-        raise errors.InvalidTransferError("Add at least one person to the group.",
-                                          field="participants")
+        raise errors.InvalidTransferError(
+            "Add at least one person to the group.", field="participants"
+        )
     if len(participants) > MAX_GROUP_SIZE:
         raise errors.InvalidTransferError(
-            f"A group exchange can include at most {MAX_GROUP_SIZE} people.",
-            field="participants")
+            f"A group exchange can include at most {MAX_GROUP_SIZE} people.", field="participants"
+        )
     seen: set[int] = set()
     policy = rules.Policy.of(bank)
     for account in [hub] + [account for account, _ in participants]:
@@ -86,23 +92,29 @@ def record_group_exchange(
             raise errors.CrossBankTransferError("Everyone must belong to this time bank.")
         if account.kind not in (AccountKind.MEMBER, AccountKind.ORGANISATION):
             raise errors.InvalidTransferError(
-                "Use a donation or a grant for the community pot.", field="participants")
+                "Use a donation or a grant for the community pot.", field="participants"
+            )
         require_active_holder(account)
     for account, minutes in participants:
         if account.id == hub.id:
             raise errors.SelfTransferError(
                 f"{account.label} is at the centre of the exchange and cannot also be in"
-                " the group.", field="participants")
+                " the group.",
+                field="participants",
+            )
         if account.id in seen:
-            raise errors.InvalidTransferError(f"{account.label} is in the group twice.",
-                                              field="participants")
+            raise errors.InvalidTransferError(
+                f"{account.label} is in the group twice.", field="participants"
+            )
         seen.add(account.id)
         rules.validate_minutes(minutes, policy)
     rules.validate_service_date(service_date, today or today_in(bank.timezone), policy)
     category_row = get_category(session, bank.id, category) if category else None
 
-    flows = [(account.id, hub.id, minutes) if hub_gives else (hub.id, account.id, minutes)
-             for account, minutes in participants]
+    flows = [
+        (account.id, hub.id, minutes) if hub_gives else (hub.id, account.id, minutes)
+        for account, minutes in participants
+    ]
     accounts = lock_accounts(session, [hub.id, *seen])
     check_limits(accounts, flows, policy)
 
@@ -112,13 +124,20 @@ def record_group_exchange(
     transfers = []
     for index, (debit_id, credit_id, minutes) in enumerate(flows):
         transfer = Transfer(
-            time_bank_id=bank.id, debit_account_id=debit_id, credit_account_id=credit_id,
-            minutes=minutes, service_date=service_date,
+            time_bank_id=bank.id,
+            debit_account_id=debit_id,
+            credit_account_id=credit_id,
+            minutes=minutes,
+            service_date=service_date,
             description=(description or "").strip(),
             category_id=category_row.id if category_row else None,
-            kind=TransferKind.GROUP, status=TransferStatus.PENDING,
-            needs_confirmation=False, needs_approval=needs_approval,
-            recorded_by_id=actor.id, recorded_at=now, batch_id=batch_id,
+            kind=TransferKind.GROUP,
+            status=TransferStatus.PENDING,
+            needs_confirmation=False,
+            needs_approval=needs_approval,
+            recorded_by_id=actor.id,
+            recorded_at=now,
+            batch_id=batch_id,
             idempotency_key=(idempotency_key or None) if index == 0 else None,
         )
         if actor.is_coordinator:
@@ -132,7 +151,13 @@ def record_group_exchange(
         transfers.append(transfer)
     session.flush()
     for transfer in transfers:
-        append_audit(session, time_bank_id=bank.id, actor=actor,
-                     action="transfer.recorded", entity_type="transfer",
-                     entity_id=transfer.id, after=snapshot(transfer))
+        append_audit(
+            session,
+            time_bank_id=bank.id,
+            actor=actor,
+            action="transfer.recorded",
+            entity_type="transfer",
+            entity_id=transfer.id,
+            after=snapshot(transfer),
+        )
     return transfers

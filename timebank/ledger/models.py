@@ -91,7 +91,9 @@ class TimeBank(Base):
 
     __tablename__ = "time_bank"
     __table_args__ = (
-        sa.CheckConstraint("floor_minutes IS NULL OR floor_minutes <= 0", name="floor_not_positive"),
+        sa.CheckConstraint(
+            "floor_minutes IS NULL OR floor_minutes <= 0", name="floor_not_positive"
+        ),
         sa.CheckConstraint("cap_minutes IS NULL OR cap_minutes > 0", name="cap_positive"),
         sa.CheckConstraint("max_minutes_per_transfer > 0", name="max_minutes_positive"),
         sa.CheckConstraint("max_backdate_days >= 0", name="backdate_not_negative"),
@@ -257,9 +259,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
-    membership_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("membership.id"), unique=True
-    )
+    membership_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"), unique=True)
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisation.id"), unique=True
     )
@@ -303,9 +303,7 @@ class Transfer(Base):
     __table_args__ = (
         sa.CheckConstraint("minutes > 0", name="positive_minutes"),
         sa.CheckConstraint("debit_account_id <> credit_account_id", name="not_to_self"),
-        sa.CheckConstraint(
-            "status <> 'posted' OR posted_at IS NOT NULL", name="posted_has_time"
-        ),
+        sa.CheckConstraint("status <> 'posted' OR posted_at IS NOT NULL", name="posted_has_time"),
         sa.CheckConstraint(
             "status <> 'rejected' OR (rejected_at IS NOT NULL AND reason IS NOT NULL)",
             name="rejected_has_reason",

@@ -18,41 +18,69 @@ from timebank.ledger.models import (
     Account,
     AccountKind,
     Membership,
-    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
 )
-from timebank.ledger.posting import add_posted, lock_accounts, require_coordinator, snapshot
+from timebank.ledger.posting import (
+    add_posted,
+    get_bank,
+    lock_accounts,
+    require_coordinator,
+    snapshot,
+)
 
 
-def record_opening_balance(session: Session, *, actor: Membership, account: Account,
-                           minutes: int, service_date: date | None = None,
-                           description: str = "Opening balance") -> Transfer:
+def record_opening_balance(
+    session: Session,
+    *,
+    actor: Membership,
+    account: Account,
+    minutes: int,
+    service_date: date | None = None,
+    description: str = "Opening balance",
+) -> Transfer:
     """Bring ``account`` to a starting balance of ``minutes`` (may be negative)."""
-    bank = session.get(TimeBank, actor.time_bank_id)
-    assert bank is not None
+    bank = get_bank(session, actor.time_bank_id)
     require_coordinator(actor, bank.id)
-    if account.time_bank_id != bank.id or account.kind not in (AccountKind.MEMBER,
-                                                                AccountKind.ORGANISATION):
+    if account.time_bank_id != bank.id or account.kind not in (
+        AccountKind.MEMBER,
+        AccountKind.ORGANISATION,
+    ):
         raise errors.InvalidTransferError("Opening balances are for members and organisations.")
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes == 0:
-        raise errors.InvalidAmountError("An opening balance is a whole, non-zero number of"
-                                        " minutes.")
+        raise errors.InvalidAmountError(
+            "An opening balance is a whole, non-zero number of minutes."
+        )
     equity = get_equity_account(session, bank.id)
     accounts = lock_accounts(session, [account.id, equity.id])
     debit, credit = (equity, account) if minutes > 0 else (account, equity)
     now = utcnow()
     transfer = Transfer(
-        time_bank_id=bank.id, debit_account_id=debit.id, credit_account_id=credit.id,
-        minutes=abs(minutes), service_date=service_date or today_in(bank.timezone),
-        description=description, kind=TransferKind.OPENING_BALANCE,
-        status=TransferStatus.POSTED, recorded_by_id=actor.id, recorded_at=now,
-        approved_by_id=actor.id, approved_at=now, posted_at=now,
+        time_bank_id=bank.id,
+        debit_account_id=debit.id,
+        credit_account_id=credit.id,
+        minutes=abs(minutes),
+        service_date=service_date or today_in(bank.timezone),
+        description=description,
+        kind=TransferKind.OPENING_BALANCE,
+        status=TransferStatus.POSTED,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+        approved_by_id=actor.id,
+        approved_at=now,
+        posted_at=now,
     )
     add_posted(accounts, transfer)
     session.add(transfer)
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="transfer.opening_balance",
-                 entity_type="transfer", entity_id=transfer.id, after=snapshot(transfer))
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="transfer.opening_balance",
+        entity_type="transfer",
+        entity_id=transfer.id,
+        after=snapshot(transfer),
+    )
     return transfer

@@ -19,10 +19,18 @@ from timebank.ledger.models import (
     AccountKind,
     Membership,
     MembershipStatus,
+    TimeBank,
     Transfer,
     TransferStatus,
 )
 from timebank.ledger.rules import Counters, Policy, check_can_give, check_can_receive
+
+
+def get_bank(session: Session, time_bank_id: int) -> TimeBank:
+    bank = session.get(TimeBank, time_bank_id)
+    if bank is None:
+        raise errors.NotFoundError("That time bank does not exist.")
+    return bank
 
 
 def lock_accounts(session: Session, ids: Iterable[int]) -> dict[int, Account]:
@@ -106,12 +114,14 @@ def check_limits(
         giving[credit_id] = giving.get(credit_id, 0) + minutes
     for account_id in sorted(receiving):
         account = accounts[account_id]
-        check_can_receive(Counters.of(account), receiving[account_id], account.kind, policy,
-                          account.label)
+        check_can_receive(
+            Counters.of(account), receiving[account_id], account.kind, policy, account.label
+        )
     for account_id in sorted(giving):
         account = accounts[account_id]
-        check_can_give(Counters.of(account), giving[account_id], account.kind, policy,
-                       account.label)
+        check_can_give(
+            Counters.of(account), giving[account_id], account.kind, policy, account.label
+        )
 
 
 def add_pending(accounts: dict[int, Account], transfer: Transfer) -> None:

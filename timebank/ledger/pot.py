@@ -23,6 +23,7 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.posting import (
     add_posted,
+    get_bank,
     lock_accounts,
     require_active_actor,
     require_active_holder,
@@ -32,35 +33,64 @@ from timebank.ledger.posting import (
 from timebank.ledger.transfers import find_by_idempotency_key, replay_idempotent
 
 
-def _posted(bank: TimeBank, actor: Membership, *, debit: Account, credit: Account,
-            minutes: int, kind: TransferKind, description: str, reason: str | None,
-            service_date: date) -> Transfer:
+def _posted(
+    bank: TimeBank,
+    actor: Membership,
+    *,
+    debit: Account,
+    credit: Account,
+    minutes: int,
+    kind: TransferKind,
+    description: str,
+    reason: str | None,
+    service_date: date,
+) -> Transfer:
     now = utcnow()
     return Transfer(
-        time_bank_id=bank.id, debit_account_id=debit.id, credit_account_id=credit.id,
-        minutes=minutes, service_date=service_date, description=description, kind=kind,
-        status=TransferStatus.POSTED, recorded_by_id=actor.id, recorded_at=now,
+        time_bank_id=bank.id,
+        debit_account_id=debit.id,
+        credit_account_id=credit.id,
+        minutes=minutes,
+        service_date=service_date,
+        description=description,
+        kind=kind,
+        status=TransferStatus.POSTED,
+        recorded_by_id=actor.id,
+        recorded_at=now,
         approved_by_id=actor.id if actor.is_coordinator else None,
-        approved_at=now if actor.is_coordinator else None, posted_at=now, reason=reason,
+        approved_at=now if actor.is_coordinator else None,
+        posted_at=now,
+        reason=reason,
     )
 
 
-def donate_to_pot(session: Session, *, actor: Membership, donor: Account, minutes: int,
-                  description: str = "", idempotency_key: str | None = None,
-                  today: date | None = None) -> Transfer:
+def donate_to_pot(
+    session: Session,
+    *,
+    actor: Membership,
+    donor: Account,
+    minutes: int,
+    description: str = "",
+    idempotency_key: str | None = None,
+    today: date | None = None,
+) -> Transfer:
     """Give hours from ``donor`` (one's own account, or any for a coordinator) to the pot.
 
     A member can donate only hours they have earned and not already promised.
     """
     require_active_actor(actor)
-    bank = session.get(TimeBank, actor.time_bank_id)
-    assert bank is not None
+    bank = get_bank(session, actor.time_bank_id)
     pot = get_pot_account(session, bank.id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
-            return replay_idempotent(existing, debit_id=donor.id, credit_id=pot.id, minutes=minutes,
-                           kind=TransferKind.DONATION)
+            return replay_idempotent(
+                existing,
+                debit_id=donor.id,
+                credit_id=pot.id,
+                minutes=minutes,
+                kind=TransferKind.DONATION,
+            )
     if donor.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("You can donate only within your time bank.")
     own = actor.account.id if actor.account is not None else None
@@ -75,46 +105,86 @@ def donate_to_pot(session: Session, *, actor: Membership, donor: Account, minute
     accounts = lock_accounts(session, [donor.id, pot.id])
     if donor.kind == AccountKind.MEMBER:
         rules.check_can_donate(rules.Counters.of(accounts[donor.id]), minutes)
-    transfer = _posted(bank, actor, debit=donor, credit=pot, minutes=minutes,
-                       kind=TransferKind.DONATION,
-                       description=(description or "").strip() or "Donation to the pot",
-                       reason=None, service_date=service_date)
+    transfer = _posted(
+        bank,
+        actor,
+        debit=donor,
+        credit=pot,
+        minutes=minutes,
+        kind=TransferKind.DONATION,
+        description=(description or "").strip() or "Donation to the pot",
+        reason=None,
+        service_date=service_date,
+    )
     transfer.idempotency_key = idempotency_key or None
     add_posted(accounts, transfer)
     session.add(transfer)
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="pot.donation",
-                 entity_type="transfer", entity_id=transfer.id, after=snapshot(transfer))
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="pot.donation",
+        entity_type="transfer",
+        entity_id=transfer.id,
+        after=snapshot(transfer),
+    )
     return transfer
 
 
-def grant_from_pot(session: Session, *, actor: Membership, recipient: Account, minutes: int,
-                   reason: str, today: date | None = None) -> Transfer:
+def grant_from_pot(
+    session: Session,
+    *,
+    actor: Membership,
+    recipient: Account,
+    minutes: int,
+    reason: str,
+    today: date | None = None,
+) -> Transfer:
     """A coordinator grants hours from the pot to a member, with a reason."""
     reason = rules.require_reason(reason)
-    bank = session.get(TimeBank, actor.time_bank_id)
-    assert bank is not None
+    bank = get_bank(session, actor.time_bank_id)
     require_coordinator(actor, bank.id)
     if recipient.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("Grants go only to members of this time bank.")
     if recipient.kind != AccountKind.MEMBER:
-        raise errors.InvalidTransferError("Grants from the pot go to members.",
-                                          field="counterpart")
+        raise errors.InvalidTransferError("Grants from the pot go to members.", field="counterpart")
     require_active_holder(recipient)
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
     pot = get_pot_account(session, bank.id)
     accounts = lock_accounts(session, [recipient.id, pot.id])
-    rules.check_can_receive(rules.Counters.of(accounts[pot.id]), minutes, AccountKind.POT,
-                            policy, pot.label)
-    rules.check_can_give(rules.Counters.of(accounts[recipient.id]), minutes,
-                         AccountKind.MEMBER, policy, recipient.label)
-    transfer = _posted(bank, actor, debit=pot, credit=recipient, minutes=minutes,
-                       kind=TransferKind.GRANT, description="Grant from the community pot",
-                       reason=reason, service_date=today or today_in(bank.timezone))
+    rules.check_can_receive(
+        rules.Counters.of(accounts[pot.id]), minutes, AccountKind.POT, policy, pot.label
+    )
+    rules.check_can_give(
+        rules.Counters.of(accounts[recipient.id]),
+        minutes,
+        AccountKind.MEMBER,
+        policy,
+        recipient.label,
+    )
+    transfer = _posted(
+        bank,
+        actor,
+        debit=pot,
+        credit=recipient,
+        minutes=minutes,
+        kind=TransferKind.GRANT,
+        description="Grant from the community pot",
+        reason=reason,
+        service_date=today or today_in(bank.timezone),
+    )
     add_posted(accounts, transfer)
     session.add(transfer)
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="pot.grant",
-                 entity_type="transfer", entity_id=transfer.id, after=snapshot(transfer))
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="pot.grant",
+        entity_type="transfer",
+        entity_id=transfer.id,
+        after=snapshot(transfer),
+    )
     return transfer

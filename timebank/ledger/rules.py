@@ -43,8 +43,12 @@ class Counters:
 
     @classmethod
     def of(cls, account) -> Counters:
-        return cls(account.posted_debits, account.posted_credits,
-                   account.pending_debits, account.pending_credits)
+        return cls(
+            account.posted_debits,
+            account.posted_credits,
+            account.pending_debits,
+            account.pending_credits,
+        )
 
     @property
     def balance(self) -> int:
@@ -90,8 +94,7 @@ def validate_minutes(minutes: object, policy: Policy) -> int:
 
 def validate_service_date(service_date: object, today: date, policy: Policy) -> date:
     if not isinstance(service_date, date):
-        raise errors.InvalidTransferError("Give the date the time was given.",
-                                          field="service_date")
+        raise errors.InvalidTransferError("Give the date the time was given.", field="service_date")
     if service_date > today:
         raise errors.DateInFutureError("The date cannot be in the future.")
     earliest = today - timedelta(days=policy.max_backdate_days)
@@ -169,7 +172,8 @@ def require_reason(reason: object) -> str:
     return text
 
 
-def ready_to_post(needs_confirmation: bool, confirmed: bool,
-                  needs_approval: bool, approved: bool) -> bool:
+def ready_to_post(
+    needs_confirmation: bool, confirmed: bool, needs_approval: bool, approved: bool
+) -> bool:
     """A pending transfer posts once every step its policy asked for has happened."""
     return (confirmed or not needs_confirmation) and (approved or not needs_approval)

@@ -43,11 +43,19 @@ def _counterpart_query(account_id: int):
     other = aliased(Account)
     return (
         sa.select(Transfer, other)
-        .join(other, other.id == sa.case(
-            (Transfer.debit_account_id == account_id, Transfer.credit_account_id),
-            else_=Transfer.debit_account_id))
-        .where(sa.or_(Transfer.debit_account_id == account_id,
-                      Transfer.credit_account_id == account_id))
+        .join(
+            other,
+            other.id
+            == sa.case(
+                (Transfer.debit_account_id == account_id, Transfer.credit_account_id),
+                else_=Transfer.debit_account_id,
+            ),
+        )
+        .where(
+            sa.or_(
+                Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id
+            )
+        )
         .options(
             joinedload(Transfer.category),
             joinedload(other.membership).joinedload(Membership.person),
@@ -56,43 +64,63 @@ def _counterpart_query(account_id: int):
     )
 
 
-def _line(account_id: int, transfer: Transfer, other: Account,
-          running: int | None) -> StatementLine:
+def _line(
+    account_id: int, transfer: Transfer, other: Account, running: int | None
+) -> StatementLine:
     signed = transfer.minutes if transfer.credit_account_id == account_id else -transfer.minutes
     return StatementLine(
-        transfer_id=transfer.id, service_date=transfer.service_date,
-        recorded_at=transfer.recorded_at, kind=str(transfer.kind), status=str(transfer.status),
+        transfer_id=transfer.id,
+        service_date=transfer.service_date,
+        recorded_at=transfer.recorded_at,
+        kind=str(transfer.kind),
+        status=str(transfer.status),
         description=transfer.description,
         category=transfer.category.name if transfer.category else None,
-        counterpart=other.label, minutes=signed, running_balance=running,
+        counterpart=other.label,
+        minutes=signed,
+        running_balance=running,
     )
 
 
-def list_recent_transfers(session: Session, account: Account,
-                          limit: int = 10) -> list[StatementLine]:
+def list_recent_transfers(
+    session: Session, account: Account, limit: int = 10
+) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
-    rows = session.execute(
-        _counterpart_query(account.id)
-        .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
-        .limit(limit)
-    ).unique().all()
+    rows = (
+        session.execute(
+            _counterpart_query(account.id)
+            .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
+            .limit(limit)
+        )
+        .unique()
+        .all()
+    )
     return [_line(account.id, transfer, other, None) for transfer, other in rows]
 
 
-def get_statement(session: Session, account: Account, start: date | None = None,
-                  end: date | None = None) -> Statement:
+def get_statement(
+    session: Session, account: Account, start: date | None = None, end: date | None = None
+) -> Statement:
     """Posted entries between ``start`` and ``end`` (service dates, inclusive) with a
     running balance, and the balances before and after."""
-    signed = sa.case((Transfer.credit_account_id == account.id, Transfer.minutes),
-                     else_=-Transfer.minutes)
-    involves = sa.or_(Transfer.debit_account_id == account.id,
-                      Transfer.credit_account_id == account.id)
+    signed = sa.case(
+        (Transfer.credit_account_id == account.id, Transfer.minutes), else_=-Transfer.minutes
+    )
+    involves = sa.or_(
+        Transfer.debit_account_id == account.id, Transfer.credit_account_id == account.id
+    )
     opening = 0
     if start is not None:
-        opening = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
-                involves, Transfer.status == TransferStatus.POSTED,
-                Transfer.service_date < start)) or 0
+        opening = (
+            session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
+                    involves,
+                    Transfer.status == TransferStatus.POSTED,
+                    Transfer.service_date < start,
+                )
+            )
+            or 0
+        )
     query = _counterpart_query(account.id).where(Transfer.status == TransferStatus.POSTED)
     if start is not None:
         query = query.where(Transfer.service_date >= start)
@@ -102,8 +130,15 @@ def get_statement(session: Session, account: Account, start: date | None = None,
     running = int(opening)
     lines = []
     for transfer, other in rows:
-        running += transfer.minutes if transfer.credit_account_id == account.id else (
-            -transfer.minutes)
+        running += (
+            transfer.minutes if transfer.credit_account_id == account.id else (-transfer.minutes)
+        )
         lines.append(_line(account.id, transfer, other, running))
-    return Statement(account_id=account.id, start=start, end=end, opening_balance=int(opening),
-                     closing_balance=running, lines=lines)
+    return Statement(
+        account_id=account.id,
+        start=start,
+        end=end,
+        opening_balance=int(opening),
+        closing_balance=running,
+        lines=lines,
+    )

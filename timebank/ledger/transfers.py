@@ -30,6 +30,7 @@ from timebank.ledger.posting import (
     add_pending,
     add_posted,
     check_limits,
+    get_bank,
     lock_accounts,
     lock_transfer_and_batch,
     lock_transfers,
@@ -45,15 +46,23 @@ TRADING_KINDS = (AccountKind.MEMBER, AccountKind.ORGANISATION)
 
 
 def find_by_idempotency_key(session: Session, time_bank_id: int, key: str) -> Transfer | None:
-    return session.scalar(sa.select(Transfer).where(
-        Transfer.time_bank_id == time_bank_id, Transfer.idempotency_key == key))
+    return session.scalar(
+        sa.select(Transfer).where(
+            Transfer.time_bank_id == time_bank_id, Transfer.idempotency_key == key
+        )
+    )
 
 
-def replay_idempotent(existing: Transfer, *, debit_id: int, credit_id: int, minutes: int,
-            kind: TransferKind) -> Transfer:
+def replay_idempotent(
+    existing: Transfer, *, debit_id: int, credit_id: int, minutes: int, kind: TransferKind
+) -> Transfer:
     """Return the transfer first recorded with this key, if the request is the same."""
-    if (existing.debit_account_id, existing.credit_account_id, existing.minutes,
-            existing.kind) != (debit_id, credit_id, minutes, kind):
+    if (existing.debit_account_id, existing.credit_account_id, existing.minutes, existing.kind) != (
+        debit_id,
+        credit_id,
+        minutes,
+        kind,
+    ):
         raise errors.IdempotencyConflictError(
             "This request key was already used for a different entry."
         )
@@ -85,16 +94,19 @@ def record_transfer(
     the first transfer and writes nothing.
     """
     require_active_actor(actor)
-    bank = session.get(TimeBank, actor.time_bank_id)
-    assert bank is not None
+    bank = get_bank(session, actor.time_bank_id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
-            return replay_idempotent(existing, debit_id=receiver.id, credit_id=giver.id,
-                           minutes=minutes, kind=TransferKind.EXCHANGE)
+            return replay_idempotent(
+                existing,
+                debit_id=receiver.id,
+                credit_id=giver.id,
+                minutes=minutes,
+                kind=TransferKind.EXCHANGE,
+            )
     if giver.time_bank_id != bank.id or receiver.time_bank_id != bank.id:
-        raise errors.CrossBankTransferError(
-            "Both people must belong to the same time bank as you.")
+        raise errors.CrossBankTransferError("Both people must belong to the same time bank as you.")
     if giver.id == receiver.id:
         raise errors.SelfTransferError("You cannot record an exchange with yourself.")
     own = _own_account_id(actor)
@@ -103,7 +115,8 @@ def record_transfer(
     for account in (giver, receiver):
         if account.kind not in TRADING_KINDS:
             raise errors.InvalidTransferError(
-                "Use a donation or a grant for the community pot.", field="counterpart")
+                "Use a donation or a grant for the community pot.", field="counterpart"
+            )
         require_active_holder(account)
 
     policy = rules.Policy.of(bank)
@@ -112,19 +125,24 @@ def record_transfer(
     category_row = get_category(session, bank.id, category) if category else None
     description = (description or "").strip()
     if len(description) > 2000:
-        raise errors.InvalidTransferError("Keep the description under 2,000 characters.",
-                                          field="description")
+        raise errors.InvalidTransferError(
+            "Keep the description under 2,000 characters.", field="description"
+        )
 
     accounts = lock_accounts(session, [giver.id, receiver.id])
     check_limits(accounts, [(receiver.id, giver.id, minutes)], policy)
 
     recorder_is_party = own in (giver.id, receiver.id)
     counterpart = receiver if own == giver.id else giver
-    needs_confirmation = (bank.requires_confirmation and recorder_is_party
-                          and counterpart.kind == AccountKind.MEMBER)
+    needs_confirmation = (
+        bank.requires_confirmation and recorder_is_party and counterpart.kind == AccountKind.MEMBER
+    )
     coordinator_vouches = actor.is_coordinator and not recorder_is_party
-    needs_approval = (bank.requires_approval and not coordinator_vouches
-                      and minutes > bank.auto_approve_max_minutes)
+    needs_approval = (
+        bank.requires_approval
+        and not coordinator_vouches
+        and minutes > bank.auto_approve_max_minutes
+    )
     now = utcnow()
     transfer = Transfer(
         time_bank_id=bank.id,
@@ -151,29 +169,42 @@ def record_transfer(
         add_pending(accounts, transfer)
     session.add(transfer)
     session.flush()
-    append_audit(session, time_bank_id=bank.id, actor=actor, action="transfer.recorded",
-                 entity_type="transfer", entity_id=transfer.id, after=snapshot(transfer))
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=actor,
+        action="transfer.recorded",
+        entity_type="transfer",
+        entity_id=transfer.id,
+        after=snapshot(transfer),
+    )
     return transfer
 
 
 def _already_resolved(transfer: Transfer) -> errors.AlreadyResolvedError:
     what = "posted" if transfer.status == TransferStatus.POSTED else "rejected"
-    return errors.AlreadyResolvedError(
-        f"This exchange was already {what}; nothing was changed.")
+    return errors.AlreadyResolvedError(f"This exchange was already {what}; nothing was changed.")
 
 
 def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) -> bool:
     """Post the transfers together if each has every step it needs, re-checking limits."""
-    if not all(rules.ready_to_post(t.needs_confirmation, t.confirmed_at is not None,
-                                   t.needs_approval, t.approved_at is not None)
-               for t in transfers):
+    if not all(
+        rules.ready_to_post(
+            t.needs_confirmation,
+            t.confirmed_at is not None,
+            t.needs_approval,
+            t.approved_at is not None,
+        )
+        for t in transfers
+    ):
         return False
     ids = [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
     accounts = lock_accounts(session, ids)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
-    check_limits(accounts, [(t.debit_account_id, t.credit_account_id, 0) for t in transfers],
-                 policy)
+    check_limits(
+        accounts, [(t.debit_account_id, t.credit_account_id, 0) for t in transfers], policy
+    )
     for transfer in transfers:
         post_pending(accounts, transfer)
     return True
@@ -192,19 +223,28 @@ def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -
         raise errors.NotConfirmableError("This exchange is not waiting for a confirmation.")
     recorder = session.get(Membership, transfer.recorded_by_id)
     recorder_account = recorder.account.id if recorder and recorder.account else None
-    counterpart_id = (transfer.credit_account_id if recorder_account == transfer.debit_account_id
-                      else transfer.debit_account_id)
+    counterpart_id = (
+        transfer.credit_account_id
+        if recorder_account == transfer.debit_account_id
+        else transfer.debit_account_id
+    )
     if _own_account_id(actor) != counterpart_id:
-        raise errors.NotAllowedError(
-            "Only the other person in the exchange can confirm it.")
+        raise errors.NotAllowedError("Only the other person in the exchange can confirm it.")
     before = snapshot(transfer)
     transfer.confirmed_by_id, transfer.confirmed_at = actor.id, utcnow()
-    bank = session.get(TimeBank, transfer.time_bank_id)
+    bank = get_bank(session, transfer.time_bank_id)
     _post_if_ready(session, bank, [transfer])
     session.flush()
-    append_audit(session, time_bank_id=transfer.time_bank_id, actor=actor,
-                 action="transfer.confirmed", entity_type="transfer", entity_id=transfer.id,
-                 before=before, after=snapshot(transfer))
+    append_audit(
+        session,
+        time_bank_id=transfer.time_bank_id,
+        actor=actor,
+        action="transfer.confirmed",
+        entity_type="transfer",
+        entity_id=transfer.id,
+        before=before,
+        after=snapshot(transfer),
+    )
     return transfer
 
 
@@ -226,28 +266,37 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
             raise _already_resolved(transfer)
         if not transfer.needs_approval:
             raise errors.NotConfirmableError(
-                "This exchange needs no approval; it is waiting for the other person"
-                " to confirm it.")
+                "This exchange needs no approval; it is waiting for the other person to confirm it."
+            )
         if transfer.approved_at is not None:
             raise errors.AlreadyResolvedError(
                 "This exchange was already approved; it is waiting for the other person"
-                " to confirm it.")
+                " to confirm it."
+            )
     befores = {t.id: snapshot(t) for t in transfers}
     now = utcnow()
     for transfer in transfers:
         transfer.approved_by_id, transfer.approved_at = actor.id, now
-    bank = session.get(TimeBank, bank_id)
+    bank = get_bank(session, bank_id)
     _post_if_ready(session, bank, transfers)
     session.flush()
     for transfer in transfers:
-        append_audit(session, time_bank_id=bank_id, actor=actor, action="transfer.approved",
-                     entity_type="transfer", entity_id=transfer.id,
-                     before=befores[transfer.id], after=snapshot(transfer))
+        append_audit(
+            session,
+            time_bank_id=bank_id,
+            actor=actor,
+            action="transfer.approved",
+            entity_type="transfer",
+            entity_id=transfer.id,
+            before=befores[transfer.id],
+            after=snapshot(transfer),
+        )
     return transfers
 
 
-def reject_transfer(session: Session, *, actor: Membership, transfer_id: int,
-                    reason: str) -> list[Transfer]:
+def reject_transfer(
+    session: Session, *, actor: Membership, transfer_id: int, reason: str
+) -> list[Transfer]:
     """Reject a pending transfer (and its group): a coordinator, the person who recorded
     it (withdrawing it) or the other person (disputing it)."""
     reason = rules.require_reason(reason)
@@ -258,10 +307,13 @@ def reject_transfer(session: Session, *, actor: Membership, transfer_id: int,
     bank_id = transfers[0].time_bank_id
     if not actor.is_coordinator:
         own = _own_account_id(actor)
-        if len(transfers) > 1 or own not in (transfers[0].debit_account_id,
-                                             transfers[0].credit_account_id):
+        if len(transfers) > 1 or own not in (
+            transfers[0].debit_account_id,
+            transfers[0].credit_account_id,
+        ):
             raise errors.NotAllowedError(
-                "Only a coordinator or someone in the exchange can reject it.")
+                "Only a coordinator or someone in the exchange can reject it."
+            )
     for transfer in transfers:
         if transfer.status != TransferStatus.PENDING:
             raise _already_resolved(transfer)
@@ -276,14 +328,22 @@ def reject_transfer(session: Session, *, actor: Membership, transfer_id: int,
         transfer.reason = reason
     session.flush()
     for transfer in transfers:
-        append_audit(session, time_bank_id=bank_id, actor=actor, action="transfer.rejected",
-                     entity_type="transfer", entity_id=transfer.id,
-                     before=befores[transfer.id], after=snapshot(transfer))
+        append_audit(
+            session,
+            time_bank_id=bank_id,
+            actor=actor,
+            action="transfer.rejected",
+            entity_type="transfer",
+            entity_id=transfer.id,
+            before=befores[transfer.id],
+            after=snapshot(transfer),
+        )
     return transfers
 
 
-def reverse_transfer(session: Session, *, actor: Membership, transfer_id: int, reason: str,
-                     today: date | None = None) -> Transfer:
+def reverse_transfer(
+    session: Session, *, actor: Membership, transfer_id: int, reason: str, today: date | None = None
+) -> Transfer:
     """Correct a posted transfer with a mirror-image transfer linked to it.
 
     Nothing is edited or deleted. A reversal is allowed to take a member below the floor
@@ -297,18 +357,25 @@ def reverse_transfer(session: Session, *, actor: Membership, transfer_id: int, r
     require_coordinator(actor, original.time_bank_id)
     if original.status != TransferStatus.POSTED:
         raise errors.NotReversibleError(
-            "Only a posted exchange can be reversed; reject a pending one instead.")
+            "Only a posted exchange can be reversed; reject a pending one instead."
+        )
     if original.kind == TransferKind.REVERSAL:
         raise errors.NotReversibleError(
-            "This is already a correction; record a new exchange instead.")
+            "This is already a correction; record a new exchange instead."
+        )
     if session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == original.id)):
         raise errors.AlreadyReversedError("This exchange has already been reversed.")
-    bank = session.get(TimeBank, original.time_bank_id)
+    bank = get_bank(session, original.time_bank_id)
     accounts = lock_accounts(session, [original.debit_account_id, original.credit_account_id])
     taken_back = accounts[original.credit_account_id]
     if taken_back.kind == AccountKind.POT:
-        rules.check_can_receive(rules.Counters.of(taken_back), original.minutes,
-                                AccountKind.POT, rules.Policy.of(bank), taken_back.label)
+        rules.check_can_receive(
+            rules.Counters.of(taken_back),
+            original.minutes,
+            AccountKind.POT,
+            rules.Policy.of(bank),
+            taken_back.label,
+        )
     now = utcnow()
     reversal = Transfer(
         time_bank_id=original.time_bank_id,
@@ -331,7 +398,13 @@ def reverse_transfer(session: Session, *, actor: Membership, transfer_id: int, r
     add_posted(accounts, reversal)
     session.add(reversal)
     session.flush()
-    append_audit(session, time_bank_id=original.time_bank_id, actor=actor,
-                 action="transfer.reversed", entity_type="transfer", entity_id=reversal.id,
-                 after=snapshot(reversal))
+    append_audit(
+        session,
+        time_bank_id=original.time_bank_id,
+        actor=actor,
+        action="transfer.reversed",
+        entity_type="transfer",
+        entity_id=reversal.id,
+        after=snapshot(reversal),
+    )
     return reversal

@@ -46,8 +46,14 @@ def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]
     debits = _sums(session, bank_filter, Transfer.debit_account_id)
     credits = _sums(session, bank_filter, Transfer.credit_account_id)
     accounts = session.execute(
-        sa.select(Account.id, Account.time_bank_id, Account.posted_debits,
-                  Account.posted_credits, Account.pending_debits, Account.pending_credits)
+        sa.select(
+            Account.id,
+            Account.time_bank_id,
+            Account.posted_debits,
+            Account.posted_credits,
+            Account.pending_debits,
+            Account.pending_credits,
+        )
         .where(*([Account.time_bank_id == time_bank_id] if time_bank_id else []))
         .order_by(Account.id)
     ).all()
@@ -67,18 +73,25 @@ def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]
         }
         for name, value in expected.items():
             if cached[name] != value:
-                problems.append(Problem(
-                    "balance_mismatch",
-                    f"account {row.id} (time bank {row.time_bank_id}): cached {name}"
-                    f" {cached[name]} min, but its transfers add up to {value} min",
-                    time_bank_id=row.time_bank_id, account_id=row.id))
+                problems.append(
+                    Problem(
+                        "balance_mismatch",
+                        f"account {row.id} (time bank {row.time_bank_id}): cached {name}"
+                        f" {cached[name]} min, but its transfers add up to {value} min",
+                        time_bank_id=row.time_bank_id,
+                        account_id=row.id,
+                    )
+                )
         bank_totals[row.time_bank_id] += row.posted_credits - row.posted_debits
     for bank_id, total in sorted(bank_totals.items()):
         if total != 0:
-            problems.append(Problem(
-                "bank_not_zero",
-                f"time bank {bank_id}: balances sum to {total} min instead of zero",
-                time_bank_id=bank_id))
+            problems.append(
+                Problem(
+                    "bank_not_zero",
+                    f"time bank {bank_id}: balances sum to {total} min instead of zero",
+                    time_bank_id=bank_id,
+                )
+            )
     return problems
 
 
@@ -90,53 +103,87 @@ def _check_transfers(session: Session, time_bank_id: int | None) -> list[Problem
         sa.select(Transfer.id, Transfer.time_bank_id)
         .join(debit, debit.id == Transfer.debit_account_id)
         .join(credit, credit.id == Transfer.credit_account_id)
-        .where(*bank_filter, sa.or_(debit.time_bank_id != Transfer.time_bank_id,
-                                    credit.time_bank_id != Transfer.time_bank_id,
-                                    Transfer.minutes <= 0,
-                                    Transfer.debit_account_id == Transfer.credit_account_id))
+        .where(
+            *bank_filter,
+            sa.or_(
+                debit.time_bank_id != Transfer.time_bank_id,
+                credit.time_bank_id != Transfer.time_bank_id,
+                Transfer.minutes <= 0,
+                Transfer.debit_account_id == Transfer.credit_account_id,
+            ),
+        )
     )
     for transfer_id, bank_id in crossing:
-        problems.append(Problem(
-            "bad_transfer",
-            f"transfer {transfer_id}: crosses time banks, moves no time or goes to itself",
-            time_bank_id=bank_id, transfer_id=transfer_id))
+        problems.append(
+            Problem(
+                "bad_transfer",
+                f"transfer {transfer_id}: crosses time banks, moves no time or goes to itself",
+                time_bank_id=bank_id,
+                transfer_id=transfer_id,
+            )
+        )
     original = aliased(Transfer)
     bad_reversals = session.execute(
         sa.select(Transfer.id, Transfer.time_bank_id)
         .join(original, original.id == Transfer.reverses_id)
-        .where(*bank_filter, sa.or_(original.debit_account_id != Transfer.credit_account_id,
-                                    original.credit_account_id != Transfer.debit_account_id,
-                                    original.minutes != Transfer.minutes,
-                                    original.status != "posted"))
+        .where(
+            *bank_filter,
+            sa.or_(
+                original.debit_account_id != Transfer.credit_account_id,
+                original.credit_account_id != Transfer.debit_account_id,
+                original.minutes != Transfer.minutes,
+                original.status != "posted",
+            ),
+        )
     )
     for transfer_id, bank_id in bad_reversals:
-        problems.append(Problem(
-            "bad_reversal",
-            f"transfer {transfer_id}: does not mirror the posted transfer it reverses",
-            time_bank_id=bank_id, transfer_id=transfer_id))
+        problems.append(
+            Problem(
+                "bad_reversal",
+                f"transfer {transfer_id}: does not mirror the posted transfer it reverses",
+                time_bank_id=bank_id,
+                transfer_id=transfer_id,
+            )
+        )
     return problems
 
 
 def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
     problems: list[Problem] = []
     bank_ids = session.scalars(
-        sa.select(TimeBank.id).where(*([TimeBank.id == time_bank_id] if time_bank_id else []))
-        .order_by(TimeBank.id)).all()
+        sa.select(TimeBank.id)
+        .where(*([TimeBank.id == time_bank_id] if time_bank_id else []))
+        .order_by(TimeBank.id)
+    ).all()
     for bank_id in bank_ids:
         head = session.get(AuditChain, bank_id)
         rows = session.execute(
-            sa.select(AuditEntry.id, AuditEntry.seq, AuditEntry.actor_id, AuditEntry.action,
-                      AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.before,
-                      AuditEntry.after, AuditEntry.created_at, AuditEntry.prev_hash,
-                      AuditEntry.hash)
+            sa.select(
+                AuditEntry.id,
+                AuditEntry.seq,
+                AuditEntry.actor_id,
+                AuditEntry.action,
+                AuditEntry.entity_type,
+                AuditEntry.entity_id,
+                AuditEntry.before,
+                AuditEntry.after,
+                AuditEntry.created_at,
+                AuditEntry.prev_hash,
+                AuditEntry.hash,
+            )
             .where(AuditEntry.time_bank_id == bank_id)
             .order_by(AuditEntry.seq)
             .execution_options(yield_per=AUDIT_BATCH)
         )
         for broken in check_chain(bank_id, rows, head):
-            problems.append(Problem("audit_chain", f"time bank {bank_id}: {broken.message}",
-                                    time_bank_id=bank_id,
-                                    audit_entry_id=broken.entry_id or None))
+            problems.append(
+                Problem(
+                    "audit_chain",
+                    f"time bank {bank_id}: {broken.message}",
+                    time_bank_id=bank_id,
+                    audit_entry_id=broken.entry_id or None,
+                )
+            )
     return problems
 
 

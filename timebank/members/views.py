@@ -11,6 +11,7 @@ from timebank.ledger.statements import list_recent_transfers
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
+
 @bp.get("/")
 @login_required
 def dashboard():
@@ -30,12 +31,12 @@ def dashboard():
         recent=recent,
     )
 
+
 @bp.route("/time-banks", methods=["GET", "POST"])
 @login_required
 def choose_bank():
     memberships = current_user.active_memberships()
     if request.method == "POST":
-
         try:
             chosen = int(request.form.get("membership_id", ""))
         except ValueError:
