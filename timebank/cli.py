@@ -125,10 +125,13 @@ def create_coordinator_command(
         )
 
     try:
-        run_in_transaction(db.session, work)
+        membership = run_in_transaction(db.session, work)
     except errors.LedgerError as error:
         _fail(error.message)
-    click.echo(f"{display_name} is now a coordinator of {slug}.")
+    person = membership.person
+    click.echo(f"{person.display_name} is now a coordinator of {slug}.")
+    if person.display_name != display_name.strip():
+        click.echo("They already had an account, so their name and password are unchanged.")
 
 
 @timebank_cli.command("demo")
@@ -142,15 +145,16 @@ def create_coordinator_command(
 @with_appcontext
 def demo_command(seed: int) -> None:
     """Create the demo time bank, unless it exists already (running it twice adds nothing)."""
-    from timebank.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
+    from timebank.demo import DEMO_PASSWORD, DEMO_SLUG, demo_sign_ins, seed_demo
 
     if db.session.scalar(sa.select(TimeBank.id).where(TimeBank.slug == DEMO_SLUG)):
         click.echo("The demo time bank is already there; nothing was added.")
     else:
-        summary = run_in_transaction(db.session, lambda: seed_demo(db.session, seed=seed))
+        try:
+            summary = run_in_transaction(db.session, lambda: seed_demo(db.session, seed=seed))
+        except errors.LedgerError as error:
+            _fail(f"the demo could not be created, nothing was written: {error.message}")
         click.echo(summary.describe())
-    click.echo("Demo sign-ins (password for all: " + DEMO_PASSWORD + "):")
-    from timebank.demo import demo_sign_ins
-
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for role, email in demo_sign_ins(db.session):
         click.echo(f"  {role:<12} {email}")
