@@ -35,15 +35,19 @@ run: $(RUN_STAMP)
 services:
 	@scripts/ensure-services.sh
 
+## browser: Debian's Chromium and axe-core (npm) for the real-browser tests
+browser:
+	@bash scripts/ensure-browser.sh
+
 ## test: the whole suite on SQLite and then on PostgreSQL
-test: $(DEV_STAMP) services
+test: $(DEV_STAMP) services browser
 	$(PY) -m pytest --engine sqlite
 	$(PY) -m pytest --engine postgresql
 
-test-sqlite: $(DEV_STAMP)
+test-sqlite: $(DEV_STAMP) browser
 	$(PY) -m pytest --engine sqlite
 
-test-postgresql: $(DEV_STAMP) services
+test-postgresql: $(DEV_STAMP) services browser
 	$(PY) -m pytest --engine postgresql
 
 ## bench: benchmarks; figures land in bench/results/

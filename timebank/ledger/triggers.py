@@ -61,13 +61,15 @@ def statements(dialect_name: str, *, drop: bool = False) -> list[str]:
 
 
 def create_triggers(connection: sa.Connection) -> None:
+    # Through text(), as the migration's op.execute does: psycopg would read the '%' in
+    # the PL/pgSQL body as a placeholder if the statement went to the driver as it is.
     for statement in statements(connection.dialect.name):
-        connection.exec_driver_sql(statement)
+        connection.execute(sa.text(statement))
 
 
 def drop_triggers(connection: sa.Connection) -> None:
     for statement in statements(connection.dialect.name, drop=True):
-        connection.exec_driver_sql(statement)
+        connection.execute(sa.text(statement))
 
 
 def attach_to(metadata: sa.MetaData) -> None:

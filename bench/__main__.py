@@ -1,0 +1,51 @@
+"""``python -m bench``: run every benchmark, write bench/results/<name>.json, print a
+summary. ``python -m bench ledger_write`` (or ``verify_1m``) runs just one.
+
+Environment: BENCH_N (transfers per write benchmark, default 2000), BENCH_SECONDS (cap
+per write measurement, default 30), BENCH_VERIFY_N (transfers for verify_1m, default
+1,000,000), TIMEBANK_BENCH_POSTGRES_URL (default: the test database on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from bench import ledger_write, verify_1m
+from bench.common import Figure, write_results
+
+BENCHMARKS = {"ledger_write": ledger_write.run, "verify_1m": verify_1m.run}
+
+
+def _line(figure: Figure) -> str:
+    text = f"  {figure.name:<42} {figure.value:>12,} {figure.unit}"
+    if figure.baseline is not None:
+        text += f"   (baseline {figure.baseline:,} {figure.unit}, ratio {figure.ratio})"
+    return text
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
+        return 2
+    load = os.getloadavg()[0]
+    print(f"host: {os.cpu_count()} CPUs, load average {load:.2f} at start")
+    for name in names:
+        started = time.perf_counter()
+        figures = BENCHMARKS[name]()
+        figures.append(Figure("host.load_average_1min_at_start", round(load, 2), "load"))
+        path = write_results(name, figures)
+        print(f"{name} ({time.perf_counter() - started:.0f} s) -> {path}")
+        for figure in figures:
+            print(_line(figure))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,99 @@
+"""What the benchmarks share: throwaway databases, timing and the results files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+# Importing the extensions attaches the history triggers to ``Base.metadata`` (once), so
+# ``create_all`` builds the same tables, constraints and triggers as the migration.
+import timebank.extensions  # noqa: F401
+from timebank.ledger.database import configure_engine
+from timebank.ledger.models import Base
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pg_base_url() -> str:
+    return os.environ.get(
+        "TIMEBANK_BENCH_POSTGRES_URL", os.environ.get("TIMEBANK_TEST_POSTGRES_URL", DEFAULT_PG)
+    )
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    ratio: float | None = None
+
+
+def write_results(benchmark: str, figures: list[Figure]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{benchmark}.json"
+    path.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
+    return path
+
+
+@contextmanager
+def sqlite_database() -> Iterator[sa.Engine]:
+    """A fresh SQLite file configured as the app configures it (WAL, synchronous=FULL,
+    BEGIN IMMEDIATE), with the ledger's tables; removed afterwards."""
+    directory = tempfile.mkdtemp(prefix="timebank-bench-")
+    engine = sa.create_engine(f"sqlite:///{directory}/bench.sqlite3")
+    configure_engine(engine)
+    try:
+        Base.metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def postgresql_database() -> Iterator[sa.Engine]:
+    """A schema of its own on the PostgreSQL server with the ledger's tables; dropped
+    afterwards."""
+    base = pg_base_url()
+    schema = f"tb_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    joiner = "&" if "?" in base else "?"
+    engine = sa.create_engine(f"{base}{joiner}options=-csearch_path%3D{schema}")
+    configure_engine(engine)
+    try:
+        Base.metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+class Stopwatch:
+    def __enter__(self) -> Stopwatch:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
