@@ -1,0 +1,356 @@
+"""``verify_ledger`` on a real database: silent on a consistent ledger, and naming the row
+when a counter, a transfer or the audit log has been tampered with behind the services'
+back."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from tests.factories import (
+    CoordinatorFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    TimeBankFactory,
+)
+from timebank.extensions import db
+from timebank.ledger import triggers
+from timebank.ledger.audit import entry_hash
+from timebank.ledger.group import record_group_exchange
+from timebank.ledger.models import Account, AuditChain, AuditEntry, Transfer
+from timebank.ledger.opening import record_opening_balance
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
+from timebank.ledger.transfers import (
+    approve_transfer,
+    confirm_transfer,
+    record_transfer,
+    reject_transfer,
+    reverse_transfer,
+)
+from timebank.ledger.verify import verify_ledger
+
+TODAY = date.today()
+
+
+def history(session):
+    """A time bank with every kind of entry: pending, posted, rejected, reversed, a group,
+    the pot and an opening balance."""
+    bank = TimeBankFactory(floor_minutes=-600)
+    coordinator = CoordinatorFactory(bank=bank)
+    alice, bob, carol = (MembershipFactory(bank=bank) for _ in range(3))
+    council = OrganisationFactory(bank=bank)
+    a, b, c = alice.account, bob.account, carol.account
+
+    def rec(actor, giver, receiver, minutes):
+        return record_transfer(
+            session,
+            actor=actor,
+            giver=giver,
+            receiver=receiver,
+            minutes=minutes,
+            service_date=TODAY,
+        )
+
+    confirmed = rec(alice, a, b, 90)
+    confirm_transfer(session, actor=bob, transfer_id=confirmed.id)
+    approve_transfer(session, actor=coordinator, transfer_id=confirmed.id)
+    rec(bob, b, c, 30)  # stays pending
+    rejected = rec(carol, c, a, 45)
+    reject_transfer(session, actor=coordinator, transfer_id=rejected.id, reason="Not agreed")
+    mistake = rec(coordinator, c, b, 60)
+    reversal = reverse_transfer(session, actor=coordinator, transfer_id=mistake.id, reason="Twice")
+    record_group_exchange(
+        session,
+        actor=coordinator,
+        hub=council.account,
+        hub_gives=True,
+        participants=[(a, 60), (b, 60), (c, 60)],
+        service_date=TODAY,
+    )
+    record_group_exchange(
+        session,
+        actor=alice,
+        hub=a,
+        hub_gives=False,
+        participants=[(b, 30), (c, 15)],
+        service_date=TODAY,
+    )  # pending
+    donate_to_pot(session, actor=coordinator, donor=council.account, minutes=120)
+    grant_from_pot(session, actor=coordinator, recipient=c, minutes=60, reason="Unwell")
+    record_opening_balance(session, actor=coordinator, account=b, minutes=-240)
+    session.commit()
+    return {
+        "bank": bank,
+        "alice": alice,
+        "bob": bob,
+        "confirmed": confirmed,
+        "reversal": reversal,
+    }
+
+
+@pytest.fixture
+def ledger(session):
+    return history(session)
+
+
+def problems_of(session, kind, **where):
+    return [
+        p
+        for p in verify_ledger(session)
+        if p.kind == kind and all(getattr(p, k) == v for k, v in where.items())
+    ]
+
+
+def tamper(session, table: str, sql: str, **params):
+    """Run ``sql`` with the table's history trigger out of the way, then put it back.
+
+    SQLite: drop the trigger and create it again. PostgreSQL: disable and re-enable it in
+    the same transaction, so it is never off for anyone else.
+    """
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        names = {
+            ("audit_entry", "update"): "trg_audit_entry_no_update",
+            ("audit_entry", "delete"): "trg_audit_entry_no_delete",
+            ("transfer", "update"): "trg_transfer_final_no_update",
+        }
+        name = names[(table, sql.split()[0].lower())]
+        session.execute(sa.text(f"DROP TRIGGER {name}"))
+        session.execute(sa.text(sql), params)
+        (create,) = [s for s in triggers.SQLITE if f"CREATE TRIGGER {name} " in s]
+        session.execute(sa.text(create))
+    else:
+        name = {
+            "audit_entry": "trg_audit_entry_no_update",
+            "transfer": "trg_transfer_final_no_update",
+        }[table]
+        session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {name}"))
+        session.execute(sa.text(sql), params)
+        session.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {name}"))
+    session.commit()
+
+
+def audit_rows(session, bank_id):
+    return session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.time_bank_id == bank_id).order_by(AuditEntry.seq)
+    ).all()
+
+
+def test_a_consistent_ledger_has_no_problems(session, ledger):
+    other = history(session)  # a second bank, so verify runs over several
+    assert verify_ledger(session) == []
+    assert verify_ledger(session, ledger["bank"].id) == []
+    assert verify_ledger(session, other["bank"].id) == []
+
+
+def test_a_tampered_counter_is_named_with_its_account(session, ledger):
+    account_id = ledger["alice"].account.id
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == account_id)
+        .values(posted_credits=Account.posted_credits + 60)
+    )
+    session.commit()
+    (mismatch,) = problems_of(session, "balance_mismatch")
+    assert mismatch.account_id == account_id
+    assert f"account {account_id}" in mismatch.message and "posted credits" in mismatch.message
+    (not_zero,) = problems_of(session, "bank_not_zero")
+    assert not_zero.time_bank_id == ledger["bank"].id
+    assert f"time bank {ledger['bank'].id}" in not_zero.message and "60 min" in not_zero.message
+
+
+def test_a_bank_not_summing_to_zero_is_reported(session, ledger):
+    bank_id = ledger["bank"].id
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == ledger["bob"].account.id)
+        .values(posted_debits=Account.posted_debits + 30)
+    )
+    session.commit()
+    (not_zero,) = problems_of(session, "bank_not_zero", time_bank_id=bank_id)
+    assert "-30 min" in not_zero.message
+
+
+def test_a_tamper_that_keeps_the_sum_zero_is_still_caught(session, ledger):
+    alice_id, bob_id = ledger["alice"].account.id, ledger["bob"].account.id
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == alice_id)
+        .values(posted_credits=Account.posted_credits + 60)
+    )
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == bob_id)
+        .values(posted_debits=Account.posted_debits + 60)
+    )
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == alice_id)
+        .values(pending_debits=Account.pending_debits + 15)
+    )
+    session.commit()
+    problems = verify_ledger(session)
+    assert {(p.kind, p.account_id) for p in problems} == {
+        ("balance_mismatch", alice_id),
+        ("balance_mismatch", bob_id),
+    }
+    assert len(problems) == 3
+    assert any("pending debits" in p.message for p in problems)
+
+
+def test_a_changed_posted_transfer_shows_on_both_accounts(session, ledger):
+    transfer = ledger["confirmed"]
+    tamper(
+        session,
+        "transfer",
+        "UPDATE transfer SET minutes = 600 WHERE id = :id",
+        id=transfer.id,
+    )
+    problems = verify_ledger(session)
+    assert {p.account_id for p in problems} == {
+        transfer.debit_account_id,
+        transfer.credit_account_id,
+    }
+
+
+def test_a_reversal_that_no_longer_mirrors_its_original_is_named(session, ledger):
+    reversal = ledger["reversal"]
+    tamper(
+        session,
+        "transfer",
+        "UPDATE transfer SET minutes = 15 WHERE id = :id",
+        id=reversal.id,
+    )
+    (bad,) = problems_of(session, "bad_reversal")
+    assert bad.transfer_id == reversal.id and f"transfer {reversal.id}" in bad.message
+
+
+def test_a_forged_audit_entry_is_named(session, ledger):
+    bank_id = ledger["bank"].id
+    target = audit_rows(session, bank_id)[10]
+    after = json.loads(target.after)
+    forged = json.dumps({**after, "minutes": 720}, sort_keys=True, separators=(",", ":"))
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET after = :after WHERE id = :id",
+        after=forged,
+        id=target.id,
+    )
+    (problem,) = verify_ledger(session)
+    assert problem.kind == "audit_chain" and problem.audit_entry_id == target.id
+    assert f"audit entry {target.id}" in problem.message and "altered" in problem.message
+
+
+def test_a_forged_entry_with_a_fresh_hash_breaks_the_next_link(session, ledger):
+    bank_id = ledger["bank"].id
+    rows = audit_rows(session, bank_id)
+    target, following = rows[5], rows[6]
+    new_hash = entry_hash(
+        prev_hash=target.prev_hash,
+        time_bank_id=bank_id,
+        seq=target.seq,
+        actor_id=target.actor_id,
+        action="time_bank.nothing_happened",
+        entity_type=target.entity_type,
+        entity_id=target.entity_id,
+        before=target.before,
+        after=target.after,
+        created_at_iso=target.created_at.isoformat(),
+    )
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET action = 'time_bank.nothing_happened', hash = :h WHERE id = :id",
+        h=new_hash,
+        id=target.id,
+    )
+    (problem,) = verify_ledger(session)
+    assert problem.audit_entry_id == following.id
+    assert "does not link" in problem.message
+
+
+def test_a_deleted_audit_entry_is_found(session, ledger):
+    bank_id = ledger["bank"].id
+    rows = audit_rows(session, bank_id)
+    (deleted_id, deleted_seq), (following_id, following_seq) = (
+        (row.id, row.seq) for row in rows[7:9]
+    )
+    tamper(session, "audit_entry", "DELETE FROM audit_entry WHERE id = :id", id=deleted_id)
+    problems = verify_ledger(session)
+    assert problems and all(p.audit_entry_id == following_id for p in problems)
+    messages = " ".join(p.message for p in problems)
+    assert f"sequence {following_seq}, expected {deleted_seq}" in messages
+    assert "does not link" in messages
+
+
+def test_deleting_the_last_audit_entry_is_found_by_the_chain_head(session, ledger):
+    bank_id = ledger["bank"].id
+    last = audit_rows(session, bank_id)[-1]
+    last_id, last_seq = last.id, last.seq
+    tamper(session, "audit_entry", "DELETE FROM audit_entry WHERE id = :id", id=last_id)
+    (problem,) = verify_ledger(session)
+    assert problem.kind == "audit_chain" and problem.time_bank_id == bank_id
+    assert f"entry {last_seq} is last, but the log ends at entry {last_seq - 1}" in (
+        problem.message
+    )
+
+
+def test_a_broken_chain_head_is_found(session, ledger):
+    bank_id = ledger["bank"].id
+    session.execute(
+        sa.update(AuditChain).where(AuditChain.time_bank_id == bank_id).values(last_hash="f" * 64)
+    )
+    session.commit()
+    (problem,) = verify_ledger(session)
+    assert problem.kind == "audit_chain" and problem.time_bank_id == bank_id
+    assert "chain head" in problem.message
+    session.execute(
+        sa.update(AuditChain)
+        .where(AuditChain.time_bank_id == bank_id)
+        .values(last_seq=AuditChain.last_seq + 1)
+    )
+    session.commit()
+    assert len(verify_ledger(session)) == 1
+
+
+def test_verify_one_bank_checks_only_that_bank(session, ledger):
+    other = history(session)
+    session.execute(
+        sa.update(Account)
+        .where(Account.id == other["alice"].account.id)
+        .values(posted_credits=Account.posted_credits + 15)
+    )
+    session.execute(
+        sa.update(AuditChain)
+        .where(AuditChain.time_bank_id == other["bank"].id)
+        .values(last_seq=AuditChain.last_seq + 1)
+    )
+    session.commit()
+    assert verify_ledger(session, ledger["bank"].id) == []
+    mine = verify_ledger(session, other["bank"].id)
+    assert {p.kind for p in mine} == {"balance_mismatch", "bank_not_zero", "audit_chain"}
+    assert all(p.time_bank_id == other["bank"].id for p in mine)
+    assert verify_ledger(session) == mine
+
+
+def test_the_history_triggers_are_back_after_tampering(session, ledger):
+    target = audit_rows(session, ledger["bank"].id)[3]
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET action = action WHERE id = :id",
+        id=target.id,
+    )
+    for statement in (
+        sa.update(AuditEntry).where(AuditEntry.id == target.id).values(action="x"),
+        sa.delete(AuditEntry).where(AuditEntry.id == target.id),
+        sa.update(Transfer).where(Transfer.id == ledger["confirmed"].id).values(minutes=15),
+    ):
+        with pytest.raises(DBAPIError):
+            session.execute(statement)
+        session.rollback()
