@@ -364,3 +364,29 @@ def test_every_transfer_of_a_group_is_in_the_audit_log(session, coordinator, peo
     assert sorted(e.entity_id for e in entries) == sorted(t.id for t in transfers)
     assert all(e.actor_id == coordinator.id for e in entries)
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before + 4
+
+
+def test_a_members_group_waits_for_a_coordinator_when_the_bank_asks_for_confirmation(
+    session, bank, people
+):
+    # Participants cannot each confirm a group entry, so a coordinator vouches for it.
+    update_policy(
+        session, actor=None, bank=bank, requires_approval=False, requires_confirmation=True
+    )
+    tutor, first, *_ = people
+    (transfer,) = group(session, tutor, tutor, [(first, 60)])
+    assert transfer.status == TransferStatus.PENDING
+    assert transfer.needs_approval
+    assert first.account.balance == 0
+
+
+def test_idempotency_key_reused_for_a_different_group_is_refused(session, coordinator, people):
+    tutor, *learners = people
+    group(session, coordinator, tutor, [(p, 60) for p in learners], idempotency_key="g-2")
+    assert_refused(
+        session,
+        errors.IdempotencyConflictError,
+        lambda: group(
+            session, coordinator, tutor, [(p, 30) for p in learners], idempotency_key="g-2"
+        ),
+    )

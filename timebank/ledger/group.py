@@ -54,25 +54,36 @@ def record_group_exchange(
 
     ``hub_gives``: the hub gave time to every participant (a workshop); otherwise every
     participant gave time to the hub (a working party). Each participant carries their
-    own minutes. A coordinator's group exchange posts at once; a member's waits for a
-    coordinator when the time bank asks for approval.
+    own minutes. A coordinator's group exchange posts at once. A member's waits for a
+    coordinator whenever the time bank asks for approval *or* confirmation: the
+    participants cannot each confirm a group entry, so a coordinator vouches for it.
     """
     require_active_actor(actor)
     bank = get_bank(session, actor.time_bank_id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
-            if existing.batch_id is None:
+            batch = (
+                list(
+                    session.scalars(
+                        sa.select(Transfer)
+                        .where(Transfer.batch_id == existing.batch_id)
+                        .order_by(Transfer.id)
+                    )
+                )
+                if existing.batch_id is not None
+                else []
+            )
+            asked = sorted(
+                (account.id, hub.id, minutes) if hub_gives else (hub.id, account.id, minutes)
+                for account, minutes in participants
+            )
+            recorded = sorted((t.debit_account_id, t.credit_account_id, t.minutes) for t in batch)
+            if not batch or asked != recorded:
                 raise errors.IdempotencyConflictError(
                     "This request key was already used for a different entry."
                 )
-            return list(
-                session.scalars(
-                    sa.select(Transfer)
-                    .where(Transfer.batch_id == existing.batch_id)
-                    .order_by(Transfer.id)
-                )
-            )
+            return batch
     if not actor.is_coordinator and (actor.account is None or actor.account.id != hub.id):
         raise errors.NotAllowedError(
             "Only a coordinator, or the person at the centre of it, can record a group exchange."
@@ -118,7 +129,9 @@ def record_group_exchange(
     accounts = lock_accounts(session, [hub.id, *seen])
     check_limits(accounts, flows, policy)
 
-    needs_approval = bank.requires_approval and not actor.is_coordinator
+    needs_approval = not actor.is_coordinator and (
+        bank.requires_approval or bank.requires_confirmation
+    )
     now = utcnow()
     batch_id = str(uuid.uuid4())
     transfers = []
