@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,12 +21,19 @@ from timebank.ledger.clock import utcnow
 from timebank.ledger.models import AuditChain, AuditEntry, Membership
 
 GENESIS = "0" * 64
+AUDIT_ENTRY = cast(sa.Table, AuditEntry.__table__)
+AUDIT_CHAIN = cast(sa.Table, AuditChain.__table__)
+
+
+# Built once: json.dumps with options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def canonical_json(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(
@@ -42,26 +49,19 @@ def entry_hash(
     after: str | None,
     created_at_iso: str,
 ) -> str:
-    content = json.dumps(
-        [
-            time_bank_id,
-            seq,
-            actor_id,
-            action,
-            entity_type,
-            entity_id,
-            before,
-            after,
-            created_at_iso,
-        ],
-        separators=(",", ":"),
+    content = _COMPACT.encode(
+        [time_bank_id, seq, actor_id, action, entity_type, entity_id, before, after, created_at_iso]
     )
     return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
 
 
 def start_chain(session: Session, time_bank_id: int) -> None:
-    session.add(AuditChain(time_bank_id=time_bank_id, last_seq=0, last_hash=GENESIS))
-    session.flush()
+    # Core, like the appends: no ORM copy of the head is left to go stale in the session.
+    session.execute(
+        sa.insert(AUDIT_CHAIN).values(
+            time_bank_id=time_bank_id, last_seq=0, last_hash=GENESIS
+        )
+    )
 
 
 def append_audit(
@@ -74,45 +74,75 @@ def append_audit(
     entity_id: int | None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry to the time bank's chain (flushes; the caller commits)."""
-    head = session.scalars(
-        sa.select(AuditChain).where(AuditChain.time_bank_id == time_bank_id).with_for_update()
+) -> None:
+    """Append one entry to the time bank's chain (the caller commits)."""
+    append_audit_entries(
+        session,
+        time_bank_id=time_bank_id,
+        actor=actor,
+        entries=[(action, entity_type, entity_id, before, after)],
+    )
+
+
+def append_audit_entries(
+    session: Session,
+    *,
+    time_bank_id: int,
+    actor: Membership | None,
+    entries: list[tuple[str, str, int | None, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """Append entries (action, entity type, entity id, before, after) in order.
+
+    Written with Core statements, not the unit of work: this runs inside every ledger
+    write, and the chain head's row lock is held from here until the commit.
+    """
+    head = session.execute(
+        sa.select(AuditChain.last_seq, AuditChain.last_hash)
+        .where(AuditChain.time_bank_id == time_bank_id)
+        .with_for_update()
     ).one()
+    seq, prev_hash = head.last_seq, head.last_hash
     created_at = utcnow()
-    seq = head.last_seq + 1
-    before_text, after_text = canonical_json(before), canonical_json(after)
+    created_at_iso = created_at.isoformat()
     actor_id = actor.id if actor is not None else None
-    digest = entry_hash(
-        prev_hash=head.last_hash,
-        time_bank_id=time_bank_id,
-        seq=seq,
-        actor_id=actor_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=before_text,
-        after=after_text,
-        created_at_iso=created_at.isoformat(),
+    rows = []
+    for action, entity_type, entity_id, before, after in entries:
+        seq += 1
+        before_text, after_text = canonical_json(before), canonical_json(after)
+        digest = entry_hash(
+            prev_hash=prev_hash,
+            time_bank_id=time_bank_id,
+            seq=seq,
+            actor_id=actor_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before_text,
+            after=after_text,
+            created_at_iso=created_at_iso,
+        )
+        rows.append(
+            {
+                "time_bank_id": time_bank_id,
+                "seq": seq,
+                "actor_id": actor_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "before": before_text,
+                "after": after_text,
+                "created_at": created_at,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    session.execute(sa.insert(AUDIT_ENTRY), rows)
+    session.execute(
+        sa.update(AUDIT_CHAIN)
+        .where(AUDIT_CHAIN.c.time_bank_id == time_bank_id)
+        .values(last_seq=seq, last_hash=prev_hash)
     )
-    entry = AuditEntry(
-        time_bank_id=time_bank_id,
-        seq=seq,
-        actor_id=actor_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=before_text,
-        after=after_text,
-        created_at=created_at,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(entry)
-    head.last_seq = seq
-    head.last_hash = digest
-    session.flush()
-    return entry
 
 
 @dataclass(frozen=True)
@@ -124,7 +154,7 @@ class ChainBreak:
 
 
 def check_chain(
-    time_bank_id: int, rows: Iterable[sa.Row], head: AuditChain | None
+    time_bank_id: int, rows: Iterable[sa.Row], head: sa.Row | None
 ) -> Iterator[ChainBreak]:
     """Recompute a chain from its rows in seq order and report every break."""
     prev_hash, expected_seq = GENESIS, 1

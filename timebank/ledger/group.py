@@ -29,7 +29,7 @@ from timebank.ledger.posting import (
     get_bank,
     lock_accounts,
     require_active_actor,
-    require_active_holder,
+    require_active_holders,
     snapshot,
 )
 from timebank.ledger.transfers import find_by_idempotency_key
@@ -105,7 +105,7 @@ def record_group_exchange(
             raise errors.InvalidTransferError(
                 "Use a donation or a grant for the community pot.", field="participants"
             )
-        require_active_holder(account)
+    require_active_holders(session, [hub] + [account for account, _ in participants])
     for account, minutes in participants:
         if account.id == hub.id:
             raise errors.SelfTransferError(

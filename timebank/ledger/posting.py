@@ -6,7 +6,7 @@ Lock order, always: transfers by id, then accounts by id, then the audit chain h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from timebank.ledger.models import (
     AccountKind,
     Membership,
     MembershipStatus,
+    Organisation,
     TimeBank,
     Transfer,
     TransferStatus,
@@ -76,17 +77,28 @@ def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer
     return lock_transfers(session, ids)
 
 
-def require_active_holder(account: Account) -> None:
-    if account.kind == AccountKind.MEMBER:
-        membership = account.membership
-        if membership is None or membership.status != MembershipStatus.ACTIVE:
+def require_active_holders(session: Session, accounts: Iterable[Account]) -> None:
+    """Refuse if a member account's membership or an organisation is not active.
+
+    One query for all the accounts, whatever their number.
+    """
+    by_id = {account.id: account for account in accounts}
+    rows = session.execute(
+        sa.select(Account.id, Account.kind, Membership.status, Organisation.active)
+        .outerjoin(Membership, Membership.id == Account.membership_id)
+        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+        .where(Account.id.in_(sorted(by_id)))
+        .order_by(Account.id)
+    )
+    for account_id, kind, status, organisation_active in rows:
+        if kind == AccountKind.MEMBER and status != MembershipStatus.ACTIVE:
             raise errors.InactiveAccountError(
-                f"{account.label} is not an active member of this time bank."
+                f"{by_id[account_id].label} is not an active member of this time bank."
             )
-    elif account.kind == AccountKind.ORGANISATION and (
-        account.organisation is None or not account.organisation.active
-    ):
-        raise errors.InactiveAccountError(f"{account.label} is no longer active here.")
+        if kind == AccountKind.ORGANISATION and not organisation_active:
+            raise errors.InactiveAccountError(
+                f"{by_id[account_id].label} is no longer active here."
+            )
 
 
 def require_active_actor(actor: Membership) -> None:
@@ -97,6 +109,10 @@ def require_active_actor(actor: Membership) -> None:
 def require_coordinator(actor: Membership, time_bank_id: int) -> None:
     if actor.time_bank_id != time_bank_id or not actor.is_coordinator:
         raise errors.NotAllowedError("Only a coordinator of this time bank can do this.")
+
+
+def _label_of(account: Account) -> Callable[[], str]:
+    return lambda: account.label
 
 
 def check_limits(
@@ -115,12 +131,20 @@ def check_limits(
     for account_id in sorted(receiving):
         account = accounts[account_id]
         check_can_receive(
-            Counters.of(account), receiving[account_id], account.kind, policy, account.label
+            Counters.of(account),
+            receiving[account_id],
+            account.kind,
+            policy,
+            _label_of(account),
         )
     for account_id in sorted(giving):
         account = accounts[account_id]
         check_can_give(
-            Counters.of(account), giving[account_id], account.kind, policy, account.label
+            Counters.of(account),
+            giving[account_id],
+            account.kind,
+            policy,
+            _label_of(account),
         )
 
 

@@ -26,7 +26,7 @@ from timebank.ledger.posting import (
     get_bank,
     lock_accounts,
     require_active_actor,
-    require_active_holder,
+    require_active_holders,
     require_coordinator,
     snapshot,
 )
@@ -98,7 +98,7 @@ def donate_to_pot(
         raise errors.NotAllowedError("You can donate only your own hours.")
     if donor.kind not in (AccountKind.MEMBER, AccountKind.ORGANISATION):
         raise errors.InvalidTransferError("Only members and organisations donate to the pot.")
-    require_active_holder(donor)
+    require_active_holders(session, [donor])
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
     service_date = today or today_in(bank.timezone)
@@ -149,7 +149,7 @@ def grant_from_pot(
         raise errors.CrossBankTransferError("Grants go only to members of this time bank.")
     if recipient.kind != AccountKind.MEMBER:
         raise errors.InvalidTransferError("Grants from the pot go to members.", field="counterpart")
-    require_active_holder(recipient)
+    require_active_holders(session, [recipient])
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
     pot = get_pot_account(session, bank.id)

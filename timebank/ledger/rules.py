@@ -8,6 +8,7 @@ other way round.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -117,8 +118,17 @@ def limits_for(kind: AccountKind, policy: Policy) -> tuple[int | None, int | Non
     return None, None
 
 
+# A name for error messages, or a function that gives one: looking a name up costs
+# queries, so it is done only when a message is needed.
+Label = str | Callable[[], str]
+
+
+def _name(label: Label) -> str:
+    return label() if callable(label) else label
+
+
 def check_can_receive(
-    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: str
+    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: Label
 ) -> None:
     """Refuse if receiving ``minutes`` more (on top of pending) passes the floor.
 
@@ -136,20 +146,20 @@ def check_can_receive(
             " that is not already promised; it cannot grant more than that."
         )
     raise errors.BelowFloorError(
-        f"{label} has reached the time bank's limit of {format_minutes(floor)} and needs"
+        f"{_name(label)} has reached the time bank's limit of {format_minutes(floor)} and needs"
         " to give time before receiving more."
     )
 
 
 def check_can_give(
-    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: str
+    counters: Counters, minutes: int, kind: AccountKind, policy: Policy, label: Label
 ) -> None:
     """Refuse if being credited ``minutes`` more (on top of pending) passes the cap."""
     _, cap = limits_for(kind, policy)
     if cap is None or counters.highest_possible + minutes <= cap:
         return
     raise errors.AboveCapError(
-        f"{label} has reached the time bank's upper limit of {format_minutes(cap)};"
+        f"{_name(label)} has reached the time bank's upper limit of {format_minutes(cap)};"
         " they could receive time or donate hours to the community pot first."
     )
 

@@ -37,7 +37,7 @@ from timebank.ledger.posting import (
     post_pending,
     release_pending,
     require_active_actor,
-    require_active_holder,
+    require_active_holders,
     require_coordinator,
     snapshot,
 )
@@ -117,7 +117,7 @@ def record_transfer(
             raise errors.InvalidTransferError(
                 "Use a donation or a grant for the community pot.", field="counterpart"
             )
-        require_active_holder(account)
+    require_active_holders(session, [giver, receiver])
 
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)

@@ -156,7 +156,11 @@ def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
         .order_by(TimeBank.id)
     ).all()
     for bank_id in bank_ids:
-        head = session.get(AuditChain, bank_id)
+        head = session.execute(
+            sa.select(AuditChain.last_seq, AuditChain.last_hash).where(
+                AuditChain.time_bank_id == bank_id
+            )
+        ).one_or_none()
         rows = session.execute(
             sa.select(
                 AuditEntry.id,

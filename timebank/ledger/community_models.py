@@ -1,0 +1,109 @@
+"""Tables around the ledger that coordinators work with: notifications, invitations,
+private coordinator notes, organisation staff and import runs.
+
+Kept apart from ``models.py`` (the ledger proper); both share ``Base``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from timebank.ledger.clock import utcnow
+from timebank.ledger.models import Base, MemberKind, Membership, Organisation, Role, _enum
+
+
+class Notification(Base):
+    """Something a member should know: an exchange to confirm, approved, rejected,
+    reversed; an application decided. Shown in the member's list (and emailed if they
+    ask for it, later)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_recipient_unread", "membership_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"))
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    message: Mapped[str] = mapped_column(sa.Text)
+    transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transfer.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    membership: Mapped[Membership] = relationship()
+
+
+class CoordinatorNote(Base):
+    """A private note coordinators keep about a member. Members never see these."""
+
+    __tablename__ = "coordinator_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[Membership] = relationship(foreign_keys=[author_id])
+
+
+class Invitation(Base):
+    """An invitation link to join a time bank. Only the token's hash is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "invitation_role"), default=Role.MEMBER)
+    kind: Mapped[MemberKind] = mapped_column(
+        _enum(MemberKind, "invitation_kind"), default=MemberKind.PARTICIPANT
+    )
+    # A coordinator's own reminder of who it is for; shown to coordinators only.
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"))
+    revoked_at: Mapped[datetime | None]
+
+
+class OrganisationStaff(Base):
+    """A member who may act for an organisation's account."""
+
+    __tablename__ = "organisation_staff"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    membership: Mapped[Membership] = relationship()
+
+
+class ImportRun(Base):
+    """One CSV import: its dry run, its progress and its outcome."""
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("membership.id"))
+    layout: Mapped[str] = mapped_column(sa.String(40))
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    # checking -> checked (dry run) | importing -> done | failed
+    status: Mapped[str] = mapped_column(sa.String(20), default="checking")
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    # The first errors found, as JSON [[line, message], ...].
+    errors_json: Mapped[str] = mapped_column(sa.Text, default="[]")
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
