@@ -56,14 +56,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
 
     from timebank.auth import views as auth_views
+    from timebank.coordinators import bp as coordinators_bp
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
     from timebank.members import views as member_views
+    from timebank.navigation import register_navigation
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(member_views.bp)
+    app.register_blueprint(coordinators_bp)
     register_error_handlers(app)
     register_filters(app)
+    register_navigation(app)
 
     from timebank.cli import timebank_cli
 

@@ -7,6 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from timebank.ledger import community_models  # noqa: F401 - registers its tables
 from timebank.ledger.models import Base
 from timebank.ledger.triggers import attach_to
 

@@ -10,7 +10,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import DBAPIError
 
@@ -113,9 +115,16 @@ def test_upgrade_builds_exactly_the_models_schema(empty_app):
         where = one_pot["dialect_options"][f"{connection.dialect.name}_where"]
         assert "pot" in str(where) and "equity" in str(where)
         assert history_triggers(connection) == expected_triggers(connection.dialect.name)
-        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
-            "0001"
+        assert (
+            connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            == head_revision()
         )
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def leftovers(connection):

@@ -58,9 +58,7 @@ def entry_hash(
 def start_chain(session: Session, time_bank_id: int) -> None:
     # Core, like the appends: no ORM copy of the head is left to go stale in the session.
     session.execute(
-        sa.insert(AUDIT_CHAIN).values(
-            time_bank_id=time_bank_id, last_seq=0, last_hash=GENESIS
-        )
+        sa.insert(AUDIT_CHAIN).values(time_bank_id=time_bank_id, last_seq=0, last_hash=GENESIS)
     )
 
 

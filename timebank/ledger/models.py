@@ -171,7 +171,10 @@ class Membership(Base):
     """A person in a time bank, with a role and a kind."""
 
     __tablename__ = "membership"
-    __table_args__ = (sa.UniqueConstraint("person_id", "time_bank_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "time_bank_id"),
+        sa.UniqueConstraint("time_bank_id", "external_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
@@ -186,6 +189,8 @@ class Membership(Base):
     consent_reporting: Mapped[bool] = mapped_column(default=False)
     consent_research: Mapped[bool] = mapped_column(default=False)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The member's id in the software a time bank moved here from (imports match on it).
+    external_ref: Mapped[str | None] = mapped_column(sa.String(80))
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     time_bank: Mapped[TimeBank] = relationship()
@@ -207,13 +212,17 @@ class Organisation(Base):
     """A council team, health board or charity that holds an account in a time bank."""
 
     __tablename__ = "organisation"
-    __table_args__ = (sa.UniqueConstraint("time_bank_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("time_bank_id", "name"),
+        sa.UniqueConstraint("time_bank_id", "external_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    external_ref: Mapped[str | None] = mapped_column(sa.String(80))
 
     account: Mapped[Account | None] = relationship(back_populates="organisation", uselist=False)
 

@@ -1,0 +1,5 @@
+"""Coordinators: organisations (being built)."""
+
+from __future__ import annotations
+
+from timebank.coordinators import bp  # noqa: F401

@@ -1,0 +1,43 @@
+"""Small helpers the views share: run a ledger operation as one transaction and turn
+a domain error into a message beside the right form field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, flash
+from flask_wtf import FlaskForm
+
+from timebank.extensions import db
+from timebank.ledger.database import run_in_transaction
+from timebank.ledger.errors import LedgerError, NotFoundError
+
+T = TypeVar("T")
+
+
+def perform(work: Callable[[], T], form: FlaskForm | None = None) -> T | None:
+    """Run ``work`` in one transaction. On a domain error nothing is written; the
+    message goes to the form field it names (or a page-level message) and None is
+    returned."""
+    try:
+        return run_in_transaction(db.session, work)
+    except NotFoundError:
+        abort(404)
+    except LedgerError as error:
+        if form is not None and error.field and error.field in form._fields:
+            form._fields[error.field].errors = [*form._fields[error.field].errors, error.message]
+        elif form is not None:
+            form.form_errors.append(error.message)
+        else:
+            flash(error.message, "error")
+        return None
+
+
+def get_in_bank(model, object_id: int, time_bank_id: int):
+    """The object with this id if it belongs to this time bank, else 404 (never 403:
+    a coordinator of another bank learns nothing about what exists here)."""
+    obj = db.session.get(model, object_id)
+    if obj is None or getattr(obj, "time_bank_id", None) != time_bank_id:
+        abort(404)
+    return obj
