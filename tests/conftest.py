@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 
 from timebank.app import create_app
 from timebank.extensions import db
@@ -107,6 +109,21 @@ def database_url(engine_name, database_template, tmp_path):
     engine.dispose()
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose requests start with a clean ``g``.
+
+    The ``app`` fixture keeps one app context pushed for the whole test (so tests can
+    use the session directly); requests then share that context's ``g``. Flask-Login
+    caches the signed-in user there and Flask-WTF its CSRF token, so without this a
+    second client would act as the first one's user.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in ("_login_user", "csrf_token"):
+            g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app({
@@ -117,6 +134,7 @@ def app(database_url):
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
     })
+    app.test_client_class = RequestScopedClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -54,3 +54,7 @@ def sign_out():
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))
+
+
+# The accept-invitation page lives in its own module on this blueprint.
+from timebank.auth import invitations  # noqa: E402, F401

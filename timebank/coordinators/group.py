@@ -1,5 +1,309 @@
-"""Coordinators: group (being built)."""
+"""Coordinators: record a group exchange - a workshop (one gives to many) or a working
+party (many give to one) - with a review step before anything is written."""
 
 from __future__ import annotations
 
-from timebank.coordinators import bp  # noqa: F401
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.coordinators.pot import (
+    account_in_bank,
+    active_member_accounts,
+    active_organisation_accounts,
+    hour_choices,
+    minute_choices,
+    to_minutes,
+)
+from timebank.extensions import db
+from timebank.ledger import rules
+from timebank.ledger.clock import today_in
+from timebank.ledger.database import run_in_transaction
+from timebank.ledger.errors import LedgerError, NotFoundError
+from timebank.ledger.group import MAX_GROUP_SIZE, record_group_exchange
+from timebank.ledger.models import Account, AccountKind, TimeBank
+from timebank.ledger.rules import format_minutes
+from timebank.ledger.transfers import find_by_idempotency_key
+
+# Without a name filter, the list shows at most this many people.
+LIST_LIMIT = 300
+
+WORKSHOP = "workshop"
+WORKING_PARTY = "working_party"
+
+
+class GroupExchangeForm(FlaskForm):
+    direction = RadioField(
+        "Which way did the time go?",
+        choices=[
+            (
+                WORKSHOP,
+                "One person or organisation gave time to everyone in the group"
+                " (for example, a workshop)",
+            ),
+            (
+                WORKING_PARTY,
+                "Everyone in the group gave time to one person or organisation"
+                " (for example, a working party)",
+            ),
+        ],
+        default=WORKSHOP,
+        validators=[InputRequired("Choose which way the time went.")],
+    )
+    hub = SelectField(
+        "Person or organisation at the centre",
+        validators=[InputRequired("Choose the person or organisation at the centre.")],
+    )
+    hours = SelectField("Hours", default="1")
+    minutes = SelectField("Minutes", default="0")
+    participants = SelectMultipleField("People in the group", validate_choice=False)
+    name_filter = StringField("Find people by name", validators=[Optional(), Length(max=120)])
+    service_date = DateField(
+        "Date", validators=[InputRequired("Give the date the time was given.")]
+    )
+    category = SelectField("Category", default="")
+    description = TextAreaField("What happened", validators=[Length(max=2000)])
+    idempotency_key = HiddenField()
+
+
+def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
+    form = GroupExchangeForm(**kw)
+    form.hub.choices = (
+        [("", "Choose a person or organisation")]
+        + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
+        + [
+            (str(i), f"{name} (organisation)")
+            for i, name in active_organisation_accounts(time_bank.id)
+        ]
+    )
+    form.hours.choices = hour_choices(time_bank)
+    form.minutes.choices = minute_choices(time_bank)
+    form.category.choices = [("", "No category")] + [
+        (c.slug, c.name) for c in time_bank.categories if c.active
+    ]
+    if form.service_date.data is None and request.method == "GET":
+        form.service_date.data = today_in(time_bank.timezone)
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = str(uuid.uuid4())
+    return form
+
+
+def _chosen_ids(form: GroupExchangeForm) -> list[int]:
+    ids = []
+    for value in form.participants.data or []:
+        try:
+            account_id = int(value)
+        except ValueError:
+            continue
+        if account_id not in ids:
+            ids.append(account_id)
+    return ids
+
+
+def _people(time_bank: TimeBank, form: GroupExchangeForm, chosen: list[int]):
+    """The people listed: everyone chosen so far, then those matching the filter."""
+    name_filter = (form.name_filter.data or "").strip()
+    everyone = active_member_accounts(time_bank.id)
+    names = dict(everyone)
+    matching = active_member_accounts(time_bank.id, name_filter) if name_filter else everyone
+    shown = [(i, names[i]) for i in chosen if i in names]
+    extra = [(i, name) for i, name in matching if i not in set(chosen)]
+    limited = not name_filter and len(shown) + len(extra) > LIST_LIMIT
+    if limited:
+        extra = extra[: max(LIST_LIMIT - len(shown), 0)]
+    people = [
+        {
+            "id": i,
+            "name": name,
+            "checked": i in chosen,
+            "hours": request.form.get(f"hours_{i}", ""),
+            "minutes": request.form.get(f"minutes_{i}", ""),
+        }
+        for i, name in sorted(shown + extra, key=lambda p: (p[1].lower(), p[0]))
+    ]
+    return people, limited, len(matching)
+
+
+def _participants(time_bank: TimeBank, form: GroupExchangeForm, default_minutes: int):
+    """[(account, minutes)] from the form; per-person problems go on the form."""
+    chosen = _chosen_ids(form)
+    result, problems = [], []
+    policy = rules.Policy.of(time_bank)
+    for account_id in chosen:
+        account = account_in_bank(account_id, time_bank.id, (AccountKind.MEMBER,))
+        if account is None:
+            abort(404)
+        hours_text = request.form.get(f"hours_{account_id}", "")
+        minutes_text = request.form.get(f"minutes_{account_id}", "")
+        minutes = (
+            to_minutes(hours_text, minutes_text) if hours_text or minutes_text else default_minutes
+        )
+        try:
+            rules.validate_minutes(minutes, policy)
+        except LedgerError as error:
+            problems.append(f"{account.label}: {error.message}")
+        result.append((account, minutes))
+    if problems:
+        form.participants.errors = [*form.participants.errors, *problems]
+    if not chosen:
+        form.participants.errors = [
+            *form.participants.errors,
+            "Choose at least one person for the group.",
+        ]
+    elif len(chosen) > MAX_GROUP_SIZE:
+        form.participants.errors = [
+            *form.participants.errors,
+            f"A group exchange can include at most {MAX_GROUP_SIZE} people.",
+        ]
+    return result
+
+
+def _place_error(form: GroupExchangeForm, error: LedgerError, hub: Account) -> None:
+    """Put a ledger error beside the right part of the form; messages name the person."""
+    name = error.field
+    if name in ("minutes", "counterpart", "participants"):
+        name = "hub" if hub.label in error.message else "participants"
+    if name in form._fields:
+        form._fields[name].errors = [*form._fields[name].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _render(form, people=None, limited=False, matches=0, review=None, status=200):
+    return (
+        render_template(
+            "coordinators/group.html",
+            form=form,
+            people=people or [],
+            limited=limited,
+            matches=matches,
+            review=review,
+            hour_options=form.hours.choices,
+            minute_options=form.minutes.choices,
+            WORKSHOP=WORKSHOP,
+        ),
+        status,
+    )
+
+
+@bp.route("/group-exchange", methods=["GET", "POST"])
+def group_exchange():
+    time_bank, actor = bank(), coordinator()
+    if request.method == "GET":
+        form = _form(time_bank, formdata=None)
+        form.name_filter.data = request.args.get("filter", "")[:120]
+        people, limited, matches = _people(time_bank, form, [])
+        return _render(form, people, limited, matches)
+
+    form = _form(time_bank)
+    action = request.form.get("action", "review")
+    chosen = _chosen_ids(form)
+
+    def edit(status=200):
+        people, limited, matches = _people(time_bank, form, chosen)
+        return _render(form, people, limited, matches, status=status)
+
+    if action in ("filter", "change"):
+        form.validate_on_submit()  # CSRF only; field messages are shown after review
+        form.form_errors.clear()
+        for f in form:
+            f.errors = []
+        return edit()
+
+    key = (form.idempotency_key.data or "")[:80] or None
+    if key and find_by_idempotency_key(db.session, time_bank.id, key) is not None:
+        flash("That group exchange was already recorded; it was not recorded twice.")
+        return redirect(url_for("coordinators.group_exchange"))
+
+    valid = form.validate_on_submit()
+    default_minutes = to_minutes(form.hours.data, form.minutes.data)
+    participants = _participants(time_bank, form, default_minutes)
+    hub = account_in_bank(
+        form.hub.data, time_bank.id, (AccountKind.MEMBER, AccountKind.ORGANISATION)
+    )
+    if form.hub.data and hub is None:
+        abort(404)
+    if not valid or form.participants.errors or hub is None:
+        return edit(400)
+
+    hub_gives = form.direction.data == WORKSHOP
+
+    def work():
+        return record_group_exchange(
+            db.session,
+            actor=actor,
+            hub=hub,
+            hub_gives=hub_gives,
+            participants=participants,
+            service_date=form.service_date.data,
+            description=form.description.data or "",
+            category=form.category.data or None,
+            idempotency_key=key,
+        )
+
+    if action == "record":
+        try:
+            transfers = run_in_transaction(db.session, work)
+        except NotFoundError:
+            abort(404)
+        except LedgerError as error:
+            _place_error(form, error, hub)
+            return edit(400)
+        total = sum(t.minutes for t in transfers)
+        flash(
+            f"Recorded the group exchange with {hub.label}: {len(transfers)}"
+            f" {'person' if len(transfers) == 1 else 'people'}, {format_minutes(total)} in all."
+        )
+        return redirect(url_for("coordinators.group_exchange"))
+
+    # Review: try it for real, read the balances it would leave, then roll it all back.
+    before = {a.id: a.balance for a in [hub, *(p for p, _ in participants)]}
+    try:
+        work()
+        after = {a.id: a.balance for a in [hub, *(p for p, _ in participants)]}
+    except NotFoundError:
+        db.session.rollback()
+        abort(404)
+    except LedgerError as error:
+        db.session.rollback()
+        _place_error(form, error, hub)
+        return edit(400)
+    db.session.rollback()
+    total = sum(m for _, m in participants)
+    review = {
+        "hub": {"name": hub.label, "before": before[hub.id], "after": after[hub.id]},
+        "hub_gives": hub_gives,
+        "rows": [
+            {
+                "id": account.id,
+                "name": account.label,
+                "minutes": minutes,
+                "before": before[account.id],
+                "after": after[account.id],
+            }
+            for account, minutes in participants
+        ],
+        "total": total,
+        "category": dict(form.category.choices).get(form.category.data or "", ""),
+        "overrides": {
+            account.id: (
+                request.form.get(f"hours_{account.id}", ""),
+                request.form.get(f"minutes_{account.id}", ""),
+            )
+            for account, _ in participants
+        },
+    }
+    return _render(form, review=review)

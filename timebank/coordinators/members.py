@@ -1,5 +1,441 @@
-"""Coordinators: members (being built)."""
+"""Coordinators: applications, members, roles, suspensions, private notes and
+invitation links."""
 
 from __future__ import annotations
 
-from timebank.coordinators import bp  # noqa: F401
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.extensions import db
+from timebank.ledger import memberships as service
+from timebank.ledger.community_models import Invitation
+from timebank.ledger.models import (
+    Account,
+    MemberKind,
+    Membership,
+    MembershipStatus,
+    Person,
+    Role,
+)
+from timebank.ledger.rules import Counters
+from timebank.ledger.statements import list_recent_transfers
+from timebank.web import get_in_bank, perform
+
+PAGE_SIZE = 50
+ROLE_CHOICES = [(r.value, label.capitalize()) for r, label in service.ROLE_LABELS.items()]
+KIND_CHOICES = [(k.value, label.capitalize()) for k, label in service.KIND_LABELS.items()]
+STATUS_LABELS = {
+    "applied": "Applied",
+    "active": "Active",
+    "suspended": "Suspended",
+    "declined": "Declined",
+    "left": "Left",
+}
+STATUS_FILTERS = [
+    ("current", "Active and suspended"),
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+    ("declined", "Declined"),
+    ("left", "Left"),
+    ("all", "Everyone"),
+]
+
+
+# Forms --------------------------------------------------------------------------------
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or email", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], validate_choice=False)
+    kind = SelectField("Kind", choices=[("", "Any kind"), *KIND_CHOICES], validate_choice=False)
+    status = SelectField("Status", choices=STATUS_FILTERS, default="current", validate_choice=False)
+
+
+class ActionForm(FlaskForm):
+    """A button: nothing but the CSRF token and where to go back to."""
+
+    return_to = HiddenField()
+
+
+class ReasonForm(ActionForm):
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class KindForm(FlaskForm):
+    kind = SelectField("Kind", choices=KIND_CHOICES)
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        "New note",
+        validators=[
+            DataRequired("Write the note first."),
+            Length(max=service.MAX_NOTE_LENGTH, message="Keep a note under 5,000 characters."),
+        ],
+    )
+
+
+class InvitationForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, default="member")
+    kind = SelectField("Kind", choices=KIND_CHOICES, default="participant")
+    note = StringField(
+        "Who is it for? (optional)",
+        validators=[Optional(), Length(max=200, message="Keep the note under 200 characters.")],
+    )
+    valid_days = IntegerField(
+        "Valid for (days)",
+        default=service.DEFAULT_INVITATION_DAYS,
+        validators=[
+            InputRequired("Give the number of days the link stays valid."),
+            NumberRange(1, service.MAX_INVITATION_DAYS, "Choose between 1 and 90 days."),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def _balance_rows(query):
+    return db.session.execute(query).all()
+
+
+def _base_query(bank_id: int):
+    return (
+        sa.select(Membership, Person, Account)
+        .join(Person, Person.id == Membership.person_id)
+        .outerjoin(Account, Account.membership_id == Membership.id)
+        .where(Membership.time_bank_id == bank_id)
+    )
+
+
+@bp.get("/members")
+def members():
+    time_bank = bank()
+    form = FilterForm(request.args)
+    applications = _balance_rows(
+        _base_query(time_bank.id)
+        .where(Membership.status == MembershipStatus.APPLIED)
+        .order_by(Membership.joined_at, Membership.id)
+    )
+    query = _base_query(time_bank.id)
+    text = (form.q.data or "").strip()[:120]
+    if text:
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Person.display_name).contains(text.lower(), autoescape=True),
+                sa.func.lower(Person.email).contains(text.lower(), autoescape=True),
+            )
+        )
+    if form.role.data in {r.value for r in Role}:
+        query = query.where(Membership.role == Role(form.role.data))
+    if form.kind.data in {k.value for k in MemberKind}:
+        query = query.where(Membership.kind == MemberKind(form.kind.data))
+    status = form.status.data or "current"
+    if status == "current":
+        query = query.where(
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED])
+        )
+    elif status in {s.value for s in MembershipStatus}:
+        query = query.where(Membership.status == MembershipStatus(status))
+    else:
+        query = query.where(Membership.status != MembershipStatus.APPLIED)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = _balance_rows(
+        query.order_by(sa.func.lower(Person.display_name), Membership.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "coordinators/members.html",
+        bank=time_bank,
+        form=form,
+        applications=applications,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args=args,
+        action_form=ActionForm(),
+        status_labels=STATUS_LABELS,
+    )
+
+
+def _render_profile(membership: Membership, status: int = 200, **forms):
+    account = membership.account
+    defaults = {
+        "decline_form": ReasonForm(prefix="decline"),
+        "suspend_form": ReasonForm(prefix="suspend"),
+        "role_form": RoleForm(prefix="role", role=membership.role.value),
+        "kind_form": KindForm(prefix="kind", kind=membership.kind.value),
+        "note_form": NoteForm(prefix="note"),
+        "action_form": ActionForm(),
+    }
+    defaults.update(forms)
+    return (
+        render_template(
+            "coordinators/members_detail.html",
+            bank=bank(),
+            membership=membership,
+            me=coordinator(),
+            counters=Counters.of(account) if account else Counters(),
+            recent=list_recent_transfers(db.session, account, limit=10) if account else [],
+            notes=service.list_notes(db.session, membership),
+            status_labels=STATUS_LABELS,
+            role_labels=service.ROLE_LABELS,
+            kind_labels=service.KIND_LABELS,
+            **defaults,
+        ),
+        status,
+    )
+
+
+@bp.get("/members/<int:membership_id>")
+def member(membership_id: int):
+    return _render_profile(get_in_bank(Membership, membership_id, bank().id))
+
+
+# Changing -----------------------------------------------------------------------------
+
+
+def _back(membership: Membership, form: ActionForm | None = None):
+    if form is not None and form.return_to.data == "list":
+        return redirect(url_for("coordinators.members"))
+    if not coordinator().is_coordinator:
+        # The coordinator just gave up their own role: this area is closed to them now.
+        return redirect(url_for("members.dashboard"))
+    return redirect(url_for("coordinators.member", membership_id=membership.id))
+
+
+def _name(membership: Membership) -> str:
+    return membership.person.display_name
+
+
+@bp.post("/members/<int:membership_id>/approve")
+def approve_application(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _render_profile(membership, 400)
+    actor = coordinator()
+    done = perform(
+        lambda: service.approve_application(db.session, actor=actor, membership=membership) or True
+    )
+    if done:
+        flash(f"{_name(membership)} is now a member.")
+    return _back(membership, form)
+
+
+@bp.post("/members/<int:membership_id>/decline")
+def decline_application(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = ReasonForm(prefix="decline")
+    actor = coordinator()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: (
+                service.decline_application(
+                    db.session, actor=actor, membership=membership, reason=form.reason.data
+                )
+                or True
+            ),
+            form,
+        )
+        if done:
+            flash(f"The application from {_name(membership)} was declined.")
+            return _back(membership, form)
+    return _render_profile(membership, 400, decline_form=form)
+
+
+@bp.post("/members/<int:membership_id>/role")
+def set_role(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = RoleForm(prefix="role")
+    actor = coordinator()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: (
+                service.set_role(
+                    db.session, actor=actor, membership=membership, role=Role(form.role.data)
+                )
+                or True
+            ),
+            form,
+        )
+        if done:
+            flash(f"{_name(membership)} is now a {service.ROLE_LABELS[membership.role]}.")
+            return _back(membership)
+    return _render_profile(membership, 400, role_form=form)
+
+
+@bp.post("/members/<int:membership_id>/kind")
+def set_kind(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = KindForm(prefix="kind")
+    actor = coordinator()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: (
+                service.set_kind(
+                    db.session, actor=actor, membership=membership, kind=MemberKind(form.kind.data)
+                )
+                or True
+            ),
+            form,
+        )
+        if done:
+            flash(f"{_name(membership)} is now recorded as a {membership.kind.value}.")
+            return _back(membership)
+    return _render_profile(membership, 400, kind_form=form)
+
+
+@bp.post("/members/<int:membership_id>/suspend")
+def suspend(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = ReasonForm(prefix="suspend")
+    actor = coordinator()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: (
+                service.suspend(
+                    db.session, actor=actor, membership=membership, reason=form.reason.data
+                )
+                or True
+            ),
+            form,
+        )
+        if done:
+            flash(f"{_name(membership)} is suspended.")
+            return _back(membership)
+    return _render_profile(membership, 400, suspend_form=form)
+
+
+@bp.post("/members/<int:membership_id>/reactivate")
+def reactivate(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _render_profile(membership, 400)
+    actor = coordinator()
+    done = perform(
+        lambda: service.reactivate(db.session, actor=actor, membership=membership) or True
+    )
+    if done:
+        flash(f"{_name(membership)} is active again.")
+    return _back(membership, form)
+
+
+@bp.post("/members/<int:membership_id>/notes")
+def add_note(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    form = NoteForm(prefix="note")
+    actor = coordinator()
+    if form.validate_on_submit():
+        done = perform(
+            lambda: service.add_note(
+                db.session, actor=actor, membership=membership, body=form.body.data
+            ),
+            form,
+        )
+        if done:
+            flash("Your note was saved.")
+            return redirect(
+                url_for("coordinators.member", membership_id=membership.id) + "#notes-title"
+            )
+    return _render_profile(membership, 400, note_form=form)
+
+
+# Invitations --------------------------------------------------------------------------
+
+
+def _render_invitations(form: InvitationForm, new_link: str | None = None, status: int = 200):
+    invitations = db.session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.time_bank_id == bank().id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(100)
+    ).all()
+    used_by_ids = {i.used_by_id for i in invitations if i.used_by_id}
+    names = dict(
+        db.session.execute(
+            sa.select(Membership.id, Person.display_name)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Membership.id.in_(sorted(used_by_ids)))
+        ).all()
+    )
+    return (
+        render_template(
+            "coordinators/members_invitations.html",
+            bank=bank(),
+            form=form,
+            invitations=invitations,
+            used_by=names,
+            state_of=service.invitation_state,
+            new_link=new_link,
+            action_form=ActionForm(),
+            role_labels=service.ROLE_LABELS,
+            kind_labels=service.KIND_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/members/invitations", methods=["GET", "POST"])
+def invitations():
+    form = InvitationForm()
+    if request.method == "GET":
+        return _render_invitations(form)
+    if form.validate_on_submit():
+        actor = coordinator()
+        created = perform(
+            lambda: service.create_invitation(
+                db.session,
+                actor=actor,
+                role=Role(form.role.data),
+                kind=MemberKind(form.kind.data),
+                note=form.note.data or "",
+                valid_days=form.valid_days.data,
+            ),
+            form,
+        )
+        if created is not None:
+            _, token = created
+            link = url_for("auth.join", token=token, _external=True)
+            # Shown in this response only: the token is not stored, so it cannot be
+            # shown again. A fresh, empty form for the next one.
+            return _render_invitations(InvitationForm(formdata=None), new_link=link, status=201)
+    return _render_invitations(form, status=400)
+
+
+@bp.post("/members/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int):
+    invitation = get_in_bank(Invitation, invitation_id, bank().id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        actor = coordinator()
+        done = perform(
+            lambda: (
+                service.revoke_invitation(db.session, actor=actor, invitation=invitation) or True
+            )
+        )
+        if done:
+            flash("The link was withdrawn; it can no longer be used.")
+    return redirect(url_for("coordinators.invitations"))

@@ -1,5 +1,209 @@
-"""Coordinators: organisations (being built)."""
+"""Coordinators: organisation accounts (a council team, a charity) and their staff."""
 
 from __future__ import annotations
 
-from timebank.coordinators import bp  # noqa: F401
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.coordinators.pot import run_ledger
+from timebank.extensions import db
+from timebank.ledger import organisations as services
+from timebank.ledger.banks import create_organisation
+from timebank.ledger.community_models import OrganisationStaff
+from timebank.ledger.models import (
+    Account,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    Person,
+)
+from timebank.ledger.statements import list_recent_transfers
+from timebank.web import get_in_bank
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Name of the organisation",
+        validators=[InputRequired("Give the organisation a name."), Length(max=200)],
+    )
+
+
+class StaffForm(FlaskForm):
+    membership_id = SelectField(
+        "Member who will act for it", validators=[InputRequired("Choose a member.")]
+    )
+
+
+class ActionForm(FlaskForm):
+    """CSRF only: remove, deactivate and reactivate buttons."""
+
+
+def _list(form: OrganisationForm, status: int = 200):
+    time_bank = bank()
+    staff_count = (
+        sa.select(sa.func.count())
+        .select_from(OrganisationStaff)
+        .where(OrganisationStaff.organisation_id == Organisation.id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Organisation, Account, staff_count)
+        .join(Account, Account.organisation_id == Organisation.id)
+        .where(Organisation.time_bank_id == time_bank.id)
+        .order_by(Organisation.active.desc(), Organisation.name)
+    ).all()
+    return (
+        render_template(
+            "coordinators/organisations.html",
+            bank=time_bank,
+            rows=rows,
+            form=form,
+        ),
+        status,
+    )
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    form = OrganisationForm()
+    if not form.is_submitted():
+        return _list(form)
+    if form.validate_on_submit():
+        time_bank, actor = bank(), coordinator()
+        organisation = run_ledger(
+            lambda: create_organisation(
+                db.session, actor=actor, bank=time_bank, name=form.name.data
+            ),
+            form,
+        )
+        if organisation is not None:
+            flash(f"Added {organisation.name}. You can now add the staff who act for it.")
+            return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
+    return _list(form, 400)
+
+
+def _staff_form(organisation: Organisation, **kw) -> StaffForm:
+    form = StaffForm(**kw)
+    current = sa.select(OrganisationStaff.membership_id).where(
+        OrganisationStaff.organisation_id == organisation.id
+    )
+    rows = db.session.execute(
+        sa.select(Membership.id, Person.display_name, Person.email)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.time_bank_id == organisation.time_bank_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.id.not_in(current),
+        )
+        .order_by(Person.display_name, Membership.id)
+    )
+    form.membership_id.choices = [("", "Choose a member")] + [
+        (str(row.id), f"{row.display_name} ({row.email})") for row in rows
+    ]
+    return form
+
+
+def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200):
+    account = organisation.account
+    db.session.refresh(account)
+    return (
+        render_template(
+            "coordinators/organisations_detail.html",
+            organisation=organisation,
+            account=account,
+            recent=list_recent_transfers(db.session, account, limit=20),
+            staff=services.list_staff(db.session, organisation),
+            staff_form=staff_form,
+            action_form=ActionForm(formdata=None),
+        ),
+        status,
+    )
+
+
+def _organisation(organisation_id: int) -> Organisation:
+    return get_in_bank(Organisation, organisation_id, bank().id)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+def organisation(organisation_id: int):
+    organisation = _organisation(organisation_id)
+    return _detail(organisation, _staff_form(organisation, formdata=None))
+
+
+@bp.post("/organisations/<int:organisation_id>/staff")
+def organisation_add_staff(organisation_id: int):
+    organisation = _organisation(organisation_id)
+    form = _staff_form(organisation)
+    if form.validate_on_submit():
+        member = get_in_bank(Membership, int(form.membership_id.data), bank().id)
+        actor = coordinator()
+        done = run_ledger(
+            lambda: services.add_staff(
+                db.session, actor=actor, organisation=organisation, member=member
+            ),
+            form,
+        )
+        if done is not None:
+            flash(f"{member.person.display_name} can now act for {organisation.name}.")
+            return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
+    return _detail(organisation, form, 400)
+
+
+@bp.post("/organisations/<int:organisation_id>/staff/<int:membership_id>/remove")
+def organisation_remove_staff(organisation_id: int, membership_id: int):
+    organisation = _organisation(organisation_id)
+    member = get_in_bank(Membership, membership_id, bank().id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        actor = coordinator()
+        staff_form = _staff_form(organisation, formdata=None)
+
+        def work():
+            services.remove_staff(db.session, actor=actor, organisation=organisation, member=member)
+            return True
+
+        if run_ledger(work, staff_form) is not None:
+            flash(f"{member.person.display_name} no longer acts for {organisation.name}.")
+            return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
+        return _detail(organisation, staff_form, 400)
+    flash("The form had expired; please try again.")
+    return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
+
+
+def _set_active(organisation_id: int, active: bool):
+    organisation = _organisation(organisation_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        actor = coordinator()
+        service = services.reactivate_organisation if active else services.deactivate_organisation
+        staff_form = _staff_form(organisation, formdata=None)
+        done = run_ledger(
+            lambda: service(db.session, actor=actor, organisation=organisation), staff_form
+        )
+        if done is None:
+            return _detail(organisation, staff_form, 400)
+        if active:
+            flash(f"{organisation.name} is active again.")
+        else:
+            flash(
+                f"{organisation.name} is now inactive: its history stays, but it can take"
+                " part in no new exchange."
+            )
+    else:
+        flash("The form had expired; please try again.")
+    return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
+
+
+@bp.post("/organisations/<int:organisation_id>/deactivate")
+def organisation_deactivate(organisation_id: int):
+    return _set_active(organisation_id, False)
+
+
+@bp.post("/organisations/<int:organisation_id>/reactivate")
+def organisation_reactivate(organisation_id: int):
+    return _set_active(organisation_id, True)

@@ -1,5 +1,324 @@
-"""Coordinators: pot (being built)."""
+"""Coordinators: the community pot - its balance, donations in and grants out."""
 
 from __future__ import annotations
 
-from timebank.coordinators import bp  # noqa: F401
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import aliased, joinedload
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.extensions import db
+from timebank.ledger.banks import get_pot_account
+from timebank.ledger.database import run_in_transaction
+from timebank.ledger.errors import LedgerError, NotFoundError
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    Person,
+    TimeBank,
+    Transfer,
+    TransferKind,
+)
+from timebank.ledger.notifications import Kind, notify
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
+from timebank.ledger.rules import format_minutes
+from timebank.ledger.transfers import find_by_idempotency_key
+
+T = TypeVar("T")
+PAGE_SIZE = 25
+
+
+# Helpers shared by the group-exchange and organisation pages ---------------------------
+
+
+def run_ledger(
+    work: Callable[[], T], form: FlaskForm, remap: dict[str, str] | None = None
+) -> T | None:
+    """Run ``work`` in one transaction; on a domain error nothing is written and the
+    message goes beside the form field it names (``remap`` renames ledger field names
+    to this form's) or to the top of the form."""
+    try:
+        return run_in_transaction(db.session, work)
+    except NotFoundError:
+        abort(404)
+    except LedgerError as error:
+        name = (remap or {}).get(error.field or "", error.field)
+        if name and name in form._fields:
+            form._fields[name].errors = [*form._fields[name].errors, error.message]
+        else:
+            form.form_errors.append(error.message)
+        return None
+
+
+def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
+    top = max(time_bank.max_minutes_per_transfer // 60, 1)
+    choices = [(str(h), f"{h} h") for h in range(0, top + 1)]
+    return [("", blank), *choices] if blank else choices
+
+
+def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
+    step = time_bank.minute_step or 15
+    choices = [(str(m), f"{m} min") for m in range(0, 60, step)]
+    return [("", blank), *choices] if blank else choices
+
+
+def to_minutes(hours: str | None, minutes: str | None) -> int:
+    try:
+        return int(hours or 0) * 60 + int(minutes or 0)
+    except ValueError:
+        return 0
+
+
+def active_member_accounts(time_bank_id: int, name_filter: str = "") -> list[tuple[int, str]]:
+    """(account id, name) of the active members, by name."""
+    query = (
+        sa.select(Account.id, Person.display_name)
+        .join(Membership, Membership.id == Account.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Account.time_bank_id == time_bank_id,
+            Account.kind == AccountKind.MEMBER,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+        .order_by(Person.display_name, Account.id)
+    )
+    if name_filter:
+        query = query.where(Person.display_name.ilike(f"%{name_filter}%"))
+    return [(row.id, row.display_name) for row in db.session.execute(query)]
+
+
+def active_organisation_accounts(time_bank_id: int) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        sa.select(Account.id, Organisation.name)
+        .join(Organisation, Organisation.id == Account.organisation_id)
+        .where(Account.time_bank_id == time_bank_id, Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def account_in_bank(account_id: object, time_bank_id: int, kinds: tuple[AccountKind, ...]):
+    """The account with this id if it is of this bank and kind, else None."""
+    try:
+        account = db.session.get(Account, int(account_id))
+    except (TypeError, ValueError):
+        return None
+    if account is None or account.time_bank_id != time_bank_id or account.kind not in kinds:
+        return None
+    return account
+
+
+# Forms --------------------------------------------------------------------------------
+
+
+class GrantForm(FlaskForm):
+    counterpart = SelectField("Member receiving the grant", validators=[InputRequired()])
+    hours = SelectField("Hours", default="1")
+    minutes = SelectField("Minutes", default="0")
+    reason = TextAreaField(
+        "Reason for the grant",
+        validators=[InputRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+    )
+
+
+class DonationForm(FlaskForm):
+    donor = SelectField("Who is donating", validators=[InputRequired()])
+    hours = SelectField("Hours", default="1")
+    minutes = SelectField("Minutes", default="0")
+    description = TextAreaField("Note (optional)", validators=[Length(max=2000)])
+    idempotency_key = HiddenField()
+
+
+def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
+    form = GrantForm(prefix="grant", **kw)
+    form.counterpart.choices = [("", "Choose a member")] + [
+        (str(i), name) for i, name in active_member_accounts(time_bank.id)
+    ]
+    form.hours.choices = hour_choices(time_bank)
+    form.minutes.choices = minute_choices(time_bank)
+    return form
+
+
+def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
+    form = DonationForm(prefix="donate", **kw)
+    form.donor.choices = (
+        [("", "Choose a member or organisation")]
+        + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
+        + [
+            (str(i), f"{name} (organisation)")
+            for i, name in active_organisation_accounts(time_bank.id)
+        ]
+    )
+    form.hours.choices = hour_choices(time_bank)
+    form.minutes.choices = minute_choices(time_bank)
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = str(uuid.uuid4())
+    return form
+
+
+# Views --------------------------------------------------------------------------------
+
+
+def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
+    time_bank = bank()
+    pot = get_pot_account(db.session, time_bank.id)
+    db.session.refresh(pot)
+    other = aliased(Account)
+    involves = sa.or_(Transfer.debit_account_id == pot.id, Transfer.credit_account_id == pot.id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(involves))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db.session.execute(
+        sa.select(Transfer, other)
+        .join(
+            other,
+            other.id
+            == sa.case(
+                (Transfer.debit_account_id == pot.id, Transfer.credit_account_id),
+                else_=Transfer.debit_account_id,
+            ),
+        )
+        .where(involves)
+        .options(
+            joinedload(other.membership).joinedload(Membership.person),
+            joinedload(other.organisation),
+        )
+        .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    entries = [
+        {
+            "transfer": transfer,
+            "who": account.label,
+            "incoming": transfer.credit_account_id == pot.id,
+            "note": transfer.reason or transfer.description,
+        }
+        for transfer, account in rows
+    ]
+    return (
+        render_template(
+            "coordinators/pot.html",
+            bank=time_bank,
+            pot=pot,
+            entries=entries,
+            page=page,
+            pages=pages,
+            total=total,
+            grant_form=grant,
+            donation_form=donation,
+            TransferKind=TransferKind,
+        ),
+        status,
+    )
+
+
+@bp.get("/pot")
+def pot():
+    time_bank = bank()
+    return _render(_grant_form(time_bank, formdata=None), _donation_form(time_bank, formdata=None))
+
+
+@bp.post("/pot/grant")
+def pot_grant():
+    time_bank, actor = bank(), coordinator()
+    form = _grant_form(time_bank)
+    donation = _donation_form(time_bank, formdata=None)
+    minutes = to_minutes(form.hours.data, form.minutes.data)
+    if form.validate_on_submit():
+        if minutes <= 0:
+            form.hours.errors = ["Choose how much time to grant."]
+            return _render(form, donation, 400)
+        recipient = account_in_bank(form.counterpart.data, time_bank.id, (AccountKind.MEMBER,))
+        if recipient is None:
+            abort(404)
+
+        def work():
+            transfer = grant_from_pot(
+                db.session,
+                actor=actor,
+                recipient=recipient,
+                minutes=minutes,
+                reason=form.reason.data,
+            )
+            notify(
+                db.session,
+                recipient=recipient.membership,
+                kind=Kind.GRANT,
+                message=(
+                    f"You received {format_minutes(minutes)} from the community pot."
+                    f" Reason: {transfer.reason}"
+                ),
+                transfer_id=transfer.id,
+            )
+            return transfer
+
+        transfer = run_ledger(work, form, remap={"minutes": "hours"})
+        if transfer is not None:
+            flash(
+                f"Granted {format_minutes(minutes)} from the pot to {recipient.label}."
+                " They have been told."
+            )
+            return redirect(url_for("coordinators.pot"))
+    return _render(form, donation, 400)
+
+
+@bp.post("/pot/donate")
+def pot_donate():
+    time_bank, actor = bank(), coordinator()
+    form = _donation_form(time_bank)
+    grant = _grant_form(time_bank, formdata=None)
+    minutes = to_minutes(form.hours.data, form.minutes.data)
+    if form.validate_on_submit():
+        if minutes <= 0:
+            form.hours.errors = ["Choose how much time is donated."]
+            return _render(grant, form, 400)
+        donor = account_in_bank(
+            form.donor.data, time_bank.id, (AccountKind.MEMBER, AccountKind.ORGANISATION)
+        )
+        if donor is None:
+            abort(404)
+        key = (form.idempotency_key.data or "")[:80] or None
+        already = key is not None and find_by_idempotency_key(db.session, time_bank.id, key)
+
+        def work():
+            transfer = donate_to_pot(
+                db.session,
+                actor=actor,
+                donor=donor,
+                minutes=minutes,
+                description=form.description.data or "",
+                idempotency_key=key,
+            )
+            if not already and donor.membership is not None:
+                notify(
+                    db.session,
+                    recipient=donor.membership,
+                    kind=Kind.POSTED,
+                    message=(
+                        f"A coordinator recorded your donation of {format_minutes(minutes)}"
+                        " to the community pot. Thank you."
+                    ),
+                    transfer_id=transfer.id,
+                )
+            return transfer
+
+        transfer = run_ledger(work, form, remap={"minutes": "hours", "counterpart": "donor"})
+        if transfer is not None:
+            if already:
+                flash("That donation was already recorded; it was not recorded twice.")
+            else:
+                flash(f"Recorded a donation of {format_minutes(minutes)} from {donor.label}.")
+            return redirect(url_for("coordinators.pot"))
+    return _render(grant, form, 400)

@@ -13,7 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.ledger import errors, rules
+from timebank.ledger import errors, organisations, rules
 from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import get_category
 from timebank.ledger.clock import today_in, utcnow
@@ -110,7 +110,11 @@ def record_transfer(
     if giver.id == receiver.id:
         raise errors.SelfTransferError("You cannot record an exchange with yourself.")
     own = _own_account_id(actor)
-    if not actor.is_coordinator and own not in (giver.id, receiver.id):
+    # The sides the recorder speaks for: their own account, and the account of any
+    # organisation they are staff of (they record for it as a party).
+    acting_for = organisations.accounts_acted_for(session, actor, [giver.id, receiver.id])
+    sides = {i for i in (giver.id, receiver.id) if i == own or i in acting_for}
+    if not actor.is_coordinator and not sides:
         raise errors.NotAllowedError("You can only record exchanges you took part in.")
     for account in (giver, receiver):
         if account.kind not in TRADING_KINDS:
@@ -132,10 +136,13 @@ def record_transfer(
     accounts = lock_accounts(session, [giver.id, receiver.id])
     check_limits(accounts, [(receiver.id, giver.id, minutes)], policy)
 
-    recorder_is_party = own in (giver.id, receiver.id)
-    counterpart = receiver if own == giver.id else giver
+    recorder_is_party = bool(sides)
+    counterpart = receiver if giver.id in sides else giver
     needs_confirmation = (
-        bank.requires_confirmation and recorder_is_party and counterpart.kind == AccountKind.MEMBER
+        bank.requires_confirmation
+        and recorder_is_party
+        and counterpart.id not in sides
+        and counterpart.kind == AccountKind.MEMBER
     )
     coordinator_vouches = actor.is_coordinator and not recorder_is_party
     needs_approval = (
@@ -223,11 +230,20 @@ def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -
         raise errors.NotConfirmableError("This exchange is not waiting for a confirmation.")
     recorder = session.get(Membership, transfer.recorded_by_id)
     recorder_account = recorder.account.id if recorder and recorder.account else None
-    counterpart_id = (
-        transfer.credit_account_id
-        if recorder_account == transfer.debit_account_id
-        else transfer.debit_account_id
-    )
+    if recorder_account in (transfer.debit_account_id, transfer.credit_account_id):
+        counterpart_id = (
+            transfer.credit_account_id
+            if recorder_account == transfer.debit_account_id
+            else transfer.debit_account_id
+        )
+    else:
+        # Recorded by staff for an organisation: the member on the other side confirms.
+        debit = session.get(Account, transfer.debit_account_id)
+        counterpart_id = (
+            transfer.debit_account_id
+            if debit is not None and debit.kind == AccountKind.MEMBER
+            else transfer.credit_account_id
+        )
     if _own_account_id(actor) != counterpart_id:
         raise errors.NotAllowedError("Only the other person in the exchange can confirm it.")
     before = snapshot(transfer)

@@ -1,0 +1,314 @@
+"""The audit log page through the real app: plain-language rows newest first, filters by
+who, whom, kind and date, pages of 50, a readable before/after, whether the hash chain
+verifies, and a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.factories import TimeBankFactory
+from tests.ledger.test_verify import tamper
+from tests.web.support import make_member, sign_in
+from timebank.extensions import db
+from timebank.ledger import audit as audit_module
+from timebank.ledger.banks import update_policy
+from timebank.ledger.clock import utcnow
+from timebank.ledger.models import AuditEntry, Role
+from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
+
+AUDIT = "/coordinators/audit"
+
+
+@pytest.fixture
+def bank(session):
+    """Riverside: Cora coordinates; Ann gives Bob 1 h 30 min (approved) and Carol offers
+    Bob 45 min (rejected). Hillside is another bank with its own log."""
+    riverside = TimeBankFactory(slug="riverside", name="Riverside Time Bank")
+    update_policy(session, actor=None, bank=riverside, requires_confirmation=False)
+    cora = make_member(
+        session,
+        email="cora@example.org",
+        name="Cora Coordinator",
+        bank=riverside,
+        role=Role.COORDINATOR,
+    )
+    ann = make_member(session, email="ann@example.org", name="Ann Archer", bank=riverside)
+    bob = make_member(session, email="bob@example.org", name="Bob Baker", bank=riverside)
+    carol = make_member(session, email="carol@example.org", name="Carol Cole", bank=riverside)
+    first = record_transfer(
+        session,
+        actor=ann,
+        giver=ann.account,
+        receiver=bob.account,
+        minutes=90,
+        service_date=utcnow().date(),
+        description="Gardening",
+    )
+    approve_transfer(session, actor=cora, transfer_id=first.id)
+    second = record_transfer(
+        session,
+        actor=carol,
+        giver=carol.account,
+        receiver=bob.account,
+        minutes=45,
+        service_date=utcnow().date(),
+    )
+    reject_transfer(session, actor=cora, transfer_id=second.id, reason="Recorded twice")
+    update_policy(session, actor=cora, bank=riverside, floor_minutes=-1200)
+    hillside = TimeBankFactory(slug="hillside", name="Hillside Time Bank")
+    make_member(
+        session,
+        email="hilda@hillside.example",
+        name="Hilda Hill",
+        bank=hillside,
+        role=Role.COORDINATOR,
+    )
+    session.commit()
+    return {
+        "bank": riverside,
+        "cora": cora,
+        "ann": ann,
+        "bob": bob,
+        "carol": carol,
+        "hillside": hillside,
+    }
+
+
+def rows_of(html: str) -> list[str]:
+    """The "What" cell of each row, in order."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    cells = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>", body, re.S)
+    return [re.sub(r"\s+", " ", c).strip() for c in cells]
+
+
+def who_of(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>(.*?)</td>", body, re.S)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+
+
+def page(client, **params) -> str:
+    response = client.get(AUDIT, query_string=params)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_the_log_reads_in_plain_words_newest_first(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client)
+    assert "<h1>Audit log</h1>" in html
+    what = rows_of(html)
+    assert what[0] == "Changed the time bank&#39;s settings: credit floor"
+    assert what[1] == "Rejected 45 min from Carol Cole to Bob Baker. Reason: Recorded twice"
+    assert what[3] == "Approved 1 h 30 min from Ann Archer to Bob Baker"
+    assert what[4] == "Recorded 1 h 30 min from Ann Archer to Bob Baker; waiting"
+    assert what[-1] == "Created the time bank Riverside Time Bank"
+    assert "Added Cora Coordinator to the time bank as a coordinator" in what
+    who = who_of(html)
+    assert who[0] == "Cora Coordinator" and who[3] == "Cora Coordinator"
+    assert who[4] == "Ann Archer" and who[-1] == "system"
+    assert "Hilda Hill" not in html and "Hillside" not in html
+
+
+def test_details_show_what_changed_before_and_after(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, kind="time_bank")
+    policy = html.split("<details", 1)[1].split("</details>", 1)[0]
+    assert "<dt>Credit floor</dt>" in policy
+    assert re.search(r"was -10 h</span>, <span class=\"audit-after\">now -20 h", policy)
+    # Only the fields that changed are listed.
+    assert "Credit cap" not in policy
+    html = page(client, kind="transfer")
+    rejected = html.split("<details", 1)[1].split("</details>", 1)[0]
+    assert re.search(
+        r"<dt>Status</dt>\s*<dd>\s*<span class=\"audit-before\">was waiting</span>,"
+        r" <span class=\"audit-after\">now not accepted",
+        rejected,
+    )
+    assert "now Cora Coordinator" in rejected and "now Recorded twice" in rejected
+
+
+def test_the_chain_is_verified_on_the_page(client, session, bank):
+    sign_in(client, "cora@example.org")
+    count = session.scalar(
+        sa.select(sa.func.count()).where(AuditEntry.time_bank_id == bank["bank"].id)
+    )
+    html = page(client)
+    assert re.search(rf"Verified {count} entries in \d+\.\d\d seconds", html)
+    assert "tampered" not in html
+
+
+def test_a_tampered_entry_is_reported(client, session, bank):
+    entry = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.time_bank_id == bank["bank"].id, AuditEntry.action == "transfer.approved"
+        )
+    ).one()
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET after = :after WHERE id = :id",
+        after=entry.after.replace('"minutes":90', '"minutes":900'),
+        id=entry.id,
+    )
+    sign_in(client, "cora@example.org")
+    html = page(client)
+    assert "The log has been tampered with or damaged." in html
+    assert f"audit entry {entry.id}: content does not match its hash" in html
+    assert 'role="alert"' in html
+
+
+def test_a_long_log_is_checked_when_asked(client, bank, monkeypatch):
+    from timebank.coordinators import audit as view
+
+    monkeypatch.setattr(view, "AUTO_VERIFY_MAX_ENTRIES", 5)
+    sign_in(client, "cora@example.org")
+    html = page(client, kind="transfer")
+    assert "Verified" not in html
+    assert "Check the whole log now" in html
+    assert 'href="/coordinators/audit?check=1&amp;kind=transfer"' in html
+    html = page(client, check=1, kind="transfer")
+    assert re.search(r"Verified \d+ entries", html)
+
+
+def test_filter_by_who_did_it(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, actor=str(bank["cora"].id))
+    assert set(who_of(html)) == {"Cora Coordinator"}
+    assert len(rows_of(html)) == 3
+    html = page(client, actor="system")
+    assert set(who_of(html)) == {"system"}
+    assert rows_of(html)[-1] == "Created the time bank Riverside Time Bank"
+
+
+def test_filter_by_member_concerned(client, bank):
+    sign_in(client, "cora@example.org")
+    what = rows_of(page(client, member=str(bank["carol"].id)))
+    assert what == [
+        "Rejected 45 min from Carol Cole to Bob Baker. Reason: Recorded twice",
+        "Recorded 45 min from Carol Cole to Bob Baker; waiting",
+        "Added Carol Cole to the time bank",
+    ]
+    bob = rows_of(page(client, member=str(bank["bob"].id)))
+    assert len(bob) == 5 and all("Bob Baker" in w for w in bob)
+
+
+def test_filter_by_kind_and_combined(client, bank):
+    sign_in(client, "cora@example.org")
+    what = rows_of(page(client, kind="membership"))
+    assert len(what) == 4 and all(w.startswith("Added ") for w in what)
+    what = rows_of(page(client, kind="transfer", actor=str(bank["cora"].id)))
+    assert [w.split()[0] for w in what] == ["Rejected", "Approved"]
+    assert "No entries match these filters." in page(client, kind="import")
+
+
+def test_filter_by_date(client, session, bank, monkeypatch):
+    # An entry appended "three days ago" (the audit clock moved back for one append).
+    three_days_ago = utcnow() - timedelta(days=3)
+    monkeypatch.setattr(audit_module, "utcnow", lambda: three_days_ago)
+    update_policy(session, actor=bank["cora"], bank=bank["bank"], cap_minutes=6000)
+    session.commit()
+    monkeypatch.undo()
+    sign_in(client, "cora@example.org")
+    day = three_days_ago.date()
+    what = rows_of(page(client, date_from=day.isoformat(), date_to=day.isoformat()))
+    assert what == ["Changed the time bank&#39;s settings: credit cap"]
+    recent = rows_of(page(client, date_from=(day + timedelta(days=1)).isoformat()))
+    assert "Changed the time bank&#39;s settings: credit cap" not in recent
+    assert len(recent) == len(rows_of(page(client))) - 1
+
+
+def test_bad_filters_are_explained(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, date_from="2025-05-10", date_to="2025-05-01")
+    assert "There is a problem with the filters" in html
+    assert "The end date must be the same as or after the start date." in html
+    assert 'aria-invalid="true"' in html and 'aria-describedby="date_to-error"' in html
+    assert "<tbody>" not in html
+    # A member of another time bank is not a choice here.
+    other = db.session.scalar(
+        sa.select(AuditEntry.actor_id).where(AuditEntry.time_bank_id == bank["hillside"].id)
+    )
+    html = page(client, actor="999999")
+    assert "Not a valid choice" in html and "<tbody>" not in html
+    assert other is None or "Hilda" not in html
+
+
+def test_pages_of_fifty(client, session, bank):
+    cora = bank["cora"]
+    for step in range(60):
+        update_policy(session, actor=cora, bank=bank["bank"], max_backdate_days=step + 1)
+    session.commit()
+    sign_in(client, "cora@example.org")
+    first = page(client)
+    assert len(rows_of(first)) == 50
+    assert "Newer entries" not in first
+    older = re.search(r'href="/coordinators/audit\?before=(\d+)" rel="next"', first)
+    assert older
+    second = page(client, before=older.group(1))
+    second_rows = rows_of(second)
+    total = session.scalar(
+        sa.select(sa.func.count()).where(AuditEntry.time_bank_id == bank["bank"].id)
+    )
+    assert len(second_rows) == total - 50
+    assert second_rows[-1] == "Created the time bank Riverside Time Bank"
+    assert "Older entries" not in second
+    newer = re.search(r'href="/coordinators/audit\?after=(\d+)" rel="prev"', second)
+    assert rows_of(page(client, after=newer.group(1))) == rows_of(first)
+    # Filters stay on the page links.
+    filtered = page(client, kind="time_bank")
+    assert re.search(r'href="/coordinators/audit\?before=\d+&amp;kind=time_bank"', filtered)
+
+
+def count_queries(client, **params) -> int:
+    statements = []
+    # The test shares the app's session: start each count from the same (expired) state.
+    db.session.expire_all()
+
+    def before_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before_execute)
+    try:
+        page(client, **params)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before_execute)
+    return len(statements)
+
+
+def test_a_page_costs_the_same_queries_however_many_entries(client, session, bank):
+    sign_in(client, "cora@example.org")
+    few = count_queries(client, kind="transfer", actor=str(bank["cora"].id))
+    ann, bob, cora = bank["ann"], bank["bob"], bank["cora"]
+    for _ in range(30):
+        t = record_transfer(
+            session,
+            actor=ann,
+            giver=ann.account,
+            receiver=bob.account,
+            minutes=15,
+            service_date=utcnow().date(),
+        )
+        approve_transfer(session, actor=cora, transfer_id=t.id)
+    session.commit()
+    many = count_queries(client, kind="transfer", actor=str(bank["cora"].id))
+    assert many == few
+    assert many <= 16
+
+
+def test_times_are_shown_in_the_banks_time_zone(client, session, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, kind="time_bank")
+    stamp = re.search(r'<time datetime="([^"]+)Z">([^<]+)</time>', html)
+    stored = datetime.fromisoformat(stamp.group(1))
+    assert stamp.group(2) == (
+        stored.replace(tzinfo=UTC)
+        .astimezone(ZoneInfo(bank["bank"].timezone))
+        .strftime("%-d %b %Y, %H:%M")
+    )

@@ -1,0 +1,452 @@
+"""Coordinators' group exchanges and the community pot, through the real app."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import OrganisationFactory, TimeBankFactory
+from tests.web.support import make_member, sign_in
+from timebank.ledger.banks import get_pot_account, update_policy
+from timebank.ledger.community_models import Notification
+from timebank.ledger.models import (
+    Account,
+    AuditEntry,
+    MembershipStatus,
+    Role,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
+from timebank.ledger.notifications import Kind
+from timebank.ledger.pot import donate_to_pot
+from timebank.ledger.transfers import record_transfer
+from timebank.ledger.verify import verify_ledger
+
+TODAY = date.today()
+GROUP = "/coordinators/group-exchange"
+POT = "/coordinators/pot"
+
+
+def ledger_state(session):
+    session.expire_all()
+    return (
+        session.scalar(sa.select(sa.func.count()).select_from(Transfer)),
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)),
+        session.execute(
+            sa.select(
+                Account.id,
+                Account.posted_debits,
+                Account.posted_credits,
+                Account.pending_debits,
+                Account.pending_credits,
+            ).order_by(Account.id)
+        ).all(),
+    )
+
+
+def balance(session, membership_or_org):
+    session.expire_all()
+    return session.get(Account, membership_or_org.account.id).balance
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+@pytest.fixture
+def world(session, client):
+    bank = TimeBankFactory(name="Riverside Time Bank", floor_minutes=-120, cap_minutes=600)
+    coordinator = make_member(
+        session,
+        email="coord@example.org",
+        name="Cora Coordinator",
+        bank=bank,
+        role=Role.COORDINATOR,
+    )
+    people = {
+        name: make_member(
+            session, email=f"{name.lower()}@example.org", name=f"{name} Example", bank=bank
+        )
+        for name in ("Alice", "Bob", "Carol", "Dan")
+    }
+    gone = make_member(
+        session,
+        email="gone@example.org",
+        name="Gwen Gone",
+        bank=bank,
+        status=MembershipStatus.SUSPENDED,
+    )
+    organisation = OrganisationFactory(bank=bank, name="Council Youth Team")
+    # Dan has already received as much as the floor allows.
+    record_transfer(
+        session,
+        actor=coordinator,
+        giver=people["Carol"].account,
+        receiver=people["Dan"].account,
+        minutes=120,
+        service_date=TODAY,
+    )
+    session.commit()
+    sign_in(client, "coord@example.org")
+    return {"bank": bank, "coordinator": coordinator, "org": organisation, "gone": gone, **people}
+
+
+def group_form(
+    world,
+    hub,
+    members,
+    *,
+    action="review",
+    hours="1",
+    minutes="0",
+    direction="workshop",
+    key="key-1",
+    **extra,
+):
+    data = {
+        "direction": direction,
+        "hub": str(hub.account.id),
+        "hours": hours,
+        "minutes": minutes,
+        "participants": [str(m.account.id) for m in members],
+        "service_date": TODAY.isoformat(),
+        "category": "learning",
+        "description": "Bike maintenance workshop",
+        "idempotency_key": key,
+        "action": action,
+    }
+    data.update(extra)
+    return data
+
+
+# Group exchange -----------------------------------------------------------------------
+
+
+def test_the_form_lists_active_members_and_carries_a_fresh_request_key(client, world):
+    page = client.get(GROUP)
+    assert page.status_code == 200
+    html = text_of(page)
+    assert "Record a group exchange" in html
+    for name in ("Alice Example", "Bob Example", "Council Youth Team (organisation)"):
+        assert name in html
+    assert "Gwen Gone" not in html
+    keys = {
+        re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', client.get(GROUP).text).group(1)
+        for _ in range(2)
+    }
+    assert len(keys) == 2
+
+
+def people_listed(html: str) -> list[str]:
+    return re.findall(r'<label for="person-\d+">([^<]+)</label>', html)
+
+
+def test_a_name_filter_narrows_the_list_and_keeps_people_already_chosen(client, world):
+    assert people_listed(text_of(client.get(GROUP))) == [
+        "Alice Example",
+        "Bob Example",
+        "Carol Example",
+        "Cora Coordinator",
+        "Dan Example",
+    ]
+    assert people_listed(text_of(client.get(GROUP + "?filter=ali"))) == ["Alice Example"]
+    data = group_form(world, world["Alice"], [world["Bob"]], action="filter", name_filter="car")
+    html = text_of(client.post(GROUP, data=data))
+    assert people_listed(html) == ["Bob Example", "Carol Example"]
+    bob_id = world["Bob"].account.id
+    assert f'value="{bob_id}" id="person-{bob_id}" checked' in html
+    assert "1 name matches" in html
+
+
+def test_review_shows_totals_and_balances_after_and_writes_nothing(client, session, world):
+    before = ledger_state(session)
+    data = group_form(
+        world,
+        world["Alice"],
+        [world["Bob"], world["Carol"]],
+        hours="2",
+        **{f"hours_{world['Carol'].account.id}": "1", f"minutes_{world['Carol'].account.id}": "30"},
+    )
+    response = client.post(GROUP, data=data)
+    assert response.status_code == 200
+    html = text_of(response)
+    assert "Check the group exchange" in html
+    assert 'id="group-total">3 h 30 min<' in html
+    # Alice gives 3 h 30 min: 0 -> 3 h 30 min; Bob receives 2 h; Carol (at 2 h) 1 h 30 min.
+    assert (
+        "Alice Example (at the centre)</th> <td>Gives 3 h 30 min</td> <td>0 min</td>"
+        " <td>3 h 30 min</td>" in html
+    )
+    assert "Bob Example</th> <td>Receives 2 h</td> <td>0 min</td> <td>-2 h</td>" in html
+    assert "Carol Example</th> <td>Receives 1 h 30 min</td> <td>2 h</td> <td>30 min</td>" in html
+    assert ledger_state(session) == before
+
+
+def test_recording_posts_every_entry_together_and_a_double_submit_records_once(
+    client, session, world
+):
+    data = group_form(world, world["Alice"], [world["Bob"], world["Carol"]], action="record")
+    response = client.post(GROUP, data=data)
+    assert response.status_code == 302
+    follow = text_of(client.get(response.headers["Location"]))
+    assert "Recorded the group exchange with Alice Example: 2 people, 2 h in all." in follow
+    transfers = session.scalars(
+        sa.select(Transfer).where(Transfer.kind == TransferKind.GROUP)
+    ).all()
+    assert len(transfers) == 2
+    assert {t.status for t in transfers} == {TransferStatus.POSTED}
+    assert len({t.batch_id for t in transfers}) == 1
+    assert balance(session, world["Alice"]) == 120
+    assert balance(session, world["Bob"]) == -60
+
+    again = client.post(GROUP, data=data)
+    assert again.status_code == 302
+    assert "already recorded" in text_of(client.get(again.headers["Location"]))
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Transfer)
+            .where(Transfer.kind == TransferKind.GROUP)
+        )
+        == 2
+    )
+    assert balance(session, world["Alice"]) == 120
+    assert verify_ledger(session) == []
+
+
+def test_one_person_breaking_a_rule_names_them_and_nothing_is_written(client, session, world):
+    before = ledger_state(session)
+    for action in ("review", "record"):
+        data = group_form(world, world["Alice"], [world["Bob"], world["Dan"]], action=action)
+        response = client.post(GROUP, data=data)
+        assert response.status_code == 400
+        html = text_of(response)
+        assert "There is a problem" in html
+        assert "Dan Example has reached the time bank&#39;s limit of -2 h" in html
+        assert ledger_state(session) == before
+
+
+def test_an_inactive_member_in_the_group_is_named(client, session, world):
+    before = ledger_state(session)
+    response = client.post(
+        GROUP, data=group_form(world, world["Alice"], [world["Bob"], world["gone"]])
+    )
+    assert response.status_code == 400
+    assert "Gwen Gone is not an active member of this time bank." in text_of(response)
+    assert ledger_state(session) == before
+
+
+def test_a_working_party_for_an_organisation_with_a_different_time_for_one_person(
+    client, session, world
+):
+    data = group_form(
+        world,
+        world["org"],
+        [world["Alice"], world["Bob"]],
+        direction="working_party",
+        action="record",
+        hours="3",
+        **{f"hours_{world['Bob'].account.id}": "0", f"minutes_{world['Bob'].account.id}": "45"},
+    )
+    assert client.post(GROUP, data=data).status_code == 302
+    assert balance(session, world["Alice"]) == 180
+    assert balance(session, world["Bob"]) == 45
+    assert balance(session, world["org"]) == -225
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"participants": []}, "Choose at least one person for the group."),
+        ({"hub": ""}, "Choose the person or organisation at the centre."),
+        (
+            {"service_date": (TODAY + timedelta(days=1)).isoformat()},
+            "The date cannot be in the future.",
+        ),
+        ({"hours": "0", "minutes": "0"}, "Alice Example: The time must be more than zero."),
+    ],
+)
+def test_refusals_show_a_message_and_write_nothing(client, session, world, change, message):
+    before = ledger_state(session)
+    data = group_form(world, world["Bob"], [world["Alice"]], action="record")
+    data.update(change)
+    response = client.post(GROUP, data=data)
+    assert response.status_code == 400
+    assert message in text_of(response)
+    assert ledger_state(session) == before
+
+
+def test_the_person_at_the_centre_cannot_also_be_in_the_group(client, session, world):
+    response = client.post(
+        GROUP, data=group_form(world, world["Alice"], [world["Alice"], world["Bob"]])
+    )
+    assert response.status_code == 400
+    assert (
+        "Alice Example is at the centre of the exchange and cannot also be in the group."
+        in text_of(response)
+    )
+
+
+def test_someone_from_another_bank_cannot_be_added(client, session, world):
+    stranger = make_member(session, email="x@example.org", name="Xavier Elsewhere")
+    before = ledger_state(session)
+    response = client.post(
+        GROUP, data=group_form(world, world["Alice"], [stranger], action="record")
+    )
+    assert response.status_code == 404
+    assert ledger_state(session) == before
+
+
+# The pot ------------------------------------------------------------------------------
+
+
+def pot_balance(session, bank):
+    session.expire_all()
+    return get_pot_account(session, bank.id).balance
+
+
+def grant(client, world, member, hours="1", minutes="0", reason="Recovering from surgery"):
+    return client.post(
+        POT + "/grant",
+        data={
+            "grant-counterpart": str(member.account.id),
+            "grant-hours": hours,
+            "grant-minutes": minutes,
+            "grant-reason": reason,
+        },
+    )
+
+
+def donate(client, donor, hours="1", minutes="0", key="donation-key"):
+    return client.post(
+        POT + "/donate",
+        data={
+            "donate-donor": str(donor.account.id),
+            "donate-hours": hours,
+            "donate-minutes": minutes,
+            "donate-description": "Spare hours",
+            "donate-idempotency_key": key,
+        },
+    )
+
+
+def test_the_pot_page_shows_the_balance_and_the_forms(client, session, world):
+    page = client.get(POT)
+    assert page.status_code == 200
+    html = text_of(page)
+    assert 'id="pot-balance">0 min<' in html
+    assert "Nothing has been donated or granted yet." in html
+    assert "Grant hours to a member" in html and "Record a donation to the pot" in html
+
+
+def test_a_member_donation_then_a_grant_with_a_notification(client, session, world):
+    # Carol earned 2 h from Dan.
+    response = donate(client, world["Carol"], hours="1", minutes="30")
+    assert response.status_code == 302
+    assert "Recorded a donation of 1 h 30 min from Carol Example." in text_of(
+        client.get(response.headers["Location"])
+    )
+    assert pot_balance(session, world["bank"]) == 90
+    assert balance(session, world["Carol"]) == 30
+
+    response = grant(client, world, world["Alice"], hours="1", reason="Recovering from surgery")
+    assert response.status_code == 302
+    assert pot_balance(session, world["bank"]) == 30
+    assert balance(session, world["Alice"]) == 60
+    note = session.scalar(
+        sa.select(Notification).where(
+            Notification.membership_id == world["Alice"].id, Notification.kind == Kind.GRANT
+        )
+    )
+    assert note is not None
+    assert note.message == (
+        "You received 1 h from the community pot. Reason: Recovering from surgery"
+    )
+
+    html = text_of(client.get(POT))
+    assert (
+        "Grant out</td> <td>Alice Example</td> <td>&minus;1 h</td>"
+        " <td>Recovering from surgery</td>" in html
+    )
+    assert "Donation in</td> <td>Carol Example</td> <td>+1 h 30 min</td>" in html
+    assert verify_ledger(session) == []
+
+
+def test_a_donation_submitted_twice_is_recorded_once(client, session, world):
+    assert donate(client, world["Carol"], key="same").status_code == 302
+    again = donate(client, world["Carol"], key="same")
+    assert "already recorded" in text_of(client.get(again.headers["Location"]))
+    assert pot_balance(session, world["bank"]) == 60
+
+
+def test_an_organisation_can_donate(client, session, world):
+    assert donate(client, world["org"], hours="5").status_code == 302
+    assert pot_balance(session, world["bank"]) == 300
+    # Donating hands credits over: the organisation's balance goes down.
+    assert balance(session, world["org"]) == -300
+
+
+def test_a_member_cannot_donate_hours_they_have_not_earned(client, session, world):
+    before = ledger_state(session)
+    response = donate(client, world["Bob"])
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "You can donate at most 0 min: only hours you have earned can go to the pot." in html
+    assert 'id="donate-hours-error"' in html
+    assert ledger_state(session) == before
+
+
+def test_a_grant_over_the_pots_balance_is_refused(client, session, world):
+    donate(client, world["Carol"], hours="1")
+    before = ledger_state(session)
+    response = grant(client, world, world["Alice"], hours="2")
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "The community pot holds 1 h that is not already promised" in html
+    assert 'id="grant-hours-error"' in html
+    assert ledger_state(session) == before
+
+
+def test_a_grant_over_the_recipients_cap_is_refused(client, session, world):
+    update_policy(session, actor=None, bank=world["bank"], cap_minutes=60)
+    donate_to_pot(session, actor=world["coordinator"], donor=world["org"].account, minutes=300)
+    session.commit()
+    before = ledger_state(session)
+    response = grant(client, world, world["Alice"], hours="2")
+    assert response.status_code == 400
+    assert "Alice Example has reached the time bank&#39;s upper limit of 1 h" in text_of(response)
+    assert ledger_state(session) == before
+
+
+def test_a_grant_needs_a_reason(client, session, world):
+    donate(client, world["Carol"], hours="1")
+    before = ledger_state(session)
+    response = grant(client, world, world["Alice"], reason="   ")
+    assert response.status_code == 400
+    assert "Give a reason; it is kept in the record." in text_of(response)
+    assert ledger_state(session) == before
+
+
+def test_a_grant_to_someone_of_another_bank_is_refused(client, session, world):
+    stranger = make_member(session, email="x@example.org", name="Xavier Elsewhere")
+    donate(client, world["Carol"], hours="1")
+    before = ledger_state(session)
+    response = grant(client, world, stranger)
+    assert response.status_code == 400
+    assert "Not a valid choice" in text_of(response)
+    assert ledger_state(session) == before
+
+
+def test_the_pot_history_is_paginated(client, session, world):
+    for _ in range(30):
+        donate_to_pot(session, actor=world["coordinator"], donor=world["org"].account, minutes=15)
+    session.commit()
+    first = text_of(client.get(POT))
+    assert first.count("Donation in") == 25
+    assert "Page 1 of 2" in first and "Older entries" in first
+    second = text_of(client.get(POT + "?page=2"))
+    assert second.count("Donation in") == 5 and "Newer entries" in second

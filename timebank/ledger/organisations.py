@@ -1,0 +1,187 @@
+"""Organisation accounts (a council team, a charity) and the staff who act for them.
+
+Staff are members of the same time bank. A staff member may record exchanges where the
+organisation's account gives or receives time; they count as a party to it, so the
+other person confirms it as usual. Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from timebank.ledger import errors
+from timebank.ledger.audit import append_audit
+from timebank.ledger.community_models import OrganisationStaff
+from timebank.ledger.models import Account, Membership, Organisation, Person
+from timebank.ledger.posting import require_coordinator
+
+
+def accounts_acted_for(session: Session, actor: Membership, account_ids: Iterable[int]) -> set[int]:
+    """Which of these accounts belong to an organisation ``actor`` is staff of (one query)."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(Account.id)
+            .join(OrganisationStaff, OrganisationStaff.organisation_id == Account.organisation_id)
+            .join(Organisation, Organisation.id == Account.organisation_id)
+            .where(
+                OrganisationStaff.membership_id == actor.id,
+                Organisation.time_bank_id == actor.time_bank_id,
+                Account.id.in_(wanted),
+            )
+        )
+    )
+
+
+def is_staff(session: Session, organisation: Organisation, member: Membership) -> bool:
+    return (
+        session.scalar(
+            sa.select(OrganisationStaff.id).where(
+                OrganisationStaff.organisation_id == organisation.id,
+                OrganisationStaff.membership_id == member.id,
+            )
+        )
+        is not None
+    )
+
+
+def list_staff(session: Session, organisation: Organisation) -> list[Membership]:
+    """The organisation's staff, by name."""
+    return list(
+        session.scalars(
+            sa.select(Membership)
+            .join(OrganisationStaff, OrganisationStaff.membership_id == Membership.id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(OrganisationStaff.organisation_id == organisation.id)
+            .options(joinedload(Membership.person))
+            .order_by(Person.display_name, Membership.id)
+        )
+    )
+
+
+def organisations_of(session: Session, member: Membership) -> list[Organisation]:
+    """The organisations a member acts for."""
+    return list(
+        session.scalars(
+            sa.select(Organisation)
+            .join(OrganisationStaff, OrganisationStaff.organisation_id == Organisation.id)
+            .where(OrganisationStaff.membership_id == member.id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def _check_same_bank(actor: Membership, organisation: Organisation) -> None:
+    if organisation.time_bank_id != actor.time_bank_id:
+        raise errors.NotFoundError("That organisation does not exist.")
+    require_coordinator(actor, organisation.time_bank_id)
+
+
+def add_staff(
+    session: Session, *, actor: Membership, organisation: Organisation, member: Membership
+) -> OrganisationStaff:
+    """Let ``member`` act for the organisation (a coordinator decides)."""
+    _check_same_bank(actor, organisation)
+    if member.time_bank_id != organisation.time_bank_id:
+        raise errors.NotFoundError("That member does not exist.")
+    if not member.is_active:
+        raise errors.InactiveAccountError(
+            f"{member.person.display_name} is not an active member, so cannot act for"
+            f" {organisation.name}.",
+            field="membership_id",
+        )
+    if not organisation.active:
+        raise errors.InvalidPolicyError(
+            f"{organisation.name} is no longer active; reactivate it first.",
+            field="membership_id",
+        )
+    if is_staff(session, organisation, member):
+        raise errors.DuplicateError(
+            f"{member.person.display_name} already acts for {organisation.name}.",
+            field="membership_id",
+        )
+    staff = OrganisationStaff(organisation_id=organisation.id, membership_id=member.id)
+    session.add(staff)
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=organisation.time_bank_id,
+        actor=actor,
+        action="organisation.staff_added",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        after={"organisation_id": organisation.id, "membership_id": member.id},
+    )
+    return staff
+
+
+def remove_staff(
+    session: Session, *, actor: Membership, organisation: Organisation, member: Membership
+) -> None:
+    """Stop ``member`` acting for the organisation. Entries they recorded stay as they are."""
+    _check_same_bank(actor, organisation)
+    if member.time_bank_id != organisation.time_bank_id:
+        raise errors.NotFoundError("That member does not exist.")
+    staff = session.scalar(
+        sa.select(OrganisationStaff).where(
+            OrganisationStaff.organisation_id == organisation.id,
+            OrganisationStaff.membership_id == member.id,
+        )
+    )
+    if staff is None:
+        raise errors.InvalidPolicyError(
+            f"{member.person.display_name} does not act for {organisation.name}.",
+            field="membership_id",
+        )
+    session.delete(staff)
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=organisation.time_bank_id,
+        actor=actor,
+        action="organisation.staff_removed",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        before={"organisation_id": organisation.id, "membership_id": member.id},
+    )
+
+
+def _set_active(
+    session: Session, actor: Membership, organisation: Organisation, active: bool
+) -> Organisation:
+    _check_same_bank(actor, organisation)
+    if organisation.active == active:
+        state = "active" if active else "inactive"
+        raise errors.InvalidPolicyError(f"{organisation.name} is already {state}.")
+    organisation.active = active
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=organisation.time_bank_id,
+        actor=actor,
+        action="organisation.reactivated" if active else "organisation.deactivated",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        before={"active": not active},
+        after={"active": active},
+    )
+    return organisation
+
+
+def deactivate_organisation(
+    session: Session, *, actor: Membership, organisation: Organisation
+) -> Organisation:
+    """An inactive organisation keeps its history and balance but takes part in no new
+    exchange (``require_active_holders`` refuses it)."""
+    return _set_active(session, actor, organisation, False)
+
+
+def reactivate_organisation(
+    session: Session, *, actor: Membership, organisation: Organisation
+) -> Organisation:
+    return _set_active(session, actor, organisation, True)
