@@ -1,5 +1,451 @@
-"""Coordinators: queue (being built)."""
+"""Coordinators: the approval queue, one entry in full (approve, reject, correct), bulk
+approval after a review, and the posted exchanges with their reversals."""
 
 from __future__ import annotations
 
-from timebank.coordinators import bp  # noqa: F401
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.extensions import db
+from timebank.ledger import errors
+from timebank.ledger.corrections import correct_pending_transfer
+from timebank.ledger.database import run_in_transaction
+from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
+from timebank.ledger.notifications import Kind, notify_transfer_outcome
+from timebank.ledger.queue import (
+    STAGE_APPROVAL,
+    STAGE_CONFIRMATION,
+    HistoryFilters,
+    QueueFilters,
+    count_waiting,
+    list_posted,
+    list_queue,
+    load_pending_selection,
+    transfer_detail,
+)
+from timebank.ledger.rules import format_minutes
+from timebank.ledger.transfers import approve_transfer, reject_transfer, reverse_transfer
+from timebank.web import get_in_bank, perform
+
+KIND_LABELS = {
+    "exchange": "Exchange",
+    "group": "Group exchange",
+    "donation": "Donation to the pot",
+    "grant": "Grant from the pot",
+    "reversal": "Reversal",
+    "opening_balance": "Opening balance",
+}
+MAX_PAGE = 100_000
+
+
+def _minutes_from_hours(hours: Decimal | None) -> int | None:
+    if hours is None:
+        return None
+    return int((hours * 60).to_integral_value())
+
+
+def _category_choices(blank: str) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(Category.slug, Category.name)
+        .where(Category.time_bank_id == bank().id, Category.active.is_(True))
+        .order_by(Category.name)
+    ).all()
+    return [("", blank)] + [(slug, name) for slug, name in rows]
+
+
+def _page_number() -> int:
+    try:
+        return min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+# Forms -----------------------------------------------------------------------------
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    member = StringField("Member's name", validators=[Optional(), Length(max=120)])
+    category = SelectField("Category", choices=[("", "Any category")], validate_choice=False)
+    min_hours = DecimalField(
+        "At least (hours)", validators=[Optional(), NumberRange(min=0, max=1000)]
+    )
+    max_hours = DecimalField(
+        "At most (hours)", validators=[Optional(), NumberRange(min=0, max=1000)]
+    )
+    age = IntegerField(
+        "Waiting at least (days)", validators=[Optional(), NumberRange(min=0, max=3650)]
+    )
+    kind = SelectField(
+        "Kind",
+        choices=[("", "Any kind"), ("exchange", "Exchange"), ("group", "Group exchange")],
+        validate_choice=False,
+    )
+
+
+class HistoryFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    member = StringField("Member's name", validators=[Optional(), Length(max=120)])
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])
+    kind = SelectField(
+        "Kind", choices=[("", "Any kind"), *KIND_LABELS.items()], validate_choice=False
+    )
+
+
+class ApproveForm(FlaskForm):
+    pass
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is it not accepted?",
+        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+    )
+
+
+class CorrectForm(FlaskForm):
+    hours = IntegerField(
+        "Hours",
+        validators=[InputRequired("Give the hours, or 0."), NumberRange(min=0, max=24)],
+    )
+    minutes = IntegerField(
+        "Minutes",
+        validators=[InputRequired("Give the minutes, or 0."), NumberRange(min=0, max=59)],
+    )
+    service_date = DateField("Date the time was given", validators=[DataRequired("Give a date.")])
+    category = SelectField("Category", choices=[("", "No category")], validate_choice=False)
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(
+        "Reason for the correction",
+        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+    )
+
+    @property
+    def total_minutes(self) -> int:
+        return (self.hours.data or 0) * 60 + (self.minutes.data or 0)
+
+
+class ReverseForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is it being reversed?",
+        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+    )
+
+
+# The queue -------------------------------------------------------------------------
+
+
+def _queue_filters(form: QueueFilterForm, stage: str) -> QueueFilters:
+    valid = form.validate()
+    if not valid:
+        return QueueFilters(stage=stage)
+    return QueueFilters(
+        stage=stage,
+        member=(form.member.data or "").strip(),
+        category=form.category.data or "",
+        min_minutes=_minutes_from_hours(form.min_hours.data),
+        max_minutes=_minutes_from_hours(form.max_hours.data),
+        min_age_days=form.age.data,
+        kind=form.kind.data if form.kind.data in ("exchange", "group") else "",
+    )
+
+
+@bp.get("/approvals")
+def queue():
+    stage = request.args.get("stage", STAGE_APPROVAL)
+    if stage not in (STAGE_APPROVAL, STAGE_CONFIRMATION):
+        stage = STAGE_APPROVAL
+    form = QueueFilterForm(request.args)
+    form.category.choices = _category_choices("Any category")
+    filters = _queue_filters(form, stage)
+    page = list_queue(db.session, bank().id, filters, page=_page_number())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "coordinators/queue.html",
+        form=form,
+        page=page,
+        stage=stage,
+        counts=count_waiting(db.session, bank().id),
+        filtered=any(v for k, v in args.items() if k != "stage"),
+        args=args,
+        kind_labels=KIND_LABELS,
+    )
+
+
+# One entry -------------------------------------------------------------------------
+
+
+def _correct_form(transfer: Transfer, formdata=None) -> CorrectForm:
+    category = db.session.get(Category, transfer.category_id) if transfer.category_id else None
+    form = CorrectForm(
+        formdata=formdata,
+        prefix="correct",
+        hours=transfer.minutes // 60,
+        minutes=transfer.minutes % 60,
+        service_date=transfer.service_date,
+        category=category.slug if category else "",
+        description=transfer.description,
+    )
+    form.category.choices = _category_choices("No category")
+    return form
+
+
+def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, status=200):
+    detail = transfer_detail(db.session, bank(), transfer)
+    return (
+        render_template(
+            "coordinators/queue_detail.html",
+            detail=detail,
+            transfer=transfer,
+            approve_form=ApproveForm(prefix="approve"),
+            reject_form=reject_form or RejectForm(formdata=None, prefix="reject"),
+            correct_form=correct_form or _correct_form(transfer),
+            kind_labels=KIND_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/approvals/<int:transfer_id>")
+def queue_detail(transfer_id: int):
+    transfer = get_in_bank(Transfer, transfer_id, bank().id)
+    return _render_detail(transfer)
+
+
+def _outcome_kind(transfers: list[Transfer]) -> str:
+    return Kind.POSTED if transfers[0].status == TransferStatus.POSTED else Kind.APPROVED
+
+
+def _approve(transfer_id: int) -> list[Transfer]:
+    actor = coordinator()
+    transfers = approve_transfer(db.session, actor=actor, transfer_id=transfer_id)
+    notify_transfer_outcome(db.session, transfers, kind=_outcome_kind(transfers), skip=actor)
+    return transfers
+
+
+def _approved_message(transfers: list[Transfer]) -> str:
+    if transfers[0].status == TransferStatus.POSTED:
+        if len(transfers) > 1:
+            return f"Approved and posted, with the {len(transfers) - 1} other entries of its group."
+        return "Approved and posted. Both people have been told."
+    return "Approved. It will post when the other person confirms it."
+
+
+@bp.post("/approvals/<int:transfer_id>/approve")
+def queue_approve(transfer_id: int):
+    get_in_bank(Transfer, transfer_id, bank().id)
+    form = ApproveForm(prefix="approve")
+    if not form.validate_on_submit():
+        abort(400)
+    transfers = perform(lambda: _approve(transfer_id))
+    if transfers is None:
+        return redirect(url_for("coordinators.queue_detail", transfer_id=transfer_id))
+    flash(_approved_message(transfers))
+    return redirect(url_for("coordinators.queue"))
+
+
+@bp.post("/approvals/<int:transfer_id>/reject")
+def queue_reject(transfer_id: int):
+    transfer = get_in_bank(Transfer, transfer_id, bank().id)
+    form = RejectForm(prefix="reject")
+    if form.validate_on_submit():
+        reason = form.reason.data
+
+        def work():
+            actor = coordinator()
+            transfers = reject_transfer(
+                db.session, actor=actor, transfer_id=transfer_id, reason=reason
+            )
+            notify_transfer_outcome(
+                db.session, transfers, kind=Kind.REJECTED, reason=reason.strip(), skip=actor
+            )
+            return transfers
+
+        if perform(work, form) is not None:
+            flash("Not accepted. Both people have been told why.")
+            return redirect(url_for("coordinators.queue"))
+        db.session.refresh(transfer)
+    return _render_detail(transfer, reject_form=form, status=400)
+
+
+@bp.post("/approvals/<int:transfer_id>/correct")
+def queue_correct(transfer_id: int):
+    transfer = get_in_bank(Transfer, transfer_id, bank().id)
+    form = _correct_form(transfer, formdata=request.form)
+    if form.validate_on_submit():
+        values = {
+            "minutes": form.total_minutes,
+            "service_date": form.service_date.data,
+            "category": form.category.data or "",
+            "description": form.description.data or "",
+            "reason": form.reason.data,
+        }
+
+        def work():
+            actor = coordinator()
+            corrected = correct_pending_transfer(
+                db.session, actor=actor, transfer_id=transfer_id, **values
+            )
+            notify_transfer_outcome(
+                db.session,
+                [corrected],
+                kind=Kind.CORRECTED,
+                reason=values["reason"].strip(),
+                skip=actor,
+            )
+            return corrected
+
+        if perform(work, form) is not None:
+            flash("Corrected. Both people have been told; you can now approve it.")
+            return redirect(url_for("coordinators.queue_detail", transfer_id=transfer_id))
+        db.session.refresh(transfer)
+    return _render_detail(transfer, correct_form=form, status=400)
+
+
+# Approving many --------------------------------------------------------------------
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for value in request.form.getlist("selected"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return ids
+
+
+@bp.post("/approvals/bulk")
+def queue_bulk():
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = _selected_ids()
+    rows = load_pending_selection(db.session, bank().id, ids)
+    if not rows:
+        flash("Choose at least one entry that is waiting for approval.")
+        return redirect(url_for("coordinators.queue"))
+    if request.form.get("confirm") != "yes":
+        return render_template(
+            "coordinators/queue_bulk_review.html",
+            form=form,
+            rows=rows,
+            total_minutes=sum(row.transfer.minutes for row in rows),
+            kind_labels=KIND_LABELS,
+        )
+    results = []
+    done: set[int] = set()
+    for row in rows:
+        transfer_id = row.transfer.id
+        if transfer_id in done:
+            results.append((row, True, "Approved with the rest of its group."))
+            continue
+        try:
+            transfers = run_in_transaction(db.session, lambda tid=transfer_id: _approve(tid))
+        except errors.LedgerError as error:
+            results.append((row, False, error.message))
+            continue
+        done.update(t.id for t in transfers)
+        results.append((row, True, _approved_message(transfers)))
+    approved = sum(1 for _, ok, _ in results if ok)
+    return render_template(
+        "coordinators/queue_bulk_result.html",
+        results=results,
+        approved=approved,
+        refused=len(results) - approved,
+        kind_labels=KIND_LABELS,
+    )
+
+
+# Posted exchanges and reversals ----------------------------------------------------
+
+
+@bp.get("/transfers")
+def transfers():
+    form = HistoryFilterForm(request.args)
+    filters = HistoryFilters()
+    if form.validate():
+        filters = HistoryFilters(
+            member=(form.member.data or "").strip(),
+            start=form.start.data,
+            end=form.end.data,
+            kind=form.kind.data if form.kind.data in KIND_LABELS else "",
+        )
+    page = list_posted(db.session, bank().id, filters, page=_page_number())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "coordinators/transfers.html",
+        form=form,
+        page=page,
+        args=args,
+        filtered=bool(args),
+        kind_labels=KIND_LABELS,
+    )
+
+
+def _posted_in_bank(posted_transfer_id: int) -> Transfer:
+    transfer = get_in_bank(Transfer, posted_transfer_id, bank().id)
+    if transfer.status != TransferStatus.POSTED:
+        abort(404)
+    return transfer
+
+
+def _render_reverse(original: Transfer, form: ReverseForm, status: int = 200):
+    detail = transfer_detail(db.session, bank(), original, history=0)
+    reversal = db.session.get(Transfer, detail.reversed_by_id) if detail.reversed_by_id else None
+    return (
+        render_template(
+            "coordinators/transfers_reverse.html",
+            detail=detail,
+            original=original,
+            reversal=reversal,
+            reversible=reversal is None and original.kind != TransferKind.REVERSAL,
+            form=form,
+            kind_labels=KIND_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/transfers/<int:posted_transfer_id>/reverse", methods=["GET", "POST"])
+def transfers_reverse(posted_transfer_id: int):
+    original = _posted_in_bank(posted_transfer_id)
+    form = ReverseForm()
+    if request.method == "GET":
+        return _render_reverse(original, ReverseForm(formdata=None))
+    if form.validate_on_submit():
+        reason = form.reason.data
+
+        def work():
+            actor = coordinator()
+            reversal = reverse_transfer(
+                db.session, actor=actor, transfer_id=posted_transfer_id, reason=reason
+            )
+            # Told about the entry they know (the original), with the reason.
+            notify_transfer_outcome(
+                db.session, [original], kind=Kind.REVERSED, reason=reason.strip(), skip=actor
+            )
+            return reversal
+
+        reversal = perform(work, form)
+        if reversal is not None:
+            flash(
+                f"Reversed: entry {reversal.id} gives back the"
+                f" {format_minutes(original.minutes)}. Both people have been told."
+            )
+            return redirect(
+                url_for("coordinators.transfers_reverse", posted_transfer_id=posted_transfer_id)
+            )
+    return _render_reverse(original, form, status=400)
