@@ -239,8 +239,9 @@ def test_posted_and_rejected_entries_are_never_corrected(session, alice, bob, co
 @pytest.mark.postgres_only
 def test_a_correction_racing_an_approval_never_leaves_counters_wrong(session, bank, coordinator):
     """Several rounds of a correction and an approval of the same entry at the same
-    moment: either the correction comes first and the corrected time posts, or the
-    approval comes first and the correction is refused. The ledger always verifies."""
+    moment: either the correction comes first and the corrected time is approved (and
+    waits for the other person to confirm the new time), or the approval comes first
+    and the correction is refused. The ledger always verifies."""
     from tests.ledger.test_concurrency import _race
     from timebank.ledger.database import run_in_transaction
     from timebank.ledger.models import Membership
@@ -280,12 +281,43 @@ def test_a_correction_racing_an_approval_never_leaves_counters_wrong(session, ba
         corrected, approved = _race(2, prepare, act)
         session.expire_all()
         final = session.get(Transfer, transfer_id)
-        assert final.status == TransferStatus.POSTED
         if isinstance(corrected, errors.AlreadyResolvedError):
             assert approved == [30] and final.minutes == 30
+            assert final.status == TransferStatus.POSTED
             seen.add("approval first")
         else:
+            # Approved at the corrected time, now waiting for Bob to confirm 45 min.
             assert corrected == 45 and approved == [45] and final.minutes == 45
+            assert final.status == TransferStatus.PENDING and final.confirmed_at is None
             seen.add("correction first")
         assert verify_ledger(session) == []
     assert seen  # at least one ordering happened; both are correct
+
+
+def test_a_confirmed_entry_whose_time_changes_must_be_confirmed_again(
+    session, alice, bob, coordinator
+):
+    transfer = pending(session, alice, bob, 120)
+    confirm_transfer(session, actor=bob, transfer_id=transfer.id)
+    correct_pending_transfer(
+        session, actor=coordinator, transfer_id=transfer.id, minutes=60, reason="One hour"
+    )
+    assert transfer.confirmed_at is None and transfer.confirmed_by_id is None
+    approve_transfer(session, actor=coordinator, transfer_id=transfer.id)
+    assert transfer.status == TransferStatus.PENDING  # waits for Bob to confirm 1 h
+    confirm_transfer(session, actor=bob, transfer_id=transfer.id)
+    assert transfer.status == TransferStatus.POSTED
+    assert bob.account.balance == -60
+
+
+def test_a_description_fix_keeps_the_confirmation(session, alice, bob, coordinator):
+    transfer = pending(session, alice, bob, 60)
+    confirm_transfer(session, actor=bob, transfer_id=transfer.id)
+    correct_pending_transfer(
+        session,
+        actor=coordinator,
+        transfer_id=transfer.id,
+        description="Shopping",
+        reason="Typo",
+    )
+    assert transfer.confirmed_by_id == bob.id

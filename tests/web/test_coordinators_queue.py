@@ -311,6 +311,7 @@ def test_correct_before_approving(client, session, world):
     )
     page = text(response)
     assert "Corrected. Both people have been told" in page
+    assert "needs to confirm the new time" in page
     assert "Time: 1 h → 1 h 30 min" in page and "Reason: Bob says it was longer" in page
     transfer = reload(session, transfer_id)
     assert (transfer.minutes, transfer.description) == (90, "Weeding and mowing")
@@ -318,6 +319,10 @@ def test_correct_before_approving(client, session, world):
     assert len(told) == 2 and "corrected by a coordinator" in told[0].message
 
     client.post(f"{QUEUE}/{transfer_id}/approve")
+    # Bob confirmed one hour, not an hour and a half: he confirms again before it posts.
+    assert (balance(session, alice), balance(session, bob)) == (0, 0)
+    confirm_transfer(session, actor=bob, transfer_id=transfer_id)
+    session.commit()
     assert (balance(session, alice), balance(session, bob)) == (90, -90)
 
 

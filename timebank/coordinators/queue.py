@@ -307,8 +307,15 @@ def queue_correct(transfer_id: int):
             )
             return corrected
 
-        if perform(work, form) is not None:
-            flash("Corrected. Both people have been told; you can now approve it.")
+        corrected = perform(work, form)
+        if corrected is not None:
+            if corrected.needs_confirmation and corrected.confirmed_at is None:
+                flash(
+                    "Corrected. Both people have been told. The other person needs to"
+                    " confirm the new time before it posts; you can approve it now."
+                )
+            else:
+                flash("Corrected. Both people have been told; you can now approve it.")
             return redirect(url_for("coordinators.queue_detail", transfer_id=transfer_id))
         db.session.refresh(transfer)
     return _render_detail(transfer, correct_form=form, status=400)

@@ -109,6 +109,13 @@ def correct_pending_transfer(
         accounts[transfer.debit_account_id].pending_debits += difference
         accounts[transfer.credit_account_id].pending_credits += difference
 
+    if transfer.confirmed_at is not None and (new_minutes, new_date) != (
+        transfer.minutes,
+        transfer.service_date,
+    ):
+        # The other person confirmed a different time or day: they confirm again.
+        transfer.confirmed_at = None
+        transfer.confirmed_by_id = None
     transfer.minutes = new_minutes
     transfer.service_date = new_date
     transfer.category_id = new_category_id
