@@ -158,3 +158,111 @@ def demo_command(seed: int) -> None:
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for role, email in demo_sign_ins(db.session):
         click.echo(f"  {role:<12} {email}")
+
+
+def _import_command(slug: str, email: str, layout_name: str, path: str, dry_run: bool) -> None:
+    """Shared by import-members and import-transfers: check every row, then (unless
+    --dry-run) import them all in one transaction, with progress on stderr."""
+    from pathlib import Path
+
+    from timebank.importing import Issue, Layout, file_sha256, load_lookups
+    from timebank.importing import runs as import_runs
+    from timebank.importing.checking import CheckReport
+    from timebank.importing.rows import BadFile, read_rows
+    from timebank.ledger.models import Membership, Person
+
+    layout = Layout(layout_name)
+    file_path = Path(path)
+    bank = db.session.scalar(sa.select(TimeBank).where(TimeBank.slug == slug))
+    if bank is None:
+        _fail(f"no time bank called {slug!r}.")
+    actor = db.session.scalar(
+        sa.select(Membership)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.time_bank_id == bank.id, Person.email == email.strip().lower())
+    )
+    if actor is None or not actor.is_coordinator:
+        _fail(f"{email} is not an active coordinator of {slug}.")
+    lookups = load_lookups(db.session, bank.id)
+    db.session.rollback()
+    report = CheckReport()
+    try:
+        for item in read_rows(file_path, layout, lookups):
+            if isinstance(item, Issue):
+                if item.warning:
+                    report.warning_count += 1
+                    click.echo(f"line {item.line}: note: {item.message}", err=True)
+                else:
+                    report.total_rows += 1
+                    report.error_count += 1
+                    click.echo(f"line {item.line}: {item.message}", err=True)
+            else:
+                report.total_rows += 1
+                report.ready_rows += 1
+    except BadFile as error:
+        click.echo(f"line {error.line}: {error.message}", err=True)
+        report.error_count += 1
+    if report.error_count:
+        click.echo(
+            f"{report.error_count:,} bad row(s) out of {report.total_rows:,}. Nothing was"
+            " imported: correct them and run the command again.",
+            err=True,
+        )
+        sys.exit(1)
+    if dry_run:
+        click.echo(f"{report.ready_rows:,} rows ready to import. Nothing was written (dry run).")
+        return
+    sha256 = file_sha256(file_path)
+    run = import_runs.create_run(
+        db.session,
+        actor=actor,
+        layout=layout,
+        filename=file_path.name,
+        sha256=sha256,
+        stored_as="",
+    )
+    import_runs.record_check(run, report)
+    db.session.flush()
+    import_runs.claim(db.session, run)
+    db.session.commit()
+
+    def show(rows: int) -> None:
+        click.echo(f"  {rows:,} of {report.total_rows:,} rows written", err=True)
+
+    result = import_runs.execute(
+        db.session, run.id, file_path, progress_hook=show, remove_file=False
+    )
+    if not result.ok:
+        click.echo(f"Error: nothing was imported. {result.message}", err=True)
+        sys.exit(1)
+    click.echo(result.message)
+
+
+@timebank_cli.command("import-members")
+@click.option("--bank", "slug", required=True, help="The time bank's short name.")
+@click.option("--coordinator", "email", required=True, help="Email of the coordinator importing.")
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_members_command(slug: str, email: str, dry_run: bool, path: str) -> None:
+    """Import members (generic layout with a header row; see docs/import-formats.md)."""
+    _import_command(slug, email, "members", path, dry_run)
+
+
+@timebank_cli.command("import-transfers")
+@click.option("--bank", "slug", required=True, help="The time bank's short name.")
+@click.option("--coordinator", "email", required=True, help="Email of the coordinator importing.")
+@click.option(
+    "--layout",
+    type=click.Choice(["timeoverflow", "generic"]),
+    default="timeoverflow",
+    show_default=True,
+    help="TimeOverflow's transfer export (no header) or the generic layout with a header.",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and write nothing.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_transfers_command(slug: str, email: str, layout: str, dry_run: bool, path: str) -> None:
+    """Import past exchanges, all or nothing, with the balances verified at the end."""
+    name = "timeoverflow-transfers" if layout == "timeoverflow" else "transfers"
+    _import_command(slug, email, name, path, dry_run)
