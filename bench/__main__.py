@@ -1,5 +1,5 @@
 """``python -m bench``: run every benchmark, write bench/results/<name>.json, print a
-summary. ``python -m bench ledger_write`` (or ``verify_1m``) runs just one.
+summary. ``python -m bench ledger_write`` (or ``verify_1m``, ``import_stream``) runs just one.
 
 Environment: BENCH_N (transfers per write benchmark, default 2000), BENCH_SECONDS (cap
 per write measurement, default 30), BENCH_VERIFY_N (transfers for verify_1m, default
@@ -12,10 +12,14 @@ import os
 import sys
 import time
 
-from bench import ledger_write, verify_1m
+from bench import import_stream, ledger_write, verify_1m
 from bench.common import Figure, write_results
 
-BENCHMARKS = {"ledger_write": ledger_write.run, "verify_1m": verify_1m.run}
+BENCHMARKS = {
+    "ledger_write": ledger_write.run,
+    "verify_1m": verify_1m.run,
+    "import_stream": import_stream.run,
+}
 
 
 def _line(figure: Figure) -> str:

@@ -359,7 +359,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 giver,
                 minutes,
                 "exchange",
-            ):
+            ) and actor in (first.recorder, COORDINATOR):
                 self.assert_replay("record", work, self.keys[key])
             else:
                 self.attempt("record", {errors.IdempotencyConflictError}, work)
@@ -388,10 +388,13 @@ class LedgerMachine(RuleBasedStateMachine):
             self.policy["requires_confirmation"] and party and KIND[counterpart] == "member"
         )
         vouches = actor == COORDINATOR and not party
-        needs_approval = (
-            self.policy["requires_approval"]
-            and not vouches
-            and minutes > self.policy["auto_approve_max_minutes"]
+        unconfirmable = party and KIND[counterpart] != "member"
+        needs_approval = not vouches and (
+            (self.policy["requires_approval"] and minutes > self.policy["auto_approve_max_minutes"])
+            or (
+                unconfirmable
+                and (self.policy["requires_approval"] or self.policy["requires_confirmation"])
+            )
         )
         ready = not needs_confirmation and not needs_approval
         self.add(
@@ -655,7 +658,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 for i in batch
             )
             asked = sorted((n, hub, m) if hub_gives else (hub, n, m) for n, m in participants)
-            if batch and asked == recorded:
+            if batch and asked == recorded and actor in (first.recorder, COORDINATOR):
                 self.assert_replay("group", work, batch)
             else:
                 self.attempt("group", {errors.IdempotencyConflictError}, work)
@@ -752,7 +755,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 "pot",
                 minutes,
                 "donation",
-            ):
+            ) and actor in (first.recorder, COORDINATOR):
                 self.assert_replay("donate", work, self.keys[key])
             else:
                 self.attempt("donate", {errors.IdempotencyConflictError}, work)

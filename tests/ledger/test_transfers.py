@@ -8,7 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.factories import CoordinatorFactory, MembershipFactory, OrganisationFactory, TimeBankFactory
+from tests.factories import (
+    CoordinatorFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    TimeBankFactory,
+)
 from timebank.ledger import errors
 from timebank.ledger.banks import update_policy
 from timebank.ledger.models import AuditEntry, Transfer, TransferStatus
@@ -45,14 +50,23 @@ def coordinator(bank):
 
 
 def give(session, actor, giver, receiver, minutes=60, **kw):
-    return record_transfer(session, actor=actor, giver=giver.account, receiver=receiver.account,
-                           minutes=minutes, service_date=kw.pop("service_date", TODAY), **kw)
+    return record_transfer(
+        session,
+        actor=actor,
+        giver=giver.account,
+        receiver=receiver.account,
+        minutes=minutes,
+        service_date=kw.pop("service_date", TODAY),
+        **kw,
+    )
 
 
 def test_recorded_exchange_waits_for_confirmation_then_approval_then_posts(
-        session, alice, bob, coordinator):
-    transfer = give(session, alice, alice, bob, 90, category="gardening",
-                    description="Weeding the front garden")
+    session, alice, bob, coordinator
+):
+    transfer = give(
+        session, alice, alice, bob, 90, category="gardening", description="Weeding the front garden"
+    )
     assert transfer.status == TransferStatus.PENDING
     assert (transfer.needs_confirmation, transfer.needs_approval) == (True, True)
     assert alice.account.pending_credits == 90 and bob.account.pending_debits == 90
@@ -68,8 +82,9 @@ def test_recorded_exchange_waits_for_confirmation_then_approval_then_posts(
 
 
 def test_exchange_posts_at_once_when_the_bank_asks_for_nothing(session, bank, alice, bob):
-    update_policy(session, actor=None, bank=bank, requires_confirmation=False,
-                  requires_approval=False)
+    update_policy(
+        session, actor=None, bank=bank, requires_confirmation=False, requires_approval=False
+    )
     transfer = give(session, bob, alice, bob, 60)
     assert transfer.status == TransferStatus.POSTED
     assert alice.account.balance == 60
@@ -77,8 +92,14 @@ def test_exchange_posts_at_once_when_the_bank_asks_for_nothing(session, bank, al
 
 
 def test_auto_approve_threshold(session, bank, alice, bob):
-    update_policy(session, actor=None, bank=bank, requires_confirmation=False,
-                  auto_approve_max_minutes=60, floor_minutes=None)
+    update_policy(
+        session,
+        actor=None,
+        bank=bank,
+        requires_confirmation=False,
+        auto_approve_max_minutes=60,
+        floor_minutes=None,
+    )
     small = give(session, alice, alice, bob, 60)
     large = give(session, alice, alice, bob, 75)
     assert small.status == TransferStatus.POSTED
@@ -86,7 +107,8 @@ def test_auto_approve_threshold(session, bank, alice, bob):
 
 
 def test_coordinator_recording_for_others_needs_no_approval_or_confirmation(
-        session, alice, bob, coordinator):
+    session, alice, bob, coordinator
+):
     transfer = give(session, coordinator, alice, bob, 120)
     assert transfer.status == TransferStatus.POSTED
     assert transfer.approved_by_id == coordinator.id
@@ -94,9 +116,14 @@ def test_coordinator_recording_for_others_needs_no_approval_or_confirmation(
 
 @pytest.mark.parametrize(
     ("minutes", "error"),
-    [(0, errors.InvalidAmountError), (-15, errors.InvalidAmountError),
-     (10, errors.InvalidAmountError), (13 * 60, errors.AmountTooLargeError),
-     (1.5, errors.InvalidAmountError), (True, errors.InvalidAmountError)],
+    [
+        (0, errors.InvalidAmountError),
+        (-15, errors.InvalidAmountError),
+        (10, errors.InvalidAmountError),
+        (13 * 60, errors.AmountTooLargeError),
+        (1.5, errors.InvalidAmountError),
+        (True, errors.InvalidAmountError),
+    ],
 )
 def test_bad_amounts_are_refused_and_nothing_is_written(session, alice, bob, minutes, error):
     before = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
@@ -111,8 +138,7 @@ def test_dates_in_the_future_or_too_old_are_refused(session, alice, bob):
         give(session, alice, alice, bob, service_date=TODAY + timedelta(days=1), today=TODAY)
     with pytest.raises(errors.DateTooOldError):
         give(session, alice, alice, bob, service_date=TODAY - timedelta(days=91), today=TODAY)
-    assert give(session, alice, alice, bob, service_date=TODAY - timedelta(days=90),
-                today=TODAY).id
+    assert give(session, alice, alice, bob, service_date=TODAY - timedelta(days=90), today=TODAY).id
 
 
 def test_no_transfer_to_oneself_or_across_banks(session, alice):
@@ -158,8 +184,14 @@ def test_floor_is_checked_again_at_approval(session, bank, alice, bob, coordinat
 
 def test_organisations_have_no_floor(session, bank, alice, coordinator):
     council = OrganisationFactory(bank=bank)
-    transfer = record_transfer(session, actor=coordinator, giver=alice.account,
-                               receiver=council.account, minutes=600, service_date=TODAY)
+    transfer = record_transfer(
+        session,
+        actor=coordinator,
+        giver=alice.account,
+        receiver=council.account,
+        minutes=600,
+        service_date=TODAY,
+    )
     assert transfer.status == TransferStatus.POSTED
     assert council.account.balance == -600
 
@@ -214,10 +246,13 @@ def test_the_counterpart_can_dispute_by_rejecting(session, alice, bob):
 
 def test_reversal_mirrors_the_original_once(session, alice, bob, coordinator):
     transfer = give(session, coordinator, alice, bob, 60)
-    reversal = reverse_transfer(session, actor=coordinator, transfer_id=transfer.id,
-                                reason="Entered twice")
+    reversal = reverse_transfer(
+        session, actor=coordinator, transfer_id=transfer.id, reason="Entered twice"
+    )
     assert (reversal.debit_account_id, reversal.credit_account_id) == (
-        transfer.credit_account_id, transfer.debit_account_id)
+        transfer.credit_account_id,
+        transfer.debit_account_id,
+    )
     assert reversal.reverses_id == transfer.id and reversal.status == TransferStatus.POSTED
     assert alice.account.balance == 0 and bob.account.balance == 0
     with pytest.raises(errors.AlreadyReversedError):
@@ -248,8 +283,7 @@ def test_database_refuses_to_change_a_posted_transfer(session, alice, bob, coord
     transfer = give(session, coordinator, alice, bob, 60)
     session.commit()
     with pytest.raises((IntegrityError, DBAPIError)):
-        session.execute(sa.update(Transfer).where(Transfer.id == transfer.id)
-                        .values(minutes=600))
+        session.execute(sa.update(Transfer).where(Transfer.id == transfer.id).values(minutes=600))
     session.rollback()
     with pytest.raises((IntegrityError, DBAPIError)):
         session.execute(sa.delete(Transfer).where(Transfer.id == transfer.id))
@@ -270,20 +304,82 @@ def test_database_refuses_a_transfer_across_banks(session, alice):
     stranger = MembershipFactory()
     session.commit()
     with pytest.raises(IntegrityError):
-        session.execute(sa.insert(Transfer).values(
-            time_bank_id=alice.time_bank_id, debit_account_id=stranger.account.id,
-            credit_account_id=alice.account.id, minutes=60, service_date=TODAY,
-            description="", kind="exchange", status="pending", needs_confirmation=False,
-            needs_approval=False, recorded_at=sa.func.current_timestamp()))
+        session.execute(
+            sa.insert(Transfer).values(
+                time_bank_id=alice.time_bank_id,
+                debit_account_id=stranger.account.id,
+                credit_account_id=alice.account.id,
+                minutes=60,
+                service_date=TODAY,
+                description="",
+                kind="exchange",
+                status="pending",
+                needs_confirmation=False,
+                needs_approval=False,
+                recorded_at=sa.func.current_timestamp(),
+            )
+        )
     session.rollback()
 
 
 def test_database_refuses_zero_minutes(session, alice, bob):
     session.commit()
     with pytest.raises(IntegrityError):
-        session.execute(sa.insert(Transfer).values(
-            time_bank_id=alice.time_bank_id, debit_account_id=bob.account.id,
-            credit_account_id=alice.account.id, minutes=0, service_date=TODAY,
-            description="", kind="exchange", status="pending", needs_confirmation=False,
-            needs_approval=False, recorded_at=sa.func.current_timestamp()))
+        session.execute(
+            sa.insert(Transfer).values(
+                time_bank_id=alice.time_bank_id,
+                debit_account_id=bob.account.id,
+                credit_account_id=alice.account.id,
+                minutes=0,
+                service_date=TODAY,
+                description="",
+                kind="exchange",
+                status="pending",
+                needs_confirmation=False,
+                needs_approval=False,
+                recorded_at=sa.func.current_timestamp(),
+            )
+        )
     session.rollback()
+
+
+def test_someone_elses_idempotency_key_returns_nothing_of_theirs(session, bank, alice, bob):
+    give(session, alice, alice, bob, 60, idempotency_key="alice-form-1")
+    with pytest.raises(errors.IdempotencyConflictError):
+        give(session, bob, alice, bob, 60, idempotency_key="alice-form-1")
+
+
+def test_a_coordinator_may_replay_a_members_key(session, alice, bob, coordinator):
+    first = give(session, alice, alice, bob, 60, idempotency_key="alice-form-2")
+    assert give(session, coordinator, alice, bob, 60, idempotency_key="alice-form-2").id == (
+        first.id
+    )
+
+
+def test_an_exchange_with_an_organisation_waits_for_a_coordinator(session, bank, alice):
+    # Nobody can confirm for the organisation, so a coordinator must, even under the
+    # auto-approve threshold and even when the bank asks only for confirmation.
+    council = OrganisationFactory(bank=bank)
+    update_policy(
+        session, actor=None, bank=bank, requires_approval=False, auto_approve_max_minutes=600
+    )
+    transfer = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=council.account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    assert transfer.status == TransferStatus.PENDING
+    assert (transfer.needs_confirmation, transfer.needs_approval) == (False, True)
+    update_policy(session, actor=None, bank=bank, requires_confirmation=False)
+    transfer = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=council.account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    assert transfer.status == TransferStatus.POSTED  # the bank asks for nobody's word

@@ -354,3 +354,42 @@ def test_the_history_triggers_are_back_after_tampering(session, ledger):
         with pytest.raises(DBAPIError):
             session.execute(statement)
         session.rollback()
+
+
+def test_unusual_text_in_the_log_verifies_and_a_one_character_forgery_does_not(session):
+    """The chain check builds the hashed text itself: it must agree byte for byte with
+    the hash written at append time, whatever the text holds (accents, quotes,
+    backslashes, control characters, characters outside the BMP), and still catch the
+    smallest change."""
+    bank = TimeBankFactory(name='Café "Ünïcode" \\ Time Bank ✓')
+    alice, bob = MembershipFactory(bank=bank), MembershipFactory(bank=bank)
+    odd = 'Garden — "Ünïcode" \\ back\\slash\nnew line\ttab \x01 \u2028 🎉 end'
+    transfer = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=30,
+        service_date=TODAY,
+        description=odd,
+    )
+    session.commit()
+    assert verify_ledger(session) == []
+
+    entry = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.entity_type == "transfer", AuditEntry.entity_id == transfer.id
+        )
+    ).one()
+    assert json.loads(entry.after)["description"] == odd
+    forged = entry.after.replace("\\ud83c\\udf89", "\\ud83c\\udf8a")  # 🎉 becomes 🎊
+    assert forged != entry.after
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET after = :after WHERE id = :id",
+        after=forged,
+        id=entry.id,
+    )
+    (problem,) = verify_ledger(session)
+    assert problem.audit_entry_id == entry.id and "altered" in problem.message

@@ -79,7 +79,10 @@ def record_group_exchange(
                 for account, minutes in participants
             )
             recorded = sorted((t.debit_account_id, t.credit_account_id, t.minutes) for t in batch)
-            if not batch or asked != recorded:
+            same_sender = bool(batch) and (
+                batch[0].recorded_by_id == actor.id or actor.is_coordinator
+            )
+            if not batch or asked != recorded or not same_sender:
                 raise errors.IdempotencyConflictError(
                     "This request key was already used for a different entry."
                 )

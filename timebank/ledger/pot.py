@@ -86,6 +86,7 @@ def donate_to_pot(
         if existing is not None:
             return replay_idempotent(
                 existing,
+                actor=actor,
                 debit_id=donor.id,
                 credit_id=pot.id,
                 minutes=minutes,

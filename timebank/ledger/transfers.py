@@ -54,15 +54,25 @@ def find_by_idempotency_key(session: Session, time_bank_id: int, key: str) -> Tr
 
 
 def replay_idempotent(
-    existing: Transfer, *, debit_id: int, credit_id: int, minutes: int, kind: TransferKind
+    existing: Transfer,
+    *,
+    actor: Membership,
+    debit_id: int,
+    credit_id: int,
+    minutes: int,
+    kind: TransferKind,
 ) -> Transfer:
-    """Return the transfer first recorded with this key, if the request is the same."""
-    if (existing.debit_account_id, existing.credit_account_id, existing.minutes, existing.kind) != (
-        debit_id,
-        credit_id,
-        minutes,
-        kind,
-    ):
+    """Return the transfer first recorded with this key, if the request is the same and
+    comes from the same person (or a coordinator): keys are unique per time bank, so
+    someone else's key must not hand back someone else's entry."""
+    same_request = (
+        existing.debit_account_id,
+        existing.credit_account_id,
+        existing.minutes,
+        existing.kind,
+    ) == (debit_id, credit_id, minutes, kind)
+    same_sender = existing.recorded_by_id == actor.id or actor.is_coordinator
+    if not (same_request and same_sender):
         raise errors.IdempotencyConflictError(
             "This request key was already used for a different entry."
         )
@@ -100,6 +110,7 @@ def record_transfer(
         if existing is not None:
             return replay_idempotent(
                 existing,
+                actor=actor,
                 debit_id=receiver.id,
                 credit_id=giver.id,
                 minutes=minutes,
@@ -145,10 +156,15 @@ def record_transfer(
         and counterpart.kind == AccountKind.MEMBER
     )
     coordinator_vouches = actor.is_coordinator and not recorder_is_party
-    needs_approval = (
-        bank.requires_approval
-        and not coordinator_vouches
-        and minutes > bank.auto_approve_max_minutes
+    # Nobody independent can confirm when the recorder speaks for both sides or the
+    # other side is an organisation: if the bank asks for a second person's word at
+    # all, a coordinator gives it, whatever the auto-approve threshold.
+    unconfirmable = recorder_is_party and (
+        counterpart.id in sides or counterpart.kind != AccountKind.MEMBER
+    )
+    needs_approval = not coordinator_vouches and (
+        (bank.requires_approval and minutes > bank.auto_approve_max_minutes)
+        or (unconfirmable and (bank.requires_approval or bank.requires_confirmation))
     )
     now = utcnow()
     transfer = Transfer(

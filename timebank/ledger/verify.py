@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from timebank.ledger.audit import check_chain
-from timebank.ledger.models import Account, AuditChain, AuditEntry, TimeBank, Transfer
+from timebank.ledger.audit import AUDIT_CHAIN, AUDIT_ENTRY, check_chain
+from timebank.ledger.models import Account, TimeBank, Transfer
 
 AUDIT_BATCH = 20_000
 
@@ -155,31 +155,36 @@ def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
         .where(*([TimeBank.id == time_bank_id] if time_bank_id else []))
         .order_by(TimeBank.id)
     ).all()
+    # Core, not the ORM: the log is read once, as plain rows streamed from a server-side
+    # cursor in batches (a million entries never sit in memory at once).
+    connection = session.connection()
     for bank_id in bank_ids:
-        head = session.execute(
-            sa.select(AuditChain.last_seq, AuditChain.last_hash).where(
-                AuditChain.time_bank_id == bank_id
+        head = connection.execute(
+            sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash).where(
+                AUDIT_CHAIN.c.time_bank_id == bank_id
             )
         ).one_or_none()
-        rows = session.execute(
+        rows = connection.execute(
             sa.select(
-                AuditEntry.id,
-                AuditEntry.seq,
-                AuditEntry.actor_id,
-                AuditEntry.action,
-                AuditEntry.entity_type,
-                AuditEntry.entity_id,
-                AuditEntry.before,
-                AuditEntry.after,
-                AuditEntry.created_at,
-                AuditEntry.prev_hash,
-                AuditEntry.hash,
+                AUDIT_ENTRY.c.id,
+                AUDIT_ENTRY.c.seq,
+                AUDIT_ENTRY.c.actor_id,
+                AUDIT_ENTRY.c.action,
+                AUDIT_ENTRY.c.entity_type,
+                AUDIT_ENTRY.c.entity_id,
+                AUDIT_ENTRY.c.before,
+                AUDIT_ENTRY.c.after,
+                AUDIT_ENTRY.c.created_at,
+                AUDIT_ENTRY.c.prev_hash,
+                AUDIT_ENTRY.c.hash,
             )
-            .where(AuditEntry.time_bank_id == bank_id)
-            .order_by(AuditEntry.seq)
-            .execution_options(yield_per=AUDIT_BATCH)
+            .where(AUDIT_ENTRY.c.time_bank_id == bank_id)
+            .order_by(AUDIT_ENTRY.c.seq),
+            execution_options={"stream_results": True, "yield_per": AUDIT_BATCH},
         )
-        for broken in check_chain(bank_id, rows, head):
+        with rows:
+            breaks = list(check_chain(bank_id, rows, None if head is None else tuple(head)))
+        for broken in breaks:
             problems.append(
                 Problem(
                     "audit_chain",
