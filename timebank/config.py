@@ -18,6 +18,8 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
-    # argon2id parameters (argon2-cffi defaults: RFC 9106 low-memory profile).
-    PASSWORD_HASH_TIME_COST = 3
-    PASSWORD_HASH_MEMORY_KIB = 65536
+    # Uploads larger than this are refused before they are read (a million
+    # TimeOverflow rows is about 70 MB).
+    MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    # Where uploaded import files wait (default instance/imports; never served).
+    IMPORT_FOLDER: str | None = None

@@ -37,8 +37,7 @@ from timebank.importing.progress import REGISTRY
 from timebank.ledger.community_models import ImportRun
 from timebank.web import get_in_bank
 
-# Uploads larger than this are refused before they are read (a million TimeOverflow
-# rows is about 70 MB). Applies to every request of the app: MAX_CONTENT_LENGTH.
+# The upload limit is MAX_CONTENT_LENGTH (timebank/config.py); this is its fallback.
 DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
 ERRORS_PER_PAGE = 100
 # Uploaded files nobody went on to import are removed after this long.
@@ -50,8 +49,6 @@ THREADS: dict[int, threading.Thread] = {}
 
 @bp.record_once
 def _upload_limit(state) -> None:
-    state.app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_MAX_UPLOAD)
-
     @state.app.errorhandler(413)
     def too_large(error):
         limit = state.app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_UPLOAD
