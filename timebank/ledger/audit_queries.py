@@ -291,18 +291,18 @@ def load_names(
                 organisation_ids |= _ints([value])
     names = Names()
     if account_ids:
-        rows = session.execute(
+        account_rows = session.execute(
             sa.select(Account.id, Account.kind, Person.display_name, Organisation.name)
             .outerjoin(Membership, Membership.id == Account.membership_id)
             .outerjoin(Person, Person.id == Membership.person_id)
             .outerjoin(Organisation, Organisation.id == Account.organisation_id)
             .where(Account.time_bank_id == bank_id, Account.id.in_(account_ids))
         )
-        for account_id, kind, person_name, organisation_name in rows:
+        for account_id, kind, person_name, organisation_name in account_rows:
             names.accounts[account_id] = account_label(kind, person_name, organisation_name)
             names.account_kinds[account_id] = AccountKind(kind)
     if membership_ids or person_ids:
-        rows = session.execute(
+        membership_rows = session.execute(
             sa.select(Membership.id, Membership.person_id, Person.display_name)
             .join(Person, Person.id == Membership.person_id)
             .where(
@@ -310,23 +310,25 @@ def load_names(
                 sa.or_(Membership.id.in_(membership_ids), Membership.person_id.in_(person_ids)),
             )
         )
-        for membership_id, person_id, name in rows:
+        for membership_id, person_id, name in membership_rows:
             names.memberships[membership_id] = name
             names.people[person_id] = name
     if category_ids:
-        rows = session.execute(
+        category_rows = session.execute(
             sa.select(Category.id, Category.name).where(
                 Category.time_bank_id == bank_id, Category.id.in_(category_ids)
             )
         )
-        names.categories.update({category_id: name for category_id, name in rows})
+        names.categories.update({category_id: name for category_id, name in category_rows})
     if organisation_ids:
-        rows = session.execute(
+        organisation_rows = session.execute(
             sa.select(Organisation.id, Organisation.name).where(
                 Organisation.time_bank_id == bank_id, Organisation.id.in_(organisation_ids)
             )
         )
-        names.organisations.update({organisation_id: name for organisation_id, name in rows})
+        names.organisations.update(
+            {organisation_id: name for organisation_id, name in organisation_rows}
+        )
     return names
 
 
@@ -484,9 +486,12 @@ def _movement(doc: dict[str, Any], names: Names) -> str:
 
 
 def _opening(doc: dict[str, Any], names: Names) -> str:
-    minutes = doc.get("minutes") if isinstance(doc.get("minutes"), int) else 0
+    raw_minutes = doc.get("minutes")
+    minutes = raw_minutes if isinstance(raw_minutes, int) else 0
     credit, debit = doc.get("credit_account_id"), doc.get("debit_account_id")
-    if names.account_kinds.get(credit) == AccountKind.EQUITY:
+    # account_kinds is keyed by int ids: anything else (None, a malformed value) is
+    # not an equity account, exactly as a failed dict lookup would say.
+    if isinstance(credit, int) and names.account_kinds.get(credit) == AccountKind.EQUITY:
         holder, signed = debit, -minutes
     else:
         holder, signed = credit, minutes

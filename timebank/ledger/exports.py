@@ -137,7 +137,7 @@ def _chunks(
     session: Session,
     build: Callable[[int], sa.Select],
     chunk_size: int,
-) -> Iterator[list[sa.Row]]:
+) -> Iterator[Sequence[sa.Row]]:
     """Rows of ``build(last_id)`` (which must filter ``id > last_id``, order by id and
     return the id first) in chunks, each read in its own short transaction."""
     if session.new or session.dirty or session.deleted:
@@ -224,7 +224,8 @@ class _AccountLabels:
     cache grows with the number of accounts, never with the number of transfers)."""
 
     def __init__(self, session: Session, bank_id: int) -> None:
-        self.session, self.bank_id, self.labels = session, bank_id, {}
+        self.session, self.bank_id = session, bank_id
+        self.labels: dict[int, str] = {}
 
     def fetch(self, ids: set[int]) -> None:
         missing = ids - self.labels.keys()

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from timebank.ledger import errors
@@ -438,15 +440,18 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation: Invita
     """Withdraw a link that has not been used yet."""
     require_coordinator(actor, invitation.time_bank_id)
     now = utcnow()
-    result = session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            sa.update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False),
+        ),
     )
     if result.rowcount != 1:
         session.refresh(invitation)
@@ -515,16 +520,19 @@ def accept_invitation(
     if existing is not None:
         raise errors.DuplicateError("You are already a member of this time bank.")
     now = utcnow()
-    claimed = session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult[Any],
+        session.execute(
+            sa.update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False),
+        ),
     )
     if claimed.rowcount != 1:
         raise InvitationError("This invitation link has just been used or withdrawn.")

@@ -346,6 +346,14 @@ AUDIT_FIELDS = {
 }
 
 
+def _minutes_text(value: Any) -> Any:
+    return rules.format_minutes(value) if isinstance(value, int) else value
+
+
+def _category_text(categories: dict[int, str], value: Any) -> str:
+    return categories.get(value, "none") if isinstance(value, int) else "none"
+
+
 def _audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> list[AuditLine]:
     rows = session.execute(
         sa.select(AuditEntry, Person.display_name)
@@ -365,17 +373,19 @@ def _audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> 
     )
     lines = []
     for entry, actor in rows:
-        before = json.loads(entry.before) if entry.before else {}
-        after = json.loads(entry.after) if entry.after else {}
+        before: dict[str, Any] = json.loads(entry.before) if entry.before else {}
+        after: dict[str, Any] = json.loads(entry.after) if entry.after else {}
         changes = []
         if before:
             for key, label in AUDIT_FIELDS.items():
                 old, new = before.get(key), after.get(key)
                 if old != new:
+                    # Snapshots (posting.snapshot) always hold minutes as an int and
+                    # the category as an int id or None.
                     if key == "minutes":
-                        old, new = rules.format_minutes(old), rules.format_minutes(new)
+                        old, new = _minutes_text(old), _minutes_text(new)
                     elif key == "category_id":
-                        old, new = categories.get(old, "none"), categories.get(new, "none")
+                        old, new = _category_text(categories, old), _category_text(categories, new)
                     changes.append((label, old, new))
         reason = after.get("correction_reason") or (
             after.get("reason")
@@ -401,6 +411,8 @@ def transfer_detail(
     and after it posts, and its audit trail."""
     giver = session.get(Account, transfer.credit_account_id)
     receiver = session.get(Account, transfer.debit_account_id)
+    # Both sides are non-null foreign keys of the transfer: the accounts exist.
+    assert giver is not None and receiver is not None
     policy = rules.Policy.of(bank)
     reversal_id = session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == transfer.id))
     batch_size = 1
