@@ -16,17 +16,23 @@ from timebank.ledger.errors import LedgerError, NotFoundError
 T = TypeVar("T")
 
 
-def perform(work: Callable[[], T], form: FlaskForm | None = None) -> T | None:
+def perform(
+    work: Callable[[], T],
+    form: FlaskForm | None = None,
+    remap: dict[str, str] | None = None,
+) -> T | None:
     """Run ``work`` in one transaction. On a domain error nothing is written; the
-    message goes to the form field it names (or a page-level message) and None is
+    message goes to the form field it names (``remap`` renames the ledger's field names
+    to this form's), or to the top of the form, or a page-level message; None is
     returned."""
     try:
         return run_in_transaction(db.session, work)
     except NotFoundError:
         abort(404)
     except LedgerError as error:
-        if form is not None and error.field and error.field in form._fields:
-            form._fields[error.field].errors = [*form._fields[error.field].errors, error.message]
+        name = (remap or {}).get(error.field or "", error.field)
+        if form is not None and name and name in form._fields:
+            form._fields[name].errors = [*form._fields[name].errors, error.message]
         elif form is not None:
             form.form_errors.append(error.message)
         else:

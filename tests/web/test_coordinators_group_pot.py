@@ -309,7 +309,7 @@ def pot_balance(session, bank):
     return get_pot_account(session, bank.id).balance
 
 
-def grant(client, world, member, hours="1", minutes="0", reason="Recovering from surgery"):
+def grant(client, world, member, hours="1", minutes="0", reason="Recovering from surgery", key=""):
     return client.post(
         POT + "/grant",
         data={
@@ -317,6 +317,7 @@ def grant(client, world, member, hours="1", minutes="0", reason="Recovering from
             "grant-hours": hours,
             "grant-minutes": minutes,
             "grant-reason": reason,
+            "grant-idempotency_key": key,
         },
     )
 
@@ -381,6 +382,20 @@ def test_a_donation_submitted_twice_is_recorded_once(client, session, world):
     again = donate(client, world["Carol"], key="same")
     assert "already recorded" in text_of(client.get(again.headers["Location"]))
     assert pot_balance(session, world["bank"]) == 60
+
+
+def test_a_grant_submitted_twice_is_granted_once(client, session, world):
+    donate(client, world["Carol"], hours="2", minutes="0")
+    assert grant(client, world, world["Alice"], key="grant-1").status_code == 302
+    again = grant(client, world, world["Alice"], key="grant-1")
+    assert "already recorded" in text_of(client.get(again.headers["Location"]))
+    assert balance(session, world["Alice"]) == 60
+    told = session.scalars(
+        sa.select(Notification).where(
+            Notification.membership_id == world["Alice"].id, Notification.kind == Kind.GRANT
+        )
+    ).all()
+    assert len(told) == 1
 
 
 def test_an_organisation_can_donate(client, session, world):

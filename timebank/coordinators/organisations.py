@@ -10,7 +10,6 @@ from wtforms.validators import InputRequired, Length
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
-from timebank.coordinators.pot import run_ledger
 from timebank.extensions import db
 from timebank.ledger import organisations as services
 from timebank.ledger.banks import create_organisation
@@ -23,7 +22,7 @@ from timebank.ledger.models import (
     Person,
 )
 from timebank.ledger.statements import list_recent_transfers
-from timebank.web import get_in_bank
+from timebank.web import get_in_bank, perform
 
 
 class OrganisationForm(FlaskForm):
@@ -75,7 +74,7 @@ def organisations():
         return _list(form)
     if form.validate_on_submit():
         time_bank, actor = bank(), coordinator()
-        organisation = run_ledger(
+        organisation = perform(
             lambda: create_organisation(
                 db.session, actor=actor, bank=time_bank, name=form.name.data
             ),
@@ -142,7 +141,7 @@ def organisation_add_staff(organisation_id: int):
     if form.validate_on_submit():
         member = get_in_bank(Membership, int(form.membership_id.data), bank().id)
         actor = coordinator()
-        done = run_ledger(
+        done = perform(
             lambda: services.add_staff(
                 db.session, actor=actor, organisation=organisation, member=member
             ),
@@ -167,7 +166,7 @@ def organisation_remove_staff(organisation_id: int, membership_id: int):
             services.remove_staff(db.session, actor=actor, organisation=organisation, member=member)
             return True
 
-        if run_ledger(work, staff_form) is not None:
+        if perform(work, staff_form) is not None:
             flash(f"{member.person.display_name} no longer acts for {organisation.name}.")
             return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
         return _detail(organisation, staff_form, 400)
@@ -182,7 +181,7 @@ def _set_active(organisation_id: int, active: bool):
         actor = coordinator()
         service = services.reactivate_organisation if active else services.deactivate_organisation
         staff_form = _staff_form(organisation, formdata=None)
-        done = run_ledger(
+        done = perform(
             lambda: service(db.session, actor=actor, organisation=organisation), staff_form
         )
         if done is None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -17,8 +15,6 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
 from timebank.ledger.banks import get_pot_account
-from timebank.ledger.database import run_in_transaction
-from timebank.ledger.errors import LedgerError, NotFoundError
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -34,31 +30,12 @@ from timebank.ledger.notifications import Kind, notify
 from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.rules import format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
+from timebank.web import perform
 
-T = TypeVar("T")
 PAGE_SIZE = 25
 
 
 # Helpers shared by the group-exchange and organisation pages ---------------------------
-
-
-def run_ledger(
-    work: Callable[[], T], form: FlaskForm, remap: dict[str, str] | None = None
-) -> T | None:
-    """Run ``work`` in one transaction; on a domain error nothing is written and the
-    message goes beside the form field it names (``remap`` renames ledger field names
-    to this form's) or to the top of the form."""
-    try:
-        return run_in_transaction(db.session, work)
-    except NotFoundError:
-        abort(404)
-    except LedgerError as error:
-        name = (remap or {}).get(error.field or "", error.field)
-        if name and name in form._fields:
-            form._fields[name].errors = [*form._fields[name].errors, error.message]
-        else:
-            form.form_errors.append(error.message)
-        return None
 
 
 def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
@@ -130,6 +107,7 @@ class GrantForm(FlaskForm):
         "Reason for the grant",
         validators=[InputRequired("Give a reason; it is kept in the record."), Length(max=2000)],
     )
+    idempotency_key = HiddenField()
 
 
 class DonationForm(FlaskForm):
@@ -147,6 +125,8 @@ def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
     ]
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
+    if not form.idempotency_key.data:
+        form.idempotency_key.data = str(uuid.uuid4())
     return form
 
 
@@ -244,6 +224,9 @@ def pot_grant():
         if recipient is None:
             abort(404)
 
+        key = (form.idempotency_key.data or "")[:80] or None
+        already = key is not None and find_by_idempotency_key(db.session, time_bank.id, key)
+
         def work():
             transfer = grant_from_pot(
                 db.session,
@@ -251,25 +234,30 @@ def pot_grant():
                 recipient=recipient,
                 minutes=minutes,
                 reason=form.reason.data,
+                idempotency_key=key,
             )
-            notify(
-                db.session,
-                recipient=recipient.membership,
-                kind=Kind.GRANT,
-                message=(
-                    f"You received {format_minutes(minutes)} from the community pot."
-                    f" Reason: {transfer.reason}"
-                ),
-                transfer_id=transfer.id,
-            )
+            if not already:
+                notify(
+                    db.session,
+                    recipient=recipient.membership,
+                    kind=Kind.GRANT,
+                    message=(
+                        f"You received {format_minutes(minutes)} from the community pot."
+                        f" Reason: {transfer.reason}"
+                    ),
+                    transfer_id=transfer.id,
+                )
             return transfer
 
-        transfer = run_ledger(work, form, remap={"minutes": "hours"})
+        transfer = perform(work, form, remap={"minutes": "hours"})
         if transfer is not None:
-            flash(
-                f"Granted {format_minutes(minutes)} from the pot to {recipient.label}."
-                " They have been told."
-            )
+            if already:
+                flash("That grant was already recorded; it was not recorded twice.")
+            else:
+                flash(
+                    f"Granted {format_minutes(minutes)} from the pot to {recipient.label}."
+                    " They have been told."
+                )
             return redirect(url_for("coordinators.pot"))
     return _render(form, donation, 400)
 
@@ -314,7 +302,7 @@ def pot_donate():
                 )
             return transfer
 
-        transfer = run_ledger(work, form, remap={"minutes": "hours", "counterpart": "donor"})
+        transfer = perform(work, form, remap={"minutes": "hours", "counterpart": "donor"})
         if transfer is not None:
             if already:
                 flash("That donation was already recorded; it was not recorded twice.")

@@ -140,12 +140,25 @@ def grant_from_pot(
     recipient: Account,
     minutes: int,
     reason: str,
+    idempotency_key: str | None = None,
     today: date | None = None,
 ) -> Transfer:
-    """A coordinator grants hours from the pot to a member, with a reason."""
+    """A coordinator grants hours from the pot to a member, with a reason. Granting
+    again with the same ``idempotency_key`` returns the first grant."""
     reason = rules.require_reason(reason)
     bank = get_bank(session, actor.time_bank_id)
     require_coordinator(actor, bank.id)
+    if idempotency_key:
+        existing = find_by_idempotency_key(session, bank.id, idempotency_key)
+        if existing is not None:
+            return replay_idempotent(
+                existing,
+                actor=actor,
+                debit_id=get_pot_account(session, bank.id).id,
+                credit_id=recipient.id,
+                minutes=minutes,
+                kind=TransferKind.GRANT,
+            )
     if recipient.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("Grants go only to members of this time bank.")
     if recipient.kind != AccountKind.MEMBER:
@@ -176,6 +189,7 @@ def grant_from_pot(
         reason=reason,
         service_date=today or today_in(bank.timezone),
     )
+    transfer.idempotency_key = idempotency_key or None
     add_posted(accounts, transfer)
     session.add(transfer)
     session.flush()
