@@ -189,3 +189,22 @@ def test_deactivating_and_reactivating(client, session, world):
     session.expire_all()
     assert session.get(Organisation, world["org"].id).active is True
     assert last_action(session, world["bank"].id) == "organisation.reactivated"
+
+
+def test_an_organisation_can_carry_its_number_from_the_old_software(client, session, world):
+    response = client.post(
+        "/coordinators/organisations",
+        data={"name": "Old Town Library", "external_ref": "17"},
+    )
+    assert response.status_code == 302
+    assert (
+        session.scalar(
+            sa.select(Organisation.external_ref).where(Organisation.name == "Old Town Library")
+        )
+        == "17"
+    )
+    again = client.post(
+        "/coordinators/organisations", data={"name": "New Town Library", "external_ref": "17"}
+    )
+    assert again.status_code == 400
+    assert "already has that reference" in again.get_data(as_text=True)

@@ -30,6 +30,10 @@ class OrganisationForm(FlaskForm):
         "Name of the organisation",
         validators=[InputRequired("Give the organisation a name."), Length(max=200)],
     )
+    external_ref = StringField(
+        "Its number in your old time-bank software (optional)",
+        validators=[Length(max=80)],
+    )
 
 
 class StaffForm(FlaskForm):
@@ -76,7 +80,11 @@ def organisations():
         time_bank, actor = bank(), coordinator()
         organisation = perform(
             lambda: create_organisation(
-                db.session, actor=actor, bank=time_bank, name=form.name.data
+                db.session,
+                actor=actor,
+                bank=time_bank,
+                name=form.name.data,
+                external_ref=form.external_ref.data,
             ),
             form,
         )

@@ -254,8 +254,15 @@ def add_membership(
 
 
 def create_organisation(
-    session: Session, *, actor: Membership | None, bank: TimeBank, name: str
+    session: Session,
+    *,
+    actor: Membership | None,
+    bank: TimeBank,
+    name: str,
+    external_ref: str | None = None,
 ) -> Organisation:
+    """Add an organisation with its account. ``external_ref`` is its id in the software
+    the time bank moved from (TimeOverflow "Organization" rows are matched on it)."""
     if actor is not None and (actor.time_bank_id != bank.id or not actor.is_coordinator):
         raise errors.NotAllowedError("Only a coordinator can add organisations.")
     name = (name or "").strip()
@@ -272,7 +279,21 @@ def create_organisation(
         raise errors.DuplicateError(
             "An organisation with that name already exists here.", field="name"
         )
-    organisation = Organisation(time_bank_id=bank.id, name=name)
+    external_ref = (external_ref or "").strip() or None
+    if external_ref is not None and (
+        len(external_ref) > 80
+        or session.scalar(
+            sa.select(Organisation.id).where(
+                Organisation.time_bank_id == bank.id, Organisation.external_ref == external_ref
+            )
+        )
+        is not None
+    ):
+        raise errors.DuplicateError(
+            "Another organisation here already has that reference (or it is over 80 characters).",
+            field="external_ref",
+        )
+    organisation = Organisation(time_bank_id=bank.id, name=name, external_ref=external_ref)
     session.add(organisation)
     session.flush()
     session.add(
