@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from timebank.extensions import db
 from timebank.ledger.models import Transfer, TransferStatus
+from timebank.ledger.notifications import count_unread
 
 
 def pending_approvals(time_bank_id: int) -> int:
@@ -36,11 +37,16 @@ def register_navigation(app: Flask) -> None:
     @app.context_processor
     def navigation():
         if not current_user.is_authenticated:
-            return {"nav_membership": None, "nav_pending_approvals": 0}
+            return {"nav_membership": None, "nav_pending_approvals": 0, "nav_unread": 0}
         membership = current_user.current_membership()
         count = (
             pending_approvals(membership.time_bank_id)
             if membership is not None and membership.is_coordinator
             else 0
         )
-        return {"nav_membership": membership, "nav_pending_approvals": count}
+        unread = count_unread(db.session, membership) if membership is not None else 0
+        return {
+            "nav_membership": membership,
+            "nav_pending_approvals": count,
+            "nav_unread": unread,
+        }

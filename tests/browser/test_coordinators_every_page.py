@@ -56,3 +56,19 @@ def test_the_navigation_shows_how_many_wait_for_approval(page, demo_server):
     page.goto(demo_server.url("/coordinators/"))
     link = page.get_by_role("link", name="Coordinate")
     assert "waiting for approval" in link.inner_text()
+
+
+def test_member_pages_pass_axe(page, demo_server, axe_check):
+    from timebank.ledger.models import Membership, Person
+    from timebank.ledger.notifications import notify
+
+    with demo_server.app.app_context():
+        member = db.session.scalar(
+            db.select(Membership).join(Person).where(Person.email == "member@example.org")
+        )
+        notify(db.session, recipient=member, kind="transfer_approved", message="Approved.")
+        db.session.commit()
+    sign_in(page, demo_server, "member@example.org", DEMO_PASSWORD)
+    for path in ("/members/", "/members/notifications", "/members/notifications"):
+        assert page.goto(demo_server.url(path)).status == 200
+        axe_check(page)

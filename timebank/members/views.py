@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
+from timebank.ledger.notifications import list_notifications, mark_read
 from timebank.ledger.rules import Counters
 from timebank.ledger.statements import list_recent_transfers
 
@@ -46,3 +47,20 @@ def choose_bank():
         session["membership_id"] = chosen
         return redirect(url_for("members.dashboard"))
     return render_template("members/choose_bank.html", memberships=memberships)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    """What happened to my exchanges and my membership, newest first. Opening the page
+    marks them read."""
+    membership = current_user.current_membership()
+    if membership is None:
+        return redirect(url_for("members.dashboard"))
+    items = list_notifications(db.session, membership)
+    unread = {n.id for n in items if n.read_at is None}
+    mark_read(db.session, membership)
+    db.session.commit()
+    return render_template(
+        "members/notifications.html", notifications=items, unread=unread, bank=membership.time_bank
+    )

@@ -1,0 +1,63 @@
+"""A member sees what coordinators did with their exchanges."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from tests.factories import TimeBankFactory
+from tests.web.support import make_member, sign_in
+from timebank.ledger.community_models import Notification
+from timebank.ledger.models import Role
+from timebank.ledger.notifications import Kind, notify_transfer_outcome
+from timebank.ledger.transfers import confirm_transfer, record_transfer, reject_transfer
+
+
+def test_news_lists_outcomes_and_marks_them_read(client, session):
+    bank = TimeBankFactory()
+    coordinator = make_member(session, email="cora@example.org", bank=bank, role=Role.COORDINATOR)
+    alice = make_member(session, email="alice@example.org", name="Alice Ash", bank=bank)
+    bob = make_member(session, email="bob@example.org", name="Bob Birch", bank=bank)
+    transfer = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=60,
+        service_date=date.today(),
+    )
+    confirm_transfer(session, actor=bob, transfer_id=transfer.id)
+    rejected = reject_transfer(
+        session, actor=coordinator, transfer_id=transfer.id, reason="Recorded twice"
+    )
+    notify_transfer_outcome(
+        session, rejected, kind=Kind.REJECTED, reason="Recorded twice", skip=coordinator
+    )
+    session.commit()
+
+    sign_in(client, "alice@example.org")
+    dashboard = client.get("/members/").get_data(as_text=True)
+    assert "News" in dashboard and '1<span class="visually-hidden"> new</span>' in dashboard
+    page = client.get("/members/notifications").get_data(as_text=True)
+    assert "The 1 h you gave to Bob Birch" in page and "was not accepted" in page
+    assert "Reason: Recorded twice" in page
+    unread = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.membership_id == alice.id, Notification.read_at.is_(None))
+    )
+    assert unread == 0
+    assert " new</span>" not in client.get("/members/").get_data(as_text=True)
+
+
+def test_news_shows_only_my_own(client, session):
+    bank = TimeBankFactory()
+    make_member(session, email="alice@example.org", bank=bank)
+    bob = make_member(session, email="bob@example.org", bank=bank)
+    session.add(
+        Notification(time_bank_id=bank.id, membership_id=bob.id, kind="x", message="Private to Bob")
+    )
+    session.commit()
+    sign_in(client, "alice@example.org")
+    assert "Private to Bob" not in client.get("/members/notifications").get_data(as_text=True)
