@@ -138,7 +138,10 @@ def bank_a_state(session, bank_id):
 
 
 def request(client, method, url):
-    return client.open(url, method=method, data={}, follow_redirects=False)
+    response = client.open(url, method=method, data={}, follow_redirects=False)
+    response.get_data()  # run streamed responses (CSV exports) to the end
+    response.close()
+    return response
 
 
 def test_there_are_coordinator_routes(app):
