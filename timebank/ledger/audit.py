@@ -151,6 +151,38 @@ class ChainBreak:
     message: str
 
 
+def read_chain(
+    connection: sa.Connection, time_bank_id: int, batch: int
+) -> tuple[tuple[int, str] | None, sa.CursorResult[Any]]:
+    """A time bank's chain head (last_seq, last_hash) and its entries in seq order, as
+    plain tuples streamed from a server-side cursor ``batch`` rows at a time (a million
+    entries never sit in memory at once). Use the result in a ``with`` block."""
+    head = connection.execute(
+        sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash).where(
+            AUDIT_CHAIN.c.time_bank_id == time_bank_id
+        )
+    ).one_or_none()
+    rows = connection.execute(
+        sa.select(
+            AUDIT_ENTRY.c.id,
+            AUDIT_ENTRY.c.seq,
+            AUDIT_ENTRY.c.actor_id,
+            AUDIT_ENTRY.c.action,
+            AUDIT_ENTRY.c.entity_type,
+            AUDIT_ENTRY.c.entity_id,
+            AUDIT_ENTRY.c.before,
+            AUDIT_ENTRY.c.after,
+            AUDIT_ENTRY.c.created_at,
+            AUDIT_ENTRY.c.prev_hash,
+            AUDIT_ENTRY.c.hash,
+        )
+        .where(AUDIT_ENTRY.c.time_bank_id == time_bank_id)
+        .order_by(AUDIT_ENTRY.c.seq),
+        execution_options={"stream_results": True, "yield_per": batch},
+    )
+    return (None if head is None else (head[0], head[1])), rows
+
+
 def check_chain(
     time_bank_id: int,
     rows: Iterable[tuple[Any, ...]],

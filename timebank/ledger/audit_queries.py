@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.ledger.audit import AUDIT_CHAIN, AUDIT_ENTRY, check_chain
+from timebank.ledger.audit import AUDIT_CHAIN, check_chain, read_chain
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -667,29 +667,7 @@ def verify_chain(session: Session, bank_id: int) -> ChainReport:
     streaming the entries in batches."""
     started = time.perf_counter()
     connection = session.connection()
-    head = connection.execute(
-        sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash).where(
-            AUDIT_CHAIN.c.time_bank_id == bank_id
-        )
-    ).one_or_none()
-    result = connection.execute(
-        sa.select(
-            AUDIT_ENTRY.c.id,
-            AUDIT_ENTRY.c.seq,
-            AUDIT_ENTRY.c.actor_id,
-            AUDIT_ENTRY.c.action,
-            AUDIT_ENTRY.c.entity_type,
-            AUDIT_ENTRY.c.entity_id,
-            AUDIT_ENTRY.c.before,
-            AUDIT_ENTRY.c.after,
-            AUDIT_ENTRY.c.created_at,
-            AUDIT_ENTRY.c.prev_hash,
-            AUDIT_ENTRY.c.hash,
-        )
-        .where(AUDIT_ENTRY.c.time_bank_id == bank_id)
-        .order_by(AUDIT_ENTRY.c.seq),
-        execution_options={"stream_results": True, "yield_per": CHAIN_BATCH},
-    )
+    head, result = read_chain(connection, bank_id, CHAIN_BATCH)
     counted = [0]
 
     def counting(rows) -> Iterator[Any]:

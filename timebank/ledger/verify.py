@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from timebank.ledger.audit import AUDIT_CHAIN, AUDIT_ENTRY, check_chain
+from timebank.ledger.audit import check_chain, read_chain
 from timebank.ledger.models import Account, TimeBank, Transfer
 
 AUDIT_BATCH = 20_000
@@ -159,31 +159,9 @@ def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
     # cursor in batches (a million entries never sit in memory at once).
     connection = session.connection()
     for bank_id in bank_ids:
-        head = connection.execute(
-            sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash).where(
-                AUDIT_CHAIN.c.time_bank_id == bank_id
-            )
-        ).one_or_none()
-        rows = connection.execute(
-            sa.select(
-                AUDIT_ENTRY.c.id,
-                AUDIT_ENTRY.c.seq,
-                AUDIT_ENTRY.c.actor_id,
-                AUDIT_ENTRY.c.action,
-                AUDIT_ENTRY.c.entity_type,
-                AUDIT_ENTRY.c.entity_id,
-                AUDIT_ENTRY.c.before,
-                AUDIT_ENTRY.c.after,
-                AUDIT_ENTRY.c.created_at,
-                AUDIT_ENTRY.c.prev_hash,
-                AUDIT_ENTRY.c.hash,
-            )
-            .where(AUDIT_ENTRY.c.time_bank_id == bank_id)
-            .order_by(AUDIT_ENTRY.c.seq),
-            execution_options={"stream_results": True, "yield_per": AUDIT_BATCH},
-        )
+        head, rows = read_chain(connection, bank_id, AUDIT_BATCH)
         with rows:
-            breaks = list(check_chain(bank_id, rows, None if head is None else tuple(head)))
+            breaks = list(check_chain(bank_id, rows, head))
         for broken in breaks:
             problems.append(
                 Problem(
