@@ -28,7 +28,7 @@ run: $(RUN_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) timebank demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	TIMEBANK_SESSION_COOKIE_SECURE=false TIMEBANK_REMEMBER_COOKIE_SECURE=false \
+	TIMEBANK_SESSION_COOKIE_SECURE=false TIMEBANK_REMEMBER_COOKIE_SECURE=false TIMEBANK_DEMO_OUTBOX_PAGE=true \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## services: start PostgreSQL if it is down (and wait until it answers)

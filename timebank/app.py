@@ -56,13 +56,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
 
     from timebank.auth import views as auth_views
+    from timebank.auth.limits import init_limits
+    from timebank.auth.reset import redact_tokens_in_request_log
     from timebank.coordinators import bp as coordinators_bp
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
+    from timebank.mail import init_mail
     from timebank.members import views as member_views
     from timebank.navigation import register_navigation
 
     app.register_blueprint(auth_views.bp)
+    init_limits(app)
+    init_mail(app, app.instance_path)
+    redact_tokens_in_request_log()
     app.register_blueprint(member_views.bp)
     app.register_blueprint(coordinators_bp)
     register_error_handlers(app)

@@ -23,3 +23,23 @@ class Config:
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     # Where uploaded import files wait (default instance/imports; never served).
     IMPORT_FOLDER: str | None = None
+    # Sign-in and "forgot password" attempts (Flask-Limiter). Use
+    # redis://127.0.0.1:6379 when several worker processes serve the app.
+    RATELIMIT_STORAGE_URI = "memory://"
+    SIGN_IN_LIMIT_PER_ADDRESS = "10 per minute"
+    SIGN_IN_LIMIT_PER_ACCOUNT = "5 per minute"
+    RESET_LIMIT_PER_ADDRESS = "10 per minute"
+    RESET_LIMIT_PER_ACCOUNT = "3 per minute"
+    # Password-reset links stop working after this many seconds.
+    PASSWORD_RESET_MAX_AGE = 60 * 60
+    # Mail (Flask-Mail). Without MAIL_SERVER, messages are written as .eml files to
+    # MAIL_OUTBOX (default instance/outbox) instead of being sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Time bank <no-reply@localhost>"
+    MAIL_OUTBOX: str | None = None
+    # The /auth/outbox page listing written messages, for demos only (`make run`).
+    DEMO_OUTBOX_PAGE = False

@@ -56,5 +56,6 @@ def sign_out():
     return redirect(url_for("auth.sign_in"))
 
 
-# The accept-invitation page lives in its own module on this blueprint.
-from timebank.auth import invitations  # noqa: E402, F401
+# The accept-invitation and password-reset pages live in their own modules on this
+# blueprint.
+from timebank.auth import invitations, reset  # noqa: E402, F401
