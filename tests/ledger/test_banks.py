@@ -284,3 +284,10 @@ def test_the_database_enforces_what_the_services_check(session, bank):
             session.execute(statement)
         session.rollback()
     assert db.session.get(TimeBank, bank.id).floor_minutes == -600
+
+
+def test_a_bank_can_be_created_with_no_floor(session):
+    bank = create_time_bank(session, name="Open Hands", slug="open-hands", floor_minutes=None)
+    session.commit()
+    session.expire_all()
+    assert session.get(TimeBank, bank.id).floor_minutes is None

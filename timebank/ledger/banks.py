@@ -124,6 +124,12 @@ def create_time_bank(
     bank = TimeBank(name=name, slug=slug, **policy)
     session.add(bank)
     session.flush()
+    # The ORM sends a column's default in place of an explicit None on INSERT; "no
+    # floor" (None) must stay None.
+    for field, value in policy.items():
+        if value is None and getattr(bank, field) is not None:
+            setattr(bank, field, None)
+    session.flush()
     start_chain(session, bank.id)
     session.add(Account(time_bank_id=bank.id, kind=AccountKind.POT))
     if with_default_categories:

@@ -6,6 +6,8 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
+from timebank.ledger.clock import today_in
+from timebank.ledger.member_figures import member_figures
 from timebank.ledger.notifications import list_notifications, mark_read
 from timebank.ledger.rules import Counters
 from timebank.ledger.statements import list_recent_transfers
@@ -23,13 +25,16 @@ def dashboard():
         return render_template("members/no_membership.html")
     account = membership.account
     recent = list_recent_transfers(db.session, account, limit=10)
+    bank = membership.time_bank
+    figures = member_figures(db.session, account, today=today_in(bank.timezone))
     return render_template(
         "members/dashboard.html",
         membership=membership,
-        bank=membership.time_bank,
+        bank=bank,
         account=account,
         counters=Counters.of(account),
         recent=recent,
+        figures=figures,
     )
 
 
@@ -64,3 +69,6 @@ def notifications():
     return render_template(
         "members/notifications.html", notifications=items, unread=unread, bank=membership.time_bank
     )
+
+
+from timebank.members import exchanges, network, statement  # noqa: E402, F401

@@ -1,0 +1,118 @@
+"""The dashboard's figures and "My network" in a real Chromium: axe-core finds nothing
+(with a history, the table alternative open too) and both pages fit a 320 px screen,
+the pictures scaling down with it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_pages import sign_in
+from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFactory
+from tests.web.test_auth import make_member
+from timebank.extensions import db
+from timebank.ledger.clock import today_in
+from timebank.ledger.pot import donate_to_pot
+from timebank.ledger.transfers import record_transfer
+
+
+@pytest.fixture
+def history(live_server):
+    """Alice has helped and been helped over the past year, by people, an organisation
+    and the pot; Carol and Dave's exchange is none of her business."""
+    with live_server.app.app_context():
+        session = db.session
+        bank = TimeBankFactory(
+            name="Riverside Time Bank",
+            requires_confirmation=False,
+            requires_approval=False,
+            max_backdate_days=400,
+        )
+        today = today_in(bank.timezone)
+        alice = make_member(session, email="alice@example.org", name="Alice Ashdown", bank=bank)
+        others = [
+            make_member(
+                session, email=f"{name.split()[0].lower()}@example.org", name=name, bank=bank
+            )
+            for name in (
+                "Bob Brennan",
+                "Carol Cheung",
+                "Dave Dlamini",
+                "Evangelina Featherstonehaugh",
+            )
+        ]
+        coordinator = CoordinatorFactory(bank=bank)
+        health = OrganisationFactory(bank=bank, name="Community Health Team")
+        for i in range(24):
+            other = others[i % len(others)]
+            giver, receiver = (alice, other) if i % 3 else (other, alice)
+            record_transfer(
+                session,
+                actor=giver,
+                giver=giver.account,
+                receiver=receiver.account,
+                minutes=30 + 15 * (i % 5),
+                service_date=today - timedelta(days=15 * i),
+                description=f"Help number {i}",
+            )
+        donate_to_pot(session, actor=alice, donor=alice.account, minutes=30)
+        record_transfer(
+            session,
+            actor=coordinator,
+            giver=health.account,
+            receiver=alice.account,
+            minutes=90,
+            service_date=today,
+            description="A talk at the library",
+        )
+        session.commit()
+
+
+def test_dashboard_with_figures_passes_axe(page, live_server, history, axe_check):
+    sign_in(page, live_server)
+    assert page.url == live_server.url("/members/")
+    chart = page.get_by_role("img", name="Hours given and received each month")
+    assert chart.is_visible()
+    axe_check(page)
+    page.locator("summary", has_text="Show as a table").click()
+    table = page.get_by_role("table", name="Hours given and received each month")
+    assert table.is_visible()
+    assert table.locator("tbody tr").count() == 12
+    axe_check(page)
+
+
+def test_network_passes_axe(page, live_server, history, axe_check):
+    sign_in(page, live_server)
+    page.get_by_role("link", name="My network").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "My network in Riverside Time Bank"
+    assert page.get_by_role("img", name="My network").is_visible()
+    names = page.locator("tbody th").all_inner_texts()
+    assert "Community pot" in names and "Bob Brennan" in names
+    assert any(name.startswith("Community Health Team") for name in names)
+    axe_check(page)
+
+
+@pytest.mark.parametrize("path", ["/members/", "/members/network"])
+def test_pages_fit_320px(new_page, live_server, history, path):
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server)
+    page.goto(live_server.url(path))
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 320, f"{path} scrolls sideways: {scroll_width} > 320"
+    svg = page.locator("figure.chart > svg").first
+    box = svg.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+    assert box["height"] > 50  # scaled down, not squashed away
+
+
+def test_statement_download_from_the_dashboard(page, live_server, history):
+    sign_in(page, live_server)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download statement (CSV)").click()
+    download = info.value
+    assert download.suggested_filename.startswith("statement-")
+    text = Path(download.path()).read_text(encoding="utf-8")
+    assert text.startswith("Date,With whom,What,Category")
+    assert "Carol" in text or "Bob" in text

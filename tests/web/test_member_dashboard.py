@@ -1,0 +1,334 @@
+"""The dashboard's figures, the CSV statement and "My network" through the real app.
+
+A member sees their own figures only; the number of database queries does not grow with
+their history; the CSV cannot smuggle formulas into a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFactory
+from tests.web.support import make_member, sign_in
+from timebank.extensions import db
+from timebank.ledger.clock import today_in
+from timebank.ledger.pot import donate_to_pot
+from timebank.ledger.transfers import record_transfer
+from timebank.members.statement import safe_cell
+
+DASHBOARD = "/members/"
+STATEMENT = "/members/statement.csv"
+NETWORK = "/members/network"
+
+
+@pytest.fixture
+def bank(session):
+    bank = TimeBankFactory(
+        name="Riverside Time Bank",
+        requires_confirmation=False,
+        requires_approval=False,
+        max_backdate_days=1000,
+    )
+    session.commit()
+    return bank
+
+
+@pytest.fixture
+def today(bank):
+    return today_in(bank.timezone)
+
+
+@pytest.fixture
+def people(session, bank):
+    alice = make_member(session, email="alice@example.org", name="Alice Ashdown", bank=bank)
+    bob = make_member(session, email="bob@example.org", name="Bob Brennan", bank=bank)
+    carol = make_member(session, email="carol@example.org", name="Carol Cheung", bank=bank)
+    dave = make_member(session, email="dave@example.org", name="Dave Dlamini", bank=bank)
+    return alice, bob, carol, dave
+
+
+def give(session, giver, receiver, minutes, on, description="", today=None):
+    return record_transfer(
+        session,
+        actor=giver,
+        giver=giver.account,
+        receiver=receiver.account,
+        minutes=minutes,
+        service_date=on,
+        description=description,
+        today=today or on,
+    )
+
+
+@contextmanager
+def counting_queries():
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries_for(client, path):
+    """The statements one request runs, starting a fresh transaction with nothing
+    loaded, as a real request does (the tests share the app context's session)."""
+    db.session.commit()
+    with counting_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def history(session, alice, bob, count, today, start=0):
+    """``count`` exchanges spread over the last 400 days, each way in turn."""
+    for i in range(start, start + count):
+        on = today - timedelta(days=i % 400)
+        if i % 2:
+            give(session, bob, alice, 30, on, f"Help number {i}", today=today)
+        else:
+            give(session, alice, bob, 30, on, f"Help number {i}", today=today)
+    session.commit()
+
+
+# The dashboard ------------------------------------------------------------------------
+
+
+def test_dashboard_shows_this_year_and_the_months(client, session, people, today):
+    alice, bob, carol, dave = people
+    give(session, alice, bob, 90, today, "Weeding the front garden")
+    give(session, carol, alice, 45, today, "Fixing a bicycle puncture")
+    give(session, carol, dave, 435, today, "Not Alice's business")
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    page = client.get(DASHBOARD).get_data(as_text=True)
+
+    assert f"This year ({today.year})" in page
+    assert "<dt>Time you gave</dt><dd>1 h 30 min</dd>" in page
+    assert "<dt>Time you received</dt><dd>45 min</dd>" in page
+    # The chart and its table.
+    assert 'role="img"' in page and 'aria-labelledby="months-svg-title months-svg-desc"' in page
+    assert "Show as a table" in page
+    this_month = today.strftime("%B %Y")
+    assert f'<tr><th scope="row">{this_month}</th><td>1 h 30 min</td><td>45 min</td></tr>' in page
+    assert "7 h 15 min" not in page  # Carol's gift to Dave is not Alice's
+    assert 'href="/members/network"' in page
+    assert 'action="/members/statement.csv"' in page
+
+
+def test_dashboard_queries_do_not_grow_with_the_history(client, session, people, today):
+    alice, bob, *_ = people
+    history(session, alice, bob, 10, today)
+    sign_in(client, "alice@example.org")
+    client.get(DASHBOARD)  # anything done once per session happens here
+    with_ten = queries_for(client, DASHBOARD)
+
+    history(session, alice, bob, 990, today, start=10)
+    with_a_thousand = queries_for(client, DASHBOARD)
+
+    assert with_ten == with_a_thousand
+    assert with_ten <= 12
+    page = client.get(DASHBOARD).get_data(as_text=True)
+    assert "Help number 999" in page or "Help number 998" in page
+
+
+# The CSV statement --------------------------------------------------------------------
+
+
+def rows_of(response):
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_statement_csv_has_my_exchanges_and_a_running_balance(client, session, people, today):
+    alice, bob, carol, dave = people
+    start = today.replace(month=1, day=1)
+    give(session, alice, bob, 120, start - timedelta(days=1), "Last year's help")
+    give(session, alice, bob, 90, start, "Weeding the front garden")
+    give(session, carol, alice, 45, today, "Fixing a bicycle puncture")
+    give(session, carol, dave, 600, today, "Carol helps Dave")
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    rows = rows_of(client.get(STATEMENT))  # this year by default
+
+    assert rows[0] == [
+        "Date",
+        "With whom",
+        "What",
+        "Category",
+        "Given (h)",
+        "Received (h)",
+        "Running balance (h)",
+    ]
+    assert rows[1] == [start.isoformat(), "", "Balance at the start", "", "", "", "2.00"]
+    body = rows[2:]
+    assert body == [
+        [start.isoformat(), "Bob Brennan", "Weeding the front garden", "", "1.50", "", "3.50"],
+        [today.isoformat(), "Carol Cheung", "Fixing a bicycle puncture", "", "", "0.75", "2.75"],
+    ]
+    assert "Carol helps Dave" not in str(rows)
+
+
+def test_statement_csv_for_chosen_dates(client, session, people, today):
+    alice, bob, *_ = people
+    give(session, alice, bob, 60, today - timedelta(days=40), "Early", today=today)
+    give(session, alice, bob, 30, today - timedelta(days=20), "Middle", today=today)
+    give(session, bob, alice, 15, today - timedelta(days=1), "Late", today=today)
+    session.commit()
+    sign_in(client, "alice@example.org")
+    start, end = today - timedelta(days=30), today - timedelta(days=10)
+
+    response = client.get(f"{STATEMENT}?from={start.isoformat()}&to={end.isoformat()}")
+
+    rows = rows_of(response)
+    assert (
+        f"{start.isoformat()}-to-{end.isoformat()}.csv" in response.headers["Content-Disposition"]
+    )
+    assert rows[1][2:] == ["Balance at the start", "", "", "", "1.00"]
+    assert [r[2] for r in rows[2:]] == ["Middle"]
+    assert rows[2][-1] == "1.50"
+
+
+def test_statement_csv_cannot_carry_formulas(client, session, people, today):
+    alice, bob, *_ = people
+    for text in ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "Plain"]:
+        give(session, alice, bob, 15, today, text)
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    what = [row[2] for row in rows_of(client.get(STATEMENT))[2:]]
+
+    assert what == [
+        '\'=HYPERLINK("http://evil")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "Plain",
+    ]
+
+
+def test_cells_starting_with_a_tab_or_return_are_made_safe():
+    # Descriptions are trimmed when recorded, but names and categories pass through here.
+    assert safe_cell("\t=1+1") == "'\t=1+1"
+    assert safe_cell("\r=1+1") == "'\r=1+1"
+    assert safe_cell("Tea and a chat") == "Tea and a chat"
+    assert safe_cell(None) == ""
+
+
+def test_statement_names_are_made_safe_too(client, session, bank, people, today):
+    alice = people[0]
+    tricky = make_member(session, email="eq@example.org", name="=cmd|' /C calc'!A0", bank=bank)
+    give(session, tricky, alice, 30, today, "A lift")
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    rows = rows_of(client.get(STATEMENT))
+
+    assert rows[2][1] == "'=cmd|' /C calc'!A0"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=yesterday", "to=2025-13-01", "from=2025-02-30", "from=2025-06-01&to=2025-01-01"],
+)
+def test_bad_dates_get_a_plain_message(client, people, query):
+    sign_in(client, "alice@example.org")
+    response = client.get(f"{STATEMENT}?{query}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "We could not make that statement" in page
+    assert "for example 2025-01-31" in page or "on or before" in page
+
+
+def test_statement_and_network_need_sign_in(client):
+    for path in (STATEMENT, NETWORK):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert "/auth/sign-in" in response.headers["Location"]
+
+
+def test_statement_is_always_my_own(client, session, people, today):
+    """There is no way to ask for someone else's statement: extra parameters are ignored."""
+    _alice, _bob, carol, dave = people
+    give(session, carol, dave, 60, today, "Carol helps Dave")
+    session.commit()
+    sign_in(client, "alice@example.org")
+    rows = rows_of(client.get(f"{STATEMENT}?account={dave.account.id}&member={dave.id}"))
+    assert rows[2:] == []
+
+
+# My network ---------------------------------------------------------------------------
+
+
+def test_network_lists_people_the_pot_and_organisations(client, session, bank, people, today):
+    alice, bob, carol, dave = people
+    coordinator = CoordinatorFactory(bank=bank)
+    health = OrganisationFactory(bank=bank, name="Community Health Team")
+    give(session, alice, bob, 90, today)
+    give(session, bob, alice, 30, today)
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=15)
+    record_transfer(
+        session,
+        actor=coordinator,
+        giver=health.account,
+        receiver=alice.account,
+        minutes=120,
+        service_date=today,
+    )
+    give(session, carol, dave, 45, today, "Carol helps Dave")
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    page = client.get(NETWORK).get_data(as_text=True)
+
+    assert (
+        '<th scope="row">Bob Brennan</th>\n        <td>1 h 30 min</td>\n'
+        "        <td>30 min</td>\n        <td>2</td>"
+    ) in page
+    assert "Community Health Team" in page and "Organisation</span>" in page
+    assert '<th scope="row">Community pot</th>\n        <td>15 min</td>' in page
+    assert "Carol Cheung" not in page and "Dave Dlamini" not in page
+    assert 'role="img"' in page and 'viewBox="0 0 760 560"' in page
+    assert ">Bob Brennan</text>" in page
+
+
+def test_network_with_nobody_yet(client, people):
+    sign_in(client, "alice@example.org")
+    page = client.get(NETWORK).get_data(as_text=True)
+    assert "You have not exchanged time with anyone yet" in page
+    assert "<svg" not in page
+
+
+def test_network_queries_do_not_grow_with_the_people(client, session, bank, people, today):
+    alice, bob, *_ = people
+    give(session, alice, bob, 30, today)
+    session.commit()
+    sign_in(client, "alice@example.org")
+    client.get(NETWORK)
+    with_one = queries_for(client, NETWORK)
+
+    for n in range(20):
+        other = make_member(session, email=f"n{n}@example.org", name=f"Neighbour {n}", bank=bank)
+        give(session, other, alice, 15, today)
+        give(session, alice, other, 15, today)
+    session.commit()
+    with_twenty_one = queries_for(client, NETWORK)
+
+    assert with_one == with_twenty_one
+    page = client.get(NETWORK).get_data(as_text=True)
+    assert "Neighbour 19" in page
+    assert "The picture shows the 12 you have exchanged the most time with" in page

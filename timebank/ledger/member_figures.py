@@ -1,0 +1,186 @@
+"""A member's own figures: hours given and received by month and this year, and the
+people they have exchanged time with.
+
+Only posted transfers count. A reversal counts as it is: time moving the other way.
+Hours given and received are time with people and organisations; donations to and
+grants from the community pot move credits rather than time, so they appear in the
+network (as the pot) but not in the monthly figures.
+Each read is one query whatever the length of the history. Dates are service dates,
+which are already the time bank's local dates; "this year" and "the last 12 months" are
+reckoned from today where the time bank is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger.clock import today_in
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    Membership,
+    Organisation,
+    Person,
+    Transfer,
+    TransferStatus,
+)
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date  # the first day of the month
+    given: int  # minutes
+    received: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    today: date
+    year: int
+    year_given: int
+    year_received: int
+    months: list[MonthFigures]  # the last 12 months, oldest first, this month last
+
+    @property
+    def busiest(self) -> int:
+        """The largest monthly figure (given or received), for scaling a chart."""
+        return max([0] + [max(m.given, m.received) for m in self.months])
+
+
+def month_starts(today: date, count: int = 12) -> list[date]:
+    """The first days of the ``count`` months ending with today's month, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def _involves(account_id: int):
+    return sa.or_(Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id)
+
+
+def _other_id(account_id: int):
+    return sa.case(
+        (Transfer.debit_account_id == account_id, Transfer.credit_account_id),
+        else_=Transfer.debit_account_id,
+    )
+
+
+def member_figures(session: Session, account: Account, today: date | None = None) -> Figures:
+    """Hours given and received in each of the last 12 months and this year, in one
+    query grouped by service date (at most 366 rows) folded into months here."""
+    if today is None:
+        today = today_in(account.time_bank.timezone)
+    months = month_starts(today)
+    start = months[0]
+    given = sa.func.sum(
+        sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
+    )
+    received = sa.func.sum(
+        sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
+    )
+    rows = session.execute(
+        sa.select(Transfer.service_date, given, received)
+        .join(Account, Account.id == _other_id(account.id))
+        .where(
+            Account.kind.in_([AccountKind.MEMBER, AccountKind.ORGANISATION]),
+            _involves(account.id),
+            Transfer.status == TransferStatus.POSTED,
+            Transfer.service_date >= start,
+            Transfer.service_date <= today,
+        )
+        .group_by(Transfer.service_date)
+    ).all()
+    by_month = {m: [0, 0] for m in months}
+    year_given = year_received = 0
+    for service_date, gave, got in rows:
+        bucket = by_month[date(service_date.year, service_date.month, 1)]
+        bucket[0] += int(gave or 0)
+        bucket[1] += int(got or 0)
+        if service_date.year == today.year:
+            year_given += int(gave or 0)
+            year_received += int(got or 0)
+    return Figures(
+        today=today,
+        year=today.year,
+        year_given=year_given,
+        year_received=year_received,
+        months=[MonthFigures(m, given, received) for m, (given, received) in by_month.items()],
+    )
+
+
+@dataclass(frozen=True)
+class Connection:
+    account_id: int
+    kind: str  # member, organisation or pot
+    name: str
+    given: int  # minutes I gave them
+    received: int  # minutes they gave me
+    exchanges: int
+
+    @property
+    def total(self) -> int:
+        return self.given + self.received
+
+
+def my_network(session: Session, account: Account) -> list[Connection]:
+    """Everyone this account has posted transfers with (people, organisations and the
+    community pot; not the opening-balance account), most time first, in one query.
+    ``given`` is time (or, for the pot, credits donated) from me to them."""
+    other_id = _other_id(account.id).label("other_id")
+    per_other = (
+        sa.select(
+            other_id,
+            sa.func.sum(
+                sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
+            ).label("given"),
+            sa.func.sum(
+                sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
+            ).label("received"),
+            sa.func.count().label("exchanges"),
+        )
+        .where(_involves(account.id), Transfer.status == TransferStatus.POSTED)
+        .group_by(other_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            Account.id,
+            Account.kind,
+            Person.display_name,
+            Organisation.name,
+            per_other.c.given,
+            per_other.c.received,
+            per_other.c.exchanges,
+        )
+        .join(per_other, per_other.c.other_id == Account.id)
+        .outerjoin(Membership, Membership.id == Account.membership_id)
+        .outerjoin(Person, Person.id == Membership.person_id)
+        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+        .where(Account.kind != AccountKind.EQUITY)
+    ).all()
+    connections = []
+    for account_id, kind, person_name, organisation_name, gave, got, count in rows:
+        if kind == AccountKind.MEMBER:
+            name = person_name or "A member"
+        elif kind == AccountKind.ORGANISATION:
+            name = organisation_name or "An organisation"
+        else:
+            # A donation takes credits from me to the pot: I gave it hours; a grant
+            # from the pot is hours it gave me.
+            name = "Community pot"
+            gave, got = got, gave
+        connections.append(
+            Connection(
+                account_id=account_id,
+                kind=str(kind),
+                name=name,
+                given=int(gave or 0),
+                received=int(got or 0),
+                exchanges=int(count),
+            )
+        )
+    connections.sort(key=lambda c: (-c.total, c.name.lower(), c.account_id))
+    return connections
