@@ -27,9 +27,13 @@ def demo_server(live_server):
 def coordinator_pages(app) -> list[str]:
     pages = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("coordinators.") and "GET" in rule.methods:
-            if not rule.arguments and not rule.rule.endswith(".csv"):
-                pages.append(rule.rule)
+        if (
+            rule.endpoint.startswith("coordinators.")
+            and "GET" in rule.methods
+            and not rule.arguments
+            and not rule.rule.endswith(".csv")
+        ):
+            pages.append(rule.rule)
     return sorted(pages)
 
 
