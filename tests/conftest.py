@@ -27,8 +27,11 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--engine", choices=["sqlite", "postgresql"],
-                     default=os.environ.get("TIMEBANK_TEST_ENGINE", "sqlite"))
+    parser.addoption(
+        "--engine",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("TIMEBANK_TEST_ENGINE", "sqlite"),
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -99,13 +102,21 @@ def database_url(engine_name, database_template, tmp_path):
     yield url
     engine = sa.create_engine(url)
     with engine.begin() as connection:
-        tables = connection.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            " AND tablename <> 'alembic_version'")).scalars().all()
+        tables = (
+            connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                    " AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             # TRUNCATE does not fire the row triggers that protect history.
             connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
     engine.dispose()
 
 
@@ -126,14 +137,16 @@ class RequestScopedClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
     app.test_client_class = RequestScopedClient
     with app.app_context():
         yield app
