@@ -6,7 +6,7 @@ Kept apart from ``models.py`` (the ledger proper); both share ``Base``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -107,3 +107,61 @@ class ImportRun(Base):
     message: Mapped[str] = mapped_column(sa.Text, default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class Listing(Base):
+    """An offer ("I can help with...") or a request ("I would like help with...")."""
+
+    __tablename__ = "listing"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('offer', 'request')", name="kind"),
+        sa.CheckConstraint("status IN ('active', 'paused', 'closed')", name="status"),
+        sa.Index("ix_listing_bank_status_kind", "time_bank_id", "status", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"))
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    title: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="active")
+    expires_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+
+
+class MessageThread(Base):
+    """A conversation between members of one time bank, perhaps about a listing."""
+
+    __tablename__ = "message_thread"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(sa.ForeignKey("listing.id"))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadParticipant(Base):
+    __tablename__ = "thread_participant"
+
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("message_thread.id"), primary_key=True)
+    membership_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("membership.id"), primary_key=True, index=True
+    )
+    last_read_at: Mapped[datetime | None]
+
+
+class Message(Base):
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("message_thread.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -191,6 +191,18 @@ class Membership(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The member's id in the software a time bank moved here from (imports match on it).
     external_ref: Mapped[str | None] = mapped_column(sa.String(80))
+    # The profile other members of this time bank see: assets first.
+    offers_text: Mapped[str] = mapped_column(sa.Text, default="", server_default=sa.text("''"))
+    needs_text: Mapped[str] = mapped_column(sa.Text, default="", server_default=sa.text("''"))
+    availability: Mapped[str] = mapped_column(
+        sa.String(200), default="", server_default=sa.text("''")
+    )
+    area: Mapped[str] = mapped_column(sa.String(120), default="", server_default=sa.text("''"))
+    # How they like to be contacted: "messages" (in the app) or "email".
+    contact_preference: Mapped[str] = mapped_column(
+        sa.String(20), default="messages", server_default="messages"
+    )
+    email_notifications: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     time_bank: Mapped[TimeBank] = relationship()
