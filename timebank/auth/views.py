@@ -58,4 +58,4 @@ def sign_out():
 
 # The accept-invitation and password-reset pages live in their own modules on this
 # blueprint.
-from timebank.auth import invitations, reset  # noqa: E402, F401
+from timebank.auth import apply, invitations, reset  # noqa: E402, F401

@@ -1,0 +1,187 @@
+"""Applying to join a time bank: /auth/apply lists the time banks, /auth/apply/<slug>
+asks for a name, email and password (unless already signed in), what the person can
+offer and would like help with, and two separate consent choices. The account and the
+application are written in one transaction; a coordinator then decides."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, redirect, render_template, session, url_for
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from timebank.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from timebank.auth.user import SignedInPerson
+from timebank.auth.views import bp
+from timebank.extensions import db
+from timebank.ledger import errors
+from timebank.ledger.banks import create_person, get_person_by_email
+from timebank.ledger.models import Membership, Person, TimeBank
+from timebank.ledger.profiles import MAX_TEXT, apply_to_join
+from timebank.web import perform
+
+REPORTING_LABEL = "Include my exchanges in the reports we send to partners"
+REPORTING_HINT = (
+    "Partners such as the council or funders see only totals, never your name, "
+    "and this helps the time bank keep its funding."
+)
+RESEARCH_LABEL = "I am happy to be asked to take part in research"
+RESEARCH_HINT = (
+    "A researcher may ask you to take part; you can always say no, and nothing is "
+    "shared without asking you first."
+)
+DUPLICATE_EMAIL = "That email address already has an account: sign in, then apply."
+
+
+class ApplyAsMeForm(FlaskForm):
+    offers_text = TextAreaField(
+        "What I can offer",
+        validators=[Length(max=MAX_TEXT, message=f"Keep this under {MAX_TEXT} characters.")],
+    )
+    needs_text = TextAreaField(
+        "What I would like help with",
+        validators=[Length(max=MAX_TEXT, message=f"Keep this under {MAX_TEXT} characters.")],
+    )
+    consent_reporting = BooleanField(REPORTING_LABEL)
+    consent_research = BooleanField(RESEARCH_LABEL)
+
+
+class ApplyForm(ApplyAsMeForm):
+    display_name = StringField(
+        "Your name",
+        validators=[
+            DataRequired("Enter your name."),
+            Length(max=120, message="Keep your name under 120 characters."),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address."),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254, message="Keep your email address under 254 characters."),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Choose a password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_again = PasswordField(
+        "Type the password again",
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("password", "The two passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    # The order the page shows the fields in (and the error summary follows).
+    field_order = (
+        "display_name",
+        "email",
+        "password",
+        "password_again",
+        "offers_text",
+        "needs_text",
+        "consent_reporting",
+        "consent_research",
+    )
+
+
+@bp.get("/apply")
+def apply_list():
+    banks = db.session.scalars(sa.select(TimeBank).order_by(TimeBank.name)).all()
+    return render_template("auth/apply_list.html", banks=banks)
+
+
+def _existing(bank: TimeBank) -> Membership | None:
+    if not current_user.is_authenticated:
+        return None
+    return next((m for m in current_user.person.memberships if m.time_bank_id == bank.id), None)
+
+
+def _page(bank: TimeBank, form: FlaskForm | None, existing: Membership | None) -> str:
+    return render_template(
+        "auth/apply.html",
+        bank=bank,
+        form=form,
+        existing=existing,
+        reporting_hint=REPORTING_HINT,
+        research_hint=RESEARCH_HINT,
+    )
+
+
+@bp.route("/apply/<slug>", methods=["GET", "POST"])
+def apply(slug: str):
+    bank = db.session.scalar(sa.select(TimeBank).where(TimeBank.slug == slug))
+    if bank is None:
+        abort(404)
+    existing = _existing(bank)
+    if existing is not None:
+        return _page(bank, None, existing)
+
+    if current_user.is_authenticated:
+        form = ApplyAsMeForm()
+        if form.validate_on_submit():
+            person = current_user.person
+
+            def apply_as_me():
+                return apply_to_join(
+                    db.session,
+                    bank=bank,
+                    person=person,
+                    offers=form.offers_text.data,
+                    needs=form.needs_text.data,
+                    consent_reporting=form.consent_reporting.data,
+                    consent_research=form.consent_research.data,
+                ).id
+
+            if perform(apply_as_me, form) is not None:
+                return redirect(url_for("members.application"))
+    else:
+        form = ApplyForm()
+        if form.validate_on_submit():
+            # Hashed before the transaction: argon2 takes a moment and holds no lock.
+            password_hash = hash_password(form.password.data)
+
+            def register_and_apply():
+                if get_person_by_email(db.session, form.email.data) is not None:
+                    raise errors.DuplicateError(DUPLICATE_EMAIL, field="email")
+                person = create_person(
+                    db.session,
+                    email=form.email.data,
+                    display_name=form.display_name.data,
+                    password_hash=password_hash,
+                )
+                apply_to_join(
+                    db.session,
+                    bank=bank,
+                    person=person,
+                    offers=form.offers_text.data,
+                    needs=form.needs_text.data,
+                    consent_reporting=form.consent_reporting.data,
+                    consent_research=form.consent_research.data,
+                )
+                return person.id
+
+            person_id = perform(register_and_apply, form)
+            if person_id is not None:
+                person = db.session.get(Person, person_id)
+                # A fresh session for the new account: nothing from before carries over.
+                session.clear()
+                login_user(SignedInPerson(person))
+                return redirect(url_for("members.application"))
+    status = 400 if form.is_submitted() else 200
+    return _page(bank, form, None), status

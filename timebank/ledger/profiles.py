@@ -1,0 +1,205 @@
+"""Applying to join a time bank and keeping one's member profile.
+
+An application is a membership with status APPLIED and an account of its own (empty
+until a coordinator approves it). The profile is what other members of the same time
+bank see: offers and needs first. Services flush and never commit; every change is in
+the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger import errors
+from timebank.ledger.audit import append_audit
+from timebank.ledger.banks import add_membership
+from timebank.ledger.models import (
+    AuditEntry,
+    Membership,
+    MembershipStatus,
+    Person,
+    TimeBank,
+)
+
+MAX_TEXT = 2000
+MAX_AVAILABILITY = 200
+MAX_AREA = 120
+CONTACT_PREFERENCES = ("messages", "email")
+
+PROFILE_FIELDS = (
+    "offers_text",
+    "needs_text",
+    "availability",
+    "area",
+    "contact_preference",
+    "email_notifications",
+    "consent_reporting",
+    "consent_research",
+)
+
+
+def _text(value: str | None, limit: int, field: str, what: str) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise errors.InvalidPolicyError(
+            f"Keep {what} under {limit} characters (it has {len(value)}).", field=field
+        )
+    return value
+
+
+def _profile_of(membership: Membership) -> dict:
+    return {field: getattr(membership, field) for field in PROFILE_FIELDS}
+
+
+def apply_to_join(
+    session: Session,
+    *,
+    bank: TimeBank,
+    person: Person,
+    offers: str,
+    needs: str,
+    consent_reporting: bool = False,
+    consent_research: bool = False,
+) -> Membership:
+    """Ask to join ``bank``: a membership waiting for a coordinator, with its account."""
+    offers = _text(offers, MAX_TEXT, "offers_text", "what you can offer")
+    needs = _text(needs, MAX_TEXT, "needs_text", "what you would like help with")
+    existing = session.scalar(
+        sa.select(Membership).where(
+            Membership.person_id == person.id, Membership.time_bank_id == bank.id
+        )
+    )
+    if existing is not None:
+        if existing.status == MembershipStatus.APPLIED:
+            message = f"You have already applied to {bank.name}."
+        elif existing.status == MembershipStatus.DECLINED:
+            message = (
+                f"Your application to {bank.name} was not accepted. "
+                "Please talk to a coordinator there."
+            )
+        else:
+            message = f"You already have a membership of {bank.name}."
+        raise errors.DuplicateError(message)
+    membership = add_membership(
+        session,
+        actor=None,
+        bank=bank,
+        person=person,
+        status=MembershipStatus.APPLIED,
+        consent_reporting=bool(consent_reporting),
+        consent_research=bool(consent_research),
+    )
+    membership.offers_text = offers
+    membership.needs_text = needs
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=bank.id,
+        actor=membership,
+        action="membership.applied",
+        entity_type="membership",
+        entity_id=membership.id,
+        after=_profile_of(membership),
+    )
+    return membership
+
+
+def update_profile(
+    session: Session,
+    *,
+    actor: Membership,
+    offers_text: str,
+    needs_text: str,
+    availability: str,
+    area: str,
+    contact_preference: str,
+    email_notifications: bool,
+    consent_reporting: bool,
+    consent_research: bool,
+) -> Membership:
+    """A member changes their own profile in this time bank, consents included."""
+    if actor.status not in (MembershipStatus.ACTIVE, MembershipStatus.APPLIED):
+        raise errors.NotAllowedError("This membership cannot be changed now.")
+    values = {
+        "offers_text": _text(offers_text, MAX_TEXT, "offers_text", "what you can offer"),
+        "needs_text": _text(needs_text, MAX_TEXT, "needs_text", "what you would like help with"),
+        "availability": _text(
+            availability, MAX_AVAILABILITY, "availability", "when you are available"
+        ),
+        "area": _text(area, MAX_AREA, "area", "your area"),
+    }
+    if contact_preference not in CONTACT_PREFERENCES:
+        raise errors.InvalidPolicyError(
+            "Choose how you would like to be contacted.", field="contact_preference"
+        )
+    values["contact_preference"] = contact_preference
+    values["email_notifications"] = bool(email_notifications)
+    values["consent_reporting"] = bool(consent_reporting)
+    values["consent_research"] = bool(consent_research)
+    before = _profile_of(actor)
+    changed = {k: v for k, v in values.items() if before[k] != v}
+    if not changed:
+        return actor
+    for field, value in changed.items():
+        setattr(actor, field, value)
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=actor.time_bank_id,
+        actor=actor,
+        action="membership.profile_updated",
+        entity_type="membership",
+        entity_id=actor.id,
+        before={k: before[k] for k in changed},
+        after=changed,
+    )
+    return actor
+
+
+def visible_profile(session: Session, *, viewer: Membership, membership_id: int) -> Membership:
+    """Another member's profile as a member of the same time bank may see it: only
+    active members of the viewer's own bank exist here (NotFoundError otherwise)."""
+    other = session.get(Membership, membership_id)
+    if (
+        other is None
+        or not viewer.is_active
+        or other.time_bank_id != viewer.time_bank_id
+        or other.status != MembershipStatus.ACTIVE
+    ):
+        raise errors.NotFoundError("There is no such member here.")
+    return other
+
+
+def applications_of(session: Session, person: Person) -> list[Membership]:
+    """The person's memberships in every state, newest first (for the status page)."""
+    return list(
+        session.scalars(
+            sa.select(Membership)
+            .where(Membership.person_id == person.id)
+            .order_by(Membership.joined_at.desc(), Membership.id.desc())
+        )
+    )
+
+
+def decline_reason(session: Session, membership: Membership) -> str | None:
+    """The reason a coordinator gave when declining this application, from the audit log."""
+    after = session.scalar(
+        sa.select(AuditEntry.after)
+        .where(
+            AuditEntry.time_bank_id == membership.time_bank_id,
+            AuditEntry.entity_type == "membership",
+            AuditEntry.entity_id == membership.id,
+            AuditEntry.action == "membership.application_declined",
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    )
+    if not after:
+        return None
+    try:
+        return json.loads(after).get("reason")
+    except (ValueError, AttributeError):
+        return None

@@ -1,0 +1,127 @@
+"""My application's status, my profile in this time bank, and other members' profiles.
+
+/members/application: where each of my applications is (waiting, declined, accepted).
+/members/profile: what I offer and need, availability, area, how to contact me, email
+notifications and my consent choices (withdrawn as easily as given).
+/members/people/<id>: another active member of my own time bank, never their email.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from timebank.auth.apply import (
+    REPORTING_HINT,
+    REPORTING_LABEL,
+    RESEARCH_HINT,
+    RESEARCH_LABEL,
+)
+from timebank.extensions import db
+from timebank.ledger import profiles
+from timebank.ledger.models import MembershipStatus
+from timebank.members.views import bp
+from timebank.web import perform
+
+
+def _length(limit: int):
+    return Length(max=limit, message=f"Keep this under {limit} characters.")
+
+
+class ProfileForm(FlaskForm):
+    offers_text = TextAreaField("What I can offer", validators=[_length(profiles.MAX_TEXT)])
+    needs_text = TextAreaField(
+        "What I would like help with", validators=[_length(profiles.MAX_TEXT)]
+    )
+    availability = StringField(
+        "When I am usually available", validators=[_length(profiles.MAX_AVAILABILITY)]
+    )
+    area = StringField(
+        "My area",
+        validators=[_length(profiles.MAX_AREA)],
+        render_kw={"autocomplete": "address-level2"},
+    )
+    contact_preference = RadioField(
+        "How I would like other members to contact me",
+        choices=[
+            SelectChoice("messages", "By messages in this app"),
+            SelectChoice("email", "By email"),
+        ],
+        validators=[InputRequired("Choose how you would like to be contacted.")],
+    )
+    email_notifications = BooleanField("Send me an email when something needs my attention")
+    consent_reporting = BooleanField(REPORTING_LABEL)
+    consent_research = BooleanField(RESEARCH_LABEL)
+
+
+@bp.get("/application")
+@login_required
+def application():
+    memberships = profiles.applications_of(db.session, current_user.person)
+    reasons = {
+        m.id: profiles.decline_reason(db.session, m)
+        for m in memberships
+        if m.status == MembershipStatus.DECLINED
+    }
+    return render_template(
+        "members/profile_application.html", memberships=memberships, reasons=reasons
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    membership = current_user.current_membership()
+    if membership is None:
+        return redirect(url_for("members.dashboard"))
+    form = ProfileForm(obj=membership)
+    if form.validate_on_submit():
+
+        def save():
+            profiles.update_profile(
+                db.session,
+                actor=membership,
+                offers_text=form.offers_text.data,
+                needs_text=form.needs_text.data,
+                availability=form.availability.data,
+                area=form.area.data,
+                contact_preference=form.contact_preference.data,
+                email_notifications=form.email_notifications.data,
+                consent_reporting=form.consent_reporting.data,
+                consent_research=form.consent_research.data,
+            )
+            return True
+
+        if perform(save, form):
+            flash("Your profile is saved.")
+            return redirect(url_for("members.profile"))
+    status = 400 if form.errors else 200
+    return (
+        render_template(
+            "members/profile.html",
+            form=form,
+            membership=membership,
+            bank=membership.time_bank,
+            reporting_hint=REPORTING_HINT,
+            research_hint=RESEARCH_HINT,
+        ),
+        status,
+    )
+
+
+@bp.get("/people/<int:membership_id>")
+@login_required
+def person(membership_id: int):
+    viewer = current_user.current_membership()
+    if viewer is None:
+        return redirect(url_for("members.dashboard"))
+    other = perform(
+        lambda: profiles.visible_profile(db.session, viewer=viewer, membership_id=membership_id)
+    )
+    return render_template(
+        "members/profile_person.html", other=other, bank=viewer.time_bank, is_me=other == viewer
+    )
