@@ -8,6 +8,7 @@ from flask import Flask
 from flask_login import current_user
 
 from timebank.extensions import db
+from timebank.ledger.messages import count_unread_threads
 from timebank.ledger.models import Transfer, TransferStatus
 from timebank.ledger.notifications import count_unread
 
@@ -37,7 +38,12 @@ def register_navigation(app: Flask) -> None:
     @app.context_processor
     def navigation():
         if not current_user.is_authenticated:
-            return {"nav_membership": None, "nav_pending_approvals": 0, "nav_unread": 0}
+            return {
+                "nav_membership": None,
+                "nav_pending_approvals": 0,
+                "nav_unread": 0,
+                "nav_messages": 0,
+            }
         membership = current_user.current_membership()
         count = (
             pending_approvals(membership.time_bank_id)
@@ -45,8 +51,10 @@ def register_navigation(app: Flask) -> None:
             else 0
         )
         unread = count_unread(db.session, membership) if membership is not None else 0
+        messages = count_unread_threads(db.session, membership) if membership is not None else 0
         return {
             "nav_membership": membership,
             "nav_pending_approvals": count,
             "nav_unread": unread,
+            "nav_messages": messages,
         }

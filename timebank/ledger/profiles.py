@@ -123,7 +123,7 @@ def update_profile(
     """A member changes their own profile in this time bank, consents included."""
     if actor.status not in (MembershipStatus.ACTIVE, MembershipStatus.APPLIED):
         raise errors.NotAllowedError("This membership cannot be changed now.")
-    values = {
+    values: dict[str, str | bool] = {
         "offers_text": _text(offers_text, MAX_TEXT, "offers_text", "what you can offer"),
         "needs_text": _text(needs_text, MAX_TEXT, "needs_text", "what you would like help with"),
         "availability": _text(

@@ -71,4 +71,4 @@ def notifications():
     )
 
 
-from timebank.members import exchanges, network, profile, statement  # noqa: E402, F401
+from timebank.members import exchanges, listings, messages, network, profile, statement  # noqa: E402, F401

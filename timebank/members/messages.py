@@ -1,0 +1,166 @@
+"""Messages between members: the inbox, one conversation with a reply form, and a form
+to write to someone new (perhaps about an offer or request).
+
+Routes join the ``members`` blueprint (imported at the bottom of views.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from timebank.extensions import db
+from timebank.ledger import messages as service
+from timebank.ledger.community_models import Listing
+from timebank.ledger.models import Membership, MembershipStatus, Person
+from timebank.members.exchanges import problems
+from timebank.members.views import bp
+from timebank.web import perform
+
+TOO_LONG_SUBJECT = f"The subject can be at most {service.SUBJECT_MAX} characters long."
+TOO_LONG_BODY = f"The message can be at most {service.BODY_MAX} characters long."
+
+
+class NewThreadForm(FlaskForm):
+    # Choices are the other active members of the bank; an id not among them gets a
+    # plain message from the service.
+    recipient = SelectField(
+        "Who do you want to write to?",
+        validate_choice=False,
+        validators=[InputRequired("Choose the person you want to write to.")],
+    )
+    subject = StringField(
+        "Subject",
+        validators=[
+            InputRequired("Write a subject."),
+            Length(max=service.SUBJECT_MAX, message=TOO_LONG_SUBJECT),
+        ],
+    )
+    body = TextAreaField(
+        "Your message",
+        validators=[
+            InputRequired("Write a message."),
+            Length(max=service.BODY_MAX, message=TOO_LONG_BODY),
+        ],
+    )
+    listing_id = HiddenField()
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        "Your reply",
+        validators=[
+            InputRequired("Write a message."),
+            Length(max=service.BODY_MAX, message=TOO_LONG_BODY),
+        ],
+    )
+
+
+def _membership() -> Membership:
+    membership = current_user.current_membership()
+    if membership is None:
+        abort(redirect(url_for("members.dashboard")))
+    return membership
+
+
+def _recipient_choices(me: Membership) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        sa.select(Membership.id, Person.display_name)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.time_bank_id == me.time_bank_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.id != me.id,
+        )
+        .order_by(Person.display_name, Membership.id)
+    ).all()
+    return [("", "Choose a person")] + [(str(i), name) for i, name in rows]
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _listing_in_bank(listing_id: int | None, me: Membership) -> Listing | None:
+    if listing_id is None:
+        return None
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or listing.time_bank_id != me.time_bank_id:
+        abort(404)
+    return listing
+
+
+@bp.get("/messages")
+@login_required
+def messages():
+    me = _membership()
+    threads = service.list_threads(db.session, me)
+    return render_template("members/messages.html", threads=threads, bank=me.time_bank)
+
+
+@bp.route("/messages/new", methods=["GET", "POST"])
+@login_required
+def new_thread():
+    me = _membership()
+    form = NewThreadForm()
+    form.recipient.choices = _recipient_choices(me)
+    if request.method == "GET":
+        listing = _listing_in_bank(_int_or_none(request.args.get("listing_id")), me)
+        if listing is not None:
+            if listing.membership_id == me.id:
+                flash("That is your own offer or request, so there is no one to write to.")
+                return redirect(url_for("members.messages"))
+            form.recipient.data = str(listing.membership_id)
+            form.subject.data = f"About: {listing.title}"
+            form.listing_id.data = str(listing.id)
+        elif request.args.get("to"):
+            form.recipient.data = request.args.get("to")
+    elif form.validate_on_submit():
+        recipient = db.session.get(Membership, _int_or_none(form.recipient.data) or 0)
+        listing = _listing_in_bank(_int_or_none(form.listing_id.data), me)
+        if listing is not None and listing.membership_id != getattr(recipient, "id", None):
+            listing = None
+        thread = perform(
+            lambda: service.start_thread(
+                db.session, me, recipient, form.subject.data, form.body.data, listing=listing
+            ),
+            form,
+        )
+        if thread is not None:
+            flash("Your message was sent.")
+            return redirect(url_for("members.thread", thread_id=thread.id))
+    return render_template(
+        "members/messages_new.html", form=form, problems=problems(form), bank=me.time_bank
+    )
+
+
+@bp.route("/messages/<int:thread_id>", methods=["GET", "POST"])
+@login_required
+def thread(thread_id: int):
+    me = _membership()
+    form = ReplyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        sent = perform(lambda: service.reply(db.session, me, thread_id, form.body.data), form)
+        if sent is not None:
+            flash("Your reply was sent.")
+            return redirect(url_for("members.thread", thread_id=thread_id))
+    opening = service.open_thread if request.method == "GET" else service.get_thread
+    found = perform(lambda: opening(db.session, me, thread_id))
+    if found is None:
+        abort(404)
+    conversation, other_name, items = found
+    return render_template(
+        "members/messages_thread.html",
+        thread=conversation,
+        other_name=other_name,
+        items=items,
+        me=me,
+        form=form,
+        problems=problems(form),
+    )
