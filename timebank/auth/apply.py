@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import Length
 
-from timebank.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from timebank.auth.forms import NewPersonForm
+from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.extensions import db
@@ -48,45 +49,7 @@ class ApplyAsMeForm(FlaskForm):
     consent_research = BooleanField(RESEARCH_LABEL)
 
 
-class ApplyForm(ApplyAsMeForm):
-    display_name = StringField(
-        "Your name",
-        validators=[
-            DataRequired("Enter your name."),
-            Length(max=120, message="Keep your name under 120 characters."),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
-            Length(max=254, message="Keep your email address under 254 characters."),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        "Choose a password",
-        validators=[
-            DataRequired("Choose a password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_again = PasswordField(
-        "Type the password again",
-        validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords are not the same."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-
+class ApplyForm(ApplyAsMeForm, NewPersonForm):
     # The order the page shows the fields in (and the error summary follows).
     field_order = (
         "display_name",

@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField
 
-from timebank.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from timebank.auth.forms import NewPersonForm
+from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.extensions import db
@@ -24,44 +24,7 @@ from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Person, TimeBank
 
 
-class JoinForm(FlaskForm):
-    display_name = StringField(
-        "Your name",
-        validators=[
-            DataRequired("Enter your name."),
-            Length(max=120, message="Keep your name under 120 characters."),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
-            Length(max=254),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
-    password = PasswordField(
-        "Choose a password",
-        validators=[
-            DataRequired("Choose a password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_again = PasswordField(
-        "Type the password again",
-        validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords are not the same."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+class JoinForm(NewPersonForm):
     consent_reporting = BooleanField(
         "Count my exchanges in the anonymous reports for partners (councils, funders)"
     )
