@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgresql bench lint format services browser clean
+.PHONY: translations run test test-sqlite test-postgresql bench lint format services browser clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test-postgresql: $(DEV_STAMP) services browser
 ## bench: benchmarks; figures land in bench/results/
 bench: $(DEV_STAMP) services
 	$(PY) -m bench
+
+## translations: extract translatable strings and merge them into each catalogue
+translations: $(DEV_STAMP)
+	$(PY) scripts/update_translations.py
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check timebank tests bench

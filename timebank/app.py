@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from timebank.coordinators import bp as coordinators_bp
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
+    from timebank.i18n import init_i18n
     from timebank.mail import init_mail
     from timebank.members import views as member_views
     from timebank.navigation import register_navigation
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(coordinators_bp)
     register_error_handlers(app)
     register_filters(app)
+    init_i18n(app)
     register_navigation(app)
 
     from timebank.cli import timebank_cli

@@ -1,20 +1,71 @@
-"""Template filters that put ledger values into plain words."""
+"""Template filters that put ledger values into plain words, in the reader's language:
+hours and minutes, dates, months and numbers follow the chosen locale (Flask-Babel);
+times are shown in the time bank's time zone."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, gettext
 
-from timebank.ledger.rules import format_minutes
 
-STATUS_LABELS = {
-    "pending": "Waiting",
-    "posted": "Done",
-    "rejected": "Not accepted",
-}
+def hours(minutes: int) -> str:
+    """Minutes as hours and minutes: 90 -> '1 h 30 min' (Welsh '1 awr 30 mun')."""
+    sign = "-" if minutes < 0 else ""
+    whole, rest = divmod(abs(int(minutes)), 60)
+    if whole and rest:
+        text = gettext("%(hours)s h %(minutes)s min", hours=format_decimal(whole), minutes=rest)
+    elif whole:
+        text = gettext("%(hours)s h", hours=format_decimal(whole))
+    else:
+        text = gettext("%(minutes)s min", minutes=rest)
+    return sign + text
+
+
+def status_label(status: object) -> str:
+    labels = {
+        "pending": gettext("Waiting"),
+        "posted": gettext("Done"),
+        "rejected": gettext("Not accepted"),
+    }
+    return labels.get(str(status), str(status))
+
+
+def long_date(value: date | datetime) -> str:
+    return format_date(value, "d MMMM y")
+
+
+def short_date(value: date | datetime) -> str:
+    return format_date(value, "d MMM y")
+
+
+def date_time(value: datetime) -> str:
+    return format_datetime(value, "d MMM y, HH:mm")
+
+
+def month_year(value: date) -> str:
+    return format_date(value, "LLLL y")
+
+
+def month_abbr(value: date) -> str:
+    return format_date(value, "LLL")
+
+
+def number(value: float | int, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, pattern)
 
 
 def register_filters(app: Flask) -> None:
-    app.add_template_filter(format_minutes, "hours")
-    app.add_template_filter(
-        lambda status: STATUS_LABELS.get(str(status), str(status)), "status_label"
-    )
+    for name, function in {
+        "hours": hours,
+        "status_label": status_label,
+        "long_date": long_date,
+        "short_date": short_date,
+        "date_time": date_time,
+        "month_year": month_year,
+        "month_abbr": month_abbr,
+        "number": number,
+    }.items():
+        app.add_template_filter(function, name)

@@ -10,6 +10,7 @@ from flask import abort, flash
 from flask_wtf import FlaskForm
 
 from timebank.extensions import db
+from timebank.i18n import ledger_message
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError, NotFoundError
 
@@ -32,11 +33,11 @@ def perform(
     except LedgerError as error:
         name = (remap or {}).get(error.field or "", error.field)
         if form is not None and name and name in form._fields:
-            form._fields[name].errors = [*form._fields[name].errors, error.message]
+            form._fields[name].errors = [*form._fields[name].errors, ledger_message(error)]
         elif form is not None:
-            form.form_errors.append(error.message)
+            form.form_errors.append(ledger_message(error))
         else:
-            flash(error.message, "error")
+            flash(ledger_message(error), "error")
         return None
 
 

@@ -17,6 +17,7 @@ from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.extensions import db
+from timebank.i18n import ledger_message
 from timebank.ledger import memberships as service
 from timebank.ledger.banks import create_person
 from timebank.ledger.database import run_in_transaction
@@ -39,7 +40,7 @@ class JoinAsMeForm(FlaskForm):
 
 
 def _invalid(error: service.InvitationError):
-    return render_template("auth/join_invalid.html", message=error.message), error.status
+    return render_template("auth/join_invalid.html", message=ledger_message(error)), error.status
 
 
 def _page(invitation, form, status=200):
@@ -70,9 +71,12 @@ def _run(work, form: FlaskForm):
         return None, error
     except LedgerError as error:
         if error.field and error.field in form._fields:
-            form._fields[error.field].errors = [*form._fields[error.field].errors, error.message]
+            form._fields[error.field].errors = [
+                *form._fields[error.field].errors,
+                ledger_message(error),
+            ]
         else:
-            form.form_errors.append(error.message)
+            form.form_errors.append(ledger_message(error))
         return None, None
 
 

@@ -27,7 +27,10 @@ class Notification(Base):
     time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"))
     membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"))
     kind: Mapped[str] = mapped_column(sa.String(40))
+    # English text, kept for exports and as a fallback; pages and emails render ``kind``
+    # with ``details`` in the reader's language.
     message: Mapped[str] = mapped_column(sa.Text)
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
     transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("transfer.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
@@ -132,6 +135,16 @@ class Listing(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     membership: Mapped[Membership] = relationship()
+
+
+class ListingExchange(Base):
+    """An exchange logged in answer to an offer or request: at most one listing per
+    exchange, so a listing can show the time it has brought about."""
+
+    __tablename__ = "listing_exchange"
+
+    transfer_id: Mapped[int] = mapped_column(sa.ForeignKey("transfer.id"), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id"), index=True)
 
 
 class MessageThread(Base):

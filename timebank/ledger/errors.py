@@ -13,9 +13,14 @@ class LedgerError(Exception):
     code = "ledger_error"
     field: str | None = None
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        """``message`` is an English template; named ``params`` fill its
+        ``%(name)s`` places. The web layer translates the template and fills it again
+        in the reader's language (``timebank.i18n.ledger_message``)."""
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         if field is not None:
             self.field = field
 

@@ -159,6 +159,8 @@ class Person(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped at sign-out and password change so that old session cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
+    # The language the person chose for pages and emails ("en", "cy"); None = not chosen.
+    preferred_locale: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
 
 from timebank.extensions import db
+from timebank.i18n import ledger_message
 from timebank.ledger import rules
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import LedgerError
@@ -165,9 +166,9 @@ def _counterpart(form, membership: Membership) -> Account | None:
 def _put_error(form, error: LedgerError) -> None:
     name = REMAP.get(error.field or "", error.field)
     if name and name in form._fields:
-        form._fields[name].errors = [*form._fields[name].errors, error.message]
+        form._fields[name].errors = [*form._fields[name].errors, ledger_message(error)]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(ledger_message(error))
 
 
 def _entry(form, membership: Membership):

@@ -1,0 +1,112 @@
+"""Languages: English and Welsh (Cymraeg), with Flask-Babel.
+
+The language of a page is, in order: the one a signed-in person chose (kept on their
+record, so it follows them to another phone), the one chosen on this browser (a
+cookie), the best match for the browser's own languages, English. Times are shown in
+the time bank's time zone.
+
+Messages from the ledger (which imports no Flask) are English templates with named
+parameters; ``ledger_message`` translates them here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale, gettext
+from flask_login import current_user
+
+from timebank.extensions import db
+from timebank.ledger.errors import LedgerError
+
+LANGUAGES = {"en": "English", "cy": "Cymraeg"}
+DEFAULT_LOCALE = "en"
+LOCALE_COOKIE = "timebank_language"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+babel = Babel()
+bp = Blueprint("language", __name__)
+
+
+def select_locale() -> str:
+    if current_user.is_authenticated and current_user.person.preferred_locale in LANGUAGES:
+        return current_user.person.preferred_locale
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
+
+
+def select_timezone() -> str | None:
+    if current_user.is_authenticated:
+        membership = current_user.current_membership()
+        if membership is not None:
+            return membership.time_bank.timezone
+    return None
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def ledger_message(error: LedgerError) -> str:
+    """The error's message in the reader's language (English if not translated)."""
+    return gettext(error.template, **error.params)
+
+
+def compile_catalogues(directory: Path = TRANSLATIONS) -> None:
+    """Compile each ``messages.po`` into the ``.mo`` Flask-Babel reads, when the ``.po``
+    is newer (``make run`` and the test suite call this, so nobody compiles by hand)."""
+    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalogue)
+        tmp.replace(mo_path)
+
+
+def _safe_back(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("index")
+
+
+@bp.post("/language")
+def choose_language():
+    """Remember the language chosen with the switcher: on the person's record when
+    signed in, and in a cookie for this browser either way."""
+    chosen = request.form.get("language", "")
+    if chosen not in LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.person.preferred_locale = chosen
+        db.session.commit()
+    response = redirect(_safe_back(request.form.get("next")))
+    response.set_cookie(
+        LOCALE_COOKIE,
+        chosen,
+        max_age=60 * 60 * 24 * 365,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    compile_catalogues()
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def languages():
+        return {"languages": LANGUAGES, "current_language": current_language()}
