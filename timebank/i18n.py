@@ -11,6 +11,7 @@ parameters; ``ledger_message`` translates them here.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -21,6 +22,7 @@ from flask_login import current_user
 
 from timebank.extensions import db
 from timebank.ledger.errors import LedgerError
+from timebank.ledger.rules import Minutes
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT_LOCALE = "en"
@@ -53,8 +55,18 @@ def current_language() -> str:
 
 
 def ledger_message(error: LedgerError) -> str:
-    """The error's message in the reader's language (English if not translated)."""
-    return gettext(error.template, **error.params)
+    """The error's message in the reader's language (English if not translated):
+    minutes and dates among its parameters follow the reader's locale too."""
+    from timebank.filters import hours, long_date
+
+    params = {}
+    for name, value in error.params.items():
+        if isinstance(value, Minutes):
+            value = hours(int(value))
+        elif isinstance(value, date):
+            value = long_date(value)
+        params[name] = value
+    return gettext(error.template, **params) if params else gettext(error.template)
 
 
 def compile_catalogues(directory: Path = TRANSLATIONS) -> None:

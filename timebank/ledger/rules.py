@@ -65,6 +65,14 @@ class Counters:
         return self.balance + self.pending_credits
 
 
+class Minutes(int):
+    """A number of minutes passed to an error message: English text shows it as
+    '1 h 30 min'; the web layer shows it in the reader's language."""
+
+    def __str__(self) -> str:
+        return format_minutes(int(self))
+
+
 def format_minutes(minutes: int) -> str:
     """Minutes as hours and minutes in plain words: 90 -> '1 h 30 min', -600 -> '-10 h'."""
     sign = "-" if minutes < 0 else ""
@@ -83,12 +91,13 @@ def validate_minutes(minutes: object, policy: Policy) -> int:
         raise errors.InvalidAmountError("The time must be more than zero.")
     if minutes > policy.max_minutes_per_transfer:
         raise errors.AmountTooLargeError(
-            f"One entry can carry at most {format_minutes(policy.max_minutes_per_transfer)}."
-            " Record longer work as several entries, one for each day."
+            "One entry can carry at most %(most)s."
+            " Record longer work as several entries, one for each day.",
+            most=Minutes(policy.max_minutes_per_transfer),
         )
     if minutes % policy.minute_step:
         raise errors.InvalidAmountError(
-            f"Time is recorded in steps of {policy.minute_step} minutes."
+            "Time is recorded in steps of %(step)s minutes.", step=policy.minute_step
         )
     return minutes
 
