@@ -125,12 +125,12 @@ class RequestScopedClient(FlaskClient):
 
     The ``app`` fixture keeps one app context pushed for the whole test (so tests can
     use the session directly); requests then share that context's ``g``. Flask-Login
-    caches the signed-in user there and Flask-WTF its CSRF token, so without this a
-    second client would act as the first one's user.
+    caches the signed-in user there, Flask-WTF its CSRF token and Flask-Babel the
+    chosen language, so without this a second client would act as the first one's user.
     """
 
     def open(self, *args, **kwargs):
-        for name in ("_login_user", "csrf_token"):
+        for name in ("_login_user", "csrf_token", "_flask_babel"):
             g.pop(name, None)
         return super().open(*args, **kwargs)
 
