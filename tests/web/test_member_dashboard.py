@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
+from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
 from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFactory
@@ -20,7 +22,7 @@ from timebank.extensions import db
 from timebank.ledger.clock import today_in
 from timebank.ledger.pot import donate_to_pot
 from timebank.ledger.transfers import record_transfer
-from timebank.members.statement import safe_cell
+from timebank.members.statement import HEADER, safe_cell
 
 DASHBOARD = "/members/"
 STATEMENT = "/members/statement.csv"
@@ -269,6 +271,46 @@ def test_statement_is_always_my_own(client, session, people, today):
     sign_in(client, "alice@example.org")
     rows = rows_of(client.get(f"{STATEMENT}?account={dave.account.id}&member={dave.id}"))
     assert rows[2:] == []
+
+
+def test_dashboard_and_statement_follow_the_readers_language(app, client, session, people, today):
+    """Month names come from the locale; the CSV's headings and words follow the reader's
+    language while its figures stay machine-readable (ISO dates, decimal hours with a
+    dot), whatever the language."""
+    alice, bob, *_ = people
+    alice.person.preferred_locale = "cy"
+    give(session, alice, bob, 90, today, "Weeding the front garden")
+    give(session, bob, alice, 45, today)
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=15)
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    page = client.get(DASHBOARD).get_data(as_text=True)
+
+    this_month = today.replace(day=1)
+    welsh_month = format_date(this_month, "LLLL y", locale="cy")
+    assert f'<tr><th scope="row">{welsh_month}</th><td>1 awr 30 mun</td>' in page
+    assert f">{format_date(this_month, 'LLL', locale='cy')}</text>" in page
+    assert today.strftime("%B %Y") not in page
+    assert "<td>1 awr 30 mun</td>" in page and "1 h 30 min" not in page
+
+    rows = rows_of(client.get(STATEMENT))
+
+    with app.test_request_context("/"), force_locale("cy"):
+        headings = [str(heading) for heading in HEADER]
+        start_words = gettext("Balance at the start")
+        pot = gettext("Community pot")
+        donation = gettext("Donation to the pot")
+        exchange = gettext("Exchange")
+    assert rows[0] == headings
+    assert rows[1][2] == start_words
+    assert rows[1][-1] == "0.00"
+    body = {(row[1], row[2], row[4], row[5]) for row in rows[2:]}
+    assert body == {
+        ("Bob Brennan", "Weeding the front garden", "1.50", ""),
+        ("Bob Brennan", exchange, "", "0.75"),
+        (pot, donation, "", "0.25"),
+    }
 
 
 # My network ---------------------------------------------------------------------------

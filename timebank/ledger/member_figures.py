@@ -111,6 +111,13 @@ def member_figures(session: Session, account: Account, today: date | None = None
     )
 
 
+# Names for accounts that have none of their own, in English: the ledger imports no
+# Flask, so the web layer puts them in the reader's language (timebank.members.network).
+POT_NAME = "Community pot"
+NO_MEMBER_NAME = "A member"
+NO_ORGANISATION_NAME = "An organisation"
+
+
 @dataclass(frozen=True)
 class Connection:
     account_id: int
@@ -164,13 +171,13 @@ def my_network(session: Session, account: Account) -> list[Connection]:
     connections = []
     for account_id, kind, person_name, organisation_name, gave, got, count in rows:
         if kind == AccountKind.MEMBER:
-            name = person_name or "A member"
+            name = person_name or NO_MEMBER_NAME
         elif kind == AccountKind.ORGANISATION:
-            name = organisation_name or "An organisation"
+            name = organisation_name or NO_ORGANISATION_NAME
         else:
             # A donation takes credits from me to the pot: I gave it hours; a grant
             # from the pot is hours it gave me.
-            name = "Community pot"
+            name = POT_NAME
             gave, got = got, gave
         connections.append(
             Connection(

@@ -24,6 +24,9 @@ class StatementLine:
     description: str
     category: str | None
     counterpart: str
+    # The counterpart account's kind (member, organisation, pot, equity): the web layer
+    # names the pot and the opening-balances account in the reader's language.
+    counterpart_kind: str
     # Signed from the account's point of view: + given (earned), - received.
     minutes: int
     running_balance: int | None
@@ -77,6 +80,7 @@ def _line(
         description=transfer.description,
         category=transfer.category.name if transfer.category else None,
         counterpart=other.label,
+        counterpart_kind=str(other.kind),
         minutes=signed,
         running_balance=running,
     )

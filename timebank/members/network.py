@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
-from timebank.ledger.member_figures import Connection, my_network
+from timebank.ledger.member_figures import (
+    NO_MEMBER_NAME,
+    NO_ORGANISATION_NAME,
+    Connection,
+    my_network,
+)
 from timebank.members.views import bp
 
 # The picture: me in the centre, the others on a circle, room for names at the sides.
@@ -68,6 +74,25 @@ def _line(ax, ay, bx, by, offset, minutes, most) -> Line | None:
     )
 
 
+def in_my_language(connections: list[Connection]) -> list[Connection]:
+    """The ledger names the pot, and anyone it has no name for, in English: here they
+    follow the reader's language, and the list keeps the ledger's order (most time
+    first, then by name)."""
+    stand_ins = {
+        ("pot", None): _("Community pot"),
+        ("member", NO_MEMBER_NAME): _("A member"),
+        ("organisation", NO_ORGANISATION_NAME): _("An organisation"),
+    }
+    named = []
+    for connection in connections:
+        key = (connection.kind, None if connection.kind == "pot" else connection.name)
+        if key in stand_ins:
+            connection = replace(connection, name=stand_ins[key])
+        named.append(connection)
+    named.sort(key=lambda c: (-c.total, c.name.lower(), c.account_id))
+    return named
+
+
 def layout(connections: list[Connection]) -> list[Node]:
     """Places for the people I have exchanged the most time with, on a circle."""
     shown = connections[:MOST_IN_PICTURE]
@@ -104,7 +129,7 @@ def network():
     membership = current_user.current_membership()
     if membership is None:
         return redirect(url_for("members.dashboard"))
-    connections = my_network(db.session, membership.account)
+    connections = in_my_language(my_network(db.session, membership.account))
     return render_template(
         "members/network.html",
         bank=membership.time_bank,

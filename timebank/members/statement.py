@@ -1,4 +1,9 @@
-"""My statement as a CSV file, for the dates I choose (this year unless I say)."""
+"""My statement as a CSV file, for the dates I choose (this year unless I say).
+
+The headings and words follow the reader's language; the figures stay machine-readable
+so any spreadsheet can add them up: dates as ISO dates (2025-01-31) and hours as decimal
+hours with a dot (1.50), whatever the language.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,23 @@ import io
 from datetime import date
 
 from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
 from timebank.ledger.statements import get_statement
-from timebank.members.views import bp
+from timebank.members.views import bp, counterpart_name, description_of, kind_label
 
 HEADER = [
-    "Date",
-    "With whom",
-    "What",
-    "Category",
-    "Given (h)",
-    "Received (h)",
-    "Running balance (h)",
+    _l("Date"),
+    _l("With whom"),
+    _l("What"),
+    _l("Category"),
+    _l("Given (h)"),
+    _l("Received (h)"),
+    _l("Running balance (h)"),
 ]
 # A spreadsheet treats a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +41,10 @@ def safe_cell(text: str | None) -> str:
 
 
 def hours(minutes: int) -> str:
-    """Minutes as decimal hours, e.g. 90 -> '1.50'. Numbers we write ourselves."""
+    """Minutes as decimal hours, e.g. 90 -> '1.50'. Numbers we write ourselves.
+
+    Not localised on purpose: a dot and no grouping in every language, so spreadsheets
+    read the cells as numbers (timebank.filters.hours is for text a person reads)."""
     sign = "-" if minutes < 0 else ""
     whole, rest = divmod(abs(minutes), 60)
     return f"{sign}{whole}.{round(rest * 100 / 60):02d}"
@@ -42,7 +52,7 @@ def hours(minutes: int) -> str:
 
 def _bad_request(detail: str):
     return (
-        render_template("error.html", title="We could not make that statement", detail=detail),
+        render_template("error.html", title=_("We could not make that statement"), detail=detail),
         400,
     )
 
@@ -66,19 +76,21 @@ def statement_csv():
         start = _parse("from", date(today.year, 1, 1))
         end = _parse("to", today)
     except ValueError:
-        return _bad_request("Please give the dates as year, month and day, for example 2025-01-31.")
+        return _bad_request(
+            _("Please give the dates as year, month and day, for example 2025-01-31.")
+        )
     if start > end:
-        return _bad_request("The 'from' date must be on or before the 'to' date.")
+        return _bad_request(_("The 'from' date must be on or before the 'to' date."))
     statement = get_statement(db.session, membership.account, start=start, end=end)
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HEADER)
+    writer.writerow([str(heading) for heading in HEADER])
     writer.writerow(
         [
             start.isoformat(),
             "",
-            "Balance at the start",
+            _("Balance at the start"),
             "",
             "",
             "",
@@ -86,11 +98,11 @@ def statement_csv():
         ]
     )
     for line in statement.lines:
-        what = line.description or line.kind.replace("_", " ")
+        what = description_of(line) or kind_label(line.kind)
         writer.writerow(
             [
                 line.service_date.isoformat(),
-                safe_cell(line.counterpart),
+                safe_cell(counterpart_name(line)),
                 safe_cell(what),
                 safe_cell(line.category),
                 hours(line.minutes) if line.minutes > 0 else "",
