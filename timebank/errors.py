@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 
 
 def register_error_handlers(app: Flask) -> None:
     messages = {
-        400: ("Something in the request was not right", "Please go back and try again."),
-        403: ("You cannot see this page", "Your role in this time bank does not include it."),
-        404: ("Page not found", "Check the address, or go back to your dashboard."),
-        405: ("That cannot be done here", "Please go back and try again."),
-        500: ("Something went wrong on our side", "Nothing was changed. Please try again."),
+        400: (_l("Something in the request was not right"), _l("Please go back and try again.")),
+        403: (
+            _l("You cannot see this page"),
+            _l("Your role in this time bank does not include it."),
+        ),
+        404: (_l("Page not found"), _l("Check the address, or go back to your dashboard.")),
+        405: (_l("That cannot be done here"), _l("Please go back and try again.")),
+        500: (
+            _l("Something went wrong on our side"),
+            _l("Nothing was changed. Please try again."),
+        ),
     }
 
     def handler(error):
@@ -19,7 +26,7 @@ def register_error_handlers(app: Flask) -> None:
         title, detail = messages.get(code, messages[500])
         # Keep the Allow header of a 405 so clients learn which methods work.
         headers = [(k, v) for k, v in getattr(error, "get_headers", list)() if k == "Allow"]
-        body = render_template("error.html", title=title, detail=detail, code=code)
+        body = render_template("error.html", title=str(title), detail=str(detail), code=code)
         return body, code, headers
 
     for code in messages:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
@@ -23,27 +24,25 @@ from timebank.ledger.models import Membership, Person, TimeBank
 from timebank.ledger.profiles import MAX_TEXT, apply_to_join
 from timebank.web import perform
 
-REPORTING_LABEL = "Include my exchanges in the reports we send to partners"
-REPORTING_HINT = (
+REPORTING_LABEL = _l("Include my exchanges in the reports we send to partners")
+REPORTING_HINT = _l(
     "Partners such as the council or funders see only totals, never your name, "
     "and this helps the time bank keep its funding."
 )
-RESEARCH_LABEL = "I am happy to be asked to take part in research"
-RESEARCH_HINT = (
+RESEARCH_LABEL = _l("I am happy to be asked to take part in research")
+RESEARCH_HINT = _l(
     "A researcher may ask you to take part; you can always say no, and nothing is "
     "shared without asking you first."
 )
-DUPLICATE_EMAIL = "That email address already has an account: sign in, then apply."
+TOO_LONG = _l("Keep this under %(num)s characters.", num=MAX_TEXT)
 
 
 class ApplyAsMeForm(FlaskForm):
     offers_text = TextAreaField(
-        "What I can offer",
-        validators=[Length(max=MAX_TEXT, message=f"Keep this under {MAX_TEXT} characters.")],
+        _l("What I can offer"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)]
     )
     needs_text = TextAreaField(
-        "What I would like help with",
-        validators=[Length(max=MAX_TEXT, message=f"Keep this under {MAX_TEXT} characters.")],
+        _l("What I would like help with"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)]
     )
     consent_reporting = BooleanField(REPORTING_LABEL)
     consent_research = BooleanField(RESEARCH_LABEL)
@@ -121,7 +120,10 @@ def apply(slug: str):
 
             def register_and_apply():
                 if get_person_by_email(db.session, form.email.data) is not None:
-                    raise errors.DuplicateError(DUPLICATE_EMAIL, field="email")
+                    raise errors.DuplicateError(
+                        "That email address already has an account: sign in, then apply.",
+                        field="email",
+                    )
                 person = create_person(
                     db.session,
                     email=form.email.data,

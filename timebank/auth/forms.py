@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -9,17 +10,17 @@ from timebank.auth.passwords import MIN_PASSWORD_LENGTH
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.org.")),
             Length(max=254),
         ],
         render_kw={"autocomplete": "email"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -29,39 +30,40 @@ class NewPersonForm(FlaskForm):
     applying to join."""
 
     display_name = StringField(
-        "Your name",
+        _l("Your name"),
         validators=[
-            DataRequired("Enter your name."),
-            Length(max=120, message="Keep your name under 120 characters."),
+            DataRequired(_l("Enter your name.")),
+            Length(max=120, message=_l("Keep your name under 120 characters.")),
         ],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
-            Length(max=254, message="Keep your email address under 254 characters."),
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.org.")),
+            Length(max=254, message=_l("Keep your email address under 254 characters.")),
         ],
         render_kw={"autocomplete": "email"},
     )
     password = PasswordField(
-        "Choose a password",
+        _l("Choose a password"),
         validators=[
-            DataRequired("Choose a password."),
+            DataRequired(_l("Choose a password.")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=1024,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+                # WTForms fills %(min)d in.
+                message=_l("Use at least %(min)d characters."),
             ),
         ],
         render_kw={"autocomplete": "new-password"},
     )
     password_again = PasswordField(
-        "Type the password again",
+        _l("Type the password again"),
         validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", "The two passwords are not the same."),
+            DataRequired(_l("Type the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )

@@ -8,6 +8,7 @@ writes nothing. The token is a secret: it is never logged or stored (only its SH
 from __future__ import annotations
 
 from flask import redirect, render_template, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -22,21 +23,26 @@ from timebank.ledger import memberships as service
 from timebank.ledger.banks import create_person
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
-from timebank.ledger.models import Person, TimeBank
+from timebank.ledger.models import Person, Role, TimeBank
+
+REPORTING_LABEL = _l("Count my exchanges in the anonymous reports for partners (councils, funders)")
+RESEARCH_LABEL = _l("I am happy to be asked to take part in research")
+# The role an invitation gives, as the sentence "invited to join ... as a %(role)s" says it.
+ROLE_LABELS = {
+    Role.MEMBER: _l("member"),
+    Role.COORDINATOR: _l("coordinator"),
+    Role.PARTNER: _l("partner"),
+}
 
 
 class JoinForm(NewPersonForm):
-    consent_reporting = BooleanField(
-        "Count my exchanges in the anonymous reports for partners (councils, funders)"
-    )
-    consent_research = BooleanField("I am happy to be asked to take part in research")
+    consent_reporting = BooleanField(REPORTING_LABEL)
+    consent_research = BooleanField(RESEARCH_LABEL)
 
 
 class JoinAsMeForm(FlaskForm):
-    consent_reporting = BooleanField(
-        "Count my exchanges in the anonymous reports for partners (councils, funders)"
-    )
-    consent_research = BooleanField("I am happy to be asked to take part in research")
+    consent_reporting = BooleanField(REPORTING_LABEL)
+    consent_research = BooleanField(RESEARCH_LABEL)
 
 
 def _invalid(error: service.InvitationError):
@@ -55,7 +61,7 @@ def _page(invitation, form, status=200):
             invitation=invitation,
             form=form,
             already_member=already,
-            role_label=service.ROLE_LABELS[invitation.role],
+            role_label=ROLE_LABELS[invitation.role],
         ),
         status,
     )

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -39,8 +40,8 @@ def address_key() -> str:
 def _too_many(_error):
     body = render_template(
         "error.html",
-        title="Too many tries",
-        detail="Too many tries. Wait a minute and try again.",
+        title=_("Too many tries"),
+        detail=_("Too many tries. Wait a minute and try again."),
         code=429,
     )
     return body, 429, [("Retry-After", "60")]

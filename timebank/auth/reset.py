@@ -15,6 +15,9 @@ import logging
 import re
 
 from flask import current_app, flash, redirect, render_template, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -25,6 +28,7 @@ from timebank.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.extensions import db
+from timebank.i18n import LANGUAGES, current_language
 from timebank.ledger.banks import get_person_by_email
 from timebank.ledger.models import Person
 from timebank.mail import send_email
@@ -34,10 +38,10 @@ SALT = "password-reset"
 
 class ForgotForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address like name@example.org."),
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address like name@example.org.")),
             Length(max=254),
         ],
         # Phones often add a space after an address picked from the keyboard.
@@ -48,22 +52,23 @@ class ForgotForm(FlaskForm):
 
 class ResetForm(FlaskForm):
     password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
-            DataRequired("Choose a new password."),
+            DataRequired(_l("Choose a new password.")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=1024,
-                message=f"Use at least {MIN_PASSWORD_LENGTH} characters.",
+                # WTForms fills %(min)d in.
+                message=_l("Use at least %(min)d characters."),
             ),
         ],
         render_kw={"autocomplete": "new-password"},
     )
     password_again = PasswordField(
-        "Type the new password again",
+        _l("Type the new password again"),
         validators=[
-            DataRequired("Type the new password again."),
-            EqualTo("password", "The two passwords are not the same."),
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -106,11 +111,21 @@ def person_for_token(token: str) -> Person:
     return person
 
 
-def _email_bodies(person: Person, link: str, minutes: int) -> tuple[str, str]:
+def email_language(person: Person) -> str:
+    """The language of an email to ``person``: the one they chose, else this page's."""
+    if person.preferred_locale in LANGUAGES:
+        return person.preferred_locale
+    return current_language()
+
+
+def reset_email(person: Person, link: str, minutes: int) -> tuple[str, str, str]:
+    """Subject, text and HTML of the reset email, in the recipient's language."""
     values = {"name": person.display_name, "link": link, "minutes": minutes}
-    text = render_template("email/reset_password.txt", **values)
-    html = render_template("email/reset_password.html", **values)
-    return text, html
+    with force_locale(email_language(person)):
+        subject = _("Choose a new password for your time bank")
+        text = render_template("email/reset_password.txt", **values)
+        html = render_template("email/reset_password.html", **values)
+    return subject, text, html
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -121,8 +136,8 @@ def forgot():
         if person is not None and person.is_active:
             link = url_for("auth.reset", token=make_reset_token(person), _external=True)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            text, html = _email_bodies(person, link, minutes)
-            send_email(person.email, "Choose a new password for your time bank", text, html)
+            subject, text, html = reset_email(person, link, minutes)
+            send_email(person.email, subject, text, html)
         # The same answer either way: nobody learns whether an address has an account.
         return redirect(url_for("auth.forgot_sent"), code=303)
     return render_template("auth/reset_forgot.html", form=form), 400 if form.errors else 200
@@ -147,7 +162,7 @@ def reset(token: str):
         db.session.commit()
         session.clear()
         login_user(SignedInPerson(person))
-        flash("Your new password is saved and you are signed in.")
+        flash(_("Your new password is saved and you are signed in."))
         return redirect(url_for("members.dashboard"))
     return render_template("auth/reset_form.html", form=form), 400 if form.errors else 200
 

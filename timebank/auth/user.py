@@ -7,6 +7,7 @@ the password) bumps the version, so a copied cookie stops working on the server 
 from __future__ import annotations
 
 from flask import session
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
 from timebank.extensions import db, login_manager
@@ -54,5 +55,7 @@ def load_user(user_id: str) -> SignedInPerson | None:
 
 
 login_manager.login_view = "auth.sign_in"
-login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message = _l("Please sign in to see that page.")
+# Flashed messages are kept in the session cookie: store the translated text itself.
+login_manager.localize_callback = str
 login_manager.session_protection = "strong"

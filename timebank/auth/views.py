@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from timebank.auth.forms import SignInForm
@@ -40,7 +41,7 @@ def sign_in():
             session.clear()
             login_user(SignedInPerson(person))
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("That email address and password do not match.")
+        form.password.errors.append(_("That email address and password do not match."))
     return render_template("auth/sign_in.html", form=form), 200 if not form.errors else 400
 
 
@@ -52,7 +53,7 @@ def sign_out():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.")
+    flash(_("You have signed out."))
     return redirect(url_for("auth.sign_in"))
 
 
