@@ -6,6 +6,9 @@ from __future__ import annotations
 import uuid
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -29,13 +32,14 @@ from timebank.coordinators.pot import (
     to_minutes,
 )
 from timebank.extensions import db
+from timebank.filters import hours
+from timebank.i18n import ledger_message
 from timebank.ledger import rules
 from timebank.ledger.clock import today_in
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError, NotFoundError
 from timebank.ledger.group import MAX_GROUP_SIZE, record_group_exchange
 from timebank.ledger.models import Account, AccountKind, TimeBank
-from timebank.ledger.rules import format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 
 # Without a name filter, the list shows at most this many people.
@@ -47,51 +51,55 @@ WORKING_PARTY = "working_party"
 
 class GroupExchangeForm(FlaskForm):
     direction = RadioField(
-        "Which way did the time go?",
+        _l("Which way did the time go?"),
         choices=[
             (
                 WORKSHOP,
-                "One person or organisation gave time to everyone in the group"
-                " (for example, a workshop)",
+                _l(
+                    "One person or organisation gave time to everyone in the group"
+                    " (for example, a workshop)"
+                ),
             ),
             (
                 WORKING_PARTY,
-                "Everyone in the group gave time to one person or organisation"
-                " (for example, a working party)",
+                _l(
+                    "Everyone in the group gave time to one person or organisation"
+                    " (for example, a working party)"
+                ),
             ),
         ],
         default=WORKSHOP,
-        validators=[InputRequired("Choose which way the time went.")],
+        validators=[InputRequired(_l("Choose which way the time went."))],
     )
     hub = SelectField(
-        "Person or organisation at the centre",
-        validators=[InputRequired("Choose the person or organisation at the centre.")],
+        _l("Person or organisation at the centre"),
+        validators=[InputRequired(_l("Choose the person or organisation at the centre."))],
     )
-    hours = SelectField("Hours", default="1")
-    minutes = SelectField("Minutes", default="0")
-    participants = SelectMultipleField("People in the group", validate_choice=False)
-    name_filter = StringField("Find people by name", validators=[Optional(), Length(max=120)])
+    hours = SelectField(_l("Hours"), default="1")
+    minutes = SelectField(_l("Minutes"), default="0")
+    participants = SelectMultipleField(_l("People in the group"), validate_choice=False)
+    name_filter = StringField(_l("Find people by name"), validators=[Optional(), Length(max=120)])
     service_date = DateField(
-        "Date", validators=[InputRequired("Give the date the time was given.")]
+        _l("Date"), validators=[InputRequired(_l("Give the date the time was given."))]
     )
-    category = SelectField("Category", default="")
-    description = TextAreaField("What happened", validators=[Length(max=2000)])
+    category = SelectField(_l("Category"), default="")
+    description = TextAreaField(_l("What happened"), validators=[Length(max=2000)])
     idempotency_key = HiddenField()
 
 
 def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     form = GroupExchangeForm(**kw)
     form.hub.choices = (
-        [("", "Choose a person or organisation")]
+        [("", _("Choose a person or organisation"))]
         + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
         + [
-            (str(i), f"{name} (organisation)")
+            (str(i), _("%(name)s (organisation)", name=name))
             for i, name in active_organisation_accounts(time_bank.id)
         ]
     )
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
-    form.category.choices = [("", "No category")] + [
+    form.category.choices = [("", _("No category"))] + [
         (c.slug, c.name) for c in time_bank.categories if c.active
     ]
     if form.service_date.data is None and request.method == "GET":
@@ -154,19 +162,21 @@ def _participants(time_bank: TimeBank, form: GroupExchangeForm, default_minutes:
         try:
             rules.validate_minutes(minutes, policy)
         except LedgerError as error:
-            problems.append(f"{account.label}: {error.message}")
+            problems.append(
+                _("%(name)s: %(problem)s", name=account.label, problem=ledger_message(error))
+            )
         result.append((account, minutes))
     if problems:
         form.participants.errors = [*form.participants.errors, *problems]
     if not chosen:
         form.participants.errors = [
             *form.participants.errors,
-            "Choose at least one person for the group.",
+            _("Choose at least one person for the group."),
         ]
     elif len(chosen) > MAX_GROUP_SIZE:
         form.participants.errors = [
             *form.participants.errors,
-            f"A group exchange can include at most {MAX_GROUP_SIZE} people.",
+            _("A group exchange can include at most %(most)s people.", most=MAX_GROUP_SIZE),
         ]
     return result
 
@@ -176,10 +186,11 @@ def _place_error(form: GroupExchangeForm, error: LedgerError, hub: Account) -> N
     name = error.field
     if name in ("minutes", "counterpart", "participants"):
         name = "hub" if hub.label in error.message else "participants"
+    message = ledger_message(error)
     if name in form._fields:
-        form._fields[name].errors = [*form._fields[name].errors, error.message]
+        form._fields[name].errors = [*form._fields[name].errors, message]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(message)
 
 
 def _render(form, people=None, limited=False, matches=0, review=None, status=200):
@@ -225,7 +236,7 @@ def group_exchange():
 
     key = (form.idempotency_key.data or "")[:80] or None
     if key and find_by_idempotency_key(db.session, time_bank.id, key) is not None:
-        flash("That group exchange was already recorded; it was not recorded twice.")
+        flash(_("That group exchange was already recorded; it was not recorded twice."))
         return redirect(url_for("coordinators.group_exchange"))
 
     valid = form.validate_on_submit()
@@ -264,8 +275,13 @@ def group_exchange():
             return edit(400)
         total = sum(t.minutes for t in transfers)
         flash(
-            f"Recorded the group exchange with {hub.label}: {len(transfers)}"
-            f" {'person' if len(transfers) == 1 else 'people'}, {format_minutes(total)} in all."
+            ngettext(
+                "Recorded the group exchange with %(name)s: %(num)d person, %(total)s in all.",
+                "Recorded the group exchange with %(name)s: %(num)d people, %(total)s in all.",
+                len(transfers),
+                name=hub.label,
+                total=hours(total),
+            )
         )
         return redirect(url_for("coordinators.group_exchange"))
 

@@ -6,6 +6,8 @@ import uuid
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased, joinedload
 from wtforms import HiddenField, SelectField, TextAreaField
@@ -14,6 +16,7 @@ from wtforms.validators import InputRequired, Length
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
+from timebank.filters import hours
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.models import (
     Account,
@@ -40,13 +43,13 @@ PAGE_SIZE = 25
 
 def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
     top = max(time_bank.max_minutes_per_transfer // 60, 1)
-    choices = [(str(h), f"{h} h") for h in range(0, top + 1)]
+    choices = [(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
     return [("", blank), *choices] if blank else choices
 
 
 def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
     step = time_bank.minute_step or 15
-    choices = [(str(m), f"{m} min") for m in range(0, 60, step)]
+    choices = [(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
     return [("", blank), *choices] if blank else choices
 
 
@@ -100,27 +103,30 @@ def account_in_bank(account_id: object, time_bank_id: int, kinds: tuple[AccountK
 
 
 class GrantForm(FlaskForm):
-    counterpart = SelectField("Member receiving the grant", validators=[InputRequired()])
-    hours = SelectField("Hours", default="1")
-    minutes = SelectField("Minutes", default="0")
+    counterpart = SelectField(_l("Member receiving the grant"), validators=[InputRequired()])
+    hours = SelectField(_l("Hours"), default="1")
+    minutes = SelectField(_l("Minutes"), default="0")
     reason = TextAreaField(
-        "Reason for the grant",
-        validators=[InputRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+        _l("Reason for the grant"),
+        validators=[
+            InputRequired(_l("Give a reason; it is kept in the record.")),
+            Length(max=2000),
+        ],
     )
     idempotency_key = HiddenField()
 
 
 class DonationForm(FlaskForm):
-    donor = SelectField("Who is donating", validators=[InputRequired()])
-    hours = SelectField("Hours", default="1")
-    minutes = SelectField("Minutes", default="0")
-    description = TextAreaField("Note (optional)", validators=[Length(max=2000)])
+    donor = SelectField(_l("Who is donating"), validators=[InputRequired()])
+    hours = SelectField(_l("Hours"), default="1")
+    minutes = SelectField(_l("Minutes"), default="0")
+    description = TextAreaField(_l("Note (optional)"), validators=[Length(max=2000)])
     idempotency_key = HiddenField()
 
 
 def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
     form = GrantForm(prefix="grant", **kw)
-    form.counterpart.choices = [("", "Choose a member")] + [
+    form.counterpart.choices = [("", _("Choose a member"))] + [
         (str(i), name) for i, name in active_member_accounts(time_bank.id)
     ]
     form.hours.choices = hour_choices(time_bank)
@@ -133,10 +139,10 @@ def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
 def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
     form = DonationForm(prefix="donate", **kw)
     form.donor.choices = (
-        [("", "Choose a member or organisation")]
+        [("", _("Choose a member or organisation"))]
         + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
         + [
-            (str(i), f"{name} (organisation)")
+            (str(i), _("%(name)s (organisation)", name=name))
             for i, name in active_organisation_accounts(time_bank.id)
         ]
     )
@@ -145,6 +151,24 @@ def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
     if not form.idempotency_key.data:
         form.idempotency_key.data = str(uuid.uuid4())
     return form
+
+
+# Notifications: the member reads them from ``details`` in their own language
+# (timebank.notification_text); the English sentence is kept for exports and as the
+# fallback, as the ledger's own notifications do.
+
+
+def _grant_notice(minutes: int, reason: str | None) -> tuple[str, dict]:
+    english = f"You received {format_minutes(minutes)} from the community pot. Reason: {reason}"
+    return english, {"minutes": minutes, "reason": reason}
+
+
+def _donation_notice(minutes: int) -> tuple[str, dict]:
+    english = (
+        f"A coordinator recorded your donation of {format_minutes(minutes)}"
+        " to the community pot. Thank you."
+    )
+    return english, {"minutes": minutes, "donation": True}
 
 
 # Views --------------------------------------------------------------------------------
@@ -218,7 +242,7 @@ def pot_grant():
     minutes = to_minutes(form.hours.data, form.minutes.data)
     if form.validate_on_submit():
         if minutes <= 0:
-            form.hours.errors = ["Choose how much time to grant."]
+            form.hours.errors = [_("Choose how much time to grant.")]
             return _render(form, donation, 400)
         recipient = account_in_bank(form.counterpart.data, time_bank.id, (AccountKind.MEMBER,))
         if recipient is None:
@@ -237,14 +261,13 @@ def pot_grant():
                 idempotency_key=key,
             )
             if not already:
+                english, details = _grant_notice(minutes, transfer.reason)
                 notify(
                     db.session,
                     recipient=recipient.membership,
                     kind=Kind.GRANT,
-                    message=(
-                        f"You received {format_minutes(minutes)} from the community pot."
-                        f" Reason: {transfer.reason}"
-                    ),
+                    message=english,
+                    details=details,
                     transfer_id=transfer.id,
                 )
             return transfer
@@ -252,11 +275,14 @@ def pot_grant():
         transfer = perform(work, form, remap={"minutes": "hours"})
         if transfer is not None:
             if already:
-                flash("That grant was already recorded; it was not recorded twice.")
+                flash(_("That grant was already recorded; it was not recorded twice."))
             else:
                 flash(
-                    f"Granted {format_minutes(minutes)} from the pot to {recipient.label}."
-                    " They have been told."
+                    _(
+                        "Granted %(time)s from the pot to %(name)s. They have been told.",
+                        time=hours(minutes),
+                        name=recipient.label,
+                    )
                 )
             return redirect(url_for("coordinators.pot"))
     return _render(form, donation, 400)
@@ -270,7 +296,7 @@ def pot_donate():
     minutes = to_minutes(form.hours.data, form.minutes.data)
     if form.validate_on_submit():
         if minutes <= 0:
-            form.hours.errors = ["Choose how much time is donated."]
+            form.hours.errors = [_("Choose how much time is donated.")]
             return _render(grant, form, 400)
         donor = account_in_bank(
             form.donor.data, time_bank.id, (AccountKind.MEMBER, AccountKind.ORGANISATION)
@@ -290,14 +316,13 @@ def pot_donate():
                 idempotency_key=key,
             )
             if not already and donor.membership is not None:
+                english, details = _donation_notice(minutes)
                 notify(
                     db.session,
                     recipient=donor.membership,
                     kind=Kind.POSTED,
-                    message=(
-                        f"A coordinator recorded your donation of {format_minutes(minutes)}"
-                        " to the community pot. Thank you."
-                    ),
+                    message=english,
+                    details=details,
                     transfer_id=transfer.id,
                 )
             return transfer
@@ -305,8 +330,14 @@ def pot_donate():
         transfer = perform(work, form, remap={"minutes": "hours", "counterpart": "donor"})
         if transfer is not None:
             if already:
-                flash("That donation was already recorded; it was not recorded twice.")
+                flash(_("That donation was already recorded; it was not recorded twice."))
             else:
-                flash(f"Recorded a donation of {format_minutes(minutes)} from {donor.label}.")
+                flash(
+                    _(
+                        "Recorded a donation of %(time)s from %(name)s.",
+                        time=hours(minutes),
+                        name=donor.label,
+                    )
+                )
             return redirect(url_for("coordinators.pot"))
     return _render(grant, form, 400)

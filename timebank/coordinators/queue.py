@@ -7,6 +7,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -14,6 +17,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
+from timebank.filters import hours
+from timebank.i18n import ledger_message
 from timebank.ledger import errors
 from timebank.ledger.corrections import correct_pending_transfer
 from timebank.ledger.database import run_in_transaction
@@ -30,17 +35,16 @@ from timebank.ledger.queue import (
     load_pending_selection,
     transfer_detail,
 )
-from timebank.ledger.rules import format_minutes
 from timebank.ledger.transfers import approve_transfer, reject_transfer, reverse_transfer
 from timebank.web import get_in_bank, perform
 
 KIND_LABELS = {
-    "exchange": "Exchange",
-    "group": "Group exchange",
-    "donation": "Donation to the pot",
-    "grant": "Grant from the pot",
-    "reversal": "Reversal",
-    "opening_balance": "Opening balance",
+    "exchange": _l("Exchange"),
+    "group": _l("Group exchange"),
+    "donation": _l("Donation to the pot"),
+    "grant": _l("Grant from the pot"),
+    "reversal": _l("Reversal"),
+    "opening_balance": _l("Opening balance"),
 }
 MAX_PAGE = 100_000
 
@@ -52,6 +56,8 @@ def _minutes_from_hours(hours: Decimal | None) -> int | None:
 
 
 def _category_choices(blank: str) -> list[tuple[str, str]]:
+    """The bank's active categories, after a first choice ``blank`` (already in the
+    reader's language)."""
     rows = db.session.execute(
         sa.select(Category.slug, Category.name)
         .where(Category.time_bank_id == bank().id, Category.active.is_(True))
@@ -74,20 +80,29 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    member = StringField("Member's name", validators=[Optional(), Length(max=120)])
-    category = SelectField("Category", choices=[("", "Any category")], validate_choice=False)
+    member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
+    category = SelectField(
+        _l("Category"), choices=[("", _l("Any category"))], validate_choice=False
+    )
     min_hours = DecimalField(
-        "At least (hours)", validators=[Optional(), NumberRange(min=0, max=1000)]
+        _l("At least (hours)"),
+        validators=[Optional(), NumberRange(min=0, max=1000)],
     )
     max_hours = DecimalField(
-        "At most (hours)", validators=[Optional(), NumberRange(min=0, max=1000)]
+        _l("At most (hours)"),
+        validators=[Optional(), NumberRange(min=0, max=1000)],
     )
     age = IntegerField(
-        "Waiting at least (days)", validators=[Optional(), NumberRange(min=0, max=3650)]
+        _l("Waiting at least (days)"),
+        validators=[Optional(), NumberRange(min=0, max=3650)],
     )
     kind = SelectField(
-        "Kind",
-        choices=[("", "Any kind"), ("exchange", "Exchange"), ("group", "Group exchange")],
+        _l("Kind"),
+        choices=[
+            ("", _l("Any kind")),
+            ("exchange", KIND_LABELS["exchange"]),
+            ("group", KIND_LABELS["group"]),
+        ],
         validate_choice=False,
     )
 
@@ -96,11 +111,11 @@ class HistoryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    member = StringField("Member's name", validators=[Optional(), Length(max=120)])
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
+    member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
     kind = SelectField(
-        "Kind", choices=[("", "Any kind"), *KIND_LABELS.items()], validate_choice=False
+        _l("Kind"), choices=[("", _l("Any kind")), *KIND_LABELS.items()], validate_choice=False
     )
 
 
@@ -110,26 +125,31 @@ class ApproveForm(FlaskForm):
 
 class RejectForm(FlaskForm):
     reason = TextAreaField(
-        "Why is it not accepted?",
-        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+        _l("Why is it not accepted?"),
+        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
     )
 
 
 class CorrectForm(FlaskForm):
     hours = IntegerField(
-        "Hours",
-        validators=[InputRequired("Give the hours, or 0."), NumberRange(min=0, max=24)],
+        _l("Hours"),
+        validators=[InputRequired(_l("Give the hours, or 0.")), NumberRange(min=0, max=24)],
     )
     minutes = IntegerField(
-        "Minutes",
-        validators=[InputRequired("Give the minutes, or 0."), NumberRange(min=0, max=59)],
+        _l("Minutes"),
+        validators=[InputRequired(_l("Give the minutes, or 0.")), NumberRange(min=0, max=59)],
     )
-    service_date = DateField("Date the time was given", validators=[DataRequired("Give a date.")])
-    category = SelectField("Category", choices=[("", "No category")], validate_choice=False)
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    service_date = DateField(
+        _l("Date the time was given"), validators=[DataRequired(_l("Give a date."))]
+    )
+    category = SelectField(_l("Category"), choices=[("", _l("No category"))], validate_choice=False)
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=2000)],
+    )
     reason = TextAreaField(
-        "Reason for the correction",
-        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+        _l("Reason for the correction"),
+        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
     )
 
     @property
@@ -139,8 +159,8 @@ class CorrectForm(FlaskForm):
 
 class ReverseForm(FlaskForm):
     reason = TextAreaField(
-        "Why is it being reversed?",
-        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+        _l("Why is it being reversed?"),
+        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
     )
 
 
@@ -168,7 +188,7 @@ def queue():
     if stage not in (STAGE_APPROVAL, STAGE_CONFIRMATION):
         stage = STAGE_APPROVAL
     form = QueueFilterForm(request.args)
-    form.category.choices = _category_choices("Any category")
+    form.category.choices = _category_choices(_("Any category"))
     filters = _queue_filters(form, stage)
     page = list_queue(db.session, bank().id, filters, page=_page_number())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -198,21 +218,28 @@ def _correct_form(transfer: Transfer, formdata=None) -> CorrectForm:
         category=category.slug if category else "",
         description=transfer.description,
     )
-    form.category.choices = _category_choices("No category")
+    form.category.choices = _category_choices(_("No category"))
     return form
 
 
 def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, status=200):
     detail = transfer_detail(db.session, bank(), transfer)
+    problems = [
+        ledger_message(effect.error) if effect.error else effect.problem
+        for effect in (detail.giver_effect, detail.receiver_effect)
+        if effect.problem
+    ]
     return (
         render_template(
             "coordinators/queue_detail.html",
             detail=detail,
+            problems=problems,
             transfer=transfer,
             approve_form=ApproveForm(prefix="approve"),
             reject_form=reject_form or RejectForm(formdata=None, prefix="reject"),
             correct_form=correct_form or _correct_form(transfer),
             kind_labels=KIND_LABELS,
+            ledger_message=ledger_message,
         ),
         status,
     )
@@ -238,9 +265,13 @@ def _approve(transfer_id: int) -> list[Transfer]:
 def _approved_message(transfers: list[Transfer]) -> str:
     if transfers[0].status == TransferStatus.POSTED:
         if len(transfers) > 1:
-            return f"Approved and posted, with the {len(transfers) - 1} other entries of its group."
-        return "Approved and posted. Both people have been told."
-    return "Approved. It will post when the other person confirms it."
+            return ngettext(
+                "Approved and posted, with the %(num)d other entry of its group.",
+                "Approved and posted, with the %(num)d other entries of its group.",
+                len(transfers) - 1,
+            )
+        return _("Approved and posted. Both people have been told.")
+    return _("Approved. It will post when the other person confirms it.")
 
 
 @bp.post("/approvals/<int:transfer_id>/approve")
@@ -274,7 +305,7 @@ def queue_reject(transfer_id: int):
             return transfers
 
         if perform(work, form) is not None:
-            flash("Not accepted. Both people have been told why.")
+            flash(_("Not accepted. Both people have been told why."))
             return redirect(url_for("coordinators.queue"))
         db.session.refresh(transfer)
     return _render_detail(transfer, reject_form=form, status=400)
@@ -311,11 +342,13 @@ def queue_correct(transfer_id: int):
         if corrected is not None:
             if corrected.needs_confirmation and corrected.confirmed_at is None:
                 flash(
-                    "Corrected. Both people have been told. The other person needs to"
-                    " confirm the new time before it posts; you can approve it now."
+                    _(
+                        "Corrected. Both people have been told. The other person needs to"
+                        " confirm the new time before it posts; you can approve it now."
+                    )
                 )
             else:
-                flash("Corrected. Both people have been told; you can now approve it.")
+                flash(_("Corrected. Both people have been told; you can now approve it."))
             return redirect(url_for("coordinators.queue_detail", transfer_id=transfer_id))
         db.session.refresh(transfer)
     return _render_detail(transfer, correct_form=form, status=400)
@@ -342,7 +375,7 @@ def queue_bulk():
     ids = _selected_ids()
     rows = load_pending_selection(db.session, bank().id, ids)
     if not rows:
-        flash("Choose at least one entry that is waiting for approval.")
+        flash(_("Choose at least one entry that is waiting for approval."))
         return redirect(url_for("coordinators.queue"))
     if request.form.get("confirm") != "yes":
         return render_template(
@@ -357,12 +390,12 @@ def queue_bulk():
     for row in rows:
         transfer_id = row.transfer.id
         if transfer_id in done:
-            results.append((row, True, "Approved with the rest of its group."))
+            results.append((row, True, _("Approved with the rest of its group.")))
             continue
         try:
             transfers = run_in_transaction(db.session, lambda tid=transfer_id: _approve(tid))
         except errors.LedgerError as error:
-            results.append((row, False, error.message))
+            results.append((row, False, ledger_message(error)))
             continue
         done.update(t.id for t in transfers)
         results.append((row, True, _approved_message(transfers)))
@@ -449,8 +482,12 @@ def transfers_reverse(posted_transfer_id: int):
         reversal = perform(work, form)
         if reversal is not None:
             flash(
-                f"Reversed: entry {reversal.id} gives back the"
-                f" {format_minutes(original.minutes)}. Both people have been told."
+                _(
+                    "Reversed: entry %(entry)s gives back the %(time)s."
+                    " Both people have been told.",
+                    entry=reversal.id,
+                    time=hours(original.minutes),
+                )
             )
             return redirect(
                 url_for("coordinators.transfers_reverse", posted_transfer_id=posted_transfer_id)

@@ -55,10 +55,13 @@ def correct_pending_transfer(
         raise errors.NotFoundError("That exchange does not exist.")
     require_coordinator(actor, transfer.time_bank_id)
     if transfer.status != TransferStatus.PENDING:
-        what = "posted" if transfer.status == TransferStatus.POSTED else "rejected"
+        if transfer.status == TransferStatus.POSTED:
+            raise errors.AlreadyResolvedError(
+                "This exchange was already posted; nothing was changed."
+                " Reverse it instead if it was wrong."
+            )
         raise errors.AlreadyResolvedError(
-            f"This exchange was already {what}; nothing was changed."
-            + (" Reverse it instead if it was wrong." if what == "posted" else "")
+            "This exchange was already rejected; nothing was changed."
         )
     if transfer.kind not in CORRECTABLE_KINDS:
         raise errors.InvalidTransferError(

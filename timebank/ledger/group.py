@@ -97,7 +97,9 @@ def record_group_exchange(
         )
     if len(participants) > MAX_GROUP_SIZE:
         raise errors.InvalidTransferError(
-            f"A group exchange can include at most {MAX_GROUP_SIZE} people.", field="participants"
+            "A group exchange can include at most %(most)s people.",
+            field="participants",
+            most=MAX_GROUP_SIZE,
         )
     seen: set[int] = set()
     policy = rules.Policy.of(bank)
@@ -112,13 +114,13 @@ def record_group_exchange(
     for account, minutes in participants:
         if account.id == hub.id:
             raise errors.SelfTransferError(
-                f"{account.label} is at the centre of the exchange and cannot also be in"
-                " the group.",
+                "%(name)s is at the centre of the exchange and cannot also be in the group.",
                 field="participants",
+                name=account.label,
             )
         if account.id in seen:
             raise errors.InvalidTransferError(
-                f"{account.label} is in the group twice.", field="participants"
+                "%(name)s is in the group twice.", field="participants", name=account.label
             )
         seen.add(account.id)
         rules.validate_minutes(minutes, policy)

@@ -277,8 +277,10 @@ class Effect:
     pending_given: int
     pending_received: int
     after: int
-    # Why approving would be refused for this account, if it would be.
+    # Why approving would be refused for this account, if it would be (in English; the
+    # error itself is kept so that the web layer can show it in the reader's language).
     problem: str | None
+    error: errors.LimitError | None = None
 
 
 @dataclass(frozen=True)
@@ -286,8 +288,13 @@ class AuditLine:
     action: str
     actor: str | None
     created_at: datetime
+    # (label, old, new) in English words: "Time", "2 h 30 min", "3 h".
     changes: list[tuple[str, Any, Any]]
     reason: str | None
+    # The same changes as (field, old, new) values for the web layer to put into the
+    # reader's language: minutes as ``rules.Minutes``, dates as ``date``, category names
+    # (None for none), statuses and descriptions as they are.
+    values: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -319,6 +326,7 @@ class TransferDetail:
 def _effect(account: Account, minutes: int, gives: bool, policy: rules.Policy) -> Effect:
     counters = rules.Counters.of(account)
     problem = None
+    limit_error = None
     try:
         # Already pending, so checked with 0 more minutes, as approval does.
         if gives:
@@ -327,6 +335,7 @@ def _effect(account: Account, minutes: int, gives: bool, policy: rules.Policy) -
             rules.check_can_receive(counters, 0, account.kind, policy, account.label)
     except errors.LimitError as error:
         problem = error.message
+        limit_error = error
     return Effect(
         label=account.label,
         balance=counters.balance,
@@ -334,6 +343,7 @@ def _effect(account: Account, minutes: int, gives: bool, policy: rules.Policy) -
         pending_received=counters.pending_debits,
         after=counters.balance + (minutes if gives else -minutes),
         problem=problem,
+        error=limit_error,
     )
 
 
@@ -352,6 +362,20 @@ def _minutes_text(value: Any) -> Any:
 
 def _category_text(categories: dict[int, str], value: Any) -> str:
     return categories.get(value, "none") if isinstance(value, int) else "none"
+
+
+def _change_value(key: str, value: Any, categories: dict[int, str]) -> Any:
+    """One value of a change as data: minutes, a date, a category name or None."""
+    if key == "minutes" and isinstance(value, int):
+        return rules.Minutes(value)
+    if key == "service_date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    if key == "category_id":
+        return categories.get(value) if isinstance(value, int) else None
+    return value
 
 
 def _audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> list[AuditLine]:
@@ -376,10 +400,18 @@ def _audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> 
         before: dict[str, Any] = json.loads(entry.before) if entry.before else {}
         after: dict[str, Any] = json.loads(entry.after) if entry.after else {}
         changes = []
+        values = []
         if before:
             for key, label in AUDIT_FIELDS.items():
                 old, new = before.get(key), after.get(key)
                 if old != new:
+                    values.append(
+                        (
+                            key,
+                            _change_value(key, old, categories),
+                            _change_value(key, new, categories),
+                        )
+                    )
                     # Snapshots (posting.snapshot) always hold minutes as an int and
                     # the category as an int id or None.
                     if key == "minutes":
@@ -399,6 +431,7 @@ def _audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> 
                 created_at=entry.created_at,
                 changes=changes,
                 reason=reason,
+                values=values,
             )
         )
     return lines
