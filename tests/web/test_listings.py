@@ -155,7 +155,7 @@ def test_post_an_offer(client, session, bank, alice):
     assert listing.category_id == garden.id
     page = text(client.get(location_path(response)))
     assert "Bring your own gloves" in page and "Gardening" in page
-    assert 'href="/members/log"' in page
+    assert f'href="/members/log?listing={listing.id}"' in page
 
 
 def test_bad_new_listing_keeps_what_was_typed(client, session, bank, alice):

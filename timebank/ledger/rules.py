@@ -110,8 +110,10 @@ def validate_service_date(service_date: object, today: date, policy: Policy) -> 
     earliest = today - timedelta(days=policy.max_backdate_days)
     if service_date < earliest:
         raise errors.DateTooOldError(
-            f"The date cannot be more than {policy.max_backdate_days} days ago"
-            f" (the earliest is {earliest.isoformat()}). Ask a coordinator to record it."
+            "The date cannot be more than %(days)s days ago (the earliest is %(earliest)s)."
+            " Ask a coordinator to record it.",
+            days=policy.max_backdate_days,
+            earliest=earliest,
         )
     return service_date
 
@@ -151,12 +153,15 @@ def check_can_receive(
         return
     if kind == AccountKind.POT:
         raise errors.InsufficientPotError(
-            f"The community pot holds {format_minutes(max(counters.lowest_possible, 0))}"
-            " that is not already promised; it cannot grant more than that."
+            "The community pot holds %(available)s that is not already promised; it cannot"
+            " grant more than that.",
+            available=Minutes(max(counters.lowest_possible, 0)),
         )
     raise errors.BelowFloorError(
-        f"{_name(label)} has reached the time bank's limit of {format_minutes(floor)} and needs"
-        " to give time before receiving more."
+        "%(name)s has reached the time bank's limit of %(floor)s and needs to give time"
+        " before receiving more.",
+        name=_name(label),
+        floor=Minutes(floor),
     )
 
 
@@ -168,8 +173,10 @@ def check_can_give(
     if cap is None or counters.highest_possible + minutes <= cap:
         return
     raise errors.AboveCapError(
-        f"{_name(label)} has reached the time bank's upper limit of {format_minutes(cap)};"
-        " they could receive time or donate hours to the community pot first."
+        "%(name)s has reached the time bank's upper limit of %(cap)s; they could receive"
+        " time or donate hours to the community pot first.",
+        name=_name(label),
+        cap=Minutes(cap),
     )
 
 
@@ -177,8 +184,8 @@ def check_can_donate(counters: Counters, minutes: int) -> None:
     """A member can donate only hours they have, not ones they would borrow."""
     if counters.lowest_possible - minutes < 0:
         raise errors.BelowFloorError(
-            f"You can donate at most {format_minutes(max(counters.lowest_possible, 0))}:"
-            " only hours you have earned can go to the pot."
+            "You can donate at most %(most)s: only hours you have earned can go to the pot.",
+            most=Minutes(max(counters.lowest_possible, 0)),
         )
 
 

@@ -205,8 +205,9 @@ def record_transfer(
 
 
 def _already_resolved(transfer: Transfer) -> errors.AlreadyResolvedError:
-    what = "posted" if transfer.status == TransferStatus.POSTED else "rejected"
-    return errors.AlreadyResolvedError(f"This exchange was already {what}; nothing was changed.")
+    if transfer.status == TransferStatus.POSTED:
+        return errors.AlreadyResolvedError("This exchange was already posted; nothing was changed.")
+    return errors.AlreadyResolvedError("This exchange was already rejected; nothing was changed.")
 
 
 def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) -> bool:

@@ -9,14 +9,24 @@ import uuid
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
 
 from timebank.extensions import db
+from timebank.filters import hours
 from timebank.i18n import ledger_message
 from timebank.ledger import rules
 from timebank.ledger.clock import today_in
+from timebank.ledger.community_models import Listing
 from timebank.ledger.errors import LedgerError
+from timebank.ledger.listing_exchanges import (
+    check_answer,
+    listing_answered,
+    listing_time,
+    record_answering,
+)
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -30,11 +40,10 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.notifications import Kind, notify_transfer_outcome
 from timebank.ledger.pot import donate_to_pot
-from timebank.ledger.rules import Counters, format_minutes
+from timebank.ledger.rules import Counters
 from timebank.ledger.transfers import (
     confirm_transfer,
     find_by_idempotency_key,
-    record_transfer,
     reject_transfer,
 )
 from timebank.members.forms import DisputeForm, DonateForm, LogExchangeForm
@@ -48,6 +57,7 @@ REMAP = {
     "counterpart": "counterpart",
     "category": "category",
     "description": "description",
+    "listing": "listing",
 }
 CARRIED = (
     "direction",
@@ -55,11 +65,12 @@ CARRIED = (
     "hours",
     "minutes",
     "service_date",
+    "listing",
     "category",
     "description",
     "idempotency_key",
 )
-EXPIRED = "This page was open too long, so nothing was saved. Please check and send it again."
+EXPIRED = _l("This page was open too long, so nothing was saved. Please check and send it again.")
 
 
 # Helpers ------------------------------------------------------------------------------
@@ -90,19 +101,19 @@ def problems(form) -> list[tuple[str, str]]:
 
 def hour_choices(bank: TimeBank, top_minutes: int | None = None) -> list[tuple[str, str]]:
     top = max((top_minutes or bank.max_minutes_per_transfer) // 60, 1)
-    return [(str(h), f"{h} h") for h in range(0, top + 1)]
+    return [(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
 
 
 def minute_choices(bank: TimeBank) -> list[tuple[str, str]]:
     step = bank.minute_step or 15
-    return [(str(m), f"{m} min") for m in range(0, 60, step)]
+    return [(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
 
 
 def minutes_of(form) -> int | None:
     try:
         return int(form.hours.data or 0) * 60 + int(form.minutes.data or 0)
     except (TypeError, ValueError):
-        form.hours.errors = [*form.hours.errors, "Choose the hours and minutes from the lists."]
+        form.hours.errors = [*form.hours.errors, _("Choose the hours and minutes from the lists.")]
         return None
 
 
@@ -129,26 +140,105 @@ def category_choices(bank_id: int) -> list[tuple[str, str]]:
         .where(Category.time_bank_id == bank_id, Category.active.is_(True))
         .order_by(Category.name)
     )
-    return [("", "Not sure, or none of these")] + [(row.slug, row.name) for row in rows]
+    return [("", _("Not sure, or none of these"))] + [(row.slug, row.name) for row in rows]
+
+
+def listing_id_of(value: object) -> int | None:
+    """The listing chosen in the form: None for none, 0 for something unreadable or out
+    of range (the ledger then finds no such listing and says so)."""
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        return 0
+    return number if 0 < number < 2**31 else 0
+
+
+def may_see(listing: Listing, membership: Membership) -> bool:
+    """Whether this member may open the listing's page (as ``listing_show`` decides)."""
+    if listing.membership_id == membership.id or membership.is_coordinator:
+        return True
+    today = today_in(membership.time_bank.timezone)
+    return listing.status == "active" and not (
+        listing.expires_on is not None and listing.expires_on < today
+    )
+
+
+def listing_choices(membership: Membership, also: int | None = None) -> list[tuple[str, str]]:
+    """My own active and paused offers and requests, and the listing ``also`` (the one
+    the page was opened from) if I may see it: one query."""
+    mine = sa.and_(Listing.membership_id == membership.id, Listing.status.in_(("active", "paused")))
+    rows = db.session.execute(
+        sa.select(Listing, Person.display_name)
+        .join(Membership, Membership.id == Listing.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Listing.time_bank_id == membership.time_bank_id,
+            sa.or_(mine, Listing.id == also) if also else mine,
+        )
+        .order_by(Listing.kind, Listing.title, Listing.id)
+    ).all()
+    choices = []
+    for listing, author in rows:
+        if listing.membership_id == membership.id:
+            if listing.kind == "offer":
+                label = _("Your offer: %(title)s", title=listing.title)
+            else:
+                label = _("Your request: %(title)s", title=listing.title)
+        elif not may_see(listing, membership):
+            continue
+        elif listing.kind == "offer":
+            label = _("Offer by %(name)s: %(title)s", name=author, title=listing.title)
+        else:
+            label = _("Request by %(name)s: %(title)s", name=author, title=listing.title)
+        # The listing the page was opened from comes first.
+        choices.insert(0 if listing.id == also else len(choices), (str(listing.id), label))
+    return [("", _("Nothing in particular")), *choices]
+
+
+def _from_listing(form, membership: Membership, others: list[tuple[str, str]]) -> int | None:
+    """On a page opened from a listing (``?listing=<id>``), choose that listing and, if
+    it is someone else's, its author as the other person."""
+    wanted = listing_id_of(request.args.get("listing"))
+    listing = db.session.get(Listing, wanted) if wanted else None
+    if (
+        listing is None
+        or listing.time_bank_id != membership.time_bank_id
+        or not may_see(listing, membership)
+    ):
+        return None
+    form.listing.data = str(listing.id)
+    if listing.membership_id != membership.id:
+        author = db.session.scalar(
+            sa.select(Account.id).where(Account.membership_id == listing.membership_id)
+        )
+        if author is not None and str(author) in dict(others):
+            form.counterpart.data = str(author)
+    return listing.id
 
 
 def _log_form(membership: Membership) -> LogExchangeForm:
     bank = membership.time_bank
     form = LogExchangeForm()
     others = member_choices(bank.id, membership.account.id)
-    form.counterpart.choices = [("", "Choose a name"), *others]
+    form.counterpart.choices = [("", _("Choose a name")), *others]
     form.hours.choices = hour_choices(bank)
     form.minutes.choices = minute_choices(bank)
     form.category.choices = category_choices(bank.id)
     if request.method == "GET":
         form.service_date.data = today_in(bank.timezone)
+        also = _from_listing(form, membership, others)
+    else:
+        also = listing_id_of(form.listing.data)
+    form.listing.choices = listing_choices(membership, also)
     if not form.idempotency_key.data:
         form.idempotency_key.data = str(uuid.uuid4())
     return form
 
 
 def _counterpart(form, membership: Membership) -> Account | None:
-    unknown = "We could not find that person in your time bank. Choose a name from the list."
+    unknown = _("We could not find that person in your time bank. Choose a name from the list.")
     try:
         account = db.session.get(Account, int(form.counterpart.data))
     except (TypeError, ValueError):
@@ -172,11 +262,16 @@ def _put_error(form, error: LedgerError) -> None:
 
 
 def _entry(form, membership: Membership):
-    """(giver, receiver, other, minutes) from a valid form, or None with errors set."""
+    """(giver, receiver, other, minutes, listing_id) from a valid form, or None with
+    errors set."""
     other = _counterpart(form, membership)
     minutes = minutes_of(form)
-    # Check the amount and the date here too, so that every mistake shows at once (the
-    # ledger stops at the first one).
+    listing_id = listing_id_of(form.listing.data)
+    mine = membership.account
+    gave = form.direction.data == "gave"
+    giver, receiver = (mine, other) if gave else (other, mine)
+    # Check the amount, the date and the listing here too, so that every mistake shows
+    # at once (the ledger stops at the first one).
     bank = membership.time_bank
     policy = rules.Policy.of(bank)
     checks = [
@@ -184,6 +279,16 @@ def _entry(form, membership: Membership):
     ]
     if minutes is not None:
         checks.append(lambda: rules.validate_minutes(minutes, policy))
+    if listing_id is not None and other is not None:
+        checks.append(
+            lambda: check_answer(
+                db.session,
+                time_bank_id=bank.id,
+                listing_id=listing_id,
+                giver=giver,
+                receiver=receiver,
+            )
+        )
     failed = False
     for check in checks:
         try:
@@ -193,19 +298,17 @@ def _entry(form, membership: Membership):
             failed = True
     if other is None or minutes is None or failed:
         return None
-    mine = membership.account
-    gave = form.direction.data == "gave"
-    giver, receiver = (mine, other) if gave else (other, mine)
-    return giver, receiver, other, minutes
+    return giver, receiver, other, minutes, listing_id
 
 
 def _record(membership: Membership, form, entry, key: str | None) -> Transfer:
-    giver, receiver, _, minutes = entry
-    return record_transfer(
+    giver, receiver, _other, minutes, listing_id = entry
+    return record_answering(
         db.session,
         actor=membership,
         giver=giver,
         receiver=receiver,
+        listing_id=listing_id,
         minutes=minutes,
         service_date=form.service_date.data,
         description=form.description.data or "",
@@ -266,9 +369,10 @@ def log_exchange():
             return _render_form(membership, form, 422)
         membership = _membership()
         counters = Counters.of(membership.account)
-        _, _, other, minutes = entry
+        _giver, _receiver, other, minutes, listing_id = entry
         gave = form.direction.data == "gave"
         category = dict(form.category.choices).get(form.category.data) if form.category.data else ""
+        answers = dict(form.listing.choices).get(form.listing.data) if listing_id else ""
         return render_template(
             "members/log_review.html",
             form=form,
@@ -277,6 +381,7 @@ def log_exchange():
             gave=gave,
             minutes=minutes,
             category=category,
+            answers=answers,
             counters=counters,
             after=counters.balance + (minutes if gave else -minutes),
             outcome=outcome,
@@ -314,19 +419,22 @@ def _my_transfer(membership: Membership, transfer_id: int) -> Transfer:
 def next_step(transfer: Transfer, other_name: str, mine: Membership) -> str:
     """What happens next to an entry, in plain words."""
     if transfer.status == TransferStatus.POSTED:
-        return "Done — added to both balances."
+        return _("Done — added to both balances.")
     if transfer.status == TransferStatus.REJECTED:
-        return "Not accepted, so nothing was added to either balance."
+        return _("Not accepted, so nothing was added to either balance.")
     if transfer.needs_confirmation and transfer.confirmed_at is None:
-        waiting = (
-            "Waiting for you to confirm."
-            if transfer.recorded_by_id != mine.id
-            else f"Waiting for {other_name} to confirm."
-        )
-        if transfer.needs_approval and transfer.approved_at is None:
-            waiting += " After that, a coordinator approves it."
-        return waiting
-    return "Waiting for a coordinator to approve."
+        then_approved = transfer.needs_approval and transfer.approved_at is None
+        if transfer.recorded_by_id != mine.id:
+            if then_approved:
+                return _("Waiting for you to confirm. After that, a coordinator approves it.")
+            return _("Waiting for you to confirm.")
+        if then_approved:
+            return _(
+                "Waiting for %(name)s to confirm. After that, a coordinator approves it.",
+                name=other_name,
+            )
+        return _("Waiting for %(name)s to confirm.", name=other_name)
+    return _("Waiting for a coordinator to approve.")
 
 
 @bp.get("/log/<int:transfer_id>")
@@ -339,9 +447,16 @@ def exchange_status(transfer_id: int):
     other = db.session.get(
         Account, transfer.debit_account_id if gave else transfer.credit_account_id
     )
+    answers = listing_answered(db.session, transfer.id)
     return render_template(
         "members/log_status.html",
         transfer=transfer,
+        answers=answers,
+        answers_url=(
+            url_for("members.listing_show", listing_id=answers.id)
+            if answers is not None and may_see(answers, membership)
+            else None
+        ),
         gave=gave,
         other_name=other.label,
         next_step=next_step(transfer, other.label, membership),
@@ -399,9 +514,14 @@ def waiting_for(membership: Membership | None, limit: int = 50) -> list[dict]:
     ]
 
 
+def time_answering(time_bank_id: int, listing_id: int):
+    """The exchanges that answer a listing, counted and summed (for its page)."""
+    return listing_time(db.session, time_bank_id, listing_id)
+
+
 @bp.app_context_processor
 def _exchange_helpers():
-    return {"exchanges_waiting_for": waiting_for}
+    return {"exchanges_waiting_for": waiting_for, "time_answering": time_answering}
 
 
 def _render_confirm(membership, failed: DisputeForm | None = None, failed_id=None, status=200):
@@ -457,11 +577,19 @@ def confirm(transfer_id: int):
 
     status = perform(work)
     if status == TransferStatus.POSTED:
-        flash(f"Thank you. The exchange with {name} is confirmed and added to both balances.")
+        flash(
+            _(
+                "Thank you. The exchange with %(name)s is confirmed and added to both balances.",
+                name=name,
+            )
+        )
     elif status is not None:
         flash(
-            f"Thank you. The exchange with {name} is confirmed."
-            " It now waits for a coordinator to approve it."
+            _(
+                "Thank you. The exchange with %(name)s is confirmed. It now waits for a"
+                " coordinator to approve it.",
+                name=name,
+            )
         )
     return redirect(url_for("members.confirm_list"))
 
@@ -491,8 +619,11 @@ def dispute(transfer_id: int):
             return _render_confirm(_membership(), form, transfer_id, 422)
         return redirect(url_for("members.confirm_list"))
     flash(
-        f"You said the entry with {name} is not right. {name} has been told, with your"
-        " reason. Nothing was added to either balance."
+        _(
+            "You said the entry with %(name)s is not right. %(name)s has been told, with your"
+            " reason. Nothing was added to either balance.",
+            name=name,
+        )
     )
     return redirect(url_for("members.confirm_list"))
 
@@ -531,7 +662,12 @@ def donate():
 
                 given = perform(work, form, remap={"minutes": "hours"})
                 if given is not None:
-                    flash(f"Thank you. You gave {format_minutes(given)} to the community pot.")
+                    flash(
+                        _(
+                            "Thank you. You gave %(time)s to the community pot.",
+                            time=hours(given),
+                        )
+                    )
                     return redirect(url_for("members.dashboard"))
         membership = _membership()
     available = max(Counters.of(membership.account).lowest_possible, 0)

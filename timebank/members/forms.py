@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 
@@ -14,55 +17,64 @@ class PlainDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError("Enter the date as day, month and year.") from error
+            raise ValueError(_("Enter the date as day, month and year.")) from error
 
 
-DIRECTIONS = [("gave", "I gave time"), ("received", "I received time")]
+DIRECTIONS = [
+    SelectChoice("gave", _l("I gave time")),
+    SelectChoice("received", _l("I received time")),
+]
 
 
 class LogExchangeForm(FlaskForm):
     direction = RadioField(
-        "Did you give time or receive it?",
+        _l("Did you give time or receive it?"),
         choices=DIRECTIONS,
-        validators=[InputRequired("Choose whether you gave time or received it.")],
+        validators=[InputRequired(_l("Choose whether you gave time or received it."))],
     )
     # The choices are the active members of the bank; an id that is not among them is
     # reported by the view with a plain message (not WTForms' "Not a valid choice").
     counterpart = SelectField(
-        "Who was it with?",
+        _l("Who was it with?"),
         validate_choice=False,
-        validators=[InputRequired("Choose the person you exchanged time with.")],
+        validators=[InputRequired(_l("Choose the person you exchanged time with."))],
     )
-    hours = SelectField("Hours", default="1", validate_choice=False)
-    minutes = SelectField("Minutes", default="0", validate_choice=False)
+    hours = SelectField(_l("Hours"), default="1", validate_choice=False)
+    minutes = SelectField(_l("Minutes"), default="0", validate_choice=False)
     service_date = PlainDateField(
-        "Date",
-        validators=[InputRequired("Give the date the time was given.")],
+        _l("Date"),
+        validators=[InputRequired(_l("Give the date the time was given."))],
         render_kw={"autocomplete": "off"},
     )
-    category = SelectField("Kind of help (optional)", validate_choice=False)
+    # My own offers and requests, and the one the page was opened from; the view checks
+    # the choice (through the ledger) with a plain message.
+    listing = SelectField(_l("What it answers (optional)"), default="", validate_choice=False)
+    category = SelectField(_l("Kind of help (optional)"), validate_choice=False)
     description = TextAreaField(
-        "What was it for? (optional)",
-        validators=[Length(max=2000, message="Keep the description under 2,000 characters.")],
+        _l("What was it for? (optional)"),
+        validators=[Length(max=2000, message=_l("Keep the description under 2,000 characters."))],
     )
     idempotency_key = HiddenField()
 
 
 class DisputeForm(FlaskForm):
     reason = TextAreaField(
-        "What is not right?",
+        _l("What is not right?"),
         validators=[
-            DataRequired("Say what is not right; the other person will see it."),
-            Length(max=2000, message="Keep the reason under 2,000 characters."),
+            DataRequired(_l("Say what is not right; the other person will see it.")),
+            Length(max=2000, message=_l("Keep the reason under 2,000 characters.")),
         ],
     )
 
 
 class DonateForm(FlaskForm):
-    hours = SelectField("Hours", default="1", validate_choice=False)
-    minutes = SelectField("Minutes", default="0", validate_choice=False)
+    hours = SelectField(_l("Hours"), default="1", validate_choice=False)
+    minutes = SelectField(_l("Minutes"), default="0", validate_choice=False)
     description = TextAreaField(
-        "A note (optional)",
-        validators=[Optional(), Length(max=2000, message="Keep the note under 2,000 characters.")],
+        _l("A note (optional)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Keep the note under 2,000 characters.")),
+        ],
     )
     idempotency_key = HiddenField()
