@@ -93,11 +93,12 @@ def require_active_holders(session: Session, accounts: Iterable[Account]) -> Non
     for account_id, kind, status, organisation_active in rows:
         if kind == AccountKind.MEMBER and status != MembershipStatus.ACTIVE:
             raise errors.InactiveAccountError(
-                f"{by_id[account_id].label} is not an active member of this time bank."
+                "%(name)s is not an active member of this time bank.",
+                name=by_id[account_id].label,
             )
         if kind == AccountKind.ORGANISATION and not organisation_active:
             raise errors.InactiveAccountError(
-                f"{by_id[account_id].label} is no longer active here."
+                "%(name)s is no longer active here.", name=by_id[account_id].label
             )
 
 
