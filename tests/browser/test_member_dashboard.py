@@ -113,6 +113,6 @@ def test_statement_download_from_the_dashboard(page, live_server, history):
         page.get_by_role("button", name="Download statement (CSV)").click()
     download = info.value
     assert download.suggested_filename.startswith("statement-")
-    text = Path(download.path()).read_text(encoding="utf-8")
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.startswith("Date,With whom,What,Category")
     assert "Carol" in text or "Bob" in text

@@ -152,7 +152,9 @@ def rows_of(response):
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff"), "a byte-order mark, so Excel reads UTF-8"
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def test_statement_csv_has_my_exchanges_and_a_running_balance(client, session, people, today):

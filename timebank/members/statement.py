@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
+from timebank.ledger.exports import BOM
 from timebank.ledger.statements import get_statement
 from timebank.members.views import bp, counterpart_name, description_of, kind_label
 
@@ -84,6 +85,8 @@ def statement_csv():
     statement = get_statement(db.session, membership.account, start=start, end=end)
 
     out = io.StringIO()
+    # A byte-order mark, so that Excel reads the file as UTF-8 (Welsh ŵ and ŷ, names).
+    out.write(BOM)
     writer = csv.writer(out)
     writer.writerow([str(heading) for heading in HEADER])
     writer.writerow(
@@ -114,5 +117,6 @@ def statement_csv():
     return Response(
         out.getvalue(),
         mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
@@ -10,9 +14,58 @@ from timebank.ledger.clock import today_in
 from timebank.ledger.member_figures import member_figures
 from timebank.ledger.notifications import list_notifications, mark_read
 from timebank.ledger.rules import Counters
-from timebank.ledger.statements import list_recent_transfers
+from timebank.ledger.statements import StatementLine, list_recent_transfers
+from timebank.notification_text import describe
 
 bp = Blueprint("members", __name__, url_prefix="/members")
+
+# What an entry was, when it has no description or category (the dashboard's recent
+# exchanges and the CSV statement).
+KIND_LABELS = {
+    "exchange": _l("Exchange"),
+    "group": _l("Group exchange"),
+    "donation": _l("Donation to the pot"),
+    "grant": _l("Grant from the pot"),
+    "reversal": _l("Reversal"),
+    "opening_balance": _l("Opening balance"),
+}
+
+
+def counterpart_name(line: StatementLine) -> str:
+    """Who the entry was with, in the reader's language: people and organisations by
+    their own names; the ledger names its own accounts in English."""
+    if line.counterpart_kind == "pot":
+        return _("Community pot")
+    if line.counterpart_kind == "equity":
+        return _("Opening balances")
+    return line.counterpart
+
+
+def kind_label(kind: str) -> str:
+    """What kind of entry it is, for one without a description of its own."""
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ")
+
+
+# Descriptions the ledger writes itself (timebank/ledger/pot.py, transfers.py) and
+# stores in English: shown in the reader's language.
+LEDGER_DESCRIPTIONS = {
+    ("donation", "Donation to the pot"): _l("Donation to the pot"),
+    ("grant", "Grant from the community pot"): _l("Grant from the community pot"),
+}
+REVERSAL_DESCRIPTION = re.compile(r"Reversal of entry (\d+)")
+
+
+def description_of(line: StatementLine) -> str:
+    """The entry's description: as the person wrote it, or in the reader's language
+    when the ledger wrote it."""
+    known = LEDGER_DESCRIPTIONS.get((line.kind, line.description))
+    if known is not None:
+        return str(known)
+    reversal = REVERSAL_DESCRIPTION.fullmatch(line.description or "")
+    if line.kind == "reversal" and reversal:
+        return _("Reversal of entry %(number)s", number=reversal.group(1))
+    return line.description
 
 
 @bp.get("/")
@@ -35,6 +88,9 @@ def dashboard():
         counters=Counters.of(account),
         recent=recent,
         figures=figures,
+        counterpart_name=counterpart_name,
+        kind_label=kind_label,
+        description_of=description_of,
     )
 
 
@@ -67,7 +123,11 @@ def notifications():
     mark_read(db.session, membership)
     db.session.commit()
     return render_template(
-        "members/notifications.html", notifications=items, unread=unread, bank=membership.time_bank
+        "members/notifications.html",
+        notifications=items,
+        unread=unread,
+        bank=membership.time_bank,
+        describe=describe,
     )
 
 
