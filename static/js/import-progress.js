@@ -1,5 +1,6 @@
 // Import progress: ask the server every second how far the import has got, update
-// the <progress> bar and its text, and reload the page once it has finished.
+// the <progress> bar and its text, and reload the page once it has finished. The
+// words come from the page (data-bar-text, data-progress-text), in its language.
 (function () {
   "use strict";
   var section = document.querySelector(".import-progress[data-status-url]");
@@ -7,13 +8,21 @@
   var url = section.getAttribute("data-status-url");
   var bar = document.getElementById("import-progress-bar");
   var text = document.getElementById("import-progress-text");
+  var language = document.documentElement.lang || "en-GB";
+  var barText = section.getAttribute("data-bar-text") || "{done} of {total}";
+  var progressText = section.getAttribute("data-progress-text") ||
+    "{done} of {total} rows written. Nothing is final until every row is in.";
+
+  function fill(template, done, total) {
+    return template.replace("{done}", done).replace("{total}", total);
+  }
 
   function show(data) {
     bar.max = Math.max(data.total_rows, 1);
     bar.value = data.processed_rows;
-    bar.textContent = data.processed_rows + " of " + data.total_rows;
-    text.textContent = data.processed_rows.toLocaleString("en-GB") + " of " +
-      data.total_rows.toLocaleString("en-GB") + " rows written. Nothing is final until every row is in.";
+    bar.textContent = fill(barText, data.processed_rows, data.total_rows);
+    text.textContent = fill(progressText, data.processed_rows.toLocaleString(language),
+      data.total_rows.toLocaleString(language));
   }
 
   function poll() {

@@ -8,7 +8,12 @@ log is checked when the coordinator asks (``?check=1``), and the page says so.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -17,12 +22,14 @@ from wtforms.validators import Optional, ValidationError
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
+from timebank.filters import hours, short_date
 from timebank.ledger.audit_queries import (
-    ACTION_KINDS,
     AUTO_VERIFY_MAX_ENTRIES,
     PER_PAGE,
     SYSTEM,
     AuditFilter,
+    Wording,
+    action_kinds,
     chain_length,
     list_audit,
     member_choices,
@@ -30,33 +37,47 @@ from timebank.ledger.audit_queries import (
 )
 
 
+class ReadersWording(Wording):
+    """The log in the reader's language: each template through Flask-Babel, times and
+    dates as the reader's locale writes them."""
+
+    def gettext(self, template: str, **params: Any) -> str:
+        return _(template, **params)
+
+    def minutes(self, value: int) -> str:
+        return hours(value)
+
+    def day(self, value: date) -> str:
+        return short_date(value)
+
+
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    actor = SelectField("Done by", choices=[], default="", validate_choice=True)
-    member = SelectField("About member", choices=[], default="", validate_choice=True)
-    kind = SelectField("Kind of action", choices=[], default="", validate_choice=True)
-    date_from = DateField("From date", validators=[Optional()])
-    date_to = DateField("To date", validators=[Optional()])
+    actor = SelectField(_l("Done by"), choices=[], default="", validate_choice=True)
+    member = SelectField(_l("About member"), choices=[], default="", validate_choice=True)
+    kind = SelectField(_l("Kind of action"), choices=[], default="", validate_choice=True)
+    date_from = DateField(_l("From date"), validators=[Optional()])
+    date_to = DateField(_l("To date"), validators=[Optional()])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date must be the same as or after the start date.")
+            raise ValidationError(_("The end date must be the same as or after the start date."))
 
 
-def _form(people: list[tuple[int, str]]) -> AuditFilterForm:
+def _form(people: list[tuple[int, str]], wording: Wording) -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     named = [SelectChoice(str(membership_id), name) for membership_id, name in people]
     form.actor.choices = [
-        SelectChoice("", "Anyone"),
-        SelectChoice(SYSTEM, "The system (no person)"),
+        SelectChoice("", _("Anyone")),
+        SelectChoice(SYSTEM, _("The system (no person)")),
         *named,
     ]
-    form.member.choices = [SelectChoice("", "Any member"), *named]
+    form.member.choices = [SelectChoice("", _("Any member")), *named]
     form.kind.choices = [
-        SelectChoice("", "Any kind"),
-        *(SelectChoice(value, label) for value, label in ACTION_KINDS.items()),
+        SelectChoice("", _("Any kind")),
+        *(SelectChoice(value, label) for value, label in action_kinds(wording).items()),
     ]
     return form
 
@@ -81,7 +102,8 @@ def _nonnegative(name: str) -> int | None:
 def audit():
     time_bank = bank()
     people = member_choices(db.session, time_bank.id)
-    form = _form(people)
+    wording = ReadersWording()
+    form = _form(people, wording)
     valid = form.validate()
     page = None
     filters = AuditFilter()
@@ -93,6 +115,7 @@ def audit():
             filters,
             before=_nonnegative("before"),
             after=_nonnegative("after"),
+            wording=wording,
         )
     length = chain_length(db.session, time_bank.id)
     check_requested = request.args.get("check") == "1"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -30,10 +32,10 @@ from timebank.ledger.exports import (
 from timebank.ledger.models import TransferStatus
 
 STATUS_CHOICES = [
-    SelectChoice("", "Every status"),
-    SelectChoice(TransferStatus.POSTED.value, "Done (posted)"),
-    SelectChoice(TransferStatus.PENDING.value, "Waiting"),
-    SelectChoice(TransferStatus.REJECTED.value, "Not accepted"),
+    SelectChoice("", _l("Every status")),
+    SelectChoice(TransferStatus.POSTED.value, _l("Done (posted)")),
+    SelectChoice(TransferStatus.PENDING.value, _l("Waiting")),
+    SelectChoice(TransferStatus.REJECTED.value, _l("Not accepted")),
 ]
 
 
@@ -41,13 +43,13 @@ class TransferExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: downloading changes nothing but the audit log
 
-    date_from = DateField("From date", validators=[Optional()])
-    date_to = DateField("To date", validators=[Optional()])
-    status = SelectField("Status", choices=STATUS_CHOICES, default="", validate_choice=True)
+    date_from = DateField(_l("From date"), validators=[Optional()])
+    date_to = DateField(_l("To date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="", validate_choice=True)
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date must be the same as or after the start date.")
+            raise ValidationError(_("The end date must be the same as or after the start date."))
 
 
 def _page(form: TransferExportForm, status: int = 200):

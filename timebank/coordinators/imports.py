@@ -24,6 +24,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
@@ -31,9 +34,11 @@ from wtforms import SelectField
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
+from timebank.filters import long_date, number
 from timebank.importing import Layout, file_sha256
 from timebank.importing import runs as import_runs
 from timebank.importing.progress import REGISTRY
+from timebank.importing.words import render
 from timebank.ledger.community_models import ImportRun
 from timebank.web import get_in_bank
 
@@ -52,28 +57,34 @@ def _upload_limit(state) -> None:
     @state.app.errorhandler(413)
     def too_large(error):
         limit = state.app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_UPLOAD
-        detail = (
-            f"The file is larger than the {_size(limit)} limit. Nothing was"
-            " uploaded. Split it into smaller files (keep the header row in each) and"
-            " import them one after the other."
+        detail = _(
+            "The file is larger than the %(size)s limit. Nothing was uploaded. Split it into"
+            " smaller files (keep the header row in each) and import them one after the other.",
+            size=_size(limit),
         )
-        body = render_template("error.html", title="That file is too large", detail=detail)
+        body = render_template("error.html", title=_("That file is too large"), detail=detail)
         return body, 413
 
 
 def _size(limit: int) -> str:
     if limit >= 1024 * 1024:
-        return f"{limit / (1024 * 1024):,.0f} MB"
-    return f"{max(1, limit // 1024):,} KB"
+        return _("%(size)s MB", size=number(round(limit / (1024 * 1024))))
+    return _("%(size)s KB", size=number(max(1, limit // 1024)))
+
+
+def words(value) -> str:
+    """An import's message (a Text, a list of them, or English kept before) in the
+    reader's language."""
+    return render(value, _)
 
 
 class UploadForm(FlaskForm):
     layout = SelectField(
-        "What the file holds",
-        choices=[(layout.value, layout.label) for layout in Layout],
+        _l("What the file holds"),
+        choices=[(layout.value, LazyString(words, layout.label)) for layout in Layout],
         default=Layout.MEMBERS.value,
     )
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to upload."))])
 
 
 class StartForm(FlaskForm):
@@ -135,8 +146,12 @@ def imports():
         if earlier is not None:
             path.unlink(missing_ok=True)
             form.file.errors.append(
-                f"This file was already imported on {earlier.finished_at:%-d %B %Y}"
-                f" (import {earlier.id}). Nothing was done."
+                _(
+                    "This file was already imported on %(date)s (import %(number)s)."
+                    " Nothing was done.",
+                    date=long_date(earlier.finished_at),
+                    number=earlier.id,
+                )
             )
         else:
             run = import_runs.create_run(
@@ -156,7 +171,7 @@ def imports():
         "coordinators/imports.html",
         form=form,
         runs=_recent_runs(time_bank.id),
-        layouts={layout.value: layout.label for layout in Layout},
+        layouts={layout.value: words(layout.label) for layout in Layout},
     )
 
 
@@ -168,7 +183,7 @@ def _load(import_id: int) -> ImportRun:
 def import_detail(import_id: int):
     run = _load(import_id)
     info = import_runs.details(run)
-    errors = import_runs.errors_of(run)
+    errors = import_runs.error_texts(run)
     pages = max(1, -(-len(errors) // ERRORS_PER_PAGE))
     page = request.args.get("page", 1, type=int)
     if page < 1 or page > pages:
@@ -179,11 +194,15 @@ def import_detail(import_id: int):
         "coordinators/imports_detail.html",
         run=run,
         info=info,
-        errors=shown,
+        errors=[(line, words(message)) for line, message in shown],
         page=page,
         pages=pages,
         kept_errors=len(errors),
-        warnings=info.get("warnings", [])[:ERRORS_PER_PAGE],
+        warnings=[
+            (line, words(message))
+            for line, message in import_runs.warning_texts(run)[:ERRORS_PER_PAGE]
+        ],
+        summary=words(import_runs.summary_text(run)),
         warning_count=info.get("warning_count", 0),
         layout_label=_layout_label(run.layout),
         file_waiting=stored_path(run) is not None,
@@ -195,7 +214,7 @@ def import_detail(import_id: int):
 
 def _layout_label(value: str) -> str:
     try:
-        return Layout(value).label
+        return words(Layout(value).label)
     except ValueError:
         return value
 
@@ -211,13 +230,12 @@ def _progress(run: ImportRun) -> tuple[int, int]:
 def import_status(import_id: int):
     run = _load(import_id)
     processed, total = _progress(run)
-    info = import_runs.details(run)
     return jsonify(
         status=run.status,
         processed_rows=processed,
         total_rows=total,
         finished=run.status in (import_runs.DONE, import_runs.FAILED),
-        message=info.get("summary", ""),
+        message=words(import_runs.summary_text(run)),
     )
 
 
@@ -230,7 +248,7 @@ def import_start(import_id: int):
     path = stored_path(run)
     if path is None or not import_runs.claim(db.session, run):
         db.session.rollback()
-        flash("This import cannot be started: it has already run, or its file is gone.")
+        flash(_("This import cannot be started: it has already run, or its file is gone."))
         return redirect(url_for("coordinators.import_detail", import_id=run.id))
     db.session.commit()
     start_in_background(current_app._get_current_object(), run.id, path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -24,25 +26,35 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rules import Counters
 from timebank.ledger.statements import list_recent_transfers
+from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.web import get_in_bank, perform
 
 PAGE_SIZE = 50
-ROLE_CHOICES = [(r.value, label.capitalize()) for r, label in service.ROLE_LABELS.items()]
-KIND_CHOICES = [(k.value, label.capitalize()) for k, label in service.KIND_LABELS.items()]
+ROLE_LABELS = {
+    Role.MEMBER: _l("Member"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.PARTNER: _l("Partner"),
+}
+KIND_LABELS = {
+    MemberKind.PARTICIPANT: _l("Participant"),
+    MemberKind.PROFESSIONAL: _l("Professional"),
+}
+ROLE_CHOICES = [(r.value, label) for r, label in ROLE_LABELS.items()]
+KIND_CHOICES = [(k.value, label) for k, label in KIND_LABELS.items()]
 STATUS_LABELS = {
-    "applied": "Applied",
-    "active": "Active",
-    "suspended": "Suspended",
-    "declined": "Declined",
-    "left": "Left",
+    "applied": _l("Applied"),
+    "active": _l("Active"),
+    "suspended": _l("Suspended"),
+    "declined": _l("Declined"),
+    "left": _l("Left"),
 }
 STATUS_FILTERS = [
-    ("current", "Active and suspended"),
-    ("active", "Active"),
-    ("suspended", "Suspended"),
-    ("declined", "Declined"),
-    ("left", "Left"),
-    ("all", "Everyone"),
+    ("current", _l("Active and suspended")),
+    ("active", _l("Active")),
+    ("suspended", _l("Suspended")),
+    ("declined", _l("Declined")),
+    ("left", _l("Left")),
+    ("all", _l("Everyone")),
 ]
 
 
@@ -53,10 +65,16 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name or email", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=[("", "Any role"), *ROLE_CHOICES], validate_choice=False)
-    kind = SelectField("Kind", choices=[("", "Any kind"), *KIND_CHOICES], validate_choice=False)
-    status = SelectField("Status", choices=STATUS_FILTERS, default="current", validate_choice=False)
+    q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
+    role = SelectField(
+        _l("Role"), choices=[("", _l("Any role")), *ROLE_CHOICES], validate_choice=False
+    )
+    kind = SelectField(
+        _l("Kind"), choices=[("", _l("Any kind")), *KIND_CHOICES], validate_choice=False
+    )
+    status = SelectField(
+        _l("Status"), choices=STATUS_FILTERS, default="current", validate_choice=False
+    )
 
 
 class ActionForm(FlaskForm):
@@ -67,42 +85,48 @@ class ActionForm(FlaskForm):
 
 class ReasonForm(ActionForm):
     reason = TextAreaField(
-        "Reason",
-        validators=[DataRequired("Give a reason; it is kept in the record."), Length(max=2000)],
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Give a reason; it is kept in the record.")),
+            Length(max=2000),
+        ],
     )
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class KindForm(FlaskForm):
-    kind = SelectField("Kind", choices=KIND_CHOICES)
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
 
 
 class NoteForm(FlaskForm):
     body = TextAreaField(
-        "New note",
+        _l("New note"),
         validators=[
-            DataRequired("Write the note first."),
-            Length(max=service.MAX_NOTE_LENGTH, message="Keep a note under 5,000 characters."),
+            DataRequired(_l("Write the note first.")),
+            Length(max=service.MAX_NOTE_LENGTH, message=_l("Keep a note under 5,000 characters.")),
         ],
     )
 
 
 class InvitationForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES, default="member")
-    kind = SelectField("Kind", choices=KIND_CHOICES, default="participant")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="member")
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default="participant")
     note = StringField(
-        "Who is it for? (optional)",
-        validators=[Optional(), Length(max=200, message="Keep the note under 200 characters.")],
+        _l("Who is it for? (optional)"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Keep the note under 200 characters.")),
+        ],
     )
     valid_days = IntegerField(
-        "Valid for (days)",
+        _l("Valid for (days)"),
         default=service.DEFAULT_INVITATION_DAYS,
         validators=[
-            InputRequired("Give the number of days the link stays valid."),
-            NumberRange(1, service.MAX_INVITATION_DAYS, "Choose between 1 and 90 days."),
+            InputRequired(_l("Give the number of days the link stays valid.")),
+            NumberRange(1, service.MAX_INVITATION_DAYS, _l("Choose between 1 and 90 days.")),
         ],
         render_kw={"inputmode": "numeric"},
     )
@@ -176,6 +200,8 @@ def members():
         page_args=args,
         action_form=ActionForm(),
         status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+        role_labels=ROLE_LABELS,
     )
 
 
@@ -200,8 +226,11 @@ def _render_profile(membership: Membership, status: int = 200, **forms):
             recent=list_recent_transfers(db.session, account, limit=10) if account else [],
             notes=service.list_notes(db.session, membership),
             status_labels=STATUS_LABELS,
-            role_labels=service.ROLE_LABELS,
-            kind_labels=service.KIND_LABELS,
+            role_labels=ROLE_LABELS,
+            kind_labels=KIND_LABELS,
+            counterpart_name=counterpart_name,
+            description_of=description_of,
+            kind_label=kind_label,
             **defaults,
         ),
         status,
@@ -229,6 +258,15 @@ def _name(membership: Membership) -> str:
     return membership.person.display_name
 
 
+def _role_changed(membership: Membership) -> str:
+    name = _name(membership)
+    if membership.role == Role.COORDINATOR:
+        return _("%(name)s is now a coordinator.", name=name)
+    if membership.role == Role.PARTNER:
+        return _("%(name)s is now a partner.", name=name)
+    return _("%(name)s is now a member.", name=name)
+
+
 @bp.post("/members/<int:membership_id>/approve")
 def approve_application(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
@@ -240,7 +278,7 @@ def approve_application(membership_id: int):
         lambda: service.approve_application(db.session, actor=actor, membership=membership) or True
     )
     if done:
-        flash(f"{_name(membership)} is now a member.")
+        flash(_("%(name)s is now a member.", name=_name(membership)))
     return _back(membership, form)
 
 
@@ -260,7 +298,7 @@ def decline_application(membership_id: int):
             form,
         )
         if done:
-            flash(f"The application from {_name(membership)} was declined.")
+            flash(_("The application from %(name)s was declined.", name=_name(membership)))
             return _back(membership, form)
     return _render_profile(membership, 400, decline_form=form)
 
@@ -281,7 +319,7 @@ def set_role(membership_id: int):
             form,
         )
         if done:
-            flash(f"{_name(membership)} is now a {service.ROLE_LABELS[membership.role]}.")
+            flash(_role_changed(membership))
             return _back(membership)
     return _render_profile(membership, 400, role_form=form)
 
@@ -302,7 +340,10 @@ def set_kind(membership_id: int):
             form,
         )
         if done:
-            flash(f"{_name(membership)} is now recorded as a {membership.kind.value}.")
+            if membership.kind == MemberKind.PROFESSIONAL:
+                flash(_("%(name)s is now recorded as a professional.", name=_name(membership)))
+            else:
+                flash(_("%(name)s is now recorded as a participant.", name=_name(membership)))
             return _back(membership)
     return _render_profile(membership, 400, kind_form=form)
 
@@ -323,7 +364,7 @@ def suspend(membership_id: int):
             form,
         )
         if done:
-            flash(f"{_name(membership)} is suspended.")
+            flash(_("%(name)s is suspended.", name=_name(membership)))
             return _back(membership)
     return _render_profile(membership, 400, suspend_form=form)
 
@@ -339,7 +380,7 @@ def reactivate(membership_id: int):
         lambda: service.reactivate(db.session, actor=actor, membership=membership) or True
     )
     if done:
-        flash(f"{_name(membership)} is active again.")
+        flash(_("%(name)s is active again.", name=_name(membership)))
     return _back(membership, form)
 
 
@@ -356,7 +397,7 @@ def add_note(membership_id: int):
             form,
         )
         if done:
-            flash("Your note was saved.")
+            flash(_("Your note was saved."))
             return redirect(
                 url_for("coordinators.member", membership_id=membership.id) + "#notes-title"
             )
@@ -391,8 +432,8 @@ def _render_invitations(form: InvitationForm, new_link: str | None = None, statu
             state_of=service.invitation_state,
             new_link=new_link,
             action_form=ActionForm(),
-            role_labels=service.ROLE_LABELS,
-            kind_labels=service.KIND_LABELS,
+            role_labels=ROLE_LABELS,
+            kind_labels=KIND_LABELS,
         ),
         status,
     )
@@ -437,5 +478,5 @@ def revoke_invitation(invitation_id: int):
             )
         )
         if done:
-            flash("The link was withdrawn; it can no longer be used.")
+            flash(_("The link was withdrawn; it can no longer be used."))
     return redirect(url_for("coordinators.invitations"))

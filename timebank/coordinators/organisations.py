@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
@@ -22,23 +24,24 @@ from timebank.ledger.models import (
     Person,
 )
 from timebank.ledger.statements import list_recent_transfers
+from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.web import get_in_bank, perform
 
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        "Name of the organisation",
-        validators=[InputRequired("Give the organisation a name."), Length(max=200)],
+        _l("Name of the organisation"),
+        validators=[InputRequired(_l("Give the organisation a name.")), Length(max=200)],
     )
     external_ref = StringField(
-        "Its number in your old time-bank software (optional)",
+        _l("Its number in your old time-bank software (optional)"),
         validators=[Length(max=80)],
     )
 
 
 class StaffForm(FlaskForm):
     membership_id = SelectField(
-        "Member who will act for it", validators=[InputRequired("Choose a member.")]
+        _l("Member who will act for it"), validators=[InputRequired(_l("Choose a member."))]
     )
 
 
@@ -89,7 +92,12 @@ def organisations():
             form,
         )
         if organisation is not None:
-            flash(f"Added {organisation.name}. You can now add the staff who act for it.")
+            flash(
+                _(
+                    "Added %(organisation)s. You can now add the staff who act for it.",
+                    organisation=organisation.name,
+                )
+            )
             return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
     return _list(form, 400)
 
@@ -109,7 +117,7 @@ def _staff_form(organisation: Organisation, **kw) -> StaffForm:
         )
         .order_by(Person.display_name, Membership.id)
     )
-    form.membership_id.choices = [("", "Choose a member")] + [
+    form.membership_id.choices = [("", _("Choose a member"))] + [
         (str(row.id), f"{row.display_name} ({row.email})") for row in rows
     ]
     return form
@@ -127,6 +135,9 @@ def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200
             staff=services.list_staff(db.session, organisation),
             staff_form=staff_form,
             action_form=ActionForm(formdata=None),
+            counterpart_name=counterpart_name,
+            description_of=description_of,
+            kind_label=kind_label,
         ),
         status,
     )
@@ -156,7 +167,13 @@ def organisation_add_staff(organisation_id: int):
             form,
         )
         if done is not None:
-            flash(f"{member.person.display_name} can now act for {organisation.name}.")
+            flash(
+                _(
+                    "%(name)s can now act for %(organisation)s.",
+                    name=member.person.display_name,
+                    organisation=organisation.name,
+                )
+            )
             return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
     return _detail(organisation, form, 400)
 
@@ -175,10 +192,16 @@ def organisation_remove_staff(organisation_id: int, membership_id: int):
             return True
 
         if perform(work, staff_form) is not None:
-            flash(f"{member.person.display_name} no longer acts for {organisation.name}.")
+            flash(
+                _(
+                    "%(name)s no longer acts for %(organisation)s.",
+                    name=member.person.display_name,
+                    organisation=organisation.name,
+                )
+            )
             return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
         return _detail(organisation, staff_form, 400)
-    flash("The form had expired; please try again.")
+    flash(_("The form had expired; please try again."))
     return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
 
 
@@ -195,14 +218,17 @@ def _set_active(organisation_id: int, active: bool):
         if done is None:
             return _detail(organisation, staff_form, 400)
         if active:
-            flash(f"{organisation.name} is active again.")
+            flash(_("%(organisation)s is active again.", organisation=organisation.name))
         else:
             flash(
-                f"{organisation.name} is now inactive: its history stays, but it can take"
-                " part in no new exchange."
+                _(
+                    "%(organisation)s is now inactive: its history stays, but it can take part"
+                    " in no new exchange.",
+                    organisation=organisation.name,
+                )
             )
     else:
-        flash("The form had expired; please try again.")
+        flash(_("The form had expired; please try again."))
     return redirect(url_for("coordinators.organisation", organisation_id=organisation.id))
 
 

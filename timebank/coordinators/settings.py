@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
@@ -39,16 +41,16 @@ def _parse_hours(field, *, required: bool) -> Decimal | None:
     text = (field.data or "").strip().lstrip("+")
     if not text:
         if required:
-            raise ValidationError("Enter a number of hours, like 10 or 2.5.")
+            raise ValidationError(_("Enter a number of hours, like 10 or 2.5."))
         return None
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValidationError("Enter a number of hours, like 10 or 2.5.") from None
+        raise ValidationError(_("Enter a number of hours, like 10 or 2.5.")) from None
     if not value.is_finite() or abs(value) > 100_000:
-        raise ValidationError("Enter a number of hours, like 10 or 2.5.")
+        raise ValidationError(_("Enter a number of hours, like 10 or 2.5."))
     if (value * 60) % 1:
-        raise ValidationError("Give the hours in whole minutes, like 2.5 or 0.25.")
+        raise ValidationError(_("Give the hours in whole minutes, like 2.5 or 0.25."))
     return value
 
 
@@ -58,35 +60,39 @@ def _minutes(value: Decimal | None) -> int | None:
 
 class PolicyForm(FlaskForm):
     floor_hours = StringField(
-        "Lowest balance allowed (hours below zero)", render_kw={"inputmode": "decimal"}
+        _l("Lowest balance allowed (hours below zero)"), render_kw={"inputmode": "decimal"}
     )
-    cap_hours = StringField("Highest balance allowed (hours)", render_kw={"inputmode": "decimal"})
-    requires_confirmation = BooleanField("The other person confirms each exchange")
-    requires_approval = BooleanField("A coordinator approves each exchange")
+    cap_hours = StringField(
+        _l("Highest balance allowed (hours)"), render_kw={"inputmode": "decimal"}
+    )
+    requires_confirmation = BooleanField(_l("The other person confirms each exchange"))
+    requires_approval = BooleanField(_l("A coordinator approves each exchange"))
     auto_approve_hours = StringField(
-        "Approve automatically up to (hours)", render_kw={"inputmode": "decimal"}
+        _l("Approve automatically up to (hours)"), render_kw={"inputmode": "decimal"}
     )
-    max_hours_per_entry = StringField("Most hours in one entry", render_kw={"inputmode": "decimal"})
+    max_hours_per_entry = StringField(
+        _l("Most hours in one entry"), render_kw={"inputmode": "decimal"}
+    )
     max_backdate_days = IntegerField(
-        "How many days back an exchange can be dated",
+        _l("How many days back an exchange can be dated"),
         validators=[
-            InputRequired("Enter a number of days, like 90."),
-            NumberRange(0, 3650, "Enter a number of days from 0 to 3,650."),
+            InputRequired(_l("Enter a number of days, like 90.")),
+            NumberRange(0, 3650, _l("Enter a number of days from 0 to 3,650.")),
         ],
         render_kw={"inputmode": "numeric"},
     )
     minute_step = IntegerField(
-        "Time is recorded in steps of (minutes)",
+        _l("Time is recorded in steps of (minutes)"),
         validators=[
-            InputRequired("Enter a number of minutes from 1 to 60."),
-            NumberRange(1, 60, "Enter a number of minutes from 1 to 60."),
+            InputRequired(_l("Enter a number of minutes from 1 to 60.")),
+            NumberRange(1, 60, _l("Enter a number of minutes from 1 to 60.")),
         ],
         render_kw={"inputmode": "numeric"},
     )
     replacement_rate = StringField(
-        "Replacement-cost rate (pounds an hour)", render_kw={"inputmode": "decimal"}
+        _l("Replacement-cost rate (pounds an hour)"), render_kw={"inputmode": "decimal"}
     )
-    timezone = SelectField("Time zone", choices=[(name, name) for name in TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=[(name, name) for name in TIMEZONES])
 
     def validate_floor_hours(self, field):
         self.floor_value = _parse_hours(field, required=False)
@@ -94,26 +100,26 @@ class PolicyForm(FlaskForm):
     def validate_cap_hours(self, field):
         self.cap_value = _parse_hours(field, required=False)
         if self.cap_value is not None and self.cap_value <= 0:
-            raise ValidationError("The highest balance must be above zero, or leave it blank.")
+            raise ValidationError(_("The highest balance must be above zero, or leave it blank."))
 
     def validate_auto_approve_hours(self, field):
         self.auto_value = _parse_hours(field, required=True)
         if self.auto_value is not None and self.auto_value < 0:
-            raise ValidationError("Enter 0 or more hours (0 means none).")
+            raise ValidationError(_("Enter 0 or more hours (0 means none)."))
 
     def validate_max_hours_per_entry(self, field):
         self.max_value = _parse_hours(field, required=True)
         if self.max_value is not None and self.max_value <= 0:
-            raise ValidationError("Enter more than 0 hours.")
+            raise ValidationError(_("Enter more than 0 hours."))
 
     def validate_replacement_rate(self, field):
         text = (field.data or "").strip().lstrip("£")
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise ValidationError("Enter an amount in pounds, like 12.60.") from None
+            raise ValidationError(_("Enter an amount in pounds, like 12.60.")) from None
         if not value.is_finite() or value < 0 or value > 10_000 or (value * 100) % 1:
-            raise ValidationError("Enter an amount in pounds, like 12.60.")
+            raise ValidationError(_("Enter an amount in pounds, like 12.60."))
         self.rate_value = value
 
     def policy_values(self) -> dict:
@@ -161,18 +167,18 @@ def _policy_form(time_bank) -> PolicyForm:
 
 class CategoryForm(FlaskForm):
     name = StringField(
-        "Name of the new category",
+        _l("Name of the new category"),
         validators=[
-            InputRequired("Give the category a name."),
-            Length(max=120, message="Keep the name under 120 characters."),
+            InputRequired(_l("Give the category a name.")),
+            Length(max=120, message=_l("Keep the name under 120 characters.")),
         ],
     )
-    is_sensitive = BooleanField("It can reveal someone's health (for example personal care)")
+    is_sensitive = BooleanField(_l("It can reveal someone's health (for example personal care)"))
 
 
 class CategoryActionForm(FlaskForm):
     category_id = HiddenField()
-    name = StringField("New name", validators=[Length(max=120)])
+    name = StringField(_l("New name"), validators=[Length(max=120)])
     value = HiddenField()
 
 
@@ -207,7 +213,7 @@ def settings():
         if name in POLICY_FIELDS and getattr(time_bank, name) != value
     }
     if not changes:
-        flash("Nothing was changed.")
+        flash(_("Nothing was changed."))
         return redirect(url_for("coordinators.settings"))
 
     def work():
@@ -220,7 +226,7 @@ def settings():
 
     if perform(work, form) is None:
         return _render(policy_form=form, status=400)
-    flash("The settings were saved.")
+    flash(_("The settings were saved."))
     return redirect(url_for("coordinators.settings"))
 
 
@@ -244,7 +250,7 @@ def add_category():
             form,
         )
         if category is not None:
-            flash(f"The category {category.name} was added.")
+            flash(_("The category %(name)s was added.", name=category.name))
             return redirect(url_for("coordinators.settings") + "#categories-title")
     return _render(category_form=form, status=400)
 
@@ -263,9 +269,9 @@ def rename_category():
             form,
         )
         if done is not None:
-            flash(f"{old_name} is now called {category.name}.")
+            flash(_("%(old)s is now called %(new)s.", old=old_name, new=category.name))
             return redirect(url_for("coordinators.settings") + "#categories-title")
-    message = (form.name.errors or form.form_errors or ["Check the name."])[0]
+    message = (form.name.errors or form.form_errors or [_("Check the name.")])[0]
     return _render(category_errors={category.id: message}, status=400)
 
 
@@ -287,7 +293,11 @@ def set_category_active():
             session, actor=actor, category=category, active=value
         ),
         CategoryActionForm(),
-        lambda c: f"{c.name} is {'offered again' if c.active else 'retired'}.",
+        lambda c: (
+            _("%(name)s is offered again.", name=c.name)
+            if c.active
+            else _("%(name)s is retired.", name=c.name)
+        ),
     )
 
 
@@ -298,5 +308,9 @@ def set_category_sensitive():
             session, actor=actor, category=category, sensitive=value
         ),
         CategoryActionForm(),
-        lambda c: f"{c.name} is {'now' if c.is_sensitive else 'no longer'} marked sensitive.",
+        lambda c: (
+            _("%(name)s is now marked sensitive.", name=c.name)
+            if c.is_sensitive
+            else _("%(name)s is no longer marked sensitive.", name=c.name)
+        ),
     )

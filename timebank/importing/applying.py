@@ -42,6 +42,7 @@ from timebank.importing.rows import (
     load_lookups,
     read_rows,
 )
+from timebank.importing.words import Text, _l, render
 from timebank.ledger.audit import append_audit_entries
 from timebank.ledger.banks import get_equity_account
 from timebank.ledger.clock import utcnow
@@ -70,15 +71,24 @@ Progress = Callable[[int], None]
 
 
 class ImportFailed(Exception):
-    """The import stopped; nothing of it is written once the caller rolls back."""
+    """The import stopped; nothing of it is written once the caller rolls back.
+    ``text`` says why (``message`` in English), ``line`` where."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, text: Text | list[Text], line: int | None = None) -> None:
+        self.text = text
+        self.message = render(text)
         self.line = line
+        super().__init__(self.message)
+
+    @property
+    def described(self) -> Text | list[Text]:
+        """Why, with the line if there is one."""
+        if self.line:
+            return _l("line %(line)s: %(problem)s", line=self.line, problem=self.text)
+        return self.text
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return render(self.described)
 
 
 @dataclass
@@ -91,14 +101,29 @@ class ImportOutcome:
     warnings: int = 0
     seconds: float = 0.0
 
-    def describe(self) -> str:
+    def describe_text(self) -> Text:
+        if self.members and self.opening_balances:
+            return _l(
+                "%(members)s members added, %(balances)s with an opening balance. Every"
+                " balance was checked and the ledger is consistent.",
+                members=f"{self.members:,}",
+                balances=f"{self.opening_balances:,}",
+            )
         if self.members:
-            text = f"{self.members:,} members added"
-            if self.opening_balances:
-                text += f", {self.opening_balances:,} with an opening balance"
-        else:
-            text = f"{self.transfers:,} past exchanges added ({self.minutes / 60:,.2f} hours)"
-        return text + ". Every balance was checked and the ledger is consistent."
+            return _l(
+                "%(members)s members added. Every balance was checked and the ledger is"
+                " consistent.",
+                members=f"{self.members:,}",
+            )
+        return _l(
+            "%(transfers)s past exchanges added (%(hours)s hours). Every balance was checked"
+            " and the ledger is consistent.",
+            transfers=f"{self.transfers:,}",
+            hours=f"{self.minutes / 60:,.2f}",
+        )
+
+    def describe(self) -> str:
+        return str(self.describe_text())
 
 
 def idempotency_prefix(sha256: str) -> str:
@@ -135,7 +160,7 @@ def import_file(
     bank_id = actor.time_bank_id
     require_coordinator(actor, bank_id)
     if already_imported(session, bank_id, sha256):
-        raise ImportFailed("this file has already been imported into this time bank")
+        raise ImportFailed(_l("this file has already been imported into this time bank"))
     equity_id = get_equity_account(session, bank_id).id
     _lock_bank(session, bank_id)
     lookups = load_lookups(session, bank_id)
@@ -157,18 +182,18 @@ def import_file(
         for item in read_rows(path, layout, lookups):
             if isinstance(item, Issue):
                 if not item.warning:
-                    raise ImportFailed(item.message, item.line)
+                    raise ImportFailed(item.text, item.line)
                 outcome.warnings += 1
                 continue
             pending.append(item)
             if len(pending) >= batch_size:
                 write_batch()
     except BadFile as error:
-        raise ImportFailed(error.message, error.line) from None
+        raise ImportFailed(error.text, error.line) from None
     if pending:
         write_batch()
     if outcome.rows == 0:
-        raise ImportFailed("the file has no rows to import")
+        raise ImportFailed(_l("the file has no rows to import"))
     append_audit_entries(
         session,
         time_bank_id=bank_id,
@@ -195,8 +220,11 @@ def import_file(
     problems = verify_ledger(session, bank_id)
     if problems:
         raise ImportFailed(
-            "after the import the ledger would not be consistent, so nothing was written: "
-            + "; ".join(p.message for p in problems[:3])
+            _l(
+                "after the import the ledger would not be consistent, so nothing was written:"
+                " %(problems)s",
+                problems="; ".join(p.message for p in problems[:3]),
+            )
         )
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -48,7 +48,7 @@ def check_file(
                 report.ready_rows += 1
     except BadFile as error:
         report.error_count += 1
-        report.errors.append(Issue(error.line, error.message))
+        report.errors.append(Issue(error.line, error.text))
     return report
 
 

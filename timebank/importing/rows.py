@@ -2,7 +2,9 @@
 
 ``read_rows`` streams a CSV file (the ``csv`` module, one row at a time, never the
 whole file) and yields, for each data row, either a parsed row ready to be written or
-an :class:`Issue` naming the file line and what is wrong with it in plain words.
+an :class:`Issue` naming the file line and what is wrong with it in plain words (English
+templates with parameters, so that the web pages can show them in the reader's
+language: ``timebank.importing.words``).
 Warnings (an amount rounded to the minute, an ignored column) are issues too, with
 ``warning=True``; they never stop an import.
 
@@ -24,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from timebank.importing.words import Text, _l, render
 from timebank.ledger.banks import EMAIL_PATTERN
 from timebank.ledger.clock import today_in
 from timebank.ledger.models import (
@@ -51,7 +54,7 @@ class Layout(enum.StrEnum):
     TRANSFERS = "transfers"
 
     @property
-    def label(self) -> str:
+    def label(self) -> Text:
         return LAYOUT_LABELS[self]
 
     @property
@@ -60,14 +63,16 @@ class Layout(enum.StrEnum):
 
 
 LAYOUT_LABELS = {
-    Layout.TIMEOVERFLOW_TRANSFERS: "Past exchanges exported from TimeOverflow (no header row)",
-    Layout.MEMBERS: "Members (generic layout, with a header row)",
-    Layout.TRANSFERS: "Past exchanges (generic layout, with a header row)",
+    Layout.TIMEOVERFLOW_TRANSFERS: _l("Past exchanges exported from TimeOverflow (no header row)"),
+    Layout.MEMBERS: _l("Members (generic layout, with a header row)"),
+    Layout.TRANSFERS: _l("Past exchanges (generic layout, with a header row)"),
 }
 
 MEMBER_COLUMNS = ("external_ref", "name", "email", "kind", "role")
 MEMBER_OPTIONAL = ("opening_balance_hours", "joined_on")
 TRANSFER_COLUMNS_OPTIONAL = ("category", "description")
+# The words for the sides of an exchange (the columns are named giver and receiver).
+SIDES = {"giver": _l("giver"), "receiver": _l("receiver")}
 TIMEOVERFLOW_TYPES = {
     "member": "member",
     "organization": "organisation",
@@ -77,11 +82,17 @@ TIMEOVERFLOW_TYPES = {
 
 @dataclass(slots=True)
 class Issue:
-    """Something wrong (or, with ``warning``, worth knowing) about one line of the file."""
+    """Something wrong (or, with ``warning``, worth knowing) about one line of the file:
+    one Text, or several (every problem of the row)."""
 
     line: int
-    message: str
+    text: Text | list[Text]
     warning: bool = False
+
+    @property
+    def message(self) -> str:
+        """In English (the command line)."""
+        return render(self.text)
 
 
 @dataclass(slots=True)
@@ -158,16 +169,21 @@ def load_lookups(session: Session, bank_id: int) -> BankLookups:
 
 
 class BadValue(ValueError):
-    """A cell that cannot be read; the message is shown to a person as it is."""
+    """A cell that cannot be read; ``text`` says why, to be shown to a person."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
-def parse_moment(text: str, what: str = "date") -> datetime:
+def parse_moment(text: str, what: Text | None = None) -> datetime:
     """A date or date-time as written by TimeOverflow, a spreadsheet or ISO 8601.
 
     Returns the moment as written (aware if the text has an offset)."""
+    what = what or _l("date")
     value = (text or "").strip()
     if not value:
-        raise BadValue(f"the {what} is missing")
+        raise BadValue(_l("the %(what)s is missing", what=what))
     if value.endswith(" UTC"):
         value = value[:-4] + "+00:00"
     try:
@@ -178,7 +194,11 @@ def parse_moment(text: str, what: str = "date") -> datetime:
         return datetime.strptime(value, "%d/%m/%Y")
     except ValueError:
         raise BadValue(
-            f"the {what} {text.strip()!r} is not a date (write it as 2024-03-31)"
+            _l(
+                "the %(what)s %(value)s is not a date (write it as 2024-03-31)",
+                what=what,
+                value=repr(text.strip()),
+            )
         ) from None
 
 
@@ -188,36 +208,49 @@ def to_utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def parse_decimal(text: str, what: str) -> Decimal:
+def parse_decimal(text: str, what: Text) -> Decimal:
     value = (text or "").strip()
     if not value:
-        raise BadValue(f"the {what} is missing")
+        raise BadValue(_l("the %(what)s is missing", what=what))
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise BadValue(f"the {what} {value!r} is not a number") from None
+        raise BadValue(
+            _l("the %(what)s %(value)s is not a number", what=what, value=repr(value))
+        ) from None
     if not number.is_finite():
-        raise BadValue(f"the {what} {value!r} is not a number")
+        raise BadValue(_l("the %(what)s %(value)s is not a number", what=what, value=repr(value)))
     return number
 
 
-def whole_minutes(minutes: Decimal, written: str, unit: str) -> tuple[int, str | None]:
+def whole_minutes(minutes: Decimal, written: str, unit: Text) -> tuple[int, Text | None]:
     """Round to the minute (half up); say so when it was not already whole."""
     rounded = int(minutes.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     if rounded == minutes:
         return rounded, None
-    return rounded, (
-        f"{written} {unit} is not a whole number of minutes: imported as {rounded} minutes"
+    return rounded, _l(
+        "%(written)s %(unit)s is not a whole number of minutes: imported as %(minutes)s minutes",
+        written=written,
+        unit=unit,
+        minutes=rounded,
     )
 
 
-def check_amount(minutes: int, written: str, unit: str) -> str | None:
+def check_amount(minutes: int, written: str, unit: Text) -> Text | None:
     if minutes <= 0:
         if Decimal(written) > 0:
-            return f"the amount {written} {unit} is less than half a minute"
-        return f"the amount must be more than zero (it is {written} {unit})"
+            return _l(
+                "the amount %(written)s %(unit)s is less than half a minute",
+                written=written,
+                unit=unit,
+            )
+        return _l(
+            "the amount must be more than zero (it is %(written)s %(unit)s)",
+            written=written,
+            unit=unit,
+        )
     if minutes > MAX_MINUTES:
-        return f"the amount {written} {unit} is too large"
+        return _l("the amount %(written)s %(unit)s is too large", written=written, unit=unit)
     return None
 
 
@@ -235,7 +268,9 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
             except StopIteration:
                 return
             except csv.Error as error:
-                raise BadFile(f"the file is not valid CSV ({error})", reader.line_num) from None
+                raise BadFile(
+                    _l("the file is not valid CSV (%(error)s)", error=str(error)), reader.line_num
+                ) from None
             start, previous_end = previous_end + 1, reader.line_num
             if not row or all(not cell.strip() for cell in row):
                 continue
@@ -245,9 +280,10 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
 class BadFile(Exception):
     """The file as a whole cannot be read (not CSV, not UTF-8, wrong header)."""
 
-    def __init__(self, message: str, line: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, text: Text, line: int = 1) -> None:
+        super().__init__(str(text))
+        self.text = text
+        self.message = str(text)
         self.line = line
 
 
@@ -268,22 +304,22 @@ def read_rows(
             yield from _member_rows(path, lookups)
     except UnicodeDecodeError:
         raise BadFile(
-            "the file is not UTF-8 text: save it from your spreadsheet as CSV UTF-8"
+            _l("the file is not UTF-8 text: save it from your spreadsheet as CSV UTF-8")
         ) from None
 
 
-def _service_date(moment_text: str, lookups: BankLookups, problems: list[str]):
+def _service_date(moment_text: str, lookups: BankLookups, problems: list[Text]):
     try:
         moment = parse_moment(moment_text)
     except BadValue as error:
-        problems.append(str(error))
+        problems.append(error.text)
         return None, None
     service_date = moment.date()
     if service_date > lookups.today:
-        problems.append(f"the date {service_date.isoformat()} is in the future")
+        problems.append(_l("the date %(date)s is in the future", date=service_date.isoformat()))
         return None, None
     if service_date.year < 1970:
-        problems.append(f"the date {service_date.isoformat()} is too long ago")
+        problems.append(_l("the date %(date)s is too long ago", date=service_date.isoformat()))
         return None, None
     return service_date, to_utc_naive(moment)
 
@@ -293,25 +329,28 @@ def _timeoverflow_rows(path: Path, lookups: BankLookups):
         if len(row) not in (7, 8):
             yield Issue(
                 line,
-                f"expected 8 columns (source_id, source_type, destination_id,"
-                f" destination_type, amount, created_at, reason, post_id), found {len(row)}",
+                _l(
+                    "expected 8 columns (source_id, source_type, destination_id,"
+                    " destination_type, amount, created_at, reason, post_id), found %(count)s",
+                    count=len(row),
+                ),
             )
             continue
         source_id, source_type, dest_id, dest_type, amount, created_at, reason = (
             cell.strip() for cell in row[:7]
         )
         post_id = row[7].strip() if len(row) == 8 else ""
-        problems: list[str] = []
-        warnings: list[str] = []
+        problems: list[Text] = []
+        warnings: list[Text] = []
         # TimeOverflow's source pays the time (receives the service): our receiver.
         receiver = _timeoverflow_account(source_id, source_type, lookups, problems)
         giver = _timeoverflow_account(dest_id, dest_type, lookups, problems)
         if receiver is not None and receiver == giver:
-            problems.append("the same person is on both sides")
-        minutes = _amount(amount, "seconds", Decimal(60), problems, warnings)
+            problems.append(_l("the same person is on both sides"))
+        minutes = _amount(amount, _l("seconds"), Decimal(60), problems, warnings)
         service_date, happened_at = _service_date(created_at, lookups, problems)
         if problems:
-            yield Issue(line, "; ".join(problems))
+            yield Issue(line, problems)
             continue
         for warning in warnings:
             yield Issue(line, warning, warning=True)
@@ -328,28 +367,31 @@ def _timeoverflow_rows(path: Path, lookups: BankLookups):
         )
 
 
-def _timeoverflow_account(ref: str, kind: str, lookups: BankLookups, problems: list[str]):
+def _timeoverflow_account(ref: str, kind: str, lookups: BankLookups, problems: list[Text]):
     holder = TIMEOVERFLOW_TYPES.get(kind.strip().lower())
     if holder is None:
-        problems.append(f"unknown account type {kind!r} (expected Member or Organization)")
+        problems.append(
+            _l("unknown account type %(kind)s (expected Member or Organization)", kind=repr(kind))
+        )
         return None
     if not ref:
-        problems.append(f"a {kind} id is missing")
+        problems.append(_l("a %(kind)s id is missing", kind=kind))
         return None
     table = lookups.member_refs if holder == "member" else lookups.organisation_refs
     account_id = table.get(ref)
     if account_id is None:
-        problems.append(
-            f"unknown member {ref!r}" if holder == "member" else f"unknown organisation {ref!r}"
-        )
+        if holder == "member":
+            problems.append(_l("unknown member %(ref)s", ref=repr(ref)))
+        else:
+            problems.append(_l("unknown organisation %(ref)s", ref=repr(ref)))
     return account_id
 
 
-def _amount(text: str, unit: str, per_minute: Decimal, problems, warnings) -> int | None:
+def _amount(text: str, unit: Text, per_minute: Decimal, problems, warnings) -> int | None:
     try:
-        number = parse_decimal(text, "amount")
+        number = parse_decimal(text, _l("amount"))
     except BadValue as error:
-        problems.append(str(error))
+        problems.append(error.text)
         return None
     minutes, warning = whole_minutes(number / per_minute, text.strip(), unit)
     refused = check_amount(minutes, text.strip(), unit)
@@ -366,24 +408,38 @@ def _header(path: Path, required_any: list[tuple[str, ...]], known: set[str]):
     records = _records(path)
     first = next(records, None)
     if first is None:
-        raise BadFile("the file is empty")
+        raise BadFile(_l("the file is empty"))
     line, cells = first
     names = [cell.strip().lower() for cell in cells]
     index: dict[str, int] = {}
     for position, name in enumerate(names):
         if name in index:
-            raise BadFile(f"the column {name!r} appears twice in the header", line)
+            raise BadFile(
+                _l("the column %(name)s appears twice in the header", name=repr(name)), line
+            )
         index[name] = position
     for choices in required_any:
         if not any(choice in index for choice in choices):
-            wanted = " or ".join(repr(c) for c in choices)
+            wanted: Text | str = repr(choices[0])
+            if len(choices) == 2:
+                wanted = _l(
+                    "%(first)s or %(second)s", first=repr(choices[0]), second=repr(choices[1])
+                )
             raise BadFile(
-                f"the header row has no {wanted} column (the first row must name the columns)",
+                _l(
+                    "the header row has no %(columns)s column (the first row must name the"
+                    " columns)",
+                    columns=wanted,
+                ),
                 line,
             )
     unknown = [name for name in names if name not in known]
     warnings = [
-        Issue(line, f"the column {name!r} is not part of this layout and is ignored", True)
+        Issue(
+            line,
+            _l("the column %(name)s is not part of this layout and is ignored", name=repr(name)),
+            True,
+        )
         for name in unknown
     ]
     return records, index, warnings
@@ -413,23 +469,23 @@ def _generic_transfer_rows(path: Path, lookups: BankLookups):
         known,
     )
     if "minutes" in index and "hours" in index:
-        raise BadFile("give the amount in a 'minutes' column or an 'hours' column, not both")
+        raise BadFile(_l("give the amount in a 'minutes' column or an 'hours' column, not both"))
     yield from warnings
     in_hours = "hours" in index
     for line, row in records:
-        problems: list[str] = []
-        row_warnings: list[str] = []
+        problems: list[Text] = []
+        row_warnings: list[Text] = []
         giver = _generic_account(row, index, "giver", lookups, problems)
         receiver = _generic_account(row, index, "receiver", lookups, problems)
         if giver is not None and giver == receiver:
-            problems.append("the same person is on both sides")
+            problems.append(_l("the same person is on both sides"))
         if in_hours:
             minutes = _amount(
-                _cell(row, index, "hours"), "hours", Decimal(1) / 60, problems, row_warnings
+                _cell(row, index, "hours"), _l("hours"), Decimal(1) / 60, problems, row_warnings
             )
         else:
             minutes = _amount(
-                _cell(row, index, "minutes"), "minutes", Decimal(1), problems, row_warnings
+                _cell(row, index, "minutes"), _l("minutes"), Decimal(1), problems, row_warnings
             )
         service_date, happened_at = _service_date(_cell(row, index, "date"), lookups, problems)
         category_text = _cell(row, index, "category")
@@ -437,9 +493,9 @@ def _generic_transfer_rows(path: Path, lookups: BankLookups):
         if category_text:
             category_id = lookups.categories.get(category_text.lower())
             if category_id is None:
-                problems.append(f"unknown category {category_text!r}")
+                problems.append(_l("unknown category %(name)s", name=repr(category_text)))
         if problems:
-            yield Issue(line, "; ".join(problems))
+            yield Issue(line, problems)
             continue
         for warning in row_warnings:
             yield Issue(line, warning, warning=True)
@@ -455,24 +511,33 @@ def _generic_transfer_rows(path: Path, lookups: BankLookups):
         )
 
 
-def _generic_account(row, index, side: str, lookups: BankLookups, problems: list[str]):
+def _generic_account(row, index, side: str, lookups: BankLookups, problems: list[Text]):
+    word = SIDES[side]
     ref = _cell(row, index, side)
     if ref:
         member = lookups.member_refs.get(ref)
         organisation = lookups.organisation_refs.get(ref)
         if member is not None and organisation is not None:
-            problems.append(f"the {side} {ref!r} is both a member and an organisation")
+            problems.append(
+                _l(
+                    "the %(side)s %(ref)s is both a member and an organisation",
+                    side=word,
+                    ref=repr(ref),
+                )
+            )
             return None
         if member is None and organisation is None:
-            problems.append(f"unknown member {ref!r} ({side})")
+            problems.append(_l("unknown member %(ref)s (%(side)s)", ref=repr(ref), side=word))
         return member if member is not None else organisation
     email = _cell(row, index, f"{side}_email").lower()
     if email:
         account_id = lookups.emails.get(email)
         if account_id is None:
-            problems.append(f"no member with the email {email!r} ({side})")
+            problems.append(
+                _l("no member with the email %(email)s (%(side)s)", email=repr(email), side=word)
+            )
         return account_id
-    problems.append(f"the {side} is missing")
+    problems.append(_l("the %(side)s is missing", side=word))
     return None
 
 
@@ -484,33 +549,47 @@ def _member_rows(path: Path, lookups: BankLookups):
     seen_refs: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
     for line, row in records:
-        problems: list[str] = []
-        row_warnings: list[str] = []
+        problems: list[Text] = []
+        row_warnings: list[Text] = []
         ref = _cell(row, index, "external_ref")
         if not ref:
-            problems.append("the external_ref is missing")
+            problems.append(_l("the external_ref is missing"))
         elif len(ref) > MAX_REF:
-            problems.append(f"the external_ref is longer than {MAX_REF} characters")
+            problems.append(_l("the external_ref is longer than %(most)s characters", most=MAX_REF))
         elif ref in seen_refs:
-            problems.append(f"duplicate external_ref {ref!r} (also on line {seen_refs[ref]})")
+            problems.append(
+                _l(
+                    "duplicate external_ref %(ref)s (also on line %(line)s)",
+                    ref=repr(ref),
+                    line=seen_refs[ref],
+                )
+            )
         elif ref in lookups.member_refs:
-            problems.append(f"a member with external_ref {ref!r} is already here")
+            problems.append(_l("a member with external_ref %(ref)s is already here", ref=repr(ref)))
         else:
             seen_refs[ref] = line
         name = _cell(row, index, "name")
         if not name:
-            problems.append("the name is missing")
+            problems.append(_l("the name is missing"))
         elif len(name) > MAX_NAME:
-            problems.append(f"the name is longer than {MAX_NAME} characters")
+            problems.append(_l("the name is longer than %(most)s characters", most=MAX_NAME))
         email = _cell(row, index, "email").lower()
         if not email:
-            problems.append("the email is missing")
+            problems.append(_l("the email is missing"))
         elif not EMAIL_PATTERN.match(email) or len(email) > 254:
-            problems.append(f"{email!r} is not an email address")
+            problems.append(_l("%(email)s is not an email address", email=repr(email)))
         elif email in seen_emails:
-            problems.append(f"duplicate email {email!r} (also on line {seen_emails[email]})")
+            problems.append(
+                _l(
+                    "duplicate email %(email)s (also on line %(line)s)",
+                    email=repr(email),
+                    line=seen_emails[email],
+                )
+            )
         elif email in lookups.emails:
-            problems.append(f"{email!r} is already a member of this time bank")
+            problems.append(
+                _l("%(email)s is already a member of this time bank", email=repr(email))
+            )
         else:
             seen_emails[email] = line
         kind_text = _cell(row, index, "kind").lower() or MemberKind.PARTICIPANT.value
@@ -518,24 +597,30 @@ def _member_rows(path: Path, lookups: BankLookups):
             kind = MemberKind(kind_text)
         except ValueError:
             kind = MemberKind.PARTICIPANT
-            problems.append(f"unknown kind {kind_text!r} (participant or professional)")
+            problems.append(
+                _l("unknown kind %(kind)s (participant or professional)", kind=repr(kind_text))
+            )
         role_text = _cell(row, index, "role").lower() or Role.MEMBER.value
         try:
             role = Role(role_text)
         except ValueError:
             role = Role.MEMBER
-            problems.append(f"unknown role {role_text!r} (member, coordinator or partner)")
+            problems.append(
+                _l("unknown role %(role)s (member, coordinator or partner)", role=repr(role_text))
+            )
         opening = None
         hours = _cell(row, index, "opening_balance_hours")
         if hours:
             try:
-                number = parse_decimal(hours, "opening balance")
+                number = parse_decimal(hours, _l("opening balance"))
             except BadValue as error:
-                problems.append(str(error))
+                problems.append(error.text)
             else:
-                opening, warning = whole_minutes(number * 60, hours, "hours")
+                opening, warning = whole_minutes(number * 60, hours, _l("hours"))
                 if abs(opening) > MAX_MINUTES:
-                    problems.append(f"the opening balance {hours} hours is too large")
+                    problems.append(
+                        _l("the opening balance %(hours)s hours is too large", hours=hours)
+                    )
                 if warning:
                     row_warnings.append(warning)
                 if opening == 0:
@@ -544,17 +629,20 @@ def _member_rows(path: Path, lookups: BankLookups):
         joined = _cell(row, index, "joined_on")
         if joined:
             try:
-                moment = parse_moment(joined, "joined_on date")
+                moment = parse_moment(joined, _l("joined_on date"))
             except BadValue as error:
-                problems.append(str(error))
+                problems.append(error.text)
             else:
                 if moment.date() > lookups.today:
                     problems.append(
-                        f"the joined_on date {moment.date().isoformat()} is in the future"
+                        _l(
+                            "the joined_on date %(date)s is in the future",
+                            date=moment.date().isoformat(),
+                        )
                     )
                 joined_at = to_utc_naive(moment)
         if problems:
-            yield Issue(line, "; ".join(problems))
+            yield Issue(line, problems)
             continue
         for warning in row_warnings:
             yield Issue(line, warning, warning=True)

@@ -4,6 +4,10 @@
 is recognised if it comes again), the name it is stored under while it waits, the
 warnings of the dry run and the outcome in words. ``errors_json`` holds the bad rows
 found, as [[line, message], ...] (the first ``KEEP_ISSUES``; ``error_count`` is exact).
+
+Messages are kept in English and, beside them, as templates with their parameters
+(``error_texts``, ``warning_texts``, ``summary_text``: ``timebank.importing.words``), so
+that the pages can show them in the reader's language.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from timebank.importing.applying import ImportFailed, ImportOutcome, import_file
 from timebank.importing.checking import CheckReport, check_file
 from timebank.importing.progress import REGISTRY, ProgressReporter
 from timebank.importing.rows import Layout, load_lookups
+from timebank.importing.words import Text, _l, from_json, render, to_json
 from timebank.ledger.clock import utcnow
 from timebank.ledger.community_models import ImportRun
 from timebank.ledger.models import Membership
@@ -50,6 +55,36 @@ def errors_of(run: ImportRun) -> list[tuple[int, str]]:
         return [(int(line), str(message)) for line, message in json.loads(run.errors_json)]
     except (ValueError, TypeError):
         return []
+
+
+def _with_texts(issues: list[tuple[int, str]], texts: Any) -> list[tuple[int, Any]]:
+    """Each (line, message) with the message's Text when it was kept, else its English."""
+    if not isinstance(texts, list) or len(texts) != len(issues):
+        return list(issues)
+    return [
+        (line, from_json(text) or message)
+        for (line, message), text in zip(issues, texts, strict=True)
+    ]
+
+
+def error_texts(run: ImportRun) -> list[tuple[int, Text | list[Text] | str]]:
+    """The bad rows as (line, message), each message as a Text to be translated."""
+    return _with_texts(errors_of(run), details(run).get("error_texts"))
+
+
+def warning_texts(run: ImportRun) -> list[tuple[int, Text | list[Text] | str]]:
+    info = details(run)
+    try:
+        warnings = [(int(line), str(message)) for line, message in info.get("warnings", [])]
+    except (ValueError, TypeError):
+        return []
+    return _with_texts(warnings, info.get("warning_texts"))
+
+
+def summary_text(run: ImportRun) -> Text | str:
+    """The outcome in words: a Text to be translated, or the English kept before."""
+    info = details(run)
+    return from_json(info.get("summary_text")) or info.get("summary", "")
 
 
 def find_done_with_hash(session: Session, bank_id: int, sha256: str) -> ImportRun | None:
@@ -108,7 +143,9 @@ def record_check(run: ImportRun, report: CheckReport) -> None:
     run.errors_json = json.dumps([[issue.line, issue.message] for issue in report.errors])
     _set_details(
         run,
+        error_texts=[to_json(issue.text) for issue in report.errors],
         warnings=[[issue.line, issue.message] for issue in report.warnings],
+        warning_texts=[to_json(issue.text) for issue in report.warnings],
         warning_count=report.warning_count,
     )
     run.finished_at = utcnow()
@@ -180,26 +217,41 @@ def execute(
         run.processed_rows = outcome.rows
         run.total_rows = outcome.rows
         run.finished_at = utcnow()
-        _set_details(run, summary=outcome.describe(), stored_as=None)
+        _set_details(
+            run,
+            summary=outcome.describe(),
+            summary_text=to_json(outcome.describe_text()),
+            stored_as=None,
+        )
         session.commit()
         return RunResult(True, outcome.describe(), outcome)
     except Exception as error:
         session.rollback()
+        reason: Text | list[Text]
         if isinstance(error, ImportFailed):
-            message = str(error)
+            reason, problem = error.described, error.text
             errors = [[error.line or 0, error.message]]
         else:
             log.exception("import %s failed", run_id)
-            message = (
-                f"The import stopped because of an unexpected error: {error.__class__.__name__}"
+            reason = problem = _l(
+                "The import stopped because of an unexpected error: %(error)s",
+                error=error.__class__.__name__,
             )
-            errors = [[0, message]]
+            errors = [[0, str(reason)]]
+        message = render(reason)
+        summary = _l("Nothing was imported. %(reason)s", reason=reason)
         run = session.get(ImportRun, run_id)
         run.status = FAILED
         run.processed_rows = 0
         run.finished_at = utcnow()
         run.errors_json = json.dumps(errors)
-        _set_details(run, summary=f"Nothing was imported. {message}", stored_as=None)
+        _set_details(
+            run,
+            summary=str(summary),
+            summary_text=to_json(summary),
+            error_texts=[to_json(problem)],
+            stored_as=None,
+        )
         session.commit()
         return RunResult(False, message)
     finally:

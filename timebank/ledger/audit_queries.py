@@ -5,6 +5,9 @@ The page query reads 50 entries with their actors' names in one statement; the n
 the entries refer to (accounts, members, categories, organisations) are then looked up
 in one query per kind for the whole page, so a page costs the same few queries however
 many entries it shows.
+
+The words come from a :class:`Wording`: English by default (no Flask here); the web
+layer passes one that puts each sentence into the reader's language.
 """
 
 from __future__ import annotations
@@ -41,21 +44,48 @@ PER_PAGE = 50
 AUTO_VERIFY_MAX_ENTRIES = 20_000
 CHAIN_BATCH = 5_000
 
-# The kinds of action a coordinator can filter by: the prefix before the dot.
-ACTION_KINDS: dict[str, str] = {
-    "transfer": "Exchanges and corrections",
-    "pot": "Community pot",
-    "membership": "Members and roles",
-    "invitation": "Invitations",
-    "note": "Coordinator notes",
-    "organisation": "Organisations",
-    "time_bank": "Time bank settings",
-    "category": "Categories",
-    "import": "Imports",
-    "export": "Exports",
-}
-
 SYSTEM = "system"
+
+
+class Wording:
+    """How the log is put into words. This one writes English; the web layer passes a
+    subclass whose ``gettext`` translates each template into the reader's language and
+    whose ``minutes`` and ``day`` follow the reader's locale.
+
+    Every sentence is one %-template with named parameters, so that a translation can
+    put the words in its own order; the catalogue tools extract the templates of the
+    ``gettext`` calls below."""
+
+    def gettext(self, template: str, **params: Any) -> str:
+        return template % params if params else template
+
+    def minutes(self, value: int) -> str:
+        return format_minutes(value)
+
+    def day(self, value: date) -> str:
+        return value.strftime("%-d %b %Y")
+
+
+ENGLISH = Wording()
+
+
+def action_kinds(w: Wording = ENGLISH) -> dict[str, str]:
+    """The kinds of action a coordinator can filter by: the prefix before the dot."""
+    return {
+        "transfer": w.gettext("Exchanges and corrections"),
+        "pot": w.gettext("Community pot"),
+        "membership": w.gettext("Members and roles"),
+        "invitation": w.gettext("Invitations"),
+        "coordinator_note": w.gettext("Coordinator notes"),
+        "organisation": w.gettext("Organisations"),
+        "time_bank": w.gettext("Time bank settings"),
+        "category": w.gettext("Categories"),
+        "import": w.gettext("Imports"),
+        "export": w.gettext("Exports"),
+    }
+
+
+ACTION_KINDS = action_kinds()
 
 
 @dataclass(frozen=True)
@@ -98,15 +128,32 @@ class AuditRow:
     entity_id: int | None
     summary: str
     changes: list[Change] = field(default_factory=list)
-
-    @property
-    def entity(self) -> str:
-        """What the entry is about, e.g. "exchange 12"."""
-        word = ENTITY_WORDS.get(self.entity_type, self.entity_type.replace("_", " "))
-        return word if self.entity_id is None else f"{word} {self.entity_id}"
+    # What the entry is about, e.g. "exchange 12".
+    entity: str = ""
 
 
-ENTITY_WORDS = {"transfer": "exchange", "membership": "member", "time_bank": "time bank"}
+def entity_words(entity_type: str, entity_id: int | None, w: Wording = ENGLISH) -> str:
+    """What an entry is about, e.g. "exchange 12"."""
+    if entity_id is None:
+        words = {
+            "transfer": w.gettext("exchange"),
+            "membership": w.gettext("member"),
+            "time_bank": w.gettext("time bank"),
+        }
+        return words.get(entity_type) or entity_type.replace("_", " ")
+    sentences = {
+        "transfer": lambda: w.gettext("exchange %(id)s", id=entity_id),
+        "membership": lambda: w.gettext("member %(id)s", id=entity_id),
+        "time_bank": lambda: w.gettext("time bank %(id)s", id=entity_id),
+        "organisation": lambda: w.gettext("organisation %(id)s", id=entity_id),
+        "category": lambda: w.gettext("category %(id)s", id=entity_id),
+        "invitation": lambda: w.gettext("invitation %(id)s", id=entity_id),
+        "coordinator_note": lambda: w.gettext("coordinator note %(id)s", id=entity_id),
+        "import_run": lambda: w.gettext("import run %(id)s", id=entity_id),
+        "listing": lambda: w.gettext("listing %(id)s", id=entity_id),
+    }
+    sentence = sentences.get(entity_type)
+    return sentence() if sentence else f"{entity_type.replace('_', ' ')} {entity_id}"
 
 
 @dataclass
@@ -182,6 +229,7 @@ def list_audit(
     before: int | None = None,
     after: int | None = None,
     per_page: int = PER_PAGE,
+    wording: Wording | None = None,
 ) -> AuditPage:
     """One page of the time bank's audit log, newest first.
 
@@ -215,7 +263,9 @@ def list_audit(
         found = found[:per_page]
         newer_after = found[0][0].seq if before is not None and found else None
         older_before = found[-1][0].seq if more_older and found else None
-    rows = describe_entries(session, bank, [(entry, name) for entry, name in found])
+    rows = describe_entries(
+        session, bank, [(entry, name) for entry, name in found], wording=wording or ENGLISH
+    )
     return AuditPage(rows=rows, newer_after=newer_after, older_before=older_before)
 
 
@@ -247,16 +297,21 @@ class Names:
     people: dict[int, str] = field(default_factory=dict)
     categories: dict[int, str] = field(default_factory=dict)
     organisations: dict[int, str] = field(default_factory=dict)
+    wording: Wording = ENGLISH
 
     def account(self, account_id: Any) -> str:
         if account_id is None:
-            return "nobody"
-        return self.accounts.get(account_id, f"account {account_id}")
+            return self.wording.gettext("nobody")
+        if account_id in self.accounts:
+            return self.accounts[account_id]
+        return self.wording.gettext("account %(id)s", id=account_id)
 
     def membership(self, membership_id: Any) -> str:
         if membership_id is None:
-            return "nobody"
-        return self.memberships.get(membership_id, f"member {membership_id}")
+            return self.wording.gettext("nobody")
+        if membership_id in self.memberships:
+            return self.memberships[membership_id]
+        return self.wording.gettext("member %(id)s", id=membership_id)
 
 
 def _ints(values: Any) -> set[int]:
@@ -264,7 +319,10 @@ def _ints(values: Any) -> set[int]:
 
 
 def load_names(
-    session: Session, bank_id: int, documents: list[tuple[str, int | None, dict[str, Any]]]
+    session: Session,
+    bank_id: int,
+    documents: list[tuple[str, int | None, dict[str, Any]]],
+    wording: Wording = ENGLISH,
 ) -> Names:
     """Names for every id the documents mention: one query per kind, all within the
     time bank. ``documents`` are (entity type, entity id, merged before/after)."""
@@ -289,7 +347,7 @@ def load_names(
                 category_ids |= _ints([value])
             elif key == "organisation_id":
                 organisation_ids |= _ints([value])
-    names = Names()
+    names = Names(wording=wording)
     if account_ids:
         account_rows = session.execute(
             sa.select(Account.id, Account.kind, Person.display_name, Organisation.name)
@@ -299,7 +357,9 @@ def load_names(
             .where(Account.time_bank_id == bank_id, Account.id.in_(account_ids))
         )
         for account_id, kind, person_name, organisation_name in account_rows:
-            names.accounts[account_id] = account_label(kind, person_name, organisation_name)
+            names.accounts[account_id] = account_label(
+                kind, person_name, organisation_name, wording
+            )
             names.account_kinds[account_id] = AccountKind(kind)
     if membership_ids or person_ids:
         membership_rows = session.execute(
@@ -332,109 +392,238 @@ def load_names(
     return names
 
 
-def account_label(kind: Any, person_name: str | None, organisation_name: str | None) -> str:
+def account_label(
+    kind: Any, person_name: str | None, organisation_name: str | None, w: Wording = ENGLISH
+) -> str:
+    """An account's name; the pot and the opening-balances account in words (in
+    English for the CSV exports)."""
     kind = AccountKind(kind)
     if kind == AccountKind.MEMBER:
-        return person_name or "a member"
+        return person_name or w.gettext("a member")
     if kind == AccountKind.ORGANISATION:
-        return organisation_name or "an organisation"
+        return organisation_name or w.gettext("an organisation")
     if kind == AccountKind.POT:
-        return "the community pot"
-    return "opening balances"
+        return w.gettext("the community pot")
+    return w.gettext("opening balances")
 
 
 # Plain words ----------------------------------------------------------------------------
 
-FIELD_LABELS = {
-    "kind": "Kind",
-    "status": "Status",
-    "debit_account_id": "Received by",
-    "credit_account_id": "Given by",
-    "minutes": "Time",
-    "service_date": "Date of the exchange",
-    "category_id": "Category",
-    "description": "Description",
-    "needs_confirmation": "Needs the other person to confirm",
-    "needs_approval": "Needs a coordinator's approval",
-    "confirmed_by_id": "Confirmed by",
-    "approved_by_id": "Approved by",
-    "rejected_by_id": "Rejected by",
-    "recorded_by_id": "Recorded by",
-    "reason": "Reason",
-    "reverses_id": "Reverses",
-    "batch_id": "Group exchange",
-    "person_id": "Person",
-    "role": "Role",
-    "status_reason": "Reason",
-    "name": "Name",
-    "slug": "Web address name",
-    "timezone": "Time zone",
-    "floor_minutes": "Credit floor",
-    "cap_minutes": "Credit cap",
-    "requires_confirmation": "Exchanges need the other person to confirm",
-    "requires_approval": "Exchanges need a coordinator's approval",
-    "auto_approve_max_minutes": "Approve automatically up to",
-    "max_minutes_per_transfer": "Most time in one entry",
-    "max_backdate_days": "How far back an exchange can be dated (days)",
-    "minute_step": "Time recorded in steps of (minutes)",
-    "replacement_rate_pence": "Replacement-cost rate (pence an hour)",
-    "currency": "Currency",
-    "consent_reporting": "Agrees to reporting",
-    "consent_research": "Agrees to research",
-    "external_ref": "Reference in other software",
-    "organisation_id": "Organisation",
-    "active": "Active",
-    "is_sensitive": "Sensitive category",
-}
+# The order fields are listed in; fields not named here follow, by name.
+_ORDER = [
+    "kind",
+    "status",
+    "debit_account_id",
+    "credit_account_id",
+    "minutes",
+    "service_date",
+    "category_id",
+    "description",
+    "needs_confirmation",
+    "needs_approval",
+    "confirmed_by_id",
+    "approved_by_id",
+    "rejected_by_id",
+    "recorded_by_id",
+    "reason",
+    "reverses_id",
+    "batch_id",
+    "person_id",
+    "role",
+    "status_reason",
+    "name",
+    "slug",
+    "timezone",
+    "floor_minutes",
+    "cap_minutes",
+    "requires_confirmation",
+    "requires_approval",
+    "auto_approve_max_minutes",
+    "max_minutes_per_transfer",
+    "max_backdate_days",
+    "minute_step",
+    "replacement_rate_pence",
+    "currency",
+    "consent_reporting",
+    "consent_research",
+    "external_ref",
+    "organisation_id",
+    "active",
+    "is_sensitive",
+]
 
-VALUE_WORDS = {
-    "pending": "waiting",
-    "posted": "done",
-    "rejected": "not accepted",
-    "opening_balance": "opening balance",
-}
 
+def field_labels(w: Wording = ENGLISH) -> dict[str, str]:
+    return {
+        "kind": w.gettext("Kind"),
+        "status": w.gettext("Status"),
+        "debit_account_id": w.gettext("Received by"),
+        "credit_account_id": w.gettext("Given by"),
+        "minutes": w.gettext("Time"),
+        "service_date": w.gettext("Date of the exchange"),
+        "category_id": w.gettext("Category"),
+        "description": w.gettext("Description"),
+        "needs_confirmation": w.gettext("Needs the other person to confirm"),
+        "needs_approval": w.gettext("Needs a coordinator's approval"),
+        "confirmed_by_id": w.gettext("Confirmed by"),
+        "approved_by_id": w.gettext("Approved by"),
+        "rejected_by_id": w.gettext("Rejected by"),
+        "recorded_by_id": w.gettext("Recorded by"),
+        "reason": w.gettext("Reason"),
+        "reverses_id": w.gettext("Reverses"),
+        "batch_id": w.gettext("Group exchange"),
+        "person_id": w.gettext("Person"),
+        "role": w.gettext("Role"),
+        "status_reason": w.gettext("Reason"),
+        "name": w.gettext("Name"),
+        "slug": w.gettext("Web address name"),
+        "timezone": w.gettext("Time zone"),
+        "floor_minutes": w.gettext("Credit floor"),
+        "cap_minutes": w.gettext("Credit cap"),
+        "requires_confirmation": w.gettext("Exchanges need the other person to confirm"),
+        "requires_approval": w.gettext("Exchanges need a coordinator's approval"),
+        "auto_approve_max_minutes": w.gettext("Approve automatically up to"),
+        "max_minutes_per_transfer": w.gettext("Most time in one entry"),
+        "max_backdate_days": w.gettext("How far back an exchange can be dated (days)"),
+        "minute_step": w.gettext("Time recorded in steps of (minutes)"),
+        "replacement_rate_pence": w.gettext("Replacement-cost rate (pence an hour)"),
+        "currency": w.gettext("Currency"),
+        "consent_reporting": w.gettext("Agrees to reporting"),
+        "consent_research": w.gettext("Agrees to research"),
+        "external_ref": w.gettext("Reference in other software"),
+        "organisation_id": w.gettext("Organisation"),
+        "active": w.gettext("Active"),
+        "is_sensitive": w.gettext("Sensitive category"),
+        # Fields of invitations, notes, imports and exports.
+        "membership_id": w.gettext("Member"),
+        "note": w.gettext("Note"),
+        "length": w.gettext("Length"),
+        "expires_at": w.gettext("Expires at"),
+        "revoked_at": w.gettext("Revoked at"),
+        "used_at": w.gettext("Used at"),
+        "correction_reason": w.gettext("Correction reason"),
+        "import_line": w.gettext("Import line"),
+        "format": w.gettext("Format"),
+        "date_from": w.gettext("Date from"),
+        "date_to": w.gettext("Date to"),
+        "layout": w.gettext("Layout"),
+        "rows": w.gettext("Rows"),
+        "transfers": w.gettext("Transfers"),
+        "members": w.gettext("Members"),
+        "opening_balances": w.gettext("Opening balances"),
+    }
+
+
+FIELD_LABELS = field_labels()
 NO_LIMIT_FIELDS = {"floor_minutes", "cap_minutes"}
 
 
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
+def _value_words(w: Wording) -> dict[str, str]:
+    """Stored words as a coordinator reads them, for any field."""
+    return {
+        "pending": w.gettext("waiting"),
+        "posted": w.gettext("done"),
+        "rejected": w.gettext("not accepted"),
+        "opening_balance": w.gettext("opening balance"),
+    }
 
 
-def format_value(name: str, value: Any, names: Names) -> str | None:
+def _field_value_words(w: Wording) -> dict[str, dict[str, str]]:
+    """The words of roles, kinds and statuses (the same in English as stored)."""
+    return {
+        "role": {
+            "member": w.gettext("member"),
+            "coordinator": w.gettext("coordinator"),
+            "partner": w.gettext("partner"),
+        },
+        "kind": {
+            "exchange": w.gettext("exchange"),
+            "group": w.gettext("group"),
+            "donation": w.gettext("donation"),
+            "grant": w.gettext("grant"),
+            "reversal": w.gettext("reversal"),
+            "participant": w.gettext("participant"),
+            "professional": w.gettext("professional"),
+        },
+        "status": {
+            "applied": w.gettext("applied"),
+            "active": w.gettext("active"),
+            "suspended": w.gettext("suspended"),
+            "declined": w.gettext("declined"),
+            "left": w.gettext("left"),
+        },
+    }
+
+
+class _Words:
+    """The labels and value words of one wording, made once per page."""
+
+    def __init__(self, w: Wording) -> None:
+        self.w = w
+        self.labels = field_labels(w)
+        self.values = _value_words(w)
+        self.field_values = _field_value_words(w)
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or _humanise(name)
+
+    def word(self, name: str, value: str) -> str:
+        if value in self.values:
+            return self.values[value]
+        return self.field_values.get(name, {}).get(value, value)
+
+
+_ENGLISH_WORDS = _Words(ENGLISH)
+
+
+def _words_of(w: Wording) -> _Words:
+    return _ENGLISH_WORDS if w is ENGLISH else _Words(w)
+
+
+def field_label(name: str, w: Wording = ENGLISH) -> str:
+    return _words_of(w).label(name)
+
+
+def format_value(name: str, value: Any, names: Names, words: _Words | None = None) -> str | None:
     """A value as a coordinator would read it; None when there is none."""
+    words = words or _words_of(names.wording)
+    w = words.w
     if value is None:
-        return "no limit" if name in NO_LIMIT_FIELDS else None
+        return w.gettext("no limit") if name in NO_LIMIT_FIELDS else None
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return w.gettext("yes") if value else w.gettext("no")
     if isinstance(value, int):
         if name == "minutes" or name.endswith("_minutes"):
-            return format_minutes(value)
+            return w.minutes(value)
         if name.endswith("account_id"):
             return names.account(value)
         if _is_membership_field(name):
             return names.membership(value)
         if name == "person_id":
-            return names.people.get(value, f"person {value}")
+            return names.people.get(value) or w.gettext("person %(id)s", id=value)
         if name == "category_id":
-            return names.categories.get(value, f"category {value}")
+            return names.categories.get(value) or w.gettext("category %(id)s", id=value)
         if name == "organisation_id":
-            return names.organisations.get(value, f"organisation {value}")
+            return names.organisations.get(value) or w.gettext("organisation %(id)s", id=value)
         if name == "reverses_id":
-            return f"exchange {value}"
+            return w.gettext("exchange %(id)s", id=value)
         return str(value)
     if isinstance(value, str):
         if name == "service_date" or name.endswith("_date"):
             try:
-                return date.fromisoformat(value).strftime("%-d %b %Y")
+                return w.day(date.fromisoformat(value))
             except ValueError:
                 return value
-        return VALUE_WORDS.get(value, value)
+        return words.word(name, value)
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def changes_of(before: dict[str, Any], after: dict[str, Any], names: Names) -> list[Change]:
+def changes_of(
+    before: dict[str, Any], after: dict[str, Any], names: Names, words: _Words | None = None
+) -> list[Change]:
     """The fields that changed (or, for a new record, the fields it was created with)."""
+    words = words or _words_of(names.wording)
+    none = words.w.gettext("none")
     changes = []
     doc_kind = after.get("kind", before.get("kind"))
     for key in sorted(set(before) | set(after), key=_field_order):
@@ -449,43 +638,47 @@ def changes_of(before: dict[str, Any], after: dict[str, Any], names: Names) -> l
         changes.append(
             Change(
                 field=key,
-                label=_transfer_label(key, doc_kind) or field_label(key),
-                before=(format_value(key, old, names) or "none") if before else None,
-                after=(format_value(key, new, names) or "none") if after else None,
+                label=_transfer_label(key, doc_kind, words.w) or words.label(key),
+                before=(format_value(key, old, names, words) or none) if before else None,
+                after=(format_value(key, new, names, words) or none) if after else None,
             )
         )
     return changes
 
 
-_ORDER = list(FIELD_LABELS)
-
-# Donations, grants, opening balances and reversals move time between accounts without
-# anyone giving a service: name their sides by what happens to each balance.
-MOVEMENT_LABELS = {
-    "debit_account_id": "Time taken from",
-    "credit_account_id": "Time added to",
-}
-
-
-def _transfer_label(key: str, kind: Any) -> str | None:
+def _transfer_label(key: str, kind: Any, w: Wording) -> str | None:
+    """Donations, grants, opening balances and reversals move time between accounts
+    without anyone giving a service: their sides are named by what happens to each
+    balance."""
     if kind in ("exchange", "group", None):
         return None
-    return MOVEMENT_LABELS.get(key)
+    if key == "debit_account_id":
+        return w.gettext("Time taken from")
+    if key == "credit_account_id":
+        return w.gettext("Time added to")
+    return None
 
 
 def _field_order(key: str) -> tuple[int, str]:
     return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)
 
 
-def _movement(doc: dict[str, Any], names: Names) -> str:
+def _amount(doc: dict[str, Any], w: Wording) -> str:
     minutes = doc.get("minutes")
-    amount = format_minutes(minutes) if isinstance(minutes, int) else "time"
-    giver = names.account(doc.get("credit_account_id"))
-    receiver = names.account(doc.get("debit_account_id"))
-    return f"{amount} from {giver} to {receiver}"
+    return w.minutes(minutes) if isinstance(minutes, int) else w.gettext("time")
+
+
+def _movement(doc: dict[str, Any], names: Names) -> dict[str, str]:
+    """The parameters of a sentence about time moving: time, giver, receiver."""
+    return {
+        "time": _amount(doc, names.wording),
+        "giver": names.account(doc.get("credit_account_id")),
+        "receiver": names.account(doc.get("debit_account_id")),
+    }
 
 
 def _opening(doc: dict[str, Any], names: Names) -> str:
+    w = names.wording
     raw_minutes = doc.get("minutes")
     minutes = raw_minutes if isinstance(raw_minutes, int) else 0
     credit, debit = doc.get("credit_account_id"), doc.get("debit_account_id")
@@ -495,22 +688,171 @@ def _opening(doc: dict[str, Any], names: Names) -> str:
         holder, signed = debit, -minutes
     else:
         holder, signed = credit, minutes
-    return f"Brought in an opening balance of {format_minutes(signed)} for {names.account(holder)}"
+    return w.gettext(
+        "Brought in an opening balance of %(time)s for %(holder)s",
+        time=w.minutes(signed),
+        holder=names.account(holder),
+    )
 
 
-def _with_reason(text: str, doc: dict[str, Any]) -> str:
+def _with_reason(text: str, doc: dict[str, Any], w: Wording) -> str:
     reason = doc.get("reason")
-    return f"{text}. Reason: {reason}" if reason else text
+    if not reason:
+        return text
+    return w.gettext("%(text)s. Reason: %(reason)s", text=text, reason=reason)
 
 
-TRANSFER_VERBS = {
-    "recorded": "Recorded",
-    "confirmed": "Confirmed",
-    "approved": "Approved",
-    "rejected": "Rejected",
-    "corrected": "Corrected",
-    "withdrawn": "Withdrew",
-}
+def _transfer_sentence(verb: str, doc: dict[str, Any], names: Names) -> str | None:
+    w = names.wording
+    params = _movement(doc, names)
+    if verb == "recorded":
+        return w.gettext("Recorded %(time)s from %(giver)s to %(receiver)s", **params)
+    if verb == "confirmed":
+        return w.gettext("Confirmed %(time)s from %(giver)s to %(receiver)s", **params)
+    if verb == "approved":
+        return w.gettext("Approved %(time)s from %(giver)s to %(receiver)s", **params)
+    if verb == "rejected":
+        return w.gettext("Rejected %(time)s from %(giver)s to %(receiver)s", **params)
+    if verb == "corrected":
+        return w.gettext("Corrected %(time)s from %(giver)s to %(receiver)s", **params)
+    if verb == "withdrawn":
+        return w.gettext("Withdrew %(time)s from %(giver)s to %(receiver)s", **params)
+    return None
+
+
+def _summarise_transfer(
+    verb: str, entity_id: int | None, after: dict[str, Any], doc: dict[str, Any], names: Names
+) -> str:
+    w = names.wording
+    if verb == "reversed":
+        # The reversal mirrors the original: its receiver gave, its giver received.
+        original = {
+            "minutes": doc.get("minutes"),
+            "credit_account_id": doc.get("debit_account_id"),
+            "debit_account_id": doc.get("credit_account_id"),
+        }
+        text = w.gettext(
+            "Reversed exchange %(id)s (%(time)s from %(giver)s to %(receiver)s)",
+            id=doc.get("reverses_id"),
+            **_movement(original, names),
+        )
+        return _with_reason(text, doc, w)
+    if verb == "opening_balance":
+        return _opening(doc, names)
+    text = _transfer_sentence(verb, doc, names)
+    if text is not None:
+        if doc.get("kind") == "group":
+            text = w.gettext("%(text)s (group exchange)", text=text)
+        if verb == "recorded" and after.get("status") == "posted":
+            text = w.gettext("%(text)s; done at once", text=text)
+        elif verb == "recorded" and after.get("status") == "pending":
+            text = w.gettext("%(text)s; waiting", text=text)
+        if verb in ("rejected", "corrected"):
+            return _with_reason(text, doc, w)
+        return text
+    if verb == "imported":
+        return w.gettext(
+            "Imported exchange %(id)s: %(time)s from %(giver)s to %(receiver)s",
+            id=entity_id,
+            **_movement(doc, names),
+        )
+    movement = w.gettext("%(time)s from %(giver)s to %(receiver)s", **_movement(doc, names))
+    return f"{_humanise(verb)} exchange {entity_id}: {movement}"
+
+
+def _membership_sentence(verb: str, who: str, w: Wording) -> str:
+    sentences = {
+        "applied": w.gettext("Applied: %(who)s", who=who),
+        "application_approved": w.gettext("Application approved: %(who)s", who=who),
+        "application_declined": w.gettext("Application declined: %(who)s", who=who),
+        "role_changed": w.gettext("Role changed: %(who)s", who=who),
+        "kind_changed": w.gettext("Kind changed: %(who)s", who=who),
+        "suspended": w.gettext("Suspended: %(who)s", who=who),
+        "reactivated": w.gettext("Reactivated: %(who)s", who=who),
+        "profile_updated": w.gettext("Profile updated: %(who)s", who=who),
+    }
+    return sentences.get(verb) or f"{_humanise(verb)}: {who}"
+
+
+def _summarise_membership(
+    verb: str,
+    entity_id: int | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    names: Names,
+    words: _Words,
+) -> str:
+    w = names.wording
+    who = names.membership(entity_id) if entity_id is not None else w.gettext("a member")
+    if verb == "created":
+        role = after.get("role")
+        status = after.get("status")
+        if role == "coordinator":
+            text = w.gettext("Added %(who)s to the time bank as a coordinator", who=who)
+        elif role == "partner":
+            text = w.gettext("Added %(who)s to the time bank as a partner", who=who)
+        else:
+            text = w.gettext("Added %(who)s to the time bank", who=who)
+        if status and status != "active":
+            text += f" ({words.word('status', status)})"
+        return text
+    changed = [words.label(c).lower() for c in after if before.get(c) != after.get(c)]
+    text = _membership_sentence(verb, who, w)
+    if changed and before:
+        text += f" ({', '.join(changed)})"
+    return _with_reason(text, {**before, **after}, w)
+
+
+def _summarise_organisation(
+    verb: str, entity_id: int | None, after: dict[str, Any], names: Names
+) -> str:
+    w = names.wording
+    name = (
+        after.get("name") or names.organisations.get(entity_id or 0) or w.gettext("an organisation")
+    )
+    sentences = {
+        "created": w.gettext("Added the organisation %(name)s", name=name),
+        "staff_added": w.gettext("Staff added: organisation %(name)s", name=name),
+        "staff_removed": w.gettext("Staff removed: organisation %(name)s", name=name),
+        "deactivated": w.gettext("Deactivated: organisation %(name)s", name=name),
+        "reactivated": w.gettext("Reactivated: organisation %(name)s", name=name),
+    }
+    return sentences.get(verb) or f"{_humanise(verb)}: organisation {name}"
+
+
+def _other_sentence(action: str, entity_id: int, w: Wording) -> str | None:
+    """Entries said in one plain sentence, with the id of what they are about."""
+    sentences = {
+        "coordinator_note.added": lambda: w.gettext(
+            "Coordinator note added (coordinator note %(id)s)", id=entity_id
+        ),
+        "invitation.created": lambda: w.gettext(
+            "Invitation created (invitation %(id)s)", id=entity_id
+        ),
+        "invitation.revoked": lambda: w.gettext(
+            "Invitation revoked (invitation %(id)s)", id=entity_id
+        ),
+        "invitation.accepted": lambda: w.gettext(
+            "Invitation accepted (invitation %(id)s)", id=entity_id
+        ),
+        "category.added": lambda: w.gettext("Category added (category %(id)s)", id=entity_id),
+        "category.renamed": lambda: w.gettext("Category renamed (category %(id)s)", id=entity_id),
+        "category.retired": lambda: w.gettext("Category retired (category %(id)s)", id=entity_id),
+        "category.reactivated": lambda: w.gettext(
+            "Category reactivated (category %(id)s)", id=entity_id
+        ),
+        "category.sensitivity_changed": lambda: w.gettext(
+            "Category sensitivity changed (category %(id)s)", id=entity_id
+        ),
+        "import.completed": lambda: w.gettext("Import completed (import run %(id)s)", id=entity_id),
+        "listing.posted": lambda: w.gettext("Listing posted (listing %(id)s)", id=entity_id),
+        "listing.edited": lambda: w.gettext("Listing edited (listing %(id)s)", id=entity_id),
+        "listing.paused": lambda: w.gettext("Listing paused (listing %(id)s)", id=entity_id),
+        "listing.resumed": lambda: w.gettext("Listing resumed (listing %(id)s)", id=entity_id),
+        "listing.closed": lambda: w.gettext("Listing closed (listing %(id)s)", id=entity_id),
+    }
+    sentence = sentences.get(action)
+    return sentence() if sentence else None
 
 
 def summarise(
@@ -520,84 +862,69 @@ def summarise(
     before: dict[str, Any],
     after: dict[str, Any],
     names: Names,
+    words: _Words | None = None,
 ) -> str:
     """One plain sentence for an audit entry, e.g. "Approved 1 h 30 min from Ann to Bob"."""
-    prefix, _, verb = action.partition(".")
+    words = words or _words_of(names.wording)
+    w = names.wording
+    prefix, _dot, verb = action.partition(".")
     doc = {**before, **after}
     if prefix == "transfer":
-        if verb == "reversed":
-            # The reversal mirrors the original: its receiver gave, its giver received.
-            original = {
-                "minutes": doc.get("minutes"),
-                "credit_account_id": doc.get("debit_account_id"),
-                "debit_account_id": doc.get("credit_account_id"),
-            }
-            text = f"Reversed exchange {doc.get('reverses_id')} ({_movement(original, names)})"
-            return _with_reason(text, doc)
-        if verb == "opening_balance":
-            return _opening(doc, names)
-        if verb in TRANSFER_VERBS:
-            text = f"{TRANSFER_VERBS[verb]} {_movement(doc, names)}"
-            if doc.get("kind") == "group":
-                text += " (group exchange)"
-            if verb == "recorded" and after.get("status") == "posted":
-                text += "; done at once"
-            elif verb == "recorded" and after.get("status") == "pending":
-                text += "; waiting"
-            if verb in ("rejected", "corrected"):
-                return _with_reason(text, doc)
-            return text
-        return f"{_humanise(verb)} exchange {entity_id}: {_movement(doc, names)}"
+        return _summarise_transfer(verb, entity_id, after, doc, names)
     if prefix == "pot":
-        minutes = doc.get("minutes")
-        amount = format_minutes(minutes) if isinstance(minutes, int) else "time"
+        amount = _amount(doc, w)
         if verb == "donation":
             donor = names.account(doc.get("debit_account_id"))
-            return f"{donor} gave {amount} to the community pot"
+            return w.gettext(
+                "%(donor)s gave %(time)s to the community pot", donor=donor, time=amount
+            )
         if verb == "grant":
             recipient = names.account(doc.get("credit_account_id"))
-            return _with_reason(f"Granted {amount} from the community pot to {recipient}", doc)
+            text = w.gettext(
+                "Granted %(time)s from the community pot to %(recipient)s",
+                time=amount,
+                recipient=recipient,
+            )
+            return _with_reason(text, doc, w)
     if prefix == "membership":
-        who = names.membership(entity_id) if entity_id is not None else "a member"
-        if verb == "created":
-            role = after.get("role")
-            status = after.get("status")
-            text = f"Added {who} to the time bank"
-            if role and role != "member":
-                text += f" as a {role}"
-            if status and status != "active":
-                text += f" ({VALUE_WORDS.get(status, status)})"
-            return text
-        changed = [field_label(c).lower() for c in after if before.get(c) != after.get(c)]
-        text = f"{_humanise(verb)}: {who}"
-        if changed and before:
-            text += f" ({', '.join(changed)})"
-        return _with_reason(text, doc)
+        return _summarise_membership(verb, entity_id, before, after, names, words)
     if prefix == "time_bank":
         if verb == "created":
-            return f"Created the time bank {after.get('name', '')}".rstrip()
+            name = after.get("name", "")
+            if not name:
+                return w.gettext("Created the time bank")
+            return w.gettext("Created the time bank %(name)s", name=name)
         if verb == "policy_changed":
             changed = [
-                field_label(k).lower()
+                words.label(k).lower()
                 for k in sorted(set(before) | set(after), key=_field_order)
                 if before.get(k) != after.get(k)
             ]
             if not changed:
-                return "Saved the time bank's settings (nothing changed)"
-            return "Changed the time bank's settings: " + ", ".join(changed)
+                return w.gettext("Saved the time bank's settings (nothing changed)")
+            return w.gettext(
+                "Changed the time bank's settings: %(fields)s", fields=", ".join(changed)
+            )
     if prefix == "organisation":
-        name = after.get("name") or names.organisations.get(entity_id or 0) or "an organisation"
-        if verb == "created":
-            return f"Added the organisation {name}"
-        return f"{_humanise(verb)}: organisation {name}"
+        return _summarise_organisation(verb, entity_id, after, names)
     if prefix == "export":
-        what = verb.replace("_", " ")
-        return f"Downloaded the {what} list as a spreadsheet (CSV)"
+        if verb == "members":
+            return w.gettext("Downloaded the members list as a spreadsheet (CSV)")
+        if verb == "transfers":
+            return w.gettext("Downloaded the transfers list as a spreadsheet (CSV)")
+        if verb == "balances":
+            return w.gettext("Downloaded the balances list as a spreadsheet (CSV)")
+        return f"Downloaded the {verb.replace('_', ' ')} list as a spreadsheet (CSV)"
+    if entity_id is not None:
+        sentence = _other_sentence(action, entity_id, w)
+        if sentence is not None:
+            return _with_reason(sentence, doc, w)
+    # An action with no sentence of its own (none today): its name in words.
     subject = entity_type.replace("_", " ")
     text = f"{_humanise(prefix)} {_humanise(verb).lower()}"
     if entity_id is not None:
         text += f" ({subject} {entity_id})"
-    return _with_reason(text, doc)
+    return _with_reason(text, doc, w)
 
 
 def _humanise(word: str) -> str:
@@ -605,17 +932,26 @@ def _humanise(word: str) -> str:
 
 
 def describe_entries(
-    session: Session, bank: TimeBank, entries: list[tuple[AuditEntry, str | None]]
+    session: Session,
+    bank: TimeBank,
+    entries: list[tuple[AuditEntry, str | None]],
+    wording: Wording = ENGLISH,
 ) -> list[AuditRow]:
     parsed = [(entry, name, _load(entry.before), _load(entry.after)) for entry, name in entries]
     names = load_names(
         session,
         bank.id,
-        [(e.entity_type, e.entity_id, {**b, **a}) for e, _, b, a in parsed],
+        [(e.entity_type, e.entity_id, {**b, **a}) for e, _name, b, a in parsed],
+        wording,
     )
+    words = _words_of(wording)
     zone = ZoneInfo(bank.timezone)
     rows = []
     for entry, actor_name, before, after in parsed:
+        if actor_name is None:
+            actor_name = (
+                wording.gettext("system") if entry.actor_id is None else wording.gettext("a member")
+            )
         rows.append(
             AuditRow(
                 id=entry.id,
@@ -623,14 +959,15 @@ def describe_entries(
                 created_at=entry.created_at,
                 when=entry.created_at.replace(tzinfo=UTC).astimezone(zone),
                 actor_id=entry.actor_id,
-                actor_name=actor_name or ("system" if entry.actor_id is None else "a member"),
+                actor_name=actor_name,
                 action=entry.action,
                 entity_type=entry.entity_type,
                 entity_id=entry.entity_id,
                 summary=summarise(
-                    entry.action, entry.entity_type, entry.entity_id, before, after, names
+                    entry.action, entry.entity_type, entry.entity_id, before, after, names, words
                 ),
-                changes=changes_of(before, after, names),
+                changes=changes_of(before, after, names, words),
+                entity=entity_words(entry.entity_type, entry.entity_id, wording),
             )
         )
     return rows

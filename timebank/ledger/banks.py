@@ -79,7 +79,10 @@ def validate_policy(values: dict[str, Any]) -> None:
         value = values.get(field)
         if value is not None and (not isinstance(value, int) or value < low):
             raise errors.InvalidPolicyError(
-                f"{field} must be a whole number of at least {low}.", field=field
+                "%(setting)s must be a whole number of at least %(low)s.",
+                field=field,
+                setting=field,
+                low=low,
             )
     step = values.get("minute_step")
     if step is not None and not (isinstance(step, int) and 1 <= step <= 60):
@@ -94,7 +97,7 @@ def validate_policy(values: dict[str, Any]) -> None:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise errors.InvalidPolicyError(
-                f"Unknown time zone {timezone!r}.", field="timezone"
+                "Unknown time zone %(timezone)s.", field="timezone", timezone=repr(timezone)
             ) from error
 
 
@@ -117,7 +120,9 @@ def create_time_bank(
         )
     unknown = set(policy) - set(POLICY_FIELDS)
     if unknown:
-        raise errors.InvalidPolicyError(f"Unknown policy settings: {', '.join(sorted(unknown))}.")
+        raise errors.InvalidPolicyError(
+            "Unknown policy settings: %(names)s.", names=", ".join(sorted(unknown))
+        )
     validate_policy(policy)
     if session.scalar(sa.select(TimeBank.id).where(TimeBank.slug == slug)) is not None:
         raise errors.DuplicateError(f"A time bank called {slug!r} already exists.", field="slug")
@@ -163,7 +168,9 @@ def update_policy(
         raise errors.NotAllowedError("Only a coordinator of this time bank can change it.")
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
-        raise errors.InvalidPolicyError(f"Unknown policy settings: {', '.join(sorted(unknown))}.")
+        raise errors.InvalidPolicyError(
+            "Unknown policy settings: %(names)s.", names=", ".join(sorted(unknown))
+        )
     validate_policy(changes)
     before = _policy_of(bank)
     for field, value in changes.items():

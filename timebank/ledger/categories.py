@@ -36,7 +36,7 @@ def _clean_name(name: str) -> str:
         raise errors.InvalidPolicyError("Give the category a name.", field="name")
     if len(name) > MAX_NAME_LENGTH:
         raise errors.InvalidPolicyError(
-            f"Keep the name under {MAX_NAME_LENGTH} characters.", field="name"
+            "Keep the name under %(most)s characters.", field="name", most=MAX_NAME_LENGTH
         )
     return name
 
@@ -131,9 +131,9 @@ def set_category_active(
     """Retire a category (no longer offered for new exchanges) or bring it back."""
     require_coordinator(actor, category.time_bank_id)
     if category.active == bool(active):
-        raise errors.InvalidPolicyError(
-            "The category is already in use." if active else "The category is already retired."
-        )
+        if active:
+            raise errors.InvalidPolicyError("The category is already in use.")
+        raise errors.InvalidPolicyError("The category is already retired.")
     before = _state(category)
     category.active = bool(active)
     session.flush()

@@ -414,7 +414,7 @@ def record_export(
 ) -> None:
     """Log a download in the audit log: exports carry personal data."""
     if what not in EXPORTS:
-        raise errors.InvalidPolicyError(f"There is no {what} export.")
+        raise errors.InvalidPolicyError("There is no %(what)s export.", what=what)
     if actor.time_bank_id != bank.id or not actor.is_coordinator:
         raise errors.NotAllowedError("Only a coordinator of this time bank can export its data.")
     append_audit(

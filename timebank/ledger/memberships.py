@@ -136,17 +136,11 @@ def _lock_for_coordinator_change(
     return coordinators
 
 
-def _refuse_removing_last_coordinator(
-    coordinators: list[Membership], target: Membership, *, action: str
-) -> None:
+def _is_last_coordinator(coordinators: list[Membership], target: Membership) -> bool:
+    """Whether ``target`` is the time bank's only active coordinator."""
     if not target.is_coordinator:
-        return
-    active = [m for m in coordinators if m.is_coordinator]
-    if len(active) <= 1:
-        raise LastCoordinatorError(
-            f"You cannot {action} the last coordinator of the time bank."
-            " Make someone else a coordinator first.",
-        )
+        return False
+    return len([m for m in coordinators if m.is_coordinator]) <= 1
 
 
 # Applications -------------------------------------------------------------------------
@@ -169,6 +163,7 @@ def approve_application(session: Session, *, actor: Membership, membership: Memb
         recipient=membership,
         kind=Kind.APPLICATION,
         message=f"Welcome to {_bank_name(session, membership)}: your application was approved.",
+        details={"outcome": "approved", "bank": _bank_name(session, membership)},
     )
 
 
@@ -200,6 +195,7 @@ def decline_application(
             f"Your application to join {_bank_name(session, membership)} was not accepted."
             f" Reason: {reason}"
         ),
+        details={"outcome": "declined", "bank": _bank_name(session, membership), "reason": reason},
     )
 
 
@@ -219,10 +215,19 @@ def set_role(session: Session, *, actor: Membership, membership: Membership, rol
             "Only members (active or suspended) can be given a role.", field="role"
         )
     if membership.role == role:
-        raise MembershipStateError(
-            f"{membership.person.display_name} is already a {ROLE_LABELS[role]}.", field="role"
+        name = membership.person.display_name
+        if role == Role.COORDINATOR:
+            raise MembershipStateError(
+                "%(name)s is already a coordinator.", field="role", name=name
+            )
+        if role == Role.PARTNER:
+            raise MembershipStateError("%(name)s is already a partner.", field="role", name=name)
+        raise MembershipStateError("%(name)s is already a member.", field="role", name=name)
+    if _is_last_coordinator(coordinators, membership):
+        raise LastCoordinatorError(
+            "You cannot remove the role of the last coordinator of the time bank."
+            " Make someone else a coordinator first."
         )
-    _refuse_removing_last_coordinator(coordinators, membership, action="remove the role of")
     before = _state(membership)
     membership.role = role
     session.flush()
@@ -232,6 +237,7 @@ def set_role(session: Session, *, actor: Membership, membership: Membership, rol
         recipient=membership,
         kind=Kind.MEMBERSHIP,
         message=f"Your role in {_bank_name(session, membership)} is now {ROLE_LABELS[role]}.",
+        details={"outcome": "role", "role": role.value, "bank": _bank_name(session, membership)},
     )
 
 
@@ -248,9 +254,13 @@ def set_kind(
         ) from error
     _lock(session, membership)
     if membership.kind == kind:
+        name = membership.person.display_name
+        if kind == MemberKind.PROFESSIONAL:
+            raise MembershipStateError(
+                "%(name)s is already recorded as a professional.", field="kind", name=name
+            )
         raise MembershipStateError(
-            f"{membership.person.display_name} is already recorded as a {KIND_LABELS[kind]}.",
-            field="kind",
+            "%(name)s is already recorded as a participant.", field="kind", name=name
         )
     before = _state(membership)
     membership.kind = kind
@@ -268,7 +278,11 @@ def suspend(session: Session, *, actor: Membership, membership: Membership, reas
     coordinators = _lock_for_coordinator_change(session, actor, membership)
     if membership.status != MembershipStatus.ACTIVE:
         raise MembershipStateError("Only an active member can be suspended.", field="reason")
-    _refuse_removing_last_coordinator(coordinators, membership, action="suspend")
+    if _is_last_coordinator(coordinators, membership):
+        raise LastCoordinatorError(
+            "You cannot suspend the last coordinator of the time bank."
+            " Make someone else a coordinator first."
+        )
     before = _state(membership)
     membership.status = MembershipStatus.SUSPENDED
     session.flush()
@@ -287,6 +301,7 @@ def suspend(session: Session, *, actor: Membership, membership: Membership, reas
         message=(
             f"Your membership of {_bank_name(session, membership)} is suspended. Reason: {reason}"
         ),
+        details={"outcome": "suspended", "bank": _bank_name(session, membership), "reason": reason},
     )
 
 
@@ -305,6 +320,7 @@ def reactivate(session: Session, *, actor: Membership, membership: Membership) -
         recipient=membership,
         kind=Kind.MEMBERSHIP,
         message=f"Your membership of {_bank_name(session, membership)} is active again.",
+        details={"outcome": "reactivated", "bank": _bank_name(session, membership)},
     )
 
 
@@ -325,7 +341,7 @@ def add_note(
         raise errors.InvalidPolicyError("Write the note first.", field="body")
     if len(body) > MAX_NOTE_LENGTH:
         raise errors.InvalidPolicyError(
-            f"Keep a note under {MAX_NOTE_LENGTH:,} characters.", field="body"
+            "Keep a note under %(most)s characters.", field="body", most=f"{MAX_NOTE_LENGTH:,}"
         )
     note = CoordinatorNote(
         time_bank_id=membership.time_bank_id,
@@ -389,7 +405,9 @@ def create_invitation(
         raise errors.InvalidPolicyError("Give a whole number of days.", field="valid_days")
     if not 1 <= valid_days <= MAX_INVITATION_DAYS:
         raise errors.InvalidPolicyError(
-            f"A link can stay valid for 1 to {MAX_INVITATION_DAYS} days.", field="valid_days"
+            "A link can stay valid for 1 to %(most)s days.",
+            field="valid_days",
+            most=MAX_INVITATION_DAYS,
         )
     note = (note or "").strip()
     if len(note) > 200:
@@ -455,12 +473,9 @@ def revoke_invitation(session: Session, *, actor: Membership, invitation: Invita
     )
     if result.rowcount != 1:
         session.refresh(invitation)
-        state = invitation_state(invitation)
-        raise MembershipStateError(
-            "This link has already been used."
-            if state == "used"
-            else "This link was already withdrawn."
-        )
+        if invitation_state(invitation) == "used":
+            raise MembershipStateError("This link has already been used.")
+        raise MembershipStateError("This link was already withdrawn.")
     session.refresh(invitation)
     append_audit(
         session,

@@ -91,19 +91,23 @@ def add_staff(
         raise errors.NotFoundError("That member does not exist.")
     if not member.is_active:
         raise errors.InactiveAccountError(
-            f"{member.person.display_name} is not an active member, so cannot act for"
-            f" {organisation.name}.",
+            "%(name)s is not an active member, so cannot act for %(organisation)s.",
             field="membership_id",
+            name=member.person.display_name,
+            organisation=organisation.name,
         )
     if not organisation.active:
         raise errors.InvalidPolicyError(
-            f"{organisation.name} is no longer active; reactivate it first.",
+            "%(organisation)s is no longer active; reactivate it first.",
             field="membership_id",
+            organisation=organisation.name,
         )
     if is_staff(session, organisation, member):
         raise errors.DuplicateError(
-            f"{member.person.display_name} already acts for {organisation.name}.",
+            "%(name)s already acts for %(organisation)s.",
             field="membership_id",
+            name=member.person.display_name,
+            organisation=organisation.name,
         )
     staff = OrganisationStaff(organisation_id=organisation.id, membership_id=member.id)
     session.add(staff)
@@ -135,8 +139,10 @@ def remove_staff(
     )
     if staff is None:
         raise errors.InvalidPolicyError(
-            f"{member.person.display_name} does not act for {organisation.name}.",
+            "%(name)s does not act for %(organisation)s.",
             field="membership_id",
+            name=member.person.display_name,
+            organisation=organisation.name,
         )
     session.delete(staff)
     session.flush()
@@ -156,8 +162,13 @@ def _set_active(
 ) -> Organisation:
     _check_same_bank(actor, organisation)
     if organisation.active == active:
-        state = "active" if active else "inactive"
-        raise errors.InvalidPolicyError(f"{organisation.name} is already {state}.")
+        if active:
+            raise errors.InvalidPolicyError(
+                "%(organisation)s is already active.", organisation=organisation.name
+            )
+        raise errors.InvalidPolicyError(
+            "%(organisation)s is already inactive.", organisation=organisation.name
+        )
     organisation.active = active
     session.flush()
     append_audit(
