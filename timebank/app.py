@@ -65,10 +65,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from timebank.mail import init_mail
     from timebank.members import views as member_views
     from timebank.navigation import register_navigation
+    from timebank.notification_mail import init_notification_mail
 
     app.register_blueprint(auth_views.bp)
     init_limits(app)
     init_mail(app, app.instance_path)
+    init_notification_mail(app)
     redact_tokens_in_request_log()
     app.register_blueprint(member_views.bp)
     app.register_blueprint(coordinators_bp)

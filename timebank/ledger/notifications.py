@@ -1,5 +1,10 @@
 """Notifications: what a member should know about (an exchange to confirm, approved,
-rejected, reversed; an application decided). Services flush, never commit."""
+rejected, reversed; an application decided). Services flush, never commit.
+
+Each notification keeps its ``kind`` and structured ``details`` (plain JSON values: no
+translated text), so the web layer can say it in the reader's language
+(``timebank.notification_text``); ``message`` keeps an English sentence for exports and
+as the fallback for rows written before ``details`` existed."""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ def notify(
     recipient: Membership,
     kind: str,
     message: str,
+    details: dict | None = None,
     transfer_id: int | None = None,
 ) -> Notification:
     notification = Notification(
@@ -39,6 +45,7 @@ def notify(
         membership_id=recipient.id,
         kind=kind,
         message=message,
+        details=details,
         transfer_id=transfer_id,
     )
     session.add(notification)
@@ -88,6 +95,13 @@ def notify_transfer_outcome(
             other_id = transfer.debit_account_id if gave else transfer.credit_account_id
             other = holders.get(other_id)
             other_name = other.person.display_name if other else "the time bank"
+            details = {
+                "minutes": transfer.minutes,
+                "direction": "gave" if gave else "received",
+                # None: not a member (the pot, an organisation): "the time bank".
+                "other": other.person.display_name if other else None,
+                "service_date": transfer.service_date.isoformat(),
+            }
             what = (
                 f"The {format_minutes(transfer.minutes)} you "
                 f"{'gave to' if gave else 'received from'} {other_name}"
@@ -96,12 +110,14 @@ def notify_transfer_outcome(
             message = f"{what} {verbs.get(kind, 'changed')}."
             if reason:
                 message += f" Reason: {reason}"
+                details["reason"] = reason
             sent.append(
                 notify(
                     session,
                     recipient=member,
                     kind=kind,
                     message=message,
+                    details=details,
                     transfer_id=transfer.id,
                 )
             )

@@ -1,0 +1,208 @@
+"""Email a notification to a member who asked for it (``Membership.email_notifications``).
+
+The ledger writes notifications and stays free of Flask; this module watches the
+Flask-SQLAlchemy session instead. When a flush writes a ``Notification`` for a member
+who wants emails, what the email needs is read at once (their address, name, language
+and time bank) and kept with the transaction. Only when the outermost transaction
+commits are the emails sent; a rollback forgets them, so a failed request sends nothing
+and a transaction that ``run_in_transaction`` runs again sends once. A savepoint that
+rolls back forgets what was written inside it.
+
+The email is in the recipient's language, says what happened (never what a message
+says, only who sent it), links to the News page and ends with how to stop these emails.
+A failure to send is logged without personal data and never breaks the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from timebank.extensions import db
+from timebank.i18n import DEFAULT_LOCALE, LANGUAGES
+from timebank.ledger.community_models import Notification
+from timebank.ledger.messages import KIND as MESSAGE_KIND
+from timebank.ledger.models import Membership, Person, TimeBank
+from timebank.ledger.notifications import Kind
+from timebank.mail import send_email
+from timebank.notification_text import describe
+
+log = logging.getLogger(__name__)
+
+# session.info key: [(transaction the notification was flushed in, NotificationMail)].
+PENDING = "timebank_notification_mail"
+
+
+@dataclass(frozen=True)
+class NotificationMail:
+    """Everything an email needs, read while the transaction was still open (after a
+    commit the session can run no SQL until the next transaction)."""
+
+    notification_id: int
+    kind: str
+    details: dict | None
+    message: str
+    to: str
+    name: str
+    locale: str
+    bank: str
+
+
+# Collecting ---------------------------------------------------------------------------
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _collect(session: Session, flush_context: Any) -> None:
+    """After a flush: note the new notifications whose recipient wants emails."""
+    written = [n for n in session.new if isinstance(n, Notification)]
+    if not written:
+        return
+    rows = session.execute(
+        sa.select(
+            Membership.id,
+            Person.email,
+            Person.display_name,
+            Person.preferred_locale,
+            TimeBank.name,
+        )
+        .join(Person, Person.id == Membership.person_id)
+        .join(TimeBank, TimeBank.id == Membership.time_bank_id)
+        .where(
+            Membership.id.in_({n.membership_id for n in written}),
+            Membership.email_notifications.is_(True),
+            Person.is_active.is_(True),
+        )
+    ).all()
+    recipients = {row[0]: row for row in rows}
+    if not recipients:
+        return
+    transaction = _innermost(session)
+    pending = session.info.setdefault(PENDING, [])
+    for notification in written:
+        row = recipients.get(notification.membership_id)
+        if row is None:
+            continue
+        _, email, name, locale, bank = row
+        mail = NotificationMail(
+            notification_id=notification.id,
+            kind=notification.kind,
+            details=dict(notification.details) if notification.details else None,
+            message=notification.message,
+            to=email,
+            name=name,
+            locale=locale if locale in LANGUAGES else DEFAULT_LOCALE,
+            bank=bank,
+        )
+        pending.append((transaction, mail))
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.get(PENDING)
+    if not pending:
+        return
+    nested = session.get_nested_transaction()
+    if nested is not None:
+        # A savepoint was released: its emails now belong to the enclosing transaction.
+        parent = nested.parent
+        session.info[PENDING] = [(parent if t is nested else t, m) for t, m in pending]
+        return
+    session.info.pop(PENDING, None)
+    for _transaction, mail in pending:
+        _send(mail)
+
+
+def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        pending = session.info.get(PENDING)
+        if pending:
+            session.info[PENDING] = [(t, m) for t, m in pending if t is not previous_transaction]
+        return
+    session.info.pop(PENDING, None)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended (committed, rolled back or closed): nothing waits.
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+# Sending ------------------------------------------------------------------------------
+
+
+def _link(endpoint: str) -> str | None:
+    """An absolute link: from the request, or from SERVER_NAME outside one; None when
+    neither can say where the site is."""
+    try:
+        return url_for(endpoint, _external=True)
+    except RuntimeError:
+        return None
+
+
+def _subject(mail: NotificationMail) -> str:
+    if mail.kind == MESSAGE_KIND and mail.details and mail.details.get("sender"):
+        return _("You have a new message from %(name)s", name=mail.details["sender"])
+    if mail.kind == Kind.TO_CONFIRM:
+        return _("An exchange is waiting for you to confirm it")
+    return _("News from %(bank)s", bank=mail.bank)
+
+
+def render_mail(mail: NotificationMail) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the email, in the recipient's language.
+
+    Rendered straight from the Jinja environment: the app's context processors ask the
+    database about the signed-in user, and the session can run no SQL after a commit.
+    """
+    with force_locale(mail.locale):
+        values = {
+            "name": mail.name,
+            "bank": mail.bank,
+            "text": describe(mail),
+            "news_link": _link("members.notifications"),
+            "profile_link": _link("members.profile"),
+            "lang": mail.locale,
+        }
+        environment = current_app.jinja_env
+        text = environment.get_template("email/notification.txt").render(values)
+        html = environment.get_template("email/notification.html").render(values)
+        return _subject(mail), text, html
+
+
+def _send(mail: NotificationMail) -> None:
+    try:
+        subject, text, html = render_mail(mail)
+        send_email(mail.to, subject, text, html)
+    except Exception as error:  # an email must never break the request
+        # No address, name or text here: the notification's id is enough to look it up.
+        log.warning(
+            "notification email not sent (notification %s, %s)",
+            mail.notification_id,
+            type(error).__name__,
+        )
+
+
+# Registration -------------------------------------------------------------------------
+
+_LISTENERS = (
+    ("after_flush", _collect),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_soft_rollback),
+    ("after_transaction_end", _after_transaction_end),
+)
+
+
+def init_notification_mail(app: Flask) -> None:
+    """Listen to the Flask-SQLAlchemy session (once: ``db`` outlives each app)."""
+    for name, listener in _LISTENERS:
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
