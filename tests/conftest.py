@@ -136,10 +136,12 @@ class RequestScopedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app(
         {
             "TESTING": True,
+            # Emails land in the test's own folder, never in the repository's instance/.
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,

@@ -63,7 +63,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database_url):
+def live_server(database_url, tmp_path):
     # The production settings except for the key and the database. Chromium keeps
     # Secure cookies for http://127.0.0.1 (a potentially trustworthy origin), so the
     # session cookie stays Secure here, as in production.
@@ -72,6 +72,7 @@ def live_server(database_url):
             "TESTING": True,
             "SECRET_KEY": "browser-test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
+            "MAIL_OUTBOX": str(tmp_path / "outbox"),
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)

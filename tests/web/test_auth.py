@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import tempfile
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -82,6 +83,7 @@ def app_with(database_url, **config):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_OUTBOX": tempfile.mkdtemp(prefix="timebank-outbox-"),
     }
     settings.update(config)
     return create_app(settings)

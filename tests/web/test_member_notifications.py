@@ -61,3 +61,33 @@ def test_news_shows_only_my_own(client, session):
     session.commit()
     sign_in(client, "alice@example.org")
     assert "Private to Bob" not in client.get("/members/notifications").get_data(as_text=True)
+
+
+def test_news_page_reads_the_same_number_of_queries_for_3_and_40_items(client, session):
+    from tests.web.test_member_dashboard import queries_for
+
+    bank = TimeBankFactory()
+    alice = make_member(session, email="alice@example.org", name="Alice Ash", bank=bank)
+    bob = make_member(session, email="bob@example.org", name="Bob Birch", bank=bank)
+
+    def add_outcomes(count):
+        for number in range(count):
+            # Each way in turn, so nobody reaches the floor.
+            giver, receiver = (alice, bob) if number % 2 else (bob, alice)
+            transfer = record_transfer(
+                session,
+                actor=alice,
+                giver=giver.account,
+                receiver=receiver.account,
+                minutes=15,
+                service_date=date.today(),
+            )
+            notify_transfer_outcome(session, [transfer], kind=Kind.POSTED)
+        session.commit()
+
+    sign_in(client, "alice@example.org")
+    add_outcomes(3)
+    few = queries_for(client, "/members/notifications")
+    add_outcomes(38)
+    many = queries_for(client, "/members/notifications")
+    assert few == many

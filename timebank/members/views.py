@@ -118,10 +118,11 @@ def notifications():
     membership = current_user.current_membership()
     if membership is None:
         return redirect(url_for("members.dashboard"))
-    items = list_notifications(db.session, membership)
-    unread = {n.id for n in items if n.read_at is None}
+    unread = {n.id for n in list_notifications(db.session, membership) if n.read_at is None}
     mark_read(db.session, membership)
     db.session.commit()
+    # Read again in one query: the commit expired the rows read above.
+    items = list_notifications(db.session, membership)
     return render_template(
         "members/notifications.html",
         notifications=items,
