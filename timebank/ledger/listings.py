@@ -84,15 +84,20 @@ def _clean(
     title = " ".join((title or "").split())
     if len(title) < MIN_TITLE:
         raise ListingError(
-            f"Give a title of at least {MIN_TITLE} characters, for example 'Lifts to the shops'.",
+            "Give a title of at least %(least)s characters, for example 'Lifts to the shops'.",
             field="title",
+            least=MIN_TITLE,
         )
     if len(title) > MAX_TITLE:
-        raise ListingError(f"Keep the title under {MAX_TITLE} characters.", field="title")
+        raise ListingError(
+            "Keep the title under %(most)s characters.", field="title", most=MAX_TITLE
+        )
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ListingError(
-            f"Keep the description under {MAX_DESCRIPTION} characters.", field="description"
+            "Keep the description under %(most)s characters.",
+            field="description",
+            most=MAX_DESCRIPTION,
         )
     if category_id is not None:
         category = session.get(Category, category_id)
@@ -233,10 +238,13 @@ def edit_listing(
     return listing
 
 
-def _set_status(session, actor, listing_id, *, allowed_from, to, action, refusal) -> Listing:
+def _set_status(
+    session, actor, listing_id, *, allowed_from, to, action, refusal: errors.LedgerError
+) -> Listing:
+    """``refusal`` is raised when the listing is not in one of ``allowed_from``."""
     listing = _changeable(session, actor, listing_id)
     if listing.status not in allowed_from:
-        raise errors.NotAllowedError(refusal)
+        raise refusal
     before = _state(listing)
     listing.status = to
     listing.updated_at = utcnow()
@@ -254,7 +262,7 @@ def pause_listing(session: Session, *, actor: Membership, listing_id: int) -> Li
         allowed_from=("active",),
         to="paused",
         action="listing.paused",
-        refusal="Only a listing that is showing can be paused.",
+        refusal=errors.NotAllowedError("Only a listing that is showing can be paused."),
     )
 
 
@@ -266,7 +274,7 @@ def resume_listing(session: Session, *, actor: Membership, listing_id: int) -> L
         allowed_from=("paused",),
         to="active",
         action="listing.resumed",
-        refusal="Only a paused listing can be shown again.",
+        refusal=errors.NotAllowedError("Only a paused listing can be shown again."),
     )
 
 
@@ -279,7 +287,7 @@ def close_listing(session: Session, *, actor: Membership, listing_id: int) -> Li
         allowed_from=("active", "paused"),
         to="closed",
         action="listing.closed",
-        refusal="This is already closed.",
+        refusal=errors.NotAllowedError("This is already closed."),
     )
 
 

@@ -50,13 +50,26 @@ class ShownMessage:
 
 
 def _clean(text: str | None, *, field: str, limit: int, what: str) -> str:
+    """``what`` is "subject" or "message": each has its own whole sentences, so that
+    they can be translated."""
     text = (text or "").strip()
     if not text:
-        raise MessageError(f"Write a {what}.", field=field)
+        if what == "subject":
+            raise MessageError("Write a subject.", field=field)
+        raise MessageError("Write a message.", field=field)
     if len(text) > limit:
+        if what == "subject":
+            raise MessageError(
+                "The subject can be at most %(most)s characters long (it is %(length)s).",
+                field=field,
+                most=limit,
+                length=len(text),
+            )
         raise MessageError(
-            f"The {what} can be at most {limit} characters long (it is {len(text)}).",
+            "The message can be at most %(most)s characters long (it is %(length)s).",
             field=field,
+            most=limit,
+            length=len(text),
         )
     return text
 
@@ -116,6 +129,7 @@ def _notify_others(session: Session, thread: MessageThread, sender: Membership) 
             recipient=other,
             kind=KIND,
             message=f"{name} sent you a message. Open Messages to read it.",
+            details={"sender": name},
         )
 
 

@@ -41,12 +41,32 @@ PROFILE_FIELDS = (
 )
 
 
-def _text(value: str | None, limit: int, field: str, what: str) -> str:
+def _too_long(field: str, limit: int, length: int) -> errors.InvalidPolicyError:
+    """One whole sentence for each profile field, so that each can be translated."""
+    params = {"field": field, "most": limit, "length": length}
+    if field == "offers_text":
+        return errors.InvalidPolicyError(
+            "Keep what you can offer under %(most)s characters (it has %(length)s).", **params
+        )
+    if field == "needs_text":
+        return errors.InvalidPolicyError(
+            "Keep what you would like help with under %(most)s characters (it has %(length)s).",
+            **params,
+        )
+    if field == "availability":
+        return errors.InvalidPolicyError(
+            "Keep when you are available under %(most)s characters (it has %(length)s).",
+            **params,
+        )
+    return errors.InvalidPolicyError(
+        "Keep your area under %(most)s characters (it has %(length)s).", **params
+    )
+
+
+def _text(value: str | None, limit: int, field: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise errors.InvalidPolicyError(
-            f"Keep {what} under {limit} characters (it has {len(value)}).", field=field
-        )
+        raise _too_long(field, limit, len(value))
     return value
 
 
@@ -65,8 +85,8 @@ def apply_to_join(
     consent_research: bool = False,
 ) -> Membership:
     """Ask to join ``bank``: a membership waiting for a coordinator, with its account."""
-    offers = _text(offers, MAX_TEXT, "offers_text", "what you can offer")
-    needs = _text(needs, MAX_TEXT, "needs_text", "what you would like help with")
+    offers = _text(offers, MAX_TEXT, "offers_text")
+    needs = _text(needs, MAX_TEXT, "needs_text")
     existing = session.scalar(
         sa.select(Membership).where(
             Membership.person_id == person.id, Membership.time_bank_id == bank.id
@@ -74,15 +94,14 @@ def apply_to_join(
     )
     if existing is not None:
         if existing.status == MembershipStatus.APPLIED:
-            message = f"You have already applied to {bank.name}."
-        elif existing.status == MembershipStatus.DECLINED:
-            message = (
-                f"Your application to {bank.name} was not accepted. "
-                "Please talk to a coordinator there."
+            raise errors.DuplicateError("You have already applied to %(bank)s.", bank=bank.name)
+        if existing.status == MembershipStatus.DECLINED:
+            raise errors.DuplicateError(
+                "Your application to %(bank)s was not accepted. "
+                "Please talk to a coordinator there.",
+                bank=bank.name,
             )
-        else:
-            message = f"You already have a membership of {bank.name}."
-        raise errors.DuplicateError(message)
+        raise errors.DuplicateError("You already have a membership of %(bank)s.", bank=bank.name)
     membership = add_membership(
         session,
         actor=None,
@@ -124,12 +143,10 @@ def update_profile(
     if actor.status not in (MembershipStatus.ACTIVE, MembershipStatus.APPLIED):
         raise errors.NotAllowedError("This membership cannot be changed now.")
     values: dict[str, str | bool] = {
-        "offers_text": _text(offers_text, MAX_TEXT, "offers_text", "what you can offer"),
-        "needs_text": _text(needs_text, MAX_TEXT, "needs_text", "what you would like help with"),
-        "availability": _text(
-            availability, MAX_AVAILABILITY, "availability", "when you are available"
-        ),
-        "area": _text(area, MAX_AREA, "area", "your area"),
+        "offers_text": _text(offers_text, MAX_TEXT, "offers_text"),
+        "needs_text": _text(needs_text, MAX_TEXT, "needs_text"),
+        "availability": _text(availability, MAX_AVAILABILITY, "availability"),
+        "area": _text(area, MAX_AREA, "area"),
     }
     if contact_preference not in CONTACT_PREFERENCES:
         raise errors.InvalidPolicyError(

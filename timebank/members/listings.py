@@ -8,6 +8,8 @@ Names are shown to signed-in, active members of the same time bank only.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -22,7 +24,7 @@ from timebank.ledger.models import Category
 from timebank.members.views import bp
 from timebank.web import perform
 
-KIND_LABELS = {"offer": "Offer", "request": "Request"}
+KIND_LABELS = {"offer": _l("Offer"), "request": _l("Request")}
 
 
 def _optional_int(value):
@@ -36,18 +38,18 @@ def _optional_int(value):
 
 class ListingForm(FlaskForm):
     kind = RadioField(
-        "Is this something you offer or something you would like help with?",
+        _l("Is this something you offer or something you would like help with?"),
         choices=[
-            SelectChoice("offer", "I can offer this"),
-            SelectChoice("request", "I would like help with this"),
+            SelectChoice("offer", _l("I can offer this")),
+            SelectChoice("request", _l("I would like help with this")),
         ],
-        validators=[InputRequired("Choose whether this is an offer or a request.")],
+        validators=[InputRequired(_l("Choose whether this is an offer or a request."))],
     )
-    title = StringField("Title")
-    description = TextAreaField("More about it (optional)")
-    category = SelectField("Category (optional)", coerce=_optional_int, validate_choice=False)
+    title = StringField(_l("Title"))
+    description = TextAreaField(_l("More about it (optional)"))
+    category = SelectField(_l("Category (optional)"), coerce=_optional_int, validate_choice=False)
     expires_on = DateField(
-        "Show it until (optional)",
+        _l("Show it until (optional)"),
         validators=[Optional()],
         render_kw={"autocomplete": "off"},
     )
@@ -140,7 +142,9 @@ def _form_page(form, *, bank, listing=None):
 
 
 def _fill_categories(form, bank_id: int) -> None:
-    form.category.choices = [("", "No category")] + [(c.id, c.name) for c in _categories(bank_id)]
+    form.category.choices = [("", _("No category"))] + [
+        (c.id, c.name) for c in _categories(bank_id)
+    ]
 
 
 @bp.route("/listings/new", methods=["GET", "POST"])
@@ -168,7 +172,11 @@ def listing_new():
 
         listing = perform(post, form, remap={"category": "category"})
         if listing is not None:
-            flash("Your offer is posted." if listing.kind == "offer" else "Your request is posted.")
+            flash(
+                _("Your offer is posted.")
+                if listing.kind == "offer"
+                else _("Your request is posted.")
+            )
             return redirect(url_for("members.listing_show", listing_id=listing.id))
     return _form_page(form, bank=bank)
 
@@ -219,7 +227,7 @@ def listing_edit(listing_id: int):
             )
 
         if perform(edit, form) is not None:
-            flash("Your changes are saved.")
+            flash(_("Your changes are saved."))
             return redirect(url_for("members.listing_show", listing_id=listing.id))
     return _form_page(form, bank=bank, listing=listing)
 
@@ -243,7 +251,7 @@ def _status_action(listing_id: int, service, message: str):
 @login_required
 def listing_pause(listing_id: int):
     return _status_action(
-        listing_id, listings.pause_listing, "Paused. Other members will not see it for now."
+        listing_id, listings.pause_listing, _("Paused. Other members will not see it for now.")
     )
 
 
@@ -251,14 +259,16 @@ def listing_pause(listing_id: int):
 @login_required
 def listing_resume(listing_id: int):
     return _status_action(
-        listing_id, listings.resume_listing, "Showing again. Other members can see it."
+        listing_id, listings.resume_listing, _("Showing again. Other members can see it.")
     )
 
 
 @bp.post("/listings/<int:listing_id>/close")
 @login_required
 def listing_close(listing_id: int):
-    return _status_action(listing_id, listings.close_listing, "Closed. Thank you for updating it.")
+    return _status_action(
+        listing_id, listings.close_listing, _("Closed. Thank you for updating it.")
+    )
 
 
 @bp.get("/listings/<int:listing_id>")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -20,29 +22,31 @@ from timebank.members.exchanges import problems
 from timebank.members.views import bp
 from timebank.web import perform
 
-TOO_LONG_SUBJECT = f"The subject can be at most {service.SUBJECT_MAX} characters long."
-TOO_LONG_BODY = f"The message can be at most {service.BODY_MAX} characters long."
+TOO_LONG_SUBJECT = _l(
+    "The subject can be at most %(num)s characters long.", num=service.SUBJECT_MAX
+)
+TOO_LONG_BODY = _l("The message can be at most %(num)s characters long.", num=service.BODY_MAX)
 
 
 class NewThreadForm(FlaskForm):
     # Choices are the other active members of the bank; an id not among them gets a
     # plain message from the service.
     recipient = SelectField(
-        "Who do you want to write to?",
+        _l("Who do you want to write to?"),
         validate_choice=False,
-        validators=[InputRequired("Choose the person you want to write to.")],
+        validators=[InputRequired(_l("Choose the person you want to write to."))],
     )
     subject = StringField(
-        "Subject",
+        _l("Subject"),
         validators=[
-            InputRequired("Write a subject."),
+            InputRequired(_l("Write a subject.")),
             Length(max=service.SUBJECT_MAX, message=TOO_LONG_SUBJECT),
         ],
     )
     body = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
-            InputRequired("Write a message."),
+            InputRequired(_l("Write a message.")),
             Length(max=service.BODY_MAX, message=TOO_LONG_BODY),
         ],
     )
@@ -51,9 +55,9 @@ class NewThreadForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Your reply",
+        _l("Your reply"),
         validators=[
-            InputRequired("Write a message."),
+            InputRequired(_l("Write a message.")),
             Length(max=service.BODY_MAX, message=TOO_LONG_BODY),
         ],
     )
@@ -77,7 +81,7 @@ def _recipient_choices(me: Membership) -> list[tuple[str, str]]:
         )
         .order_by(Person.display_name, Membership.id)
     ).all()
-    return [("", "Choose a person")] + [(str(i), name) for i, name in rows]
+    return [("", _("Choose a person"))] + [(str(i), name) for i, name in rows]
 
 
 def _int_or_none(value) -> int | None:
@@ -114,10 +118,10 @@ def new_thread():
         listing = _listing_in_bank(_int_or_none(request.args.get("listing_id")), me)
         if listing is not None:
             if listing.membership_id == me.id:
-                flash("That is your own offer or request, so there is no one to write to.")
+                flash(_("That is your own offer or request, so there is no one to write to."))
                 return redirect(url_for("members.messages"))
             form.recipient.data = str(listing.membership_id)
-            form.subject.data = f"About: {listing.title}"
+            form.subject.data = _("About: %(title)s", title=listing.title)
             form.listing_id.data = str(listing.id)
         elif request.args.get("to"):
             form.recipient.data = request.args.get("to")
@@ -133,7 +137,7 @@ def new_thread():
             form,
         )
         if thread is not None:
-            flash("Your message was sent.")
+            flash(_("Your message was sent."))
             return redirect(url_for("members.thread", thread_id=thread.id))
     return render_template(
         "members/messages_new.html", form=form, problems=problems(form), bank=me.time_bank
@@ -148,7 +152,7 @@ def thread(thread_id: int):
     if request.method == "POST" and form.validate_on_submit():
         sent = perform(lambda: service.reply(db.session, me, thread_id, form.body.data), form)
         if sent is not None:
-            flash("Your reply was sent.")
+            flash(_("Your reply was sent."))
             return redirect(url_for("members.thread", thread_id=thread_id))
     opening = service.open_thread if request.method == "GET" else service.get_thread
     found = perform(lambda: opening(db.session, me, thread_id))

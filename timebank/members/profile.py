@@ -9,6 +9,8 @@ notifications and my consent choices (withdrawn as easily as given).
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
@@ -29,31 +31,31 @@ from timebank.web import perform
 
 
 def _length(limit: int):
-    return Length(max=limit, message=f"Keep this under {limit} characters.")
+    return Length(max=limit, message=_l("Keep this under %(num)s characters.", num=limit))
 
 
 class ProfileForm(FlaskForm):
-    offers_text = TextAreaField("What I can offer", validators=[_length(profiles.MAX_TEXT)])
+    offers_text = TextAreaField(_l("What I can offer"), validators=[_length(profiles.MAX_TEXT)])
     needs_text = TextAreaField(
-        "What I would like help with", validators=[_length(profiles.MAX_TEXT)]
+        _l("What I would like help with"), validators=[_length(profiles.MAX_TEXT)]
     )
     availability = StringField(
-        "When I am usually available", validators=[_length(profiles.MAX_AVAILABILITY)]
+        _l("When I am usually available"), validators=[_length(profiles.MAX_AVAILABILITY)]
     )
     area = StringField(
-        "My area",
+        _l("My area"),
         validators=[_length(profiles.MAX_AREA)],
         render_kw={"autocomplete": "address-level2"},
     )
     contact_preference = RadioField(
-        "How I would like other members to contact me",
+        _l("How I would like other members to contact me"),
         choices=[
-            SelectChoice("messages", "By messages in this app"),
-            SelectChoice("email", "By email"),
+            SelectChoice("messages", _l("By messages in this app")),
+            SelectChoice("email", _l("By email")),
         ],
-        validators=[InputRequired("Choose how you would like to be contacted.")],
+        validators=[InputRequired(_l("Choose how you would like to be contacted."))],
     )
-    email_notifications = BooleanField("Send me an email when something needs my attention")
+    email_notifications = BooleanField(_l("Send me an email when something needs my attention"))
     consent_reporting = BooleanField(REPORTING_LABEL)
     consent_research = BooleanField(RESEARCH_LABEL)
 
@@ -97,7 +99,7 @@ def profile():
             return True
 
         if perform(save, form):
-            flash("Your profile is saved.")
+            flash(_("Your profile is saved."))
             return redirect(url_for("members.profile"))
     status = 400 if form.errors else 200
     return (
