@@ -156,6 +156,28 @@ def test_replying_to_an_offer_fills_in_the_author_and_subject(client, session):
     assert client.get(f"{NEW}?listing_id=999999").status_code == 404
 
 
+def test_a_second_reply_to_the_same_offer_continues_the_conversation(client, session):
+    bank, _, bob, _ = people(session)
+    listing = Listing(time_bank_id=bank.id, membership_id=bob.id, kind="offer", title="Bread")
+    session.add(listing)
+    session.commit()
+    sign_in(client, "alice@example.org")
+    message = {"recipient": bob.id, "subject": "About: Bread", "listing_id": listing.id}
+    client.post(NEW, data={**message, "body": "Is there any left?"})
+    # The same form sent again (a double submit, or a second thought) adds to it.
+    client.post(NEW, data={**message, "body": "Or tomorrow?"})
+    threads = session.scalars(sa.select(MessageThread)).all()
+    assert len(threads) == 1
+    bodies = session.scalars(sa.select(Message.body).order_by(Message.id)).all()
+    assert bodies == ["Is there any left?", "Or tomorrow?"]
+    # Replying to the offer again opens the conversation they already have.
+    again = client.get(f"{NEW}?listing_id={listing.id}")
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/members/messages/{threads[0].id}")
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "You already have a conversation about this." in page
+
+
 def test_an_offer_from_another_bank_is_not_found(client, session):
     people(session)
     other = make_member(session, email="zed@example.org")

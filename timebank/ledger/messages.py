@@ -136,6 +136,25 @@ def _notify_others(session: Session, thread: MessageThread, sender: Membership) 
 # Services -----------------------------------------------------------------------------
 
 
+def find_listing_thread(
+    session: Session, one: Membership, other: Membership, listing: Listing
+) -> MessageThread | None:
+    """The conversation ``one`` and ``other`` already have about ``listing``, if any."""
+    me = aliased(ThreadParticipant)
+    them = aliased(ThreadParticipant)
+    return session.scalar(
+        sa.select(MessageThread)
+        .join(me, (me.thread_id == MessageThread.id) & (me.membership_id == one.id))
+        .join(them, (them.thread_id == MessageThread.id) & (them.membership_id == other.id))
+        .where(
+            MessageThread.time_bank_id == one.time_bank_id,
+            MessageThread.listing_id == listing.id,
+        )
+        .order_by(MessageThread.id)
+        .limit(1)
+    )
+
+
 def start_thread(
     session: Session,
     actor: Membership,
@@ -152,6 +171,14 @@ def start_thread(
     body = _clean(body, field="body", limit=BODY_MAX, what="message")
     if listing is not None and listing.time_bank_id != actor.time_bank_id:
         raise NotFoundError("That offer or request does not exist.")
+    if listing is not None:
+        # One conversation per offer or request between two people: a second message
+        # about it (or a double submit) goes into the conversation they already have.
+        existing = find_listing_thread(session, actor, recipient, listing)
+        if existing is not None:
+            _post(session, existing, actor, body)
+            _notify_others(session, existing, actor)
+            return existing
     thread = MessageThread(
         time_bank_id=actor.time_bank_id,
         listing_id=listing.id if listing is not None else None,

@@ -120,6 +120,11 @@ def new_thread():
             if listing.membership_id == me.id:
                 flash(_("That is your own offer or request, so there is no one to write to."))
                 return redirect(url_for("members.messages"))
+            owner = db.session.get(Membership, listing.membership_id)
+            existing = service.find_listing_thread(db.session, me, owner, listing)
+            if existing is not None:
+                flash(_("You already have a conversation about this. Write to them here."))
+                return redirect(url_for("members.thread", thread_id=existing.id))
             form.recipient.data = str(listing.membership_id)
             form.subject.data = _("About: %(title)s", title=listing.title)
             form.listing_id.data = str(listing.id)
