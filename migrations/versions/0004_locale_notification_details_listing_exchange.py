@@ -1,4 +1,6 @@
-"""language choice, notification details, exchanges linked to listings
+"""language choice, notification details, exchanges linked to listings, applications
+
+Existing time banks stay open to applications (server default true).
 
 Revision ID: 0004
 Revises: 0003
@@ -18,6 +20,7 @@ depends_on = None
 
 def upgrade():
     op.add_column('person', sa.Column('preferred_locale', sa.String(length=10), nullable=True))
+    op.add_column('time_bank', sa.Column('accepts_applications', sa.Boolean(), nullable=False, server_default=sa.true()))
     op.add_column('notification', sa.Column('details', sa.JSON(), nullable=True))
     op.create_table('listing_exchange',
     sa.Column('transfer_id', sa.Integer(), nullable=False),
@@ -33,4 +36,5 @@ def downgrade():
     op.drop_index(op.f('ix_listing_exchange_listing_id'), table_name='listing_exchange')
     op.drop_table('listing_exchange')
     op.drop_column('notification', 'details')
+    op.drop_column('time_bank', 'accepts_applications')
     op.drop_column('person', 'preferred_locale')

@@ -36,6 +36,7 @@ def current_form(**changes):
         "cap_hours": "",
         "requires_confirmation": "y",
         "requires_approval": "y",
+        "accepts_applications": "y",
         "auto_approve_hours": "0",
         "max_hours_per_entry": "12",
         "max_backdate_days": "90",

@@ -64,7 +64,9 @@ class ApplyForm(ApplyAsMeForm, NewPersonForm):
 
 @bp.get("/apply")
 def apply_list():
-    banks = db.session.scalars(sa.select(TimeBank).order_by(TimeBank.name)).all()
+    banks = db.session.scalars(
+        sa.select(TimeBank).where(TimeBank.accepts_applications.is_(True)).order_by(TimeBank.name)
+    ).all()
     return render_template("auth/apply_list.html", banks=banks)
 
 
@@ -93,6 +95,10 @@ def apply(slug: str):
     existing = _existing(bank)
     if existing is not None:
         return _page(bank, None, existing)
+    if not bank.accepts_applications:
+        # By invitation only: say so, show no form, and write nothing even if a form
+        # is posted anyway (the ledger refuses too).
+        return _page(bank, None, None)
 
     if current_user.is_authenticated:
         form = ApplyAsMeForm()

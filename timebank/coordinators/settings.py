@@ -67,6 +67,7 @@ class PolicyForm(FlaskForm):
     )
     requires_confirmation = BooleanField(_l("The other person confirms each exchange"))
     requires_approval = BooleanField(_l("A coordinator approves each exchange"))
+    accepts_applications = BooleanField(_l("People can apply to join on the website"))
     auto_approve_hours = StringField(
         _l("Approve automatically up to (hours)"), render_kw={"inputmode": "decimal"}
     )
@@ -132,6 +133,7 @@ class PolicyForm(FlaskForm):
             "cap_minutes": _minutes(self.cap_value),
             "requires_confirmation": bool(self.requires_confirmation.data),
             "requires_approval": bool(self.requires_approval.data),
+            "accepts_applications": bool(self.accepts_applications.data),
             "auto_approve_max_minutes": _minutes(self.auto_value),
             "max_minutes_per_transfer": _minutes(self.max_value),
             "max_backdate_days": self.max_backdate_days.data,
@@ -156,6 +158,7 @@ def _policy_form(time_bank) -> PolicyForm:
         cap_hours=_hours_text(time_bank.cap_minutes),
         requires_confirmation=time_bank.requires_confirmation,
         requires_approval=time_bank.requires_approval,
+        accepts_applications=time_bank.accepts_applications,
         auto_approve_hours=_hours_text(time_bank.auto_approve_max_minutes),
         max_hours_per_entry=_hours_text(time_bank.max_minutes_per_transfer),
         max_backdate_days=time_bank.max_backdate_days,

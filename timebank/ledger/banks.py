@@ -44,6 +44,7 @@ POLICY_FIELDS = (
     "cap_minutes",
     "requires_confirmation",
     "requires_approval",
+    "accepts_applications",
     "auto_approve_max_minutes",
     "max_minutes_per_transfer",
     "max_backdate_days",

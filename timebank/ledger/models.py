@@ -111,6 +111,8 @@ class TimeBank(Base):
     cap_minutes: Mapped[int | None] = mapped_column(default=None)
     requires_confirmation: Mapped[bool] = mapped_column(default=True)
     requires_approval: Mapped[bool] = mapped_column(default=True)
+    # Whether people can apply to join from the website (otherwise by invitation only).
+    accepts_applications: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Exchanges of at most this many minutes post without a coordinator (0: none do).
     auto_approve_max_minutes: Mapped[int] = mapped_column(default=0)
     max_minutes_per_transfer: Mapped[int] = mapped_column(default=12 * 60)

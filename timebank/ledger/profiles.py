@@ -87,6 +87,12 @@ def apply_to_join(
     """Ask to join ``bank``: a membership waiting for a coordinator, with its account."""
     offers = _text(offers, MAX_TEXT, "offers_text")
     needs = _text(needs, MAX_TEXT, "needs_text")
+    if not bank.accepts_applications:
+        raise errors.NotAllowedError(
+            "%(bank)s is not taking applications through the website at the moment."
+            " Ask a coordinator there for an invitation.",
+            bank=bank.name,
+        )
     existing = session.scalar(
         sa.select(Membership).where(
             Membership.person_id == person.id, Membership.time_bank_id == bank.id
