@@ -1,4 +1,5 @@
-"""language choice, notification details, exchanges linked to listings, applications
+"""language choice, notification details, exchanges linked to listings, applications,
+skills offered by category
 
 Existing time banks stay open to applications (server default true).
 
@@ -30,9 +31,19 @@ def upgrade():
     sa.PrimaryKeyConstraint('transfer_id', name=op.f('pk_listing_exchange'))
     )
     op.create_index(op.f('ix_listing_exchange_listing_id'), 'listing_exchange', ['listing_id'], unique=False)
+    op.create_table('member_skill',
+    sa.Column('membership_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['category.id'], name=op.f('fk_member_skill_category_id_category')),
+    sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], name=op.f('fk_member_skill_membership_id_membership')),
+    sa.PrimaryKeyConstraint('membership_id', 'category_id', name=op.f('pk_member_skill'))
+    )
+    op.create_index(op.f('ix_member_skill_category_id'), 'member_skill', ['category_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_member_skill_category_id'), table_name='member_skill')
+    op.drop_table('member_skill')
     op.drop_index(op.f('ix_listing_exchange_listing_id'), table_name='listing_exchange')
     op.drop_table('listing_exchange')
     op.drop_column('notification', 'details')

@@ -4,6 +4,8 @@ members of my time bank see my profile without my email; nobody else sees it."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from tests.factories import TimeBankFactory
@@ -146,3 +148,79 @@ def test_profile_needs_an_active_membership(client, session):
     make_member(session, email="dave@example.org", bank=bank, status=MembershipStatus.APPLIED)
     sign_in(client, "dave@example.org")
     assert location_path(client.get(PROFILE)) == "/members/"
+
+
+# Kinds of help offered, by category ---------------------------------------------------
+
+
+def _category_ids(session, bank, *names):
+    from timebank.ledger.models import Category
+
+    return [
+        session.scalar(
+            sa.select(Category.id).where(Category.time_bank_id == bank.id, Category.name == name)
+        )
+        for name in names
+    ]
+
+
+def test_kinds_of_help_are_ticked_saved_audited_and_shown_to_members(client, session):
+    bank, alice, _ = setup_bank(session)
+    gardening, transport = _category_ids(session, bank, "Gardening", "Lifts and transport")
+    sign_in(client, "alice@example.org")
+    page = client.get(PROFILE).get_data(as_text=True)
+    assert f'id="skill-{gardening}"' in page and "Kinds of help I can offer" in page
+
+    response = client.post(
+        PROFILE, data={**profile_data(), "skill_category_ids": [gardening, transport]}
+    )
+    assert response.status_code == 302
+    page = client.get(PROFILE).get_data(as_text=True)
+    assert f'id="skill-{gardening}" value="{gardening}" checked' in page
+    entry = session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.action == "membership.profile_updated")
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    assert sorted(json.loads(entry.after)["skill_category_ids"]) == sorted([gardening, transport])
+
+    sign_in(client, "bob@example.org")
+    other = client.get(f"/members/people/{alice.id}").get_data(as_text=True)
+    assert "Kinds of help" in other and "Gardening, Lifts and transport" in other
+
+    # Unticking them all is as easy as ticking.
+    sign_in(client, "alice@example.org")
+    client.post(PROFILE, data=profile_data())
+    sign_in(client, "bob@example.org")
+    assert "Kinds of help" not in client.get(f"/members/people/{alice.id}").get_data(as_text=True)
+
+
+def test_a_kind_of_help_from_another_bank_is_refused_and_nothing_changes(client, session):
+    bank, _, _ = setup_bank(session)
+    other_bank = TimeBankFactory(name="Hillside Time Bank")
+    session.commit()
+    (foreign,) = _category_ids(session, other_bank, "Gardening")
+    (mine,) = _category_ids(session, bank, "Gardening")
+    sign_in(client, "alice@example.org")
+    before = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    response = client.post(PROFILE, data={**profile_data(), "skill_category_ids": [mine, foreign]})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="skill_category_ids-error"' in page
+    assert 'value="Help with forms"' in page or "Help with forms" in page
+    session.expire_all()
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == before
+
+
+def test_members_who_ticked_a_kind_of_help_are_found_by_its_category(client, session):
+    bank, alice, bob = setup_bank(session)
+    (gardening,) = _category_ids(session, bank, "Gardening")
+    sign_in(client, "alice@example.org")
+    client.post(PROFILE, data={**profile_data(), "skill_category_ids": [gardening]})
+    sign_in(client, "bob@example.org")
+    page = client.get(f"/members/listings?category={gardening}").get_data(as_text=True)
+    assert "Members who can help with this" in page
+    assert f'href="/members/people/{alice.id}">Alice Ashdown</a>' in page
+    assert "Members who can help with this" not in client.get("/members/listings").get_data(
+        as_text=True
+    )

@@ -137,6 +137,17 @@ class Listing(Base):
     membership: Mapped[Membership] = relationship()
 
 
+class MemberSkill(Base):
+    """A kind of help (a category) a member says they can offer, on their profile."""
+
+    __tablename__ = "member_skill"
+
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("category.id"), primary_key=True, index=True
+    )
+
+
 class ListingExchange(Base):
     """An exchange logged in answer to an offer or request: at most one listing per
     exchange, so a listing can show the time it has brought about."""

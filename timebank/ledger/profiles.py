@@ -9,6 +9,7 @@ the audit log.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 from timebank.ledger import errors
 from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import add_membership
+from timebank.ledger.community_models import MemberSkill
 from timebank.ledger.models import (
     AuditEntry,
+    Category,
     Membership,
     MembershipStatus,
     Person,
@@ -132,6 +135,73 @@ def apply_to_join(
     return membership
 
 
+def skills_of(session: Session, membership: Membership) -> list[Category]:
+    """The kinds of help (categories) a member says they can offer, by name."""
+    return list(
+        session.scalars(
+            sa.select(Category)
+            .join(MemberSkill, MemberSkill.category_id == Category.id)
+            .where(MemberSkill.membership_id == membership.id)
+            .order_by(Category.name)
+        )
+    )
+
+
+def members_offering(
+    session: Session, time_bank_id: int, category_id: int, limit: int = 100
+) -> list[tuple[int, str]]:
+    """Active members of the bank who say they can help with a category: (membership
+    id, name), by name; one query."""
+    return [
+        (row.id, row.display_name)
+        for row in session.execute(
+            sa.select(Membership.id, Person.display_name)
+            .join(Person, Person.id == Membership.person_id)
+            .join(MemberSkill, MemberSkill.membership_id == Membership.id)
+            .where(
+                Membership.time_bank_id == time_bank_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                MemberSkill.category_id == category_id,
+            )
+            .order_by(Person.display_name, Membership.id)
+            .limit(limit)
+        )
+    ]
+
+
+def _checked_skills(session: Session, actor: Membership, category_ids: Iterable[int]) -> set[int]:
+    wanted = {int(i) for i in category_ids}
+    if not wanted:
+        return wanted
+    usable = set(
+        session.scalars(
+            sa.select(Category.id).where(
+                Category.id.in_(wanted),
+                Category.time_bank_id == actor.time_bank_id,
+                Category.active.is_(True),
+            )
+        )
+    )
+    if usable != wanted:
+        raise errors.InvalidPolicyError(
+            "Choose the kinds of help from the list.", field="skill_category_ids"
+        )
+    return wanted
+
+
+def _set_skills(session: Session, actor: Membership, wanted: set[int], have: set[int]) -> None:
+    if have - wanted:
+        session.execute(
+            sa.delete(MemberSkill).where(
+                MemberSkill.membership_id == actor.id,
+                MemberSkill.category_id.in_(have - wanted),
+            )
+        )
+    session.add_all(
+        MemberSkill(membership_id=actor.id, category_id=i) for i in sorted(wanted - have)
+    )
+
+
 def update_profile(
     session: Session,
     *,
@@ -144,8 +214,10 @@ def update_profile(
     email_notifications: bool,
     consent_reporting: bool,
     consent_research: bool,
+    skill_category_ids: Iterable[int] | None = None,
 ) -> Membership:
-    """A member changes their own profile in this time bank, consents included."""
+    """A member changes their own profile in this time bank, consents included.
+    ``skill_category_ids``: the kinds of help offered, by category (None: unchanged)."""
     if actor.status not in (MembershipStatus.ACTIVE, MembershipStatus.APPLIED):
         raise errors.NotAllowedError("This membership cannot be changed now.")
     values: dict[str, str | bool] = {
@@ -164,10 +236,22 @@ def update_profile(
     values["consent_research"] = bool(consent_research)
     before = _profile_of(actor)
     changed = {k: v for k, v in values.items() if before[k] != v}
+    if skill_category_ids is not None:
+        wanted = _checked_skills(session, actor, skill_category_ids)
+        have = set(
+            session.scalars(
+                sa.select(MemberSkill.category_id).where(MemberSkill.membership_id == actor.id)
+            )
+        )
+        if wanted != have:
+            before["skill_category_ids"] = sorted(have)
+            changed["skill_category_ids"] = sorted(wanted)
+            _set_skills(session, actor, wanted, have)
     if not changed:
         return actor
     for field, value in changed.items():
-        setattr(actor, field, value)
+        if field in PROFILE_FIELDS:
+            setattr(actor, field, value)
     session.flush()
     append_audit(
         session,

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from timebank.extensions import db
-from timebank.ledger import listings
+from timebank.ledger import listings, profiles
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category
@@ -97,8 +97,10 @@ def listings_browse():
         today=today_in(bank.timezone),
     )
     filters = {"kind": kind, "category": category or "", "q": words}
+    helpers = profiles.members_offering(db.session, bank.id, category) if category else []
     return render_template(
         "members/listings.html",
+        helpers=helpers,
         bank=bank,
         result=result,
         categories=_categories(bank.id),

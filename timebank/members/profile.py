@@ -8,12 +8,13 @@ notifications and my consent choices (withdrawn as easily as given).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -25,7 +26,7 @@ from timebank.auth.apply import (
 )
 from timebank.extensions import db
 from timebank.ledger import profiles
-from timebank.ledger.models import MembershipStatus
+from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
 from timebank.web import perform
 
@@ -35,6 +36,7 @@ def _length(limit: int):
 
 
 class ProfileForm(FlaskForm):
+    skill_category_ids = SelectMultipleField(_l("Kinds of help I can offer"), coerce=int)
     offers_text = TextAreaField(_l("What I can offer"), validators=[_length(profiles.MAX_TEXT)])
     needs_text = TextAreaField(
         _l("What I would like help with"), validators=[_length(profiles.MAX_TEXT)]
@@ -74,6 +76,15 @@ def application():
     )
 
 
+def _skill_choices(membership: Membership) -> list[SelectChoice]:
+    categories = db.session.scalars(
+        sa.select(Category)
+        .where(Category.time_bank_id == membership.time_bank_id, Category.active.is_(True))
+        .order_by(Category.name)
+    )
+    return [SelectChoice(c.id, c.name) for c in categories]
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
@@ -81,6 +92,9 @@ def profile():
     if membership is None:
         return redirect(url_for("members.dashboard"))
     form = ProfileForm(obj=membership)
+    form.skill_category_ids.choices = _skill_choices(membership)
+    if not form.is_submitted():
+        form.skill_category_ids.data = [c.id for c in profiles.skills_of(db.session, membership)]
     if form.validate_on_submit():
 
         def save():
@@ -95,6 +109,7 @@ def profile():
                 email_notifications=form.email_notifications.data,
                 consent_reporting=form.consent_reporting.data,
                 consent_research=form.consent_research.data,
+                skill_category_ids=form.skill_category_ids.data or [],
             )
             return True
 
@@ -125,5 +140,9 @@ def person(membership_id: int):
         lambda: profiles.visible_profile(db.session, viewer=viewer, membership_id=membership_id)
     )
     return render_template(
-        "members/profile_person.html", other=other, bank=viewer.time_bank, is_me=other == viewer
+        "members/profile_person.html",
+        other=other,
+        skills=profiles.skills_of(db.session, other),
+        bank=viewer.time_bank,
+        is_me=other == viewer,
     )
