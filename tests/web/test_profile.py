@@ -213,7 +213,7 @@ def test_a_kind_of_help_from_another_bank_is_refused_and_nothing_changes(client,
 
 
 def test_members_who_ticked_a_kind_of_help_are_found_by_its_category(client, session):
-    bank, alice, bob = setup_bank(session)
+    bank, alice, _ = setup_bank(session)
     (gardening,) = _category_ids(session, bank, "Gardening")
     sign_in(client, "alice@example.org")
     client.post(PROFILE, data={**profile_data(), "skill_category_ids": [gardening]})

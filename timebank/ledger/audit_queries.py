@@ -741,8 +741,9 @@ def _summarise_transfer(
         return _with_reason(text, doc, w)
     if verb == "opening_balance":
         return _opening(doc, names)
-    text = _transfer_sentence(verb, doc, names)
-    if text is not None:
+    sentence = _transfer_sentence(verb, doc, names)
+    if sentence is not None:
+        text = sentence
         if doc.get("kind") == "group":
             text = w.gettext("%(text)s (group exchange)", text=text)
         if verb == "recorded" and after.get("status") == "posted":

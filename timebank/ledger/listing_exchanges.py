@@ -93,7 +93,7 @@ def record_answering(
             giver=giver,
             receiver=receiver,
         )
-    replay = bool(idempotency_key) and (
+    replay = idempotency_key is not None and (
         find_by_idempotency_key(session, actor.time_bank_id, idempotency_key) is not None
     )
     transfer = record_transfer(

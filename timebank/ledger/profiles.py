@@ -46,23 +46,27 @@ PROFILE_FIELDS = (
 
 def _too_long(field: str, limit: int, length: int) -> errors.InvalidPolicyError:
     """One whole sentence for each profile field, so that each can be translated."""
-    params = {"field": field, "most": limit, "length": length}
+    params: dict[str, int] = {"most": limit, "length": length}
     if field == "offers_text":
         return errors.InvalidPolicyError(
-            "Keep what you can offer under %(most)s characters (it has %(length)s).", **params
+            "Keep what you can offer under %(most)s characters (it has %(length)s).",
+            field=field,
+            **params,
         )
     if field == "needs_text":
         return errors.InvalidPolicyError(
             "Keep what you would like help with under %(most)s characters (it has %(length)s).",
+            field=field,
             **params,
         )
     if field == "availability":
         return errors.InvalidPolicyError(
             "Keep when you are available under %(most)s characters (it has %(length)s).",
+            field=field,
             **params,
         )
     return errors.InvalidPolicyError(
-        "Keep your area under %(most)s characters (it has %(length)s).", **params
+        "Keep your area under %(most)s characters (it has %(length)s).", field=field, **params
     )
 
 
@@ -235,7 +239,7 @@ def update_profile(
     values["consent_reporting"] = bool(consent_reporting)
     values["consent_research"] = bool(consent_research)
     before = _profile_of(actor)
-    changed = {k: v for k, v in values.items() if before[k] != v}
+    changed: dict[str, object] = {k: v for k, v in values.items() if before[k] != v}
     if skill_category_ids is not None:
         wanted = _checked_skills(session, actor, skill_category_ids)
         have = set(
