@@ -4,10 +4,12 @@ times are shown in the time bank's time zone."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel import lazy_gettext as _l
 
 
 def hours(minutes: int) -> str:
@@ -21,6 +23,31 @@ def hours(minutes: int) -> str:
     else:
         text = gettext("%(minutes)s min", minutes=rest)
     return sign + text
+
+
+# Names and descriptions the ledger writes itself, in English (it imports no Flask):
+# accounts of its own and the descriptions of donations, grants and reversals.
+LEDGER_WORDS = {
+    "Community pot": _l("Community pot"),
+    "Opening balances": _l("Opening balances"),
+    "Donation to the pot": _l("Donation to the pot"),
+    "Grant from the community pot": _l("Grant from the community pot"),
+}
+REVERSAL_DESCRIPTION = re.compile(r"Reversal of entry (\d+)")
+
+
+def ledger_words(text: str | None) -> str | None:
+    """A name or description the ledger wrote, in the reader's language; anything
+    people wrote themselves is returned as it is."""
+    if not text:
+        return text
+    known = LEDGER_WORDS.get(text)
+    if known is not None:
+        return str(known)
+    reversal = REVERSAL_DESCRIPTION.fullmatch(text)
+    if reversal:
+        return gettext("Reversal of entry %(number)s", number=reversal.group(1))
+    return text
 
 
 def status_label(status: object) -> str:
@@ -67,5 +94,6 @@ def register_filters(app: Flask) -> None:
         "month_year": month_year,
         "month_abbr": month_abbr,
         "number": number,
+        "ledger_words": ledger_words,
     }.items():
         app.add_template_filter(function, name)

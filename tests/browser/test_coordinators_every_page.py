@@ -24,17 +24,22 @@ def demo_server(live_server):
     return live_server
 
 
-def coordinator_pages(app) -> list[str]:
+def pages_of(app, blueprint: str) -> list[str]:
+    """The blueprint's GET pages that need no argument (downloads left out)."""
     pages = []
     for rule in app.url_map.iter_rules():
         if (
-            rule.endpoint.startswith("coordinators.")
+            rule.endpoint.startswith(f"{blueprint}.")
             and "GET" in rule.methods
             and not rule.arguments
             and not rule.rule.endswith(".csv")
         ):
             pages.append(rule.rule)
     return sorted(pages)
+
+
+def coordinator_pages(app) -> list[str]:
+    return pages_of(app, "coordinators")
 
 
 def test_every_coordinator_page_passes_axe(page, demo_server, axe_check):

@@ -13,7 +13,10 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.browser.test_coordinators_every_page import demo_server  # noqa: F401 - fixture
+from tests.browser.test_coordinators_every_page import (  # noqa: F401 - a fixture
+    demo_server,
+    pages_of,
+)
 from tests.browser.test_pages import sign_in
 from tests.web.test_translations import WELSH
 from timebank.demo import DEMO_PASSWORD
@@ -38,16 +41,7 @@ def english_sentences() -> list[str]:
 
 
 def member_pages(app) -> list[str]:
-    pages = []
-    for rule in app.url_map.iter_rules():
-        if (
-            rule.endpoint.startswith("members.")
-            and "GET" in rule.methods
-            and not rule.arguments
-            and not rule.rule.endswith(".csv")
-        ):
-            pages.append(rule.rule)
-    return sorted(pages)
+    return pages_of(app, "members")
 
 
 @pytest.fixture
@@ -99,3 +93,20 @@ def test_the_choice_outlives_signing_out(welsh_member, demo_server):  # noqa: F8
         page.get_by_role("button", name="English").click()
     assert page.get_attribute("html", "lang") == "en"
     assert re.search("Sign in", page.locator("h1").inner_text())
+
+
+def test_every_coordinator_page_is_in_welsh_and_passes_axe(page, demo_server, axe_check):  # noqa: F811
+    from tests.browser.test_coordinators_every_page import coordinator_pages
+
+    english = english_sentences()
+    sign_in(page, demo_server, "coordinator@example.org", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cymraeg").click()
+    for path in coordinator_pages(demo_server.app):
+        response = page.goto(demo_server.url(path))
+        assert response.status == 200, path
+        assert page.get_attribute("html", "lang") == "cy", path
+        text = " ".join(page.locator("body").inner_text().split())
+        left_in_english = [sentence for sentence in english if sentence in text]
+        assert left_in_english == [], f"{path} shows English: {left_in_english[:5]}"
+        axe_check(page)

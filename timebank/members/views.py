@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
+from timebank.filters import ledger_words
 from timebank.ledger.clock import today_in
 from timebank.ledger.member_figures import member_figures
 from timebank.ledger.notifications import list_notifications, mark_read
@@ -47,25 +46,10 @@ def kind_label(kind: str) -> str:
     return str(label) if label is not None else kind.replace("_", " ")
 
 
-# Descriptions the ledger writes itself (timebank/ledger/pot.py, transfers.py) and
-# stores in English: shown in the reader's language.
-LEDGER_DESCRIPTIONS = {
-    ("donation", "Donation to the pot"): _l("Donation to the pot"),
-    ("grant", "Grant from the community pot"): _l("Grant from the community pot"),
-}
-REVERSAL_DESCRIPTION = re.compile(r"Reversal of entry (\d+)")
-
-
 def description_of(line: StatementLine) -> str:
     """The entry's description: as the person wrote it, or in the reader's language
-    when the ledger wrote it."""
-    known = LEDGER_DESCRIPTIONS.get((line.kind, line.description))
-    if known is not None:
-        return str(known)
-    reversal = REVERSAL_DESCRIPTION.fullmatch(line.description or "")
-    if line.kind == "reversal" and reversal:
-        return _("Reversal of entry %(number)s", number=reversal.group(1))
-    return line.description
+    when the ledger wrote it (donations, grants, reversals)."""
+    return ledger_words(line.description) or ""
 
 
 @bp.get("/")
