@@ -35,6 +35,7 @@ from timebank.ledger.banks import (
     create_time_bank,
 )
 from timebank.ledger.clock import today_in
+from timebank.ledger.community_models import MemberSkill
 from timebank.ledger.group import record_group_exchange
 from timebank.ledger.models import (
     Account,
@@ -893,8 +894,25 @@ def seed_demo(session: Session, *, seed: int = 2024, today: date | None = None) 
     _build_people(builder)
     _plan_history(builder)
     builder.run()
+    _fill_profiles(builder, random.Random(seed + 1))
     session.flush()
     return _summary(session, bank)
+
+
+def _fill_profiles(b: _Builder, rng: random.Random) -> None:
+    """Kinds of help ticked on members' profiles (a random generator of its own, so
+    the history above stays the same for a seed), and the demo member asks for email
+    notifications, so what happens next shows in the demo outbox."""
+    categories = [c for c in b.bank.categories if c.active and not c.is_sensitive]
+    for party in b.people.values():
+        membership = party.membership
+        if membership is None or membership.status != MembershipStatus.ACTIVE:
+            continue
+        for category in rng.sample(categories, k=rng.randint(1, 3)):
+            b.session.add(MemberSkill(membership_id=membership.id, category_id=category.id))
+    jo = b.people[DEMO_MEMBER[0]].membership
+    assert jo is not None
+    jo.email_notifications = True
 
 
 def demo_sign_ins(session: Session) -> list[tuple[str, str]]:

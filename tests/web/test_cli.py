@@ -24,6 +24,7 @@ from timebank.ledger.models import (
     Category,
     MemberKind,
     Membership,
+    MembershipStatus,
     Organisation,
     Person,
     Role,
@@ -233,6 +234,25 @@ def test_demo_builds_a_realistic_time_bank_that_verifies(demo, runner, session):
     assert result.exit_code == 0, result.output
     assert "consistent" in result.output
     assert run(runner, "verify", "--bank", "demo").exit_code == 0
+
+    # Profiles: every active member ticked one to three kinds of help; the demo member
+    # gets emails, so what a visitor does next shows in the demo outbox.
+    from timebank.ledger.community_models import MemberSkill
+
+    ticked = session.execute(
+        sa.select(MemberSkill.membership_id, sa.func.count())
+        .join(Membership, Membership.id == MemberSkill.membership_id)
+        .where(Membership.time_bank_id == bank.id)
+        .group_by(MemberSkill.membership_id)
+    ).all()
+    active = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Membership)
+        .where(Membership.time_bank_id == bank.id, Membership.status == MembershipStatus.ACTIVE)
+    )
+    assert len(ticked) == active and all(1 <= count <= 3 for _, count in ticked)
+    jo = session.scalar(sa.select(Membership).join(Person).where(Person.email == MEMBER_EMAIL))
+    assert jo.email_notifications is True
 
 
 def test_demo_twice_adds_nothing(demo, runner, session):
