@@ -63,6 +63,13 @@ def test_every_member_page_is_in_welsh_and_passes_axe(welsh_member, demo_server,
     page.goto(demo_server.url("/members/listings"))
     first_listing = page.locator("main a[href^='/members/listings/']").first.get_attribute("href")
     pages.append(first_listing)
+    # A category, with the members who offer that kind of help.
+    with demo_server.app.app_context():
+        from timebank.extensions import db
+        from timebank.ledger.models import Category
+
+        gardening = db.session.scalar(db.select(Category.id).where(Category.slug == "gardening"))
+    pages.append(f"/members/listings?category={gardening}")
     for path in pages:
         response = page.goto(demo_server.url(path))
         assert response.status == 200, path
@@ -71,6 +78,7 @@ def test_every_member_page_is_in_welsh_and_passes_axe(welsh_member, demo_server,
         left_in_english = [sentence for sentence in english if sentence in text]
         assert left_in_english == [], f"{path} shows English: {left_in_english[:5]}"
         axe_check(page)
+    assert "Aelodau sy'n gallu helpu gyda hyn" in page.locator("main").inner_text()
 
 
 def test_welsh_pages_fit_a_320_px_screen(new_page, demo_server):  # noqa: F811
