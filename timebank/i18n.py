@@ -115,7 +115,10 @@ def choose_language():
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    compile_catalogues()
+    try:
+        compile_catalogues()
+    except OSError as error:  # a read-only install: use the .mo files shipped with it
+        app.logger.warning("could not compile the translations: %s", type(error).__name__)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.register_blueprint(bp)
 
