@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from timebank.coordinators import bp
@@ -53,14 +54,14 @@ class GroupExchangeForm(FlaskForm):
     direction = RadioField(
         _l("Which way did the time go?"),
         choices=[
-            (
+            SelectChoice(
                 WORKSHOP,
                 _l(
                     "One person or organisation gave time to everyone in the group"
                     " (for example, a workshop)"
                 ),
             ),
-            (
+            SelectChoice(
                 WORKING_PARTY,
                 _l(
                     "Everyone in the group gave time to one person or organisation"
@@ -90,17 +91,17 @@ class GroupExchangeForm(FlaskForm):
 def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     form = GroupExchangeForm(**kw)
     form.hub.choices = (
-        [("", _("Choose a person or organisation"))]
-        + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
+        [SelectChoice("", _("Choose a person or organisation"))]
+        + [SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)]
         + [
-            (str(i), _("%(name)s (organisation)", name=name))
+            SelectChoice(str(i), _("%(name)s (organisation)", name=name))
             for i, name in active_organisation_accounts(time_bank.id)
         ]
     )
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
-    form.category.choices = [("", _("No category"))] + [
-        (c.slug, c.name) for c in time_bank.categories if c.active
+    form.category.choices = [SelectChoice("", _("No category"))] + [
+        SelectChoice(c.slug, c.name) for c in time_bank.categories if c.active
     ]
     if form.service_date.data is None and request.method == "GET":
         form.service_date.data = today_in(time_bank.timezone)
@@ -202,8 +203,8 @@ def _render(form, people=None, limited=False, matches=0, review=None, status=200
             limited=limited,
             matches=matches,
             review=review,
-            hour_options=form.hours.choices,
-            minute_options=form.minutes.choices,
+            hour_options=[(c.value, c.label) for c in form.hours.choices],
+            minute_options=[(c.value, c.label) for c in form.minutes.choices],
             WORKSHOP=WORKSHOP,
         ),
         status,
@@ -313,7 +314,9 @@ def group_exchange():
             for account, minutes in participants
         ],
         "total": total,
-        "category": dict(form.category.choices).get(form.category.data or "", ""),
+        "category": {c.value: c.label for c in form.category.choices}.get(
+            form.category.data or "", ""
+        ),
         "overrides": {
             account.id: (
                 request.form.get(f"hours_{account.id}", ""),

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
@@ -81,7 +82,7 @@ def words(value) -> str:
 class UploadForm(FlaskForm):
     layout = SelectField(
         _l("What the file holds"),
-        choices=[(layout.value, LazyString(words, layout.label)) for layout in Layout],
+        choices=[SelectChoice(layout.value, LazyString(words, layout.label)) for layout in Layout],
         default=Layout.MEMBERS.value,
     )
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to upload."))])

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from timebank.coordinators import bp
@@ -39,8 +40,8 @@ KIND_LABELS = {
     MemberKind.PARTICIPANT: _l("Participant"),
     MemberKind.PROFESSIONAL: _l("Professional"),
 }
-ROLE_CHOICES = [(r.value, label) for r, label in ROLE_LABELS.items()]
-KIND_CHOICES = [(k.value, label) for k, label in KIND_LABELS.items()]
+ROLE_CHOICES = [SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+KIND_CHOICES = [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
 STATUS_LABELS = {
     "applied": _l("Applied"),
     "active": _l("Active"),
@@ -49,12 +50,12 @@ STATUS_LABELS = {
     "left": _l("Left"),
 }
 STATUS_FILTERS = [
-    ("current", _l("Active and suspended")),
-    ("active", _l("Active")),
-    ("suspended", _l("Suspended")),
-    ("declined", _l("Declined")),
-    ("left", _l("Left")),
-    ("all", _l("Everyone")),
+    SelectChoice("current", _l("Active and suspended")),
+    SelectChoice("active", _l("Active")),
+    SelectChoice("suspended", _l("Suspended")),
+    SelectChoice("declined", _l("Declined")),
+    SelectChoice("left", _l("Left")),
+    SelectChoice("all", _l("Everyone")),
 ]
 
 
@@ -67,10 +68,10 @@ class FilterForm(FlaskForm):
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
     role = SelectField(
-        _l("Role"), choices=[("", _l("Any role")), *ROLE_CHOICES], validate_choice=False
+        _l("Role"), choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES], validate_choice=False
     )
     kind = SelectField(
-        _l("Kind"), choices=[("", _l("Any kind")), *KIND_CHOICES], validate_choice=False
+        _l("Kind"), choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES], validate_choice=False
     )
     status = SelectField(
         _l("Status"), choices=STATUS_FILTERS, default="current", validate_choice=False

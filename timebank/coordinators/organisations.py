@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from timebank.coordinators import bp
@@ -117,8 +118,8 @@ def _staff_form(organisation: Organisation, **kw) -> StaffForm:
         )
         .order_by(Person.display_name, Membership.id)
     )
-    form.membership_id.choices = [("", _("Choose a member"))] + [
-        (str(row.id), f"{row.display_name} ({row.email})") for row in rows
+    form.membership_id.choices = [SelectChoice("", _("Choose a member"))] + [
+        SelectChoice(str(row.id), f"{row.display_name} ({row.email})") for row in rows
     ]
     return form
 

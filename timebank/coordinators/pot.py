@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased, joinedload
 from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from timebank.coordinators import bp
@@ -41,16 +42,16 @@ PAGE_SIZE = 25
 # Helpers shared by the group-exchange and organisation pages ---------------------------
 
 
-def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
+def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
     top = max(time_bank.max_minutes_per_transfer // 60, 1)
-    choices = [(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
-    return [("", blank), *choices] if blank else choices
+    choices = [SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
+    return [SelectChoice("", blank), *choices] if blank else choices
 
 
-def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[tuple[str, str]]:
+def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
     step = time_bank.minute_step or 15
-    choices = [(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
-    return [("", blank), *choices] if blank else choices
+    choices = [SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
+    return [SelectChoice("", blank), *choices] if blank else choices
 
 
 def to_minutes(hours: str | None, minutes: str | None) -> int:
@@ -126,8 +127,8 @@ class DonationForm(FlaskForm):
 
 def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
     form = GrantForm(prefix="grant", **kw)
-    form.counterpart.choices = [("", _("Choose a member"))] + [
-        (str(i), name) for i, name in active_member_accounts(time_bank.id)
+    form.counterpart.choices = [SelectChoice("", _("Choose a member"))] + [
+        SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)
     ]
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
@@ -139,10 +140,10 @@ def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
 def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
     form = DonationForm(prefix="donate", **kw)
     form.donor.choices = (
-        [("", _("Choose a member or organisation"))]
-        + [(str(i), name) for i, name in active_member_accounts(time_bank.id)]
+        [SelectChoice("", _("Choose a member or organisation"))]
+        + [SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)]
         + [
-            (str(i), _("%(name)s (organisation)", name=name))
+            SelectChoice(str(i), _("%(name)s (organisation)", name=name))
             for i, name in active_organisation_accounts(time_bank.id)
         ]
     )

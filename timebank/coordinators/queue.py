@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from timebank.coordinators import bp
@@ -55,7 +56,7 @@ def _minutes_from_hours(hours: Decimal | None) -> int | None:
     return int((hours * 60).to_integral_value())
 
 
-def _category_choices(blank: str) -> list[tuple[str, str]]:
+def _category_choices(blank: str) -> list[SelectChoice]:
     """The bank's active categories, after a first choice ``blank`` (already in the
     reader's language)."""
     rows = db.session.execute(
@@ -63,7 +64,7 @@ def _category_choices(blank: str) -> list[tuple[str, str]]:
         .where(Category.time_bank_id == bank().id, Category.active.is_(True))
         .order_by(Category.name)
     ).all()
-    return [("", blank)] + [(slug, name) for slug, name in rows]
+    return [SelectChoice("", blank)] + [SelectChoice(slug, name) for slug, name in rows]
 
 
 def _page_number() -> int:
@@ -82,7 +83,7 @@ class QueueFilterForm(FlaskForm):
 
     member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
     category = SelectField(
-        _l("Category"), choices=[("", _l("Any category"))], validate_choice=False
+        _l("Category"), choices=[SelectChoice("", _l("Any category"))], validate_choice=False
     )
     min_hours = DecimalField(
         _l("At least (hours)"),
@@ -99,9 +100,9 @@ class QueueFilterForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
         choices=[
-            ("", _l("Any kind")),
-            ("exchange", KIND_LABELS["exchange"]),
-            ("group", KIND_LABELS["group"]),
+            SelectChoice("", _l("Any kind")),
+            SelectChoice("exchange", KIND_LABELS["exchange"]),
+            SelectChoice("group", KIND_LABELS["group"]),
         ],
         validate_choice=False,
     )
@@ -115,7 +116,12 @@ class HistoryFilterForm(FlaskForm):
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
     kind = SelectField(
-        _l("Kind"), choices=[("", _l("Any kind")), *KIND_LABELS.items()], validate_choice=False
+        _l("Kind"),
+        choices=[
+            SelectChoice("", _l("Any kind")),
+            *(SelectChoice(value, label) for value, label in KIND_LABELS.items()),
+        ],
+        validate_choice=False,
     )
 
 
@@ -142,7 +148,9 @@ class CorrectForm(FlaskForm):
     service_date = DateField(
         _l("Date the time was given"), validators=[DataRequired(_l("Give a date."))]
     )
-    category = SelectField(_l("Category"), choices=[("", _l("No category"))], validate_choice=False)
+    category = SelectField(
+        _l("Category"), choices=[SelectChoice("", _l("No category"))], validate_choice=False
+    )
     description = TextAreaField(
         _l("Description"),
         validators=[Optional(), Length(max=2000)],

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from timebank.coordinators import bp
@@ -93,7 +94,9 @@ class PolicyForm(FlaskForm):
     replacement_rate = StringField(
         _l("Replacement-cost rate (pounds an hour)"), render_kw={"inputmode": "decimal"}
     )
-    timezone = SelectField(_l("Time zone"), choices=[(name, name) for name in TIMEZONES])
+    timezone = SelectField(
+        _l("Time zone"), choices=[SelectChoice(name, name) for name in TIMEZONES]
+    )
 
     def validate_floor_hours(self, field):
         self.floor_value = _parse_hours(field, required=False)

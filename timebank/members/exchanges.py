@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import aliased, joinedload
+from wtforms.fields.choices import SelectChoice
 
 from timebank.extensions import db
 from timebank.filters import hours
@@ -99,14 +100,22 @@ def problems(form) -> list[tuple[str, str]]:
     return out
 
 
-def hour_choices(bank: TimeBank, top_minutes: int | None = None) -> list[tuple[str, str]]:
+def hour_choices(bank: TimeBank, top_minutes: int | None = None) -> list[SelectChoice]:
     top = max((top_minutes or bank.max_minutes_per_transfer) // 60, 1)
-    return [(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
+    return [SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
 
 
-def minute_choices(bank: TimeBank) -> list[tuple[str, str]]:
+def minute_choices(bank: TimeBank) -> list[SelectChoice]:
     step = bank.minute_step or 15
-    return [(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
+    return [SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
+
+
+def label_of(field) -> str | None:
+    """The label of the choice a select field holds, or None if it holds none of them."""
+    for choice in field.choices or ():
+        if choice.value == field.data:
+            return choice.label
+    return None
 
 
 def minutes_of(form) -> int | None:
@@ -117,7 +126,7 @@ def minutes_of(form) -> int | None:
         return None
 
 
-def member_choices(bank_id: int, own_account_id: int) -> list[tuple[str, str]]:
+def member_choices(bank_id: int, own_account_id: int) -> list[SelectChoice]:
     """The other active members of the bank, by name (names only)."""
     rows = db.session.execute(
         sa.select(Account.id, Person.display_name)
@@ -131,16 +140,18 @@ def member_choices(bank_id: int, own_account_id: int) -> list[tuple[str, str]]:
         )
         .order_by(Person.display_name, Account.id)
     )
-    return [(str(row.id), row.display_name) for row in rows]
+    return [SelectChoice(str(row.id), row.display_name) for row in rows]
 
 
-def category_choices(bank_id: int) -> list[tuple[str, str]]:
+def category_choices(bank_id: int) -> list[SelectChoice]:
     rows = db.session.execute(
         sa.select(Category.slug, Category.name)
         .where(Category.time_bank_id == bank_id, Category.active.is_(True))
         .order_by(Category.name)
     )
-    return [("", _("Not sure, or none of these"))] + [(row.slug, row.name) for row in rows]
+    return [SelectChoice("", _("Not sure, or none of these"))] + [
+        SelectChoice(row.slug, row.name) for row in rows
+    ]
 
 
 def listing_id_of(value: object) -> int | None:
@@ -165,7 +176,7 @@ def may_see(listing: Listing, membership: Membership) -> bool:
     )
 
 
-def listing_choices(membership: Membership, also: int | None = None) -> list[tuple[str, str]]:
+def listing_choices(membership: Membership, also: int | None = None) -> list[SelectChoice]:
     """My own active and paused offers and requests, and the listing ``also`` (the one
     the page was opened from) if I may see it: one query."""
     mine = sa.and_(Listing.membership_id == membership.id, Listing.status.in_(("active", "paused")))
@@ -179,7 +190,7 @@ def listing_choices(membership: Membership, also: int | None = None) -> list[tup
         )
         .order_by(Listing.kind, Listing.title, Listing.id)
     ).all()
-    choices = []
+    choices: list[SelectChoice] = []
     for listing, author in rows:
         if listing.membership_id == membership.id:
             if listing.kind == "offer":
@@ -193,11 +204,13 @@ def listing_choices(membership: Membership, also: int | None = None) -> list[tup
         else:
             label = _("Request by %(name)s: %(title)s", name=author, title=listing.title)
         # The listing the page was opened from comes first.
-        choices.insert(0 if listing.id == also else len(choices), (str(listing.id), label))
-    return [("", _("Nothing in particular")), *choices]
+        choices.insert(
+            0 if listing.id == also else len(choices), SelectChoice(str(listing.id), label)
+        )
+    return [SelectChoice("", _("Nothing in particular")), *choices]
 
 
-def _from_listing(form, membership: Membership, others: list[tuple[str, str]]) -> int | None:
+def _from_listing(form, membership: Membership, others: list[SelectChoice]) -> int | None:
     """On a page opened from a listing (``?listing=<id>``), choose that listing and, if
     it is someone else's, its author as the other person."""
     wanted = listing_id_of(request.args.get("listing"))
@@ -213,7 +226,7 @@ def _from_listing(form, membership: Membership, others: list[tuple[str, str]]) -
         author = db.session.scalar(
             sa.select(Account.id).where(Account.membership_id == listing.membership_id)
         )
-        if author is not None and str(author) in dict(others):
+        if author is not None and any(choice.value == str(author) for choice in others):
             form.counterpart.data = str(author)
     return listing.id
 
@@ -222,7 +235,7 @@ def _log_form(membership: Membership) -> LogExchangeForm:
     bank = membership.time_bank
     form = LogExchangeForm()
     others = member_choices(bank.id, membership.account.id)
-    form.counterpart.choices = [("", _("Choose a name")), *others]
+    form.counterpart.choices = [SelectChoice("", _("Choose a name")), *others]
     form.hours.choices = hour_choices(bank)
     form.minutes.choices = minute_choices(bank)
     form.category.choices = category_choices(bank.id)
@@ -371,8 +384,8 @@ def log_exchange():
         counters = Counters.of(membership.account)
         _giver, _receiver, other, minutes, listing_id = entry
         gave = form.direction.data == "gave"
-        category = dict(form.category.choices).get(form.category.data) if form.category.data else ""
-        answers = dict(form.listing.choices).get(form.listing.data) if listing_id else ""
+        category = label_of(form.category) if form.category.data else ""
+        answers = label_of(form.listing) if listing_id else ""
         return render_template(
             "members/log_review.html",
             form=form,

@@ -144,8 +144,8 @@ def _form_page(form, *, bank, listing=None):
 
 
 def _fill_categories(form, bank_id: int) -> None:
-    form.category.choices = [("", _("No category"))] + [
-        (c.id, c.name) for c in _categories(bank_id)
+    form.category.choices = [SelectChoice("", _("No category"))] + [
+        SelectChoice(c.id, c.name) for c in _categories(bank_id)
     ]
 
 

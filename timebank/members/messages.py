@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from timebank.extensions import db
@@ -70,7 +71,7 @@ def _membership() -> Membership:
     return membership
 
 
-def _recipient_choices(me: Membership) -> list[tuple[str, str]]:
+def _recipient_choices(me: Membership) -> list[SelectChoice]:
     rows = db.session.execute(
         sa.select(Membership.id, Person.display_name)
         .join(Person, Person.id == Membership.person_id)
@@ -81,7 +82,9 @@ def _recipient_choices(me: Membership) -> list[tuple[str, str]]:
         )
         .order_by(Person.display_name, Membership.id)
     ).all()
-    return [("", _("Choose a person"))] + [(str(i), name) for i, name in rows]
+    return [SelectChoice("", _("Choose a person"))] + [
+        SelectChoice(str(i), name) for i, name in rows
+    ]
 
 
 def _int_or_none(value) -> int | None:
