@@ -124,7 +124,7 @@ def test_inviting_by_link_and_joining_in_a_fresh_browser(
     axe_check(visitor)
     visitor.get_by_label("Choose a password").fill("a good long password")
     visitor.get_by_label("Type the password again").fill("a good long password")
-    visitor.get_by_label("Count my exchanges in the anonymous reports").check()
+    visitor.get_by_label("Include my exchanges in the reports we send to partners").check()
     visitor.get_by_role("button", name="Join Riverside Time Bank").click()
     assert visitor.url == live_server.url("/members/")
     assert visitor.get_by_role("heading", level=1).inner_text() == "My time in Riverside Time Bank"

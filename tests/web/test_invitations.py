@@ -70,6 +70,23 @@ def test_the_page_says_which_time_bank_invites_you(client, invite):
     assert "checked" not in html
 
 
+def test_the_choices_are_worded_and_explained_as_on_the_apply_page(client, bank, invite):
+    _, token = invite()
+    join = client.get(f"/auth/join/{token}").get_data(as_text=True)
+    apply = client.get(f"/auth/apply/{bank.slug}").get_data(as_text=True)
+    for words in (
+        "Include my exchanges in the reports we send to partners",
+        "Partners such as the council or funders see only totals",
+        "I am happy to be asked to take part in research",
+        "A researcher may ask you to take part",
+    ):
+        assert words in join and words in apply
+    # Each explanation is tied to its box for screen readers.
+    for html in (join, apply):
+        assert 'aria-describedby="consent_reporting-hint"' in html
+        assert 'id="consent_reporting-hint"' in html
+
+
 def test_a_new_person_joins_and_is_signed_in(client, session, bank, invite, caplog):
     invitation, token = invite(kind=MemberKind.PROFESSIONAL)
     caplog.set_level(logging.DEBUG)

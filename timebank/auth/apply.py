@@ -10,9 +10,10 @@ from flask import abort, redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from timebank.auth.consent import ConsentForm
 from timebank.auth.forms import NewPersonForm
 from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
@@ -24,28 +25,16 @@ from timebank.ledger.models import Membership, Person, TimeBank
 from timebank.ledger.profiles import MAX_TEXT, apply_to_join
 from timebank.web import perform
 
-REPORTING_LABEL = _l("Include my exchanges in the reports we send to partners")
-REPORTING_HINT = _l(
-    "Partners such as the council or funders see only totals, never your name, "
-    "and this helps the time bank keep its funding."
-)
-RESEARCH_LABEL = _l("I am happy to be asked to take part in research")
-RESEARCH_HINT = _l(
-    "A researcher may ask you to take part; you can always say no, and nothing is "
-    "shared without asking you first."
-)
 TOO_LONG = _l("Keep this under %(num)s characters.", num=MAX_TEXT)
 
 
-class ApplyAsMeForm(FlaskForm):
+class ApplyAsMeForm(ConsentForm):
     offers_text = TextAreaField(
         _l("What I can offer"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)]
     )
     needs_text = TextAreaField(
         _l("What I would like help with"), validators=[Length(max=MAX_TEXT, message=TOO_LONG)]
     )
-    consent_reporting = BooleanField(REPORTING_LABEL)
-    consent_research = BooleanField(RESEARCH_LABEL)
 
 
 class ApplyForm(ApplyAsMeForm, NewPersonForm):
@@ -82,8 +71,6 @@ def _page(bank: TimeBank, form: FlaskForm | None, existing: Membership | None) -
         bank=bank,
         form=form,
         existing=existing,
-        reporting_hint=REPORTING_HINT,
-        research_hint=RESEARCH_HINT,
     )
 
 

@@ -11,8 +11,8 @@ from flask import redirect, render_template, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
 
+from timebank.auth.consent import ConsentForm
 from timebank.auth.forms import NewPersonForm
 from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
@@ -25,8 +25,6 @@ from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Person, Role, TimeBank
 
-REPORTING_LABEL = _l("Count my exchanges in the anonymous reports for partners (councils, funders)")
-RESEARCH_LABEL = _l("I am happy to be asked to take part in research")
 # The role an invitation gives, as the sentence "invited to join ... as a %(role)s" says it.
 ROLE_LABELS = {
     Role.MEMBER: _l("member"),
@@ -35,14 +33,12 @@ ROLE_LABELS = {
 }
 
 
-class JoinForm(NewPersonForm):
-    consent_reporting = BooleanField(REPORTING_LABEL)
-    consent_research = BooleanField(RESEARCH_LABEL)
+class JoinForm(ConsentForm, NewPersonForm):
+    pass
 
 
-class JoinAsMeForm(FlaskForm):
-    consent_reporting = BooleanField(REPORTING_LABEL)
-    consent_research = BooleanField(RESEARCH_LABEL)
+class JoinAsMeForm(ConsentForm):
+    pass
 
 
 def _invalid(error: service.InvitationError):

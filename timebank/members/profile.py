@@ -13,17 +13,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from timebank.auth.apply import (
-    REPORTING_HINT,
-    REPORTING_LABEL,
-    RESEARCH_HINT,
-    RESEARCH_LABEL,
-)
+from timebank.auth.consent import ConsentForm
 from timebank.extensions import db
 from timebank.ledger import profiles
 from timebank.ledger.models import Category, Membership, MembershipStatus
@@ -35,7 +29,7 @@ def _length(limit: int):
     return Length(max=limit, message=_l("Keep this under %(num)s characters.", num=limit))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(ConsentForm):
     skill_category_ids = SelectMultipleField(_l("Kinds of help I can offer"), coerce=int)
     offers_text = TextAreaField(_l("What I can offer"), validators=[_length(profiles.MAX_TEXT)])
     needs_text = TextAreaField(
@@ -58,8 +52,6 @@ class ProfileForm(FlaskForm):
         validators=[InputRequired(_l("Choose how you would like to be contacted."))],
     )
     email_notifications = BooleanField(_l("Send me an email when something needs my attention"))
-    consent_reporting = BooleanField(REPORTING_LABEL)
-    consent_research = BooleanField(RESEARCH_LABEL)
 
 
 @bp.get("/application")
@@ -123,8 +115,6 @@ def profile():
             form=form,
             membership=membership,
             bank=membership.time_bank,
-            reporting_hint=REPORTING_HINT,
-            research_hint=RESEARCH_HINT,
         ),
         status,
     )
