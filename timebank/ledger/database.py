@@ -2,8 +2,8 @@
 
 PostgreSQL: the services lock the accounts a transfer touches in id order
 (``SELECT ... ORDER BY id FOR UPDATE``); a deadlock or serialization failure
-(SQLSTATE 40P01, 40001) or a lost idempotency-key race rolls the whole transaction
-back and runs it again.
+(SQLSTATE 40P01, 40001) or a lost race to insert something unique (an idempotency key,
+an email address) rolls the whole transaction back and runs it again.
 
 SQLite has no row locks: every transaction starts with ``BEGIN IMMEDIATE`` so writers
 take turns, in WAL mode with ``synchronous=FULL`` (NORMAL can lose the last commits on
@@ -28,8 +28,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
-# A concurrent insert with the same idempotency key: the retry finds the first one.
-RETRYABLE_CONSTRAINTS = {"uq_transfer_time_bank_id_idempotency_key"}
+# A concurrent insert of the same unique thing (an idempotency key, a person's email, a
+# person's membership of a bank) by a transaction that passed the "does it exist?" check
+# before the other committed: the retry finds the first one and answers as it would
+# have a moment later (the same transfer, or "already signed up" at the field).
+RETRYABLE_CONSTRAINTS = {
+    "uq_transfer_time_bank_id_idempotency_key",
+    "uq_person_email",
+    "uq_membership_person_id_time_bank_id",
+}
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
