@@ -66,15 +66,21 @@ def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
 
 
 def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer]:
-    """Lock a transfer and, if it belongs to a group, every transfer of its group."""
-    batch_id = session.scalar(sa.select(Transfer.batch_id).where(Transfer.id == transfer_id))
-    if batch_id is None:
-        found = lock_transfers(session, [transfer_id])
-        if not found:
-            raise errors.NotFoundError("That exchange does not exist.")
-        return found
-    ids = session.scalars(sa.select(Transfer.id).where(Transfer.batch_id == batch_id)).all()
-    return lock_transfers(session, ids)
+    """Lock a transfer and, if it belongs to a group, every transfer of its group (one
+    statement; a transfer's group never changes, so reading it inside is safe)."""
+    batch_of = sa.select(Transfer.batch_id).where(Transfer.id == transfer_id).scalar_subquery()
+    found = list(
+        session.scalars(
+            sa.select(Transfer)
+            .where(sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of))
+            .order_by(Transfer.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    if not found:
+        raise errors.NotFoundError("That exchange does not exist.")
+    return found
 
 
 def require_active_holders(session: Session, accounts: Iterable[Account]) -> None:

@@ -123,7 +123,10 @@ def record_transfer(
     own = _own_account_id(actor)
     # The sides the recorder speaks for: their own account, and the account of any
     # organisation they are staff of (they record for it as a party).
-    acting_for = organisations.accounts_acted_for(session, actor, [giver.id, receiver.id])
+    # (Only organisation accounts can be acted for: no query when neither side is one.)
+    acting_for = organisations.accounts_acted_for(
+        session, actor, [a.id for a in (giver, receiver) if a.kind == AccountKind.ORGANISATION]
+    )
     sides = {i for i in (giver.id, receiver.id) if i == own or i in acting_for}
     if not actor.is_coordinator and not sides:
         raise errors.NotAllowedError("You can only record exchanges you took part in.")
@@ -245,28 +248,20 @@ def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -
         raise _already_resolved(transfer)
     if not transfer.needs_confirmation or transfer.confirmed_at is not None:
         raise errors.NotConfirmableError("This exchange is not waiting for a confirmation.")
-    recorder = session.get(Membership, transfer.recorded_by_id)
-    recorder_account = recorder.account.id if recorder and recorder.account else None
-    if recorder_account in (transfer.debit_account_id, transfer.credit_account_id):
-        counterpart_id = (
-            transfer.credit_account_id
-            if recorder_account == transfer.debit_account_id
-            else transfer.debit_account_id
-        )
-    else:
-        # Recorded by staff for an organisation: the member on the other side confirms.
-        debit = session.get(Account, transfer.debit_account_id)
-        counterpart_id = (
-            transfer.debit_account_id
-            if debit is not None and debit.kind == AccountKind.MEMBER
-            else transfer.credit_account_id
-        )
-    if _own_account_id(actor) != counterpart_id:
+    # The other person: one of the two sides is their own account, and they did not
+    # record it. (An entry that asks for confirmation always has exactly one such
+    # member: the recorder's own side, or the organisation the recorder acts for, is the
+    # other side.)
+    sides = (transfer.debit_account_id, transfer.credit_account_id)
+    if _own_account_id(actor) not in sides or actor.id == transfer.recorded_by_id:
         raise errors.NotAllowedError("Only the other person in the exchange can confirm it.")
     before = snapshot(transfer)
-    transfer.confirmed_by_id, transfer.confirmed_at = actor.id, utcnow()
     bank = get_bank(session, transfer.time_bank_id)
-    _post_if_ready(session, bank, [transfer])
+    # One UPDATE of the transfer at the flush, not one for the confirmation and another
+    # for the posting (the reads in between would flush it early).
+    with session.no_autoflush:
+        transfer.confirmed_by_id, transfer.confirmed_at = actor.id, utcnow()
+        _post_if_ready(session, bank, [transfer])
     session.flush()
     append_audit(
         session,
@@ -288,8 +283,6 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
     lock, then finds it resolved and gets ``AlreadyResolvedError``.
     """
     transfers = lock_transfer_and_batch(session, transfer_id)
-    if not transfers:
-        raise errors.NotFoundError("That exchange does not exist.")
     bank_id = transfers[0].time_bank_id
     if actor.time_bank_id != bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
@@ -307,11 +300,12 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
                 " to confirm it."
             )
     befores = {t.id: snapshot(t) for t in transfers}
-    now = utcnow()
-    for transfer in transfers:
-        transfer.approved_by_id, transfer.approved_at = actor.id, now
     bank = get_bank(session, bank_id)
-    _post_if_ready(session, bank, transfers)
+    now = utcnow()
+    with session.no_autoflush:  # one UPDATE per transfer (see confirm_transfer)
+        for transfer in transfers:
+            transfer.approved_by_id, transfer.approved_at = actor.id, now
+        _post_if_ready(session, bank, transfers)
     session.flush()
     for transfer in transfers:
         append_audit(

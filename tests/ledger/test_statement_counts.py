@@ -1,0 +1,92 @@
+"""How many SQL statements each step of an exchange costs, inside its transaction.
+
+Not a timing: a guard on the shape of the hot path, which the ledger_write benchmark
+measures. Each step starts from committed, expired objects (as a new request would)
+and the count covers everything the service itself sends: the checks, the row locks,
+the writes and the hash-chained audit entry (3 statements: lock the chain head, insert,
+advance the head)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+
+import sqlalchemy as sa
+
+from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory
+from timebank.extensions import db
+from timebank.ledger.models import TransferStatus
+from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
+
+AUDIT = 3
+
+
+@contextmanager
+def counting():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _world(session, **policy):
+    bank = TimeBankFactory(floor_minutes=-600, **policy)
+    alice, bob = MembershipFactory(bank=bank), MembershipFactory(bank=bank)
+    coordinator = CoordinatorFactory(bank=bank)
+    session.commit()
+    # What a request would have loaded before calling the service.
+    for member in (alice, bob, coordinator):
+        _ = member.status, member.account.id
+    return alice, bob, coordinator
+
+
+def test_an_exchange_that_posts_at_once(session):
+    alice, bob, _ = _world(session, requires_confirmation=False, requires_approval=False)
+    with counting() as statements:
+        transfer = record_transfer(
+            session,
+            actor=alice,
+            giver=alice.account,
+            receiver=bob.account,
+            minutes=60,
+            service_date=date.today(),
+        )
+    assert transfer.status == TransferStatus.POSTED
+    # bank policy, holders' status, lock both accounts, two counters, the transfer.
+    assert len(statements) <= 6 + AUDIT, statements
+
+
+def test_record_confirm_approve(session):
+    alice, bob, coordinator = _world(session, requires_confirmation=True, requires_approval=True)
+    transfer = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=60,
+        service_date=date.today(),
+    )
+    session.commit()
+    transfer_id = transfer.id
+    _ = bob.status, bob.account.id
+
+    with counting() as statements:
+        confirm_transfer(session, actor=bob, transfer_id=transfer_id)
+    # lock the transfer, bank policy, the confirmation.
+    assert len(statements) <= 3 + AUDIT, statements
+    session.commit()
+    _ = coordinator.status, coordinator.account.id
+
+    with counting() as statements:
+        [approved] = approve_transfer(session, actor=coordinator, transfer_id=transfer_id)
+    assert approved.status == TransferStatus.POSTED
+    # lock the transfer (and its group, same statement), bank policy, lock both
+    # accounts, two counters, one update of the transfer.
+    assert len(statements) <= 6 + AUDIT, statements
