@@ -94,9 +94,12 @@ def append_audit_entries(
     Written with Core statements, not the unit of work: this runs inside every ledger
     write, and the chain head's row lock is held from here until the commit.
     """
-    head = session.execute(
-        sa.select(AuditChain.last_seq, AuditChain.last_hash)
-        .where(AuditChain.time_bank_id == time_bank_id)
+    # On the session's own connection (same transaction), past the ORM's execution
+    # machinery: the unit of work has nothing to do with these rows.
+    connection = session.connection()
+    head = connection.execute(
+        sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash)
+        .where(AUDIT_CHAIN.c.time_bank_id == time_bank_id)
         .with_for_update()
     ).one()
     seq, prev_hash = head.last_seq, head.last_hash
@@ -135,8 +138,8 @@ def append_audit_entries(
             }
         )
         prev_hash = digest
-    session.execute(sa.insert(AUDIT_ENTRY), rows)
-    session.execute(
+    connection.execute(sa.insert(AUDIT_ENTRY), rows)
+    connection.execute(
         sa.update(AUDIT_CHAIN)
         .where(AUDIT_CHAIN.c.time_bank_id == time_bank_id)
         .values(last_seq=seq, last_hash=prev_hash)

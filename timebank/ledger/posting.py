@@ -34,21 +34,33 @@ def get_bank(session: Session, time_bank_id: int) -> TimeBank:
     return bank
 
 
-def lock_accounts(session: Session, ids: Iterable[int]) -> dict[int, Account]:
+def lock_accounts(
+    session: Session, ids: Iterable[int], *, active: Iterable[int] = ()
+) -> dict[int, Account]:
     """Lock the accounts (id order, so two writers never wait on each other in a cycle)
-    and reload their counters from the database."""
+    and reload their counters from the database.
+
+    The accounts in ``active`` must have an active holder (a member whose membership is
+    active, an organisation still active): checked in the same statement, as
+    ``require_active_holders`` does."""
     wanted = sorted(set(ids))
-    rows = session.scalars(
-        sa.select(Account)
+    must_be_active = set(active)
+    rows = session.execute(
+        sa.select(Account, Membership.status, Organisation.active)
+        .outerjoin(Membership, Membership.id == Account.membership_id)
+        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
         .where(Account.id.in_(wanted))
         .order_by(Account.id)
-        .with_for_update()
+        .with_for_update(of=Account)
         .execution_options(populate_existing=True)
     ).all()
-    found = {account.id: account for account in rows}
+    found = {account.id: account for account, _, _ in rows}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise errors.NotFoundError("That account does not exist.")
+    for account, status, organisation_active in rows:
+        if account.id in must_be_active:
+            _require_active(account, status, organisation_active)
     return found
 
 
@@ -96,16 +108,19 @@ def require_active_holders(session: Session, accounts: Iterable[Account]) -> Non
         .where(Account.id.in_(sorted(by_id)))
         .order_by(Account.id)
     )
-    for account_id, kind, status, organisation_active in rows:
-        if kind == AccountKind.MEMBER and status != MembershipStatus.ACTIVE:
-            raise errors.InactiveAccountError(
-                "%(name)s is not an active member of this time bank.",
-                name=by_id[account_id].label,
-            )
-        if kind == AccountKind.ORGANISATION and not organisation_active:
-            raise errors.InactiveAccountError(
-                "%(name)s is no longer active here.", name=by_id[account_id].label
-            )
+    for account_id, _kind, status, organisation_active in rows:
+        _require_active(by_id[account_id], status, organisation_active)
+
+
+def _require_active(
+    account: Account, status: MembershipStatus | None, organisation_active: bool | None
+) -> None:
+    if account.kind == AccountKind.MEMBER and status != MembershipStatus.ACTIVE:
+        raise errors.InactiveAccountError(
+            "%(name)s is not an active member of this time bank.", name=account.label
+        )
+    if account.kind == AccountKind.ORGANISATION and not organisation_active:
+        raise errors.InactiveAccountError("%(name)s is no longer active here.", name=account.label)
 
 
 def require_active_actor(actor: Membership) -> None:

@@ -26,7 +26,6 @@ from timebank.ledger.posting import (
     get_bank,
     lock_accounts,
     require_active_actor,
-    require_active_holders,
     require_coordinator,
     snapshot,
 )
@@ -99,11 +98,10 @@ def donate_to_pot(
         raise errors.NotAllowedError("You can donate only your own hours.")
     if donor.kind not in (AccountKind.MEMBER, AccountKind.ORGANISATION):
         raise errors.InvalidTransferError("Only members and organisations donate to the pot.")
-    require_active_holders(session, [donor])
+    accounts = lock_accounts(session, [donor.id, pot.id], active=[donor.id])
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
     service_date = today or today_in(bank.timezone)
-    accounts = lock_accounts(session, [donor.id, pot.id])
     if donor.kind == AccountKind.MEMBER:
         rules.check_can_donate(rules.Counters.of(accounts[donor.id]), minutes)
     transfer = _posted(
@@ -163,11 +161,10 @@ def grant_from_pot(
         raise errors.CrossBankTransferError("Grants go only to members of this time bank.")
     if recipient.kind != AccountKind.MEMBER:
         raise errors.InvalidTransferError("Grants from the pot go to members.", field="counterpart")
-    require_active_holders(session, [recipient])
+    pot = get_pot_account(session, bank.id)
+    accounts = lock_accounts(session, [recipient.id, pot.id], active=[recipient.id])
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
-    pot = get_pot_account(session, bank.id)
-    accounts = lock_accounts(session, [recipient.id, pot.id])
     rules.check_can_receive(
         rules.Counters.of(accounts[pot.id]), minutes, AccountKind.POT, policy, pot.label
     )

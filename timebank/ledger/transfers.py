@@ -37,7 +37,6 @@ from timebank.ledger.posting import (
     post_pending,
     release_pending,
     require_active_actor,
-    require_active_holders,
     require_coordinator,
     snapshot,
 )
@@ -135,7 +134,9 @@ def record_transfer(
             raise errors.InvalidTransferError(
                 "Use a donation or a grant for the community pot.", field="counterpart"
             )
-    require_active_holders(session, [giver, receiver])
+    # Locked here (and both holders checked active in the same statement), before the
+    # amount and date are checked, so an inactive member is the first thing said.
+    accounts = lock_accounts(session, [giver.id, receiver.id], active=[giver.id, receiver.id])
 
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
@@ -147,7 +148,6 @@ def record_transfer(
             "Keep the description under 2,000 characters.", field="description"
         )
 
-    accounts = lock_accounts(session, [giver.id, receiver.id])
     check_limits(accounts, [(receiver.id, giver.id, minutes)], policy)
 
     recorder_is_party = bool(sides)
