@@ -47,17 +47,21 @@ def _world(session, **policy):
     return alice, bob, coordinator
 
 
+def alice_gives_bob_an_hour(session, alice, bob):
+    return record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=60,
+        service_date=date.today(),
+    )
+
+
 def test_an_exchange_that_posts_at_once(session):
     alice, bob, _ = _world(session, requires_confirmation=False, requires_approval=False)
     with counting() as statements:
-        transfer = record_transfer(
-            session,
-            actor=alice,
-            giver=alice.account,
-            receiver=bob.account,
-            minutes=60,
-            service_date=date.today(),
-        )
+        transfer = alice_gives_bob_an_hour(session, alice, bob)
     assert transfer.status == TransferStatus.POSTED
     # bank policy, lock both accounts (their holders' status read in the same
     # statement), two counters, the transfer.
@@ -66,14 +70,7 @@ def test_an_exchange_that_posts_at_once(session):
 
 def test_record_confirm_approve(session):
     alice, bob, coordinator = _world(session, requires_confirmation=True, requires_approval=True)
-    transfer = record_transfer(
-        session,
-        actor=alice,
-        giver=alice.account,
-        receiver=bob.account,
-        minutes=60,
-        service_date=date.today(),
-    )
+    transfer = alice_gives_bob_an_hour(session, alice, bob)
     session.commit()
     transfer_id = transfer.id
     _ = bob.status, bob.account.id
