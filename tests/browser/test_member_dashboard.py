@@ -107,6 +107,37 @@ def test_pages_fit_320px(new_page, live_server, history, path):
     assert box["height"] > 50  # scaled down, not squashed away
 
 
+@pytest.mark.parametrize("path", ["/members/", "/members/network"])
+def test_tables_stack_on_a_phone_and_stay_tables(new_page, live_server, history, axe_check, path):
+    """At 320 px no column hides off to the side: each row becomes "label: value" lines,
+    and assistive technology still finds a table with its headers."""
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server)
+    page.goto(live_server.url(path))
+    for summary in page.locator("summary", has_text="Show as a table").all():
+        summary.click()
+    hidden_columns = page.evaluate(
+        """() => [...document.querySelectorAll('.table-scroll')]
+               .filter(box => box.scrollWidth > box.clientWidth + 1)
+               .map(box => box.getAttribute('aria-labelledby'))"""
+    )
+    assert hidden_columns == []
+    table = page.locator("table.stack-table").last
+    first_cell = table.locator("tbody td").first
+    label = first_cell.get_attribute("data-label")
+    before = "el => getComputedStyle(el, '::before').content"
+    assert first_cell.evaluate(before) == f'"{label}: "'
+    assert first_cell.evaluate("el => getComputedStyle(el).display") == "block"
+    # Still a table with column headers for screen readers, whatever the CSS display.
+    assert page.get_by_role("table").count() >= 1
+    assert table.get_by_role("columnheader").count() >= 3
+    axe_check(page)
+    # On a wide screen the same table is ordinary columns again.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert first_cell.evaluate(before) == "none"
+    assert first_cell.evaluate("el => getComputedStyle(el).display") == "table-cell"
+
+
 def test_statement_download_from_the_dashboard(page, live_server, history):
     sign_in(page, live_server)
     with page.expect_download() as info:
