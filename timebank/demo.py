@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.auth.passwords import hash_password
+from timebank.demo_community import active_members, fill_community
 from timebank.ledger.banks import (
     add_membership,
     create_organisation,
@@ -895,14 +896,18 @@ def seed_demo(session: Session, *, seed: int = 2024, today: date | None = None) 
     _plan_history(builder)
     builder.run()
     _fill_profiles(builder, random.Random(seed + 1))
+    fill_community(session, active_members(builder.people))
+    # The demo member asks for email notifications (after the demo's own messages, so
+    # the outbox starts empty and shows what happens next).
+    jo = builder.people[DEMO_MEMBER[0]].member
+    jo.email_notifications = True
     session.flush()
     return _summary(session, bank)
 
 
 def _fill_profiles(b: _Builder, rng: random.Random) -> None:
     """Kinds of help ticked on members' profiles (a random generator of its own, so
-    the history above stays the same for a seed), and the demo member asks for email
-    notifications, so what happens next shows in the demo outbox."""
+    the history above stays the same for a seed)."""
     categories = [c for c in b.bank.categories if c.active and not c.is_sensitive]
     for party in b.people.values():
         membership = party.membership
@@ -910,9 +915,6 @@ def _fill_profiles(b: _Builder, rng: random.Random) -> None:
             continue
         for category in rng.sample(categories, k=rng.randint(1, 3)):
             b.session.add(MemberSkill(membership_id=membership.id, category_id=category.id))
-    jo = b.people[DEMO_MEMBER[0]].membership
-    assert jo is not None
-    jo.email_notifications = True
 
 
 def demo_sign_ins(session: Session) -> list[tuple[str, str]]:

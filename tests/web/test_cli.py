@@ -9,6 +9,7 @@ database) and judged by what it prints, its exit code and what it left in the da
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from timebank.auth.passwords import verify_password
 from timebank.demo import COORDINATOR_EMAIL, DEMO_PASSWORD, MEMBER_EMAIL, PARTNER_EMAIL
 from timebank.ledger import errors
+from timebank.ledger.community_models import Listing, Notification
+from timebank.ledger.messages import list_threads
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -253,6 +256,37 @@ def test_demo_builds_a_realistic_time_bank_that_verifies(demo, runner, session):
     assert len(ticked) == active and all(1 <= count <= 3 for _, count in ticked)
     jo = session.scalar(sa.select(Membership).join(Person).where(Person.email == MEMBER_EMAIL))
     assert jo.email_notifications is True
+
+
+def test_demo_has_a_notice_board_profiles_and_conversations(demo, app, session):
+    """A first visit finds a bank in use: offers and requests in several categories
+    (one paused), members' own words on their profiles, and the demo member with a
+    conversation waiting to be read, all written before any email could go out."""
+    bank = demo_bank(session)
+    kinds = dict(
+        session.execute(
+            sa.select(Listing.kind, sa.func.count())
+            .where(Listing.time_bank_id == bank.id, Listing.status == "active")
+            .group_by(Listing.kind)
+        ).all()
+    )
+    assert kinds["offer"] >= 8 and kinds["request"] >= 5
+    assert count(session, Listing, Listing.status == "paused") == 1
+    categories = session.scalar(
+        sa.select(sa.func.count(sa.distinct(Listing.category_id))).where(
+            Listing.time_bank_id == bank.id
+        )
+    )
+    assert categories >= 8
+    jo = session.scalar(sa.select(Membership).join(Person).where(Person.email == MEMBER_EMAIL))
+    assert jo.offers_text and jo.needs_text and jo.area
+    assert count(session, Listing, Listing.membership_id == jo.id) == 2
+    conversations = list_threads(session, jo)
+    assert len(conversations) == 2
+    assert sum(1 for c in conversations if c.unread) == 1
+    assert count(session, Notification, Notification.membership_id == jo.id) >= 1
+    outbox = Path(app.config["MAIL_OUTBOX"])
+    assert not outbox.exists() or list(outbox.glob("*.eml")) == []
 
 
 def test_demo_twice_adds_nothing(demo, runner, session):
