@@ -138,6 +138,39 @@ def test_tables_stack_on_a_phone_and_stay_tables(new_page, live_server, history,
     assert first_cell.evaluate("el => getComputedStyle(el).display") == "table-cell"
 
 
+VISIBLE_LABELS = """selector => {
+    const box = document.querySelector(selector).getBoundingClientRect();
+    return [...document.querySelectorAll(selector + ' text')]
+        .filter(t => getComputedStyle(t).display !== 'none')
+        .map(t => { const r = t.getBoundingClientRect();
+                    return {text: t.textContent, height: r.height,
+                            inside: r.left >= box.left - 0.5 && r.right <= box.right + 0.5}; });
+}"""
+
+
+def test_names_in_the_network_picture_can_be_read_on_a_phone(new_page, live_server, history):
+    """Drawn 760 units wide, the picture shows at under half that on a 320 px screen:
+    there the names are first names, in type at least 11 px high, inside the picture."""
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server)
+    page.goto(live_server.url("/members/network"))
+    labels = page.evaluate(VISIBLE_LABELS, "figure.network-chart svg")
+    names = [label["text"] for label in labels]
+    assert "Bob" in names and "Community" in names and "Bob Brennan" not in names
+    assert all(label["height"] >= 11 and label["inside"] for label in labels), labels
+    page.set_viewport_size({"width": 1280, "height": 800})
+    names = [label["text"] for label in page.evaluate(VISIBLE_LABELS, "figure.network-chart svg")]
+    assert "Bob Brennan" in names and "Bob" not in names
+
+
+def test_month_names_under_the_chart_can_be_read_on_a_phone(new_page, live_server, history):
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server)
+    labels = page.evaluate(VISIBLE_LABELS, "figure.month-chart svg")
+    assert len(labels) == 12
+    assert all(label["height"] >= 9 and label["inside"] for label in labels), labels
+
+
 def test_statement_download_from_the_dashboard(page, live_server, history):
     sign_in(page, live_server)
     with page.expect_download() as info:

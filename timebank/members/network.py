@@ -25,6 +25,9 @@ RADIUS = 190
 NODE_RADIUS = 22
 MOST_IN_PICTURE = 12
 MAX_LABEL = 18
+# On a phone the picture is less than half its drawn size: names there are first names
+# only, in larger type (see .node-label-short in site.css).
+MAX_SHORT_LABEL = 10
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,24 @@ class Node:
     x: float
     y: float
     label: str
+    short_label: str
     label_x: float
     label_y: float
+    short_label_y: float
     anchor: str
     gave: Line | None  # from me to them: hours I gave them
     got: Line | None  # from them to me: hours they gave me
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_LABEL else name[: MAX_LABEL - 1].rstrip() + "…"
+def _short(name: str, limit: int = MAX_LABEL) -> str:
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _first_name(name: str) -> str:
+    """The first name ("Tariq" for "Tariq Hussain"); a name whose first word says
+    little on its own ("A member") stays whole, shortened if need be."""
+    first = name.split()[0] if name.split() else name
+    return _short(first if len(first) >= 3 else name, MAX_SHORT_LABEL)
 
 
 def _line(ax, ay, bx, by, offset, minutes, most) -> Line | None:
@@ -107,14 +119,17 @@ def layout(connections: list[Connection]) -> list[Node]:
         label_distance = RADIUS + NODE_RADIUS + 8
         anchor = "middle" if abs(cos) < 0.3 else "start" if cos > 0 else "end"
         label_y = CY + label_distance * sin + (18 if sin > 0.3 else -8 if sin < -0.3 else 5)
+        short_label_y = CY + label_distance * sin + (30 if sin > 0.3 else -10 if sin < -0.3 else 10)
         nodes.append(
             Node(
                 connection=connection,
                 x=round(x, 1),
                 y=round(y, 1),
                 label=_short(connection.name),
+                short_label=_first_name(connection.name),
                 label_x=round(CX + label_distance * cos, 1),
                 label_y=round(label_y, 1),
+                short_label_y=round(short_label_y, 1),
                 anchor=anchor,
                 gave=_line(CX, CY, x, y, 6, connection.given, most),
                 got=_line(x, y, CX, CY, 6, connection.received, most),
