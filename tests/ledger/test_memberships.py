@@ -318,6 +318,61 @@ def test_an_existing_member_cannot_use_a_link_for_their_own_bank(session, coordi
     assert invitation.used_at is None
 
 
+@pytest.mark.parametrize("status", ["applied", "declined", "left"])
+def test_someone_the_bank_knows_comes_in_on_their_own_membership(
+    session, bank, coordinator, applicant, status
+):
+    """A waiting applicant, a declined one (told to "talk to a coordinator") or a former
+    member joins by invitation on the same membership and account, now active, with
+    the invitation's role and kind and the consents just given."""
+    if status == "declined":
+        service.decline_application(
+            session, actor=coordinator, membership=applicant, reason="We could not reach you"
+        )
+    elif status == "left":
+        applicant.status = MembershipStatus.LEFT
+        session.flush()
+    account_id = applicant.account.id
+    invitation, token = service.create_invitation(
+        session, actor=coordinator, kind=MemberKind.PROFESSIONAL
+    )
+
+    membership = service.accept_invitation(
+        session, token=token, person=applicant.person, consent_research=True
+    )
+
+    assert membership.id == applicant.id and membership.account.id == account_id
+    assert membership.status == MembershipStatus.ACTIVE
+    assert (membership.role, membership.kind) == (Role.MEMBER, MemberKind.PROFESSIONAL)
+    assert (membership.consent_reporting, membership.consent_research) == (False, True)
+    rejoined = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.time_bank_id == bank.id, AuditEntry.action == "membership.rejoined"
+        )
+    ).one()
+    assert json.loads(rejoined.before)["status"] == status
+    assert json.loads(rejoined.after)["status"] == "active"
+    assert last_audit(session, bank.id).action == "invitation.accepted"
+    session.refresh(invitation)
+    assert invitation.used_by_id == membership.id
+    assert verify_ledger(session) == []
+
+
+def test_an_invitation_never_lifts_a_suspension(session, bank, coordinator, member):
+    service.suspend(session, actor=coordinator, membership=member, reason="Under review")
+    invitation, token = service.create_invitation(session, actor=coordinator)
+    before = last_audit(session, bank.id).seq
+
+    with pytest.raises(errors.NotAllowedError, match="suspended"):
+        service.accept_invitation(session, token=token, person=member.person)
+
+    session.refresh(invitation)
+    session.refresh(member)
+    assert invitation.used_at is None
+    assert member.status == MembershipStatus.SUSPENDED
+    assert last_audit(session, bank.id).seq == before
+
+
 # Races (PostgreSQL: real row locks) ----------------------------------------------------
 
 

@@ -156,6 +156,47 @@ def test_a_signed_in_person_joins_with_one_click(client, session, invite):
     assert len(dora.memberships) == 2
 
 
+def test_a_declined_applicant_invited_by_a_coordinator_joins(client, session, bank, invite):
+    """Told "talk to a coordinator" when their application was declined, the applicant
+    gets an invitation link from one and comes in on it."""
+    nell = make_member(
+        session,
+        email="nell@example.org",
+        name="Nell Newby",
+        bank=bank,
+        status=MembershipStatus.DECLINED,
+    )
+    _, token = invite()
+    sign_in(client, "nell@example.org", PASSWORD)
+    html = client.get(f"/auth/join/{token}").get_data(as_text=True)
+    assert "Join Riverside Time Bank as Nell Newby" in html and "already a member" not in html
+
+    response = client.post(f"/auth/join/{token}", data={"consent_reporting": "y"})
+
+    assert response.status_code == 302
+    assert "My time in Riverside Time Bank" in client.get("/members/").get_data(as_text=True)
+    session.expire_all()
+    again = session.get(Membership, nell.id)
+    assert again.status == MembershipStatus.ACTIVE and again.consent_reporting
+
+
+def test_a_suspended_member_is_told_and_the_link_stays_unused(client, session, bank, invite):
+    make_member(
+        session,
+        email="sid@example.org",
+        name="Sid Stone",
+        bank=bank,
+        status=MembershipStatus.SUSPENDED,
+    )
+    invitation, token = invite()
+    sign_in(client, "sid@example.org", PASSWORD)
+    response = client.post(f"/auth/join/{token}", data={})
+    assert response.status_code == 400
+    assert "suspended" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Invitation, invitation.id).used_at is None
+
+
 def test_an_existing_member_is_told_and_the_link_stays_unused(client, session, invite):
     invitation, token = invite()
     sign_in(client, "coord@example.org")

@@ -23,7 +23,7 @@ from timebank.ledger import memberships as service
 from timebank.ledger.banks import create_person
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
-from timebank.ledger.models import Person, Role, TimeBank
+from timebank.ledger.models import MembershipStatus, Person, Role, TimeBank
 
 # The role an invitation gives, as the sentence "invited to join ... as a %(role)s" says it.
 ROLE_LABELS = {
@@ -47,8 +47,11 @@ def _invalid(error: service.InvitationError):
 
 def _page(invitation, form, status=200):
     time_bank = db.session.get(TimeBank, invitation.time_bank_id)
+    # Only a member already in: an applicant, a declined applicant or a former member
+    # may join by invitation (a suspended member is told so when they try).
     already = current_user.is_authenticated and any(
-        m.time_bank_id == time_bank.id for m in current_user.person.memberships
+        m.time_bank_id == time_bank.id and m.status == MembershipStatus.ACTIVE
+        for m in current_user.person.memberships
     )
     return (
         render_template(

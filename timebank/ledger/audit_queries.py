@@ -772,6 +772,7 @@ def _membership_sentence(verb: str, who: str, w: Wording) -> str:
         "kind_changed": w.gettext("Kind changed: %(who)s", who=who),
         "suspended": w.gettext("Suspended: %(who)s", who=who),
         "reactivated": w.gettext("Reactivated: %(who)s", who=who),
+        "rejoined": w.gettext("Joined again by invitation: %(who)s", who=who),
         "profile_updated": w.gettext("Profile updated: %(who)s", who=who),
     }
     return sentences.get(verb) or f"{_humanise(verb)}: {who}"

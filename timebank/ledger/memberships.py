@@ -522,6 +522,11 @@ def accept_invitation(
 ) -> Membership:
     """Join the invitation's time bank as an active member with its role and kind.
 
+    Someone the bank already knows is let in on their existing membership: an applicant
+    still waiting, someone whose application was declined, someone who left. A member
+    stays a member (nothing changes) and a suspended member stays suspended: an
+    invitation never lifts a suspension.
+
     Single use even when two people open the link at once: the invitation is claimed
     by one conditional UPDATE, and only the request that changed the row goes on.
     """
@@ -532,8 +537,12 @@ def accept_invitation(
             Membership.time_bank_id == invitation.time_bank_id,
         )
     )
-    if existing is not None:
+    if existing is not None and existing.status == MembershipStatus.ACTIVE:
         raise errors.DuplicateError("You are already a member of this time bank.")
+    if existing is not None and existing.status == MembershipStatus.SUSPENDED:
+        raise errors.NotAllowedError(
+            "Your membership of this time bank is suspended. Please talk to a coordinator there."
+        )
     now = utcnow()
     claimed = cast(
         CursorResult[Any],
@@ -553,17 +562,26 @@ def accept_invitation(
         raise InvitationError("This invitation link has just been used or withdrawn.")
     bank = session.get(TimeBank, invitation.time_bank_id)
     assert bank is not None
-    membership = add_membership(
-        session,
-        actor=None,
-        bank=bank,
-        person=person,
-        role=invitation.role,
-        kind=invitation.kind,
-        status=MembershipStatus.ACTIVE,
-        consent_reporting=bool(consent_reporting),
-        consent_research=bool(consent_research),
-    )
+    if existing is not None:
+        membership = _readmit(
+            session,
+            existing,
+            invitation,
+            consent_reporting=bool(consent_reporting),
+            consent_research=bool(consent_research),
+        )
+    else:
+        membership = add_membership(
+            session,
+            actor=None,
+            bank=bank,
+            person=person,
+            role=invitation.role,
+            kind=invitation.kind,
+            status=MembershipStatus.ACTIVE,
+            consent_reporting=bool(consent_reporting),
+            consent_research=bool(consent_research),
+        )
     session.execute(
         sa.update(Invitation)
         .where(Invitation.id == invitation.id)
@@ -580,5 +598,37 @@ def accept_invitation(
         entity_id=invitation.id,
         before={"used_at": None},
         after={"used_at": now.isoformat(), "membership_id": membership.id},
+    )
+    return membership
+
+
+def _readmit(
+    session: Session,
+    membership: Membership,
+    invitation: Invitation,
+    *,
+    consent_reporting: bool,
+    consent_research: bool,
+) -> Membership:
+    """An applicant, a declined applicant or a former member comes in by invitation:
+    the same membership and account (their history stays theirs), active again, with
+    the invitation's role and kind and the consents they have just given."""
+    fields = ("status", "role", "kind", "consent_reporting", "consent_research")
+    before = {name: str(getattr(membership, name)) for name in fields}
+    membership.status = MembershipStatus.ACTIVE
+    membership.role = invitation.role
+    membership.kind = invitation.kind
+    membership.consent_reporting = consent_reporting
+    membership.consent_research = consent_research
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=membership.time_bank_id,
+        actor=membership,
+        action="membership.rejoined",
+        entity_type="membership",
+        entity_id=membership.id,
+        before=before,
+        after={name: str(getattr(membership, name)) for name in fields},
     )
     return membership
