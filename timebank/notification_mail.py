@@ -1,4 +1,5 @@
-"""Email a notification to a member who asked for it (``Membership.email_notifications``).
+"""Email a notification to a member who asked for it (``Membership.email_notifications``),
+and always the decisions about someone's own membership (``ALWAYS_EMAILED``).
 
 The ledger writes notifications and stays free of Flask; this module watches the
 Flask-SQLAlchemy session instead. When a flush writes a ``Notification`` for a member
@@ -9,7 +10,9 @@ and a transaction that ``run_in_transaction`` runs again sends once. A savepoint
 rolls back forgets what was written inside it.
 
 The email is in the recipient's language, says what happened (never what a message
-says, only who sent it), links to the News page and ends with how to stop these emails.
+says, only who sent it), links to the News page and ends with how to stop these emails
+(an email about the person's membership instead links to their application, if that is
+what it is about, and says why it came).
 A failure to send is logged without personal data and never breaks the request.
 """
 
@@ -39,6 +42,10 @@ log = logging.getLogger(__name__)
 
 # session.info key: [(transaction the notification was flushed in, NotificationMail)].
 PENDING = "timebank_notification_mail"
+# Decisions about someone's membership reach them by email whatever they chose: the
+# apply page promises word of the application, and a declined or suspended person cannot
+# sign in to that time bank to read its News.
+ALWAYS_EMAILED = frozenset({Kind.APPLICATION, Kind.MEMBERSHIP})
 
 
 @dataclass(frozen=True)
@@ -64,13 +71,15 @@ def _innermost(session: Session) -> SessionTransaction | None:
 
 
 def _collect(session: Session, flush_context: Any) -> None:
-    """After a flush: note the new notifications whose recipient wants emails."""
+    """After a flush: note the new notifications to email (the recipient wants emails,
+    or the notification is one of ``ALWAYS_EMAILED``)."""
     written = [n for n in session.new if isinstance(n, Notification)]
     if not written:
         return
     rows = session.execute(
         sa.select(
             Membership.id,
+            Membership.email_notifications,
             Person.email,
             Person.display_name,
             Person.preferred_locale,
@@ -80,7 +89,6 @@ def _collect(session: Session, flush_context: Any) -> None:
         .join(TimeBank, TimeBank.id == Membership.time_bank_id)
         .where(
             Membership.id.in_({n.membership_id for n in written}),
-            Membership.email_notifications.is_(True),
             Person.is_active.is_(True),
         )
     ).all()
@@ -93,7 +101,9 @@ def _collect(session: Session, flush_context: Any) -> None:
         row = recipients.get(notification.membership_id)
         if row is None:
             continue
-        _, email, name, locale, bank = row
+        _, wants_emails, email, name, locale, bank = row
+        if not (wants_emails or notification.kind in ALWAYS_EMAILED):
+            continue
         mail = NotificationMail(
             notification_id=notification.id,
             kind=notification.kind,
@@ -154,6 +164,10 @@ def _subject(mail: NotificationMail) -> str:
         return _("You have a new message from %(name)s", name=mail.details["sender"])
     if mail.kind == Kind.TO_CONFIRM:
         return _("An exchange is waiting for you to confirm it")
+    if mail.kind == Kind.APPLICATION:
+        return _("Your application to %(bank)s", bank=mail.bank)
+    if mail.kind == Kind.MEMBERSHIP:
+        return _("Your membership of %(bank)s", bank=mail.bank)
     return _("News from %(bank)s", bank=mail.bank)
 
 
@@ -170,6 +184,12 @@ def render_mail(mail: NotificationMail) -> tuple[str, str, str]:
             "text": describe(mail),
             "news_link": _link("members.notifications"),
             "profile_link": _link("members.profile"),
+            # Sent whatever the person chose: no "to stop them" footer, and for an
+            # application a link to where it stands instead of News.
+            "about_membership": mail.kind in ALWAYS_EMAILED,
+            "application_link": (
+                _link("members.application") if mail.kind == Kind.APPLICATION else None
+            ),
             "lang": mail.locale,
         }
         environment = current_app.jinja_env

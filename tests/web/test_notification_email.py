@@ -5,7 +5,8 @@ when one is approved or not accepted, and when someone writes to them (saying wh
 what); it is in their language, links to News and says how to stop these emails. A
 member who did not ask gets none; a request that fails, or a transaction run again
 after a conflict, sends nothing extra; a mail server that refuses does not break the
-page and leaves nobody's address in the log.
+page and leaves nobody's address in the log. Decisions about someone's own membership
+(their application, a suspension) are emailed whatever they chose.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from timebank.extensions import db
 from timebank.ledger.community_models import Notification
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
-from timebank.ledger.models import Membership, Role
+from timebank.ledger.models import Membership, MembershipStatus, Role
 from timebank.ledger.notifications import Kind, notify, notify_transfer_outcome
 from timebank.ledger.transfers import confirm_transfer, record_transfer
 
@@ -190,8 +191,61 @@ def test_members_who_did_not_ask_get_no_email(client, session, world, outbox):
     assert emails(outbox) == []
 
 
+MEMBERS = "/coordinators/members"
+
+
+def test_an_applicant_is_emailed_the_decision_without_asking(client, session, world, outbox):
+    """The apply page promises word of the application by email: it comes whatever the
+    applicant's email choice, with a link to where the application stands and no
+    "to stop them" footer (there is nothing to stop)."""
+    bank = world["bank"]
+    nina = make_member(
+        session,
+        email="nina@example.org",
+        name="Nina Newby",
+        bank=bank,
+        status=MembershipStatus.APPLIED,
+    )
+    omar = make_member(
+        session,
+        email="omar@example.org",
+        name="Omar Okoro",
+        bank=bank,
+        status=MembershipStatus.APPLIED,
+    )
+    assert not nina.email_notifications and not omar.email_notifications
+    sign_in(client, "cora@example.org")
+
+    client.post(f"{MEMBERS}/{nina.id}/approve")
+    client.post(
+        f"{MEMBERS}/{omar.id}/decline", data={"decline-reason": "We only serve Riverside ward."}
+    )
+
+    welcome, declined = emails(outbox)
+    assert welcome["to"] == "nina@example.org"
+    assert welcome["subject"] == "Your application to Riverside Time Bank"
+    assert "your application was approved" in welcome["text"]
+    assert "http://localhost/members/application" in welcome["text"]
+    assert "about your membership of Riverside Time Bank" in welcome["text"]
+    assert "To stop them" not in welcome["text"] and "To stop them" not in welcome["html"]
+    assert declined["to"] == "omar@example.org"
+    assert "We only serve Riverside ward." in declined["text"]
+
+
+def test_a_suspended_member_is_emailed_why(client, session, world, outbox):
+    """They can no longer sign in to the bank to read its News, so the reason comes by
+    email whatever they chose, and the email sends them to no page they cannot open."""
+    sign_in(client, "cora@example.org")
+    client.post(f"{MEMBERS}/{world['bob'].id}/suspend", data={"suspend-reason": "Under review"})
+
+    [mail] = emails(outbox)
+    assert mail["to"] == "bob@example.org"
+    assert mail["subject"] == "Your membership of Riverside Time Bank"
+    assert "suspended" in mail["text"] and "Under review" in mail["text"]
+    assert "/members/notifications" not in mail["raw"]
+
+
 def test_a_welsh_speaker_gets_the_email_in_welsh(client, world, outbox):
-    """Passes once translations/fragments/notifications.json is in the Welsh catalogue."""
     wants_email(db.session, world["bob"], locale="cy")
     sign_in(client, "alice@example.org")
     log_exchange(client, world)
@@ -281,14 +335,14 @@ def test_a_rolled_back_savepoint_sends_nothing(session, world, outbox):
 def test_outside_a_request_the_links_need_a_server_name(app, session, world, outbox):
     bob = world["bob"]
     wants_email(session, bob)
-    notify(session, recipient=bob, kind=Kind.MEMBERSHIP, message="No link.")
+    notify(session, recipient=bob, kind=Kind.GRANT, message="No link.")
     session.commit()
     bob_id = bob.id
     session.close()  # SQLite: let the other session write
     app.config["SERVER_NAME"] = "timebank.example"
     with app.app_context():  # a context made with SERVER_NAME set, as a CLI command has
         again = db.session.get(Membership, bob_id)
-        notify(db.session, recipient=again, kind=Kind.MEMBERSHIP, message="With a link.")
+        notify(db.session, recipient=again, kind=Kind.GRANT, message="With a link.")
         db.session.commit()
         db.session.remove()
 
