@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.auth.passwords import hash_password
-from timebank.demo_community import active_members, fill_community
+from timebank.demo_community import fill_community
 from timebank.ledger.banks import (
     add_membership,
     create_organisation,
@@ -896,7 +896,12 @@ def seed_demo(session: Session, *, seed: int = 2024, today: date | None = None) 
     _plan_history(builder)
     builder.run()
     _fill_profiles(builder, random.Random(seed + 1))
-    fill_community(session, active_members(builder.people))
+    active = {
+        name: party.membership
+        for name, party in builder.people.items()
+        if party.membership is not None and party.membership.status == MembershipStatus.ACTIVE
+    }
+    fill_community(session, active)
     # The demo member asks for email notifications (after the demo's own messages, so
     # the outbox starts empty and shows what happens next).
     jo = builder.people[DEMO_MEMBER[0]].member

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.ledger import listings, messages, profiles
-from timebank.ledger.models import Category, Membership, MembershipStatus
+from timebank.ledger.models import Category, Membership
 
 # name: (what I can offer, what I would like help with, when I am free, area)
 PROFILES: dict[str, tuple[str, str, str, str]] = {
@@ -202,11 +202,11 @@ LISTINGS = [
     ),
 ]
 
-# (listing title, who writes about it, [(who speaks, what they say), ...]).
+# (listing title, [(who speaks, what they say), ...]): the first speaker writes about
+# the listing to its author.
 CONVERSATIONS = [
     (
         "Help with phones, tablets and laptops",
-        "Jo Bennett",
         [
             ("Jo Bennett", "Hello Tariq, could you show me how to make video calls on my tablet?"),
             ("Tariq Hussain", "Of course. Would Saturday at 11 at the library suit you?"),
@@ -215,7 +215,6 @@ CONVERSATIONS = [
     ),
     (
         "Home-made cakes for your event",
-        "Lakshmi Patel",
         [
             (
                 "Lakshmi Patel",
@@ -226,7 +225,6 @@ CONVERSATIONS = [
     ),
     (
         "Lift to Riverside Hospital",
-        "Derek Shaw",
         [
             ("Derek Shaw", "Hello Maureen, I can drive you next time. When is it?"),
             ("Maureen Clarke", "That is kind. It is Wednesday at 10, I will be ready at 9.15."),
@@ -271,12 +269,10 @@ def fill_community(session: Session, members: Mapping[str, Membership]) -> None:
         )
         if item.paused:
             listings.pause_listing(session, actor=author, listing_id=listing.id)
-        posted[item.title] = listing
-    for title, writer, lines in CONVERSATIONS:
-        listing = posted[title]
-        (first_speaker, first_words), *rest = lines
-        assert first_speaker == writer
-        author = session.get(Membership, listing.membership_id)
+        posted[item.title] = (listing, author)
+    for title, lines in CONVERSATIONS:
+        listing, author = posted[title]
+        (writer, first_words), *rest = lines
         thread = messages.start_thread(
             session,
             members[writer],
@@ -289,13 +285,3 @@ def fill_community(session: Session, members: Mapping[str, Membership]) -> None:
         # is left unread, by the person it was written to.
         for speaker, words in rest:
             messages.reply(session, members[speaker], thread.id, words)
-
-
-def active_members(people: Mapping[str, object]) -> dict[str, Membership]:
-    """The active memberships among the demo's people (organisations left out)."""
-    found = {}
-    for name, party in people.items():
-        membership = getattr(party, "membership", None)
-        if membership is not None and membership.status == MembershipStatus.ACTIVE:
-            found[name] = membership
-    return found

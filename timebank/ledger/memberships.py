@@ -613,22 +613,20 @@ def _readmit(
     """An applicant, a declined applicant or a former member comes in by invitation:
     the same membership and account (their history stays theirs), active again, with
     the invitation's role and kind and the consents they have just given."""
-    fields = ("status", "role", "kind", "consent_reporting", "consent_research")
-    before = {name: str(getattr(membership, name)) for name in fields}
+
+    def state() -> dict:
+        return {
+            **_state(membership),
+            "consent_reporting": membership.consent_reporting,
+            "consent_research": membership.consent_research,
+        }
+
+    before = state()
     membership.status = MembershipStatus.ACTIVE
     membership.role = invitation.role
     membership.kind = invitation.kind
     membership.consent_reporting = consent_reporting
     membership.consent_research = consent_research
     session.flush()
-    append_audit(
-        session,
-        time_bank_id=membership.time_bank_id,
-        actor=membership,
-        action="membership.rejoined",
-        entity_type="membership",
-        entity_id=membership.id,
-        before=before,
-        after={name: str(getattr(membership, name)) for name in fields},
-    )
+    _audit(session, membership, "membership.rejoined", membership, before, state())
     return membership

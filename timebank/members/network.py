@@ -61,7 +61,8 @@ def _short(name: str, limit: int = MAX_LABEL) -> str:
 def _first_name(name: str) -> str:
     """The first name ("Tariq" for "Tariq Hussain"); a name whose first word says
     little on its own ("A member") stays whole, shortened if need be."""
-    first = name.split()[0] if name.split() else name
+    words = name.split()
+    first = words[0] if words else name
     return _short(first if len(first) >= 3 else name, MAX_SHORT_LABEL)
 
 
