@@ -1,5 +1,6 @@
 """``python -m bench``: run every benchmark, write bench/results/<name>.json, print a
-summary. ``python -m bench ledger_write`` (or ``verify_1m``, ``import_stream``) runs just one.
+summary. ``python -m bench ledger_write`` (or ``verify_1m``, ``import_stream``, ``reports``)
+runs just one.
 
 Environment: BENCH_N (transfers per write benchmark, default 2000), BENCH_SECONDS (cap
 per write measurement, default 30), BENCH_VERIFY_N (transfers for verify_1m, default
@@ -12,14 +13,21 @@ import os
 import sys
 import time
 
-from bench import import_stream, ledger_write, verify_1m
+from bench import import_stream, ledger_write, load, pages, pages_at_scale, reports, verify_1m
 from bench.common import Figure, write_results
 
 BENCHMARKS = {
     "ledger_write": ledger_write.run,
     "verify_1m": verify_1m.run,
     "import_stream": import_stream.run,
+    "reports": reports.run,
+    "pages": pages.run,
+    # Builds (once, then keeps) the full-size data set: run it by name.
+    "pages_at_scale": pages_at_scale.run,
+    # Needs locust (pip install locust); run it by name: python -m bench load.
+    "load": load.run,
 }
+DEFAULT = ["ledger_write", "verify_1m", "import_stream", "reports", "pages"]
 
 
 def _line(figure: Figure) -> str:
@@ -30,7 +38,7 @@ def _line(figure: Figure) -> str:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    names = argv or DEFAULT
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(
@@ -48,6 +56,10 @@ def main(argv: list[str]) -> int:
         print(f"{name} ({time.perf_counter() - started:.0f} s) -> {path}")
         for figure in figures:
             print(_line(figure))
+        failed = [f for f in figures if f.name == "explain.hot_seq_scans" and f.value]
+        if failed:
+            print(f"{name}: a sequential scan of a hot table (see above)", file=sys.stderr)
+            return 1
     return 0
 
 

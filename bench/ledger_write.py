@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import Figure, env_int, postgresql_database, sqlite_database
+from timebank.community import people
 from timebank.ledger import banks
 from timebank.ledger.audit import canonical_json, entry_hash
 from timebank.ledger.clock import today_in, utcnow
@@ -51,11 +52,11 @@ def _bank(session: Session, slug: str, **policy) -> tuple[int, list[int], int]:
     bank = banks.create_time_bank(session, name=f"Bench {slug}", slug=slug, **policy)
     members = []
     for k in range(MEMBERS):
-        person = banks.create_person(
+        person = people.create_person(
             session, email=f"{slug}-{k}@example.org", display_name=f"Member {k}"
         )
         members.append(banks.add_membership(session, actor=None, bank=bank, person=person).id)
-    person = banks.create_person(
+    person = people.create_person(
         session, email=f"{slug}-coord@example.org", display_name="Coordinator"
     )
     coordinator = banks.add_membership(

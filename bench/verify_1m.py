@@ -24,13 +24,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from bench.common import Figure, Stopwatch, env_int, postgresql_database
-from timebank.ledger import banks
+from timebank.ledger import banks, verify
 from timebank.ledger.audit import entry_hash
+from timebank.ledger.banks import update_policy
+from timebank.ledger.clock import today_in
+from timebank.ledger.database import read_snapshot
+from timebank.ledger.models import Membership, TimeBank
+from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
+from timebank.ledger.verify_incremental import verify_since_checkpoint
 
 ACCOUNTS = 1000
 CHUNK = 50_000
-START = datetime(2024, 1, 1, 9, 0, 0)
+START = datetime(2024, 1, 1, 9, 0, 0)  # noqa: DTZ001 (naive UTC, as stored)
 
 
 def _minutes(i: int) -> int:
@@ -204,6 +210,86 @@ def _baseline(engine: sa.Engine) -> float:
     return watch.seconds
 
 
+def _parts(engine: sa.Engine) -> list[Figure]:
+    """Where verify's time goes: each of its three checks alone, same snapshot kind."""
+    figures = []
+    for name, check in (
+        ("balances", verify._check_balances),
+        ("transfers", verify._check_transfers),
+        ("audit_chain", verify._check_audit),
+    ):
+        with read_snapshot(engine) as connection, Stopwatch() as watch:
+            assert check(connection, None) == []
+        figures.append(Figure(f"postgresql.verify_part_{name}", round(watch.seconds, 3), "s"))
+    return figures
+
+
+def _incremental(make_session) -> list[Figure]:
+    """``verify_since_checkpoint``: the first run (no checkpoint: the full check, then
+    the checkpoint kept), one with nothing new, then after NEW and 4 x NEW transfers
+    written through the services. Its time should follow what is new, not the ledger."""
+    new = env_int("BENCH_VERIFY_NEW", 500)
+    figures: list[Figure] = []
+    with make_session() as session:
+        with Stopwatch() as first:
+            assert verify_since_checkpoint(session) == []
+        session.commit()
+        with Stopwatch() as nothing:
+            assert verify_since_checkpoint(session) == []
+        session.commit()
+        figures += [
+            Figure("postgresql.verify_since_checkpoint_first", round(first.seconds, 3), "s"),
+            Figure(
+                "postgresql.verify_since_checkpoint_nothing_new", round(nothing.seconds, 3), "s"
+            ),
+        ]
+        bank = session.scalars(sa.select(TimeBank)).one()
+        update_policy(
+            session,
+            actor=None,
+            bank=bank,
+            floor_minutes=None,
+            cap_minutes=None,
+            requires_confirmation=False,
+            requires_approval=False,
+        )
+        session.commit()
+        members = session.scalars(sa.select(Membership).order_by(Membership.id)).all()
+        today = today_in(bank.timezone)
+        previous = None
+        for count in (new, 4 * new):
+            for i in range(count):
+                giver, receiver = (
+                    members[(7 * i) % len(members)],
+                    members[(7 * i + 3) % len(members)],
+                )
+                record_transfer(
+                    session,
+                    actor=giver,
+                    giver=giver.account,
+                    receiver=receiver.account,
+                    minutes=15,
+                    service_date=today,
+                )
+            session.commit()
+            with Stopwatch() as since:
+                problems = verify_since_checkpoint(session)
+            session.commit()
+            if problems:
+                raise AssertionError(f"verify_1m: incremental check found {problems[:3]}")
+            figures.append(
+                Figure(
+                    f"postgresql.verify_since_checkpoint_{count}_new",
+                    round(since.seconds, 3),
+                    "s",
+                    previous,
+                    None if previous is None else round(since.seconds / previous, 2),
+                )
+            )
+            previous = round(since.seconds, 3)
+    return figures
+
+
 def run() -> list[Figure]:
     n = env_int("BENCH_VERIFY_N", 1_000_000)
     with postgresql_database() as engine:
@@ -223,6 +309,8 @@ def run() -> list[Figure]:
                 f"verify_1m: expected a clean ledger of {n} transfers and {n + 1} audit"
                 f" entries, found {transfers}, {entries} and problems {problems[:3]}"
             )
+        parts = _parts(engine)
+        incremental = _incremental(make_session)
     return [
         Figure(
             "postgresql.verify_ledger",
@@ -232,6 +320,8 @@ def run() -> list[Figure]:
             round(verify.seconds / baseline, 1),
         ),
         Figure("postgresql.verify_ledger_rate", round(n / verify.seconds), "transfers/s"),
+        *parts,
+        *incremental,
         Figure("postgresql.generate_transfers_rows", round(timings["rows"], 2), "s"),
         Figure("postgresql.generate_audit_chain", round(timings["audit"], 2), "s"),
         Figure("postgresql.generate_total", round(load.seconds, 2), "s"),

@@ -1,7 +1,7 @@
-"""Extract every translatable string into translations/messages.pot and merge it into
-each language's catalogue (``make translations``).
+"""Extract every translatable string into timebank/translations/messages.pot and merge
+it into each language's catalogue (``make translations``).
 
-Besides the usual gettext names, the ledger's error classes are keywords: the ledger
+Besides the usual gettext names, the domain's error classes are keywords: the domain
 imports no Flask, so it raises ``errors.BelowFloorError("... %(floor)s ...", floor=...)``
 with an English template that the web layer translates (``timebank.i18n``).
 """
@@ -18,13 +18,19 @@ from babel.messages.frontend import CommandLineInterface
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import timebank.community  # noqa: E402
 import timebank.ledger  # noqa: E402
+import timebank.reports  # noqa: E402
 from timebank.ledger.errors import LedgerError  # noqa: E402
+
+DOMAIN = (timebank.ledger, timebank.community, timebank.reports)
 
 
 def error_classes() -> set[str]:
-    for module in pkgutil.iter_modules(timebank.ledger.__path__):
-        importlib.import_module(f"timebank.ledger.{module.name}")
+    """Every domain error class, wherever in the domain's rooms it is defined."""
+    for room in DOMAIN:
+        for module in pkgutil.walk_packages(room.__path__, room.__name__ + "."):
+            importlib.import_module(module.name)
     found: set[str] = set()
     pending = [LedgerError]
     while pending:
@@ -35,7 +41,7 @@ def error_classes() -> set[str]:
 
 
 def main() -> None:
-    pot = ROOT / "translations" / "messages.pot"
+    pot = ROOT / "timebank" / "translations" / "messages.pot"
     keywords = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "_l", "lazy_ngettext:1,2"]
     keywords += sorted(error_classes())
     args = ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "--no-location"]
@@ -52,7 +58,7 @@ def main() -> None:
             "-i",
             str(pot),
             "-d",
-            str(ROOT / "translations"),
+            str(ROOT / "timebank" / "translations"),
             "--no-wrap",
             "--ignore-obsolete",
             "--no-fuzzy-matching",

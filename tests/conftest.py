@@ -1,14 +1,19 @@
 """Fixtures: a real database (SQLite file or a fresh PostgreSQL schema), the app, a
 session, a client and a CLI runner.
 
-Choose the engine with ``--engine sqlite`` (default) or ``--engine postgresql``;
-``make test`` runs the suite once on each. The schema is built by the migrations, once
+Choose the engine with ``--engine sqlite`` (default) or ``--engine postgresql``.
+``make test`` runs the whole suite on SQLite, then again on PostgreSQL only what the
+engine can change: the tests marked ``both_engines`` (every test under tests/ledger and
+tests/importing, and the concurrency tests) and those marked ``postgres_only``. Both
+runs use pytest-xdist: each worker has its own temporary folder (so its own SQLite
+files) and its own PostgreSQL schema. The schema is built by the migrations, once
 per run: on SQLite into a template file copied for every test, on PostgreSQL into a
 schema of its own that is truncated after every test and dropped at the end.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import uuid
@@ -16,8 +21,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import g
-from flask.testing import FlaskClient
+from flask import has_app_context
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from timebank.app import create_app
 from timebank.extensions import db
@@ -34,7 +39,20 @@ def pytest_addoption(parser):
     )
 
 
+# Folders whose every test runs on both engines (make test); the markers follow the path.
+# The API: its issue asks for every endpoint and refusal on both.
+BOTH_ENGINES = {"ledger", "importing", "api"}
+
+
 def pytest_collection_modifyitems(config, items):
+    tests = ROOT / "tests"
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        if folder in BOTH_ENGINES:
+            item.add_marker(pytest.mark.both_engines)
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
     if config.getoption("--engine") == "postgresql":
         return
     selected, deselected = [], []
@@ -59,7 +77,7 @@ def _migrate(url: str) -> None:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "t"})
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "timebank" / "migrations"))
         db.engine.dispose()
 
 
@@ -120,19 +138,44 @@ def database_url(engine_name, database_template, tmp_path):
     engine.dispose()
 
 
-class RequestScopedClient(FlaskClient):
-    """A test client whose requests start with a clean ``g``.
+def in_own_context(call, *args, **kwargs):
+    """Run a request or a command as production does: in an app context of its own, so
+    with its own database session, never the test's.
 
-    The ``app`` fixture keeps one app context pushed for the whole test (so tests can
-    use the session directly); requests then share that context's ``g``. Flask-Login
-    caches the signed-in user there, Flask-WTF its CSRF token and Flask-Babel the
-    chosen language, so without this a second client would act as the first one's user.
+    The ``app`` fixture keeps one app context pushed for the whole test, so that tests
+    can use the session directly; a request made inside it would share that context's
+    session (and ``g``), and a view that forgot to commit would still pass. So: what the
+    test built is committed first; the call runs in an empty ``contextvars`` context,
+    where Flask pushes a fresh app context (and Flask-SQLAlchemy removes its session,
+    rolling back anything uncommitted, when it ends); then everything the test's session
+    holds is expired, so the test's assertions read the database afresh.
     """
+    db.session.commit()
+    try:
+        return contextvars.Context().run(call, *args, **kwargs)
+    finally:
+        db.session.expire_all()
+
+
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request runs in its own app context and session."""
 
     def open(self, *args, **kwargs):
-        for name in ("_login_user", "csrf_token", "_flask_babel"):
-            g.pop(name, None)
+        if has_app_context():
+            # Buffered: a streamed response (CSV exports) is read to its end inside the
+            # request's own context, which its generator holds.
+            kwargs.setdefault("buffered", True)
+            return in_own_context(super().open, *args, **kwargs)
         return super().open(*args, **kwargs)
+
+
+class CommandScopedRunner(FlaskCliRunner):
+    """A CLI runner whose every command runs in its own app context and session."""
+
+    def invoke(self, *args, **kwargs):
+        if has_app_context():
+            return in_own_context(super().invoke, *args, **kwargs)
+        return super().invoke(*args, **kwargs)
 
 
 @pytest.fixture
@@ -143,13 +186,18 @@ def app(database_url, tmp_path):
             # Emails land in the test's own folder, never in the repository's instance/.
             "MAIL_OUTBOX": str(tmp_path / "outbox"),
             "SECRET_KEY": "test-secret-key",
+            # The test client's host: links in emails start with it.
+            "EXTERNAL_ORIGIN": "http://localhost",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
+            # Tests that want report rebuilds queued after postings turn this on.
+            "REBUILD_REPORTS_AFTER_POSTING": False,
         }
     )
     app.test_client_class = RequestScopedClient
+    app.test_cli_runner_class = CommandScopedRunner
     with app.app_context():
         yield app
         db.session.remove()

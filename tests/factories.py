@@ -3,11 +3,26 @@ make has its account, its audit entries and consistent balances."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import factory
 
+from timebank.community import people
 from timebank.extensions import db
 from timebank.ledger import banks
+from timebank.ledger.clock import today_in
 from timebank.ledger.models import MemberKind, MembershipStatus, Role
+
+# The factories' banks keep the model's default zone. A test's "today" is the date there,
+# read from the bank's clock (timebank.ledger.clock) as the services read it, never the
+# machine's date.today(), which differs from it around midnight and in other zones.
+BANK_TIMEZONE = "Europe/London"
+
+
+def bank_today() -> date:
+    """Today where the factories' banks are."""
+    return today_in(BANK_TIMEZONE)
+
 
 # A cheap hash for tests; real sign-ins use argon2id (tested in tests/web).
 TEST_PASSWORD = "correct horse battery"
@@ -40,7 +55,7 @@ class PersonFactory(ServiceFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return banks.create_person(db.session, **kwargs)
+        return people.create_person(db.session, **kwargs)
 
 
 class MembershipFactory(ServiceFactory):

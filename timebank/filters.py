@@ -5,11 +5,15 @@ times are shown in the time bank's time zone."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
+
+from timebank.quick_gettext import gettext
 
 
 def hours(minutes: int) -> str:
@@ -85,7 +89,7 @@ def number(value: float | int, digits: int = 0) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    for name, function in {
+    filters: dict[str, Callable[..., Any]] = {
         "hours": hours,
         "status_label": status_label,
         "long_date": long_date,
@@ -95,5 +99,6 @@ def register_filters(app: Flask) -> None:
         "month_abbr": month_abbr,
         "number": number,
         "ledger_words": ledger_words,
-    }.items():
+    }
+    for name, function in filters.items():
         app.add_template_filter(function, name)

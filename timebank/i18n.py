@@ -13,27 +13,42 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale, gettext
+from flask import Blueprint, Flask, abort, current_app, redirect, request
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from timebank import quick_gettext
 from timebank.extensions import db
-from timebank.ledger.errors import LedgerError
+from timebank.filters import hours, long_date, short_date
+from timebank.ledger.errors import AboveCapError, BelowFloorError, LedgerError, LimitError
 from timebank.ledger.rules import Minutes
+from timebank.quick_gettext import gettext
+from timebank.reports.wording import Wording
+from timebank.safe_redirect import safe_next
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT_LOCALE = "en"
 LOCALE_COOKIE = "timebank_language"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 babel = Babel()
 bp = Blueprint("language", __name__)
 
 
+def _api_request() -> bool:
+    # The API reads no cookie and no session: its language is the Accept-Language
+    # header's alone. (Its documentation page is a page like any other.)
+    return request.path.startswith("/api/") and request.endpoint != "api_docs.page"
+
+
 def select_locale() -> str:
+    if _api_request():
+        return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
     if current_user.is_authenticated and current_user.person.preferred_locale in LANGUAGES:
         return current_user.person.preferred_locale
     chosen = request.cookies.get(LOCALE_COOKIE)
@@ -43,8 +58,13 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if _api_request():
+        return None
     if current_user.is_authenticated:
         membership = current_user.current_membership()
+        if membership is None and current_user.partner_memberships():
+            # A partner's pages are in the time of the banks they read.
+            membership = current_user.partner_memberships()[0]
         if membership is not None:
             return membership.time_bank.timezone
     return None
@@ -54,11 +74,36 @@ def current_language() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
 
-def ledger_message(error: LedgerError) -> str:
-    """The error's message in the reader's language (English if not translated):
-    minutes and dates among its parameters follow the reader's locale too."""
-    from timebank.filters import hours, long_date
+# A limit reached on the reader's own account, said to them: what they can still do, and
+# why, with the entries that are still waiting (they count before they are done).
+OWN_LIMIT = {
+    (BelowFloorError, True): _l(
+        "You can receive up to %(room)s more just now. Your balance is %(balance)s, and"
+        " %(waiting)s you have received is still waiting to be confirmed or approved; the time"
+        " bank lets balances go down to %(floor)s."
+    ),
+    (BelowFloorError, False): _l(
+        "You can receive up to %(room)s more just now: your balance is %(balance)s and the"
+        " time bank lets balances go down to %(floor)s. Give some time first, then you can"
+        " receive more."
+    ),
+    (AboveCapError, True): _l(
+        "You can be credited up to %(room)s more just now. Your balance is %(balance)s, and"
+        " %(waiting)s you have given is still waiting to be confirmed or approved; the time"
+        " bank's upper limit is %(cap)s."
+    ),
+    (AboveCapError, False): _l(
+        "You can be credited up to %(room)s more just now: your balance is %(balance)s and"
+        " the time bank's upper limit is %(cap)s. You could receive time or donate hours to"
+        " the community pot first."
+    ),
+}
 
+
+def ledger_message(error: LedgerError, *, own_account_id: int | None = None) -> str:
+    """The error's message in the reader's language (English if not translated):
+    minutes and dates among its parameters follow the reader's locale too. A limit of
+    the reader's own account (``own_account_id``) is said to them in the second person."""
     params = {}
     for name, value in error.params.items():
         if isinstance(value, Minutes):
@@ -66,6 +111,14 @@ def ledger_message(error: LedgerError) -> str:
         elif isinstance(value, date):
             value = long_date(value)
         params[name] = value
+    if (
+        own_account_id is not None
+        and isinstance(error, LimitError)
+        and error.account_id == own_account_id
+    ):
+        own = OWN_LIMIT.get((type(error), bool(error.params.get("waiting"))))
+        if own is not None:
+            return str(own) % params
     return gettext(error.template, **params) if params else gettext(error.template)
 
 
@@ -84,12 +137,6 @@ def compile_catalogues(directory: Path = TRANSLATIONS) -> None:
         tmp.replace(mo_path)
 
 
-def _safe_back(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("index")
-
-
 @bp.post("/language")
 def choose_language():
     """Remember the language chosen with the switcher: on the person's record when
@@ -100,7 +147,7 @@ def choose_language():
     if current_user.is_authenticated:
         current_user.person.preferred_locale = chosen
         db.session.commit()
-    response = redirect(_safe_back(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next")))
     response.set_cookie(
         LOCALE_COOKIE,
         chosen,
@@ -120,8 +167,23 @@ def init_i18n(app: Flask) -> None:
     except OSError as error:  # a read-only install: use the .mo files shipped with it
         app.logger.warning("could not compile the translations: %s", type(error).__name__)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    quick_gettext.install(app)
     app.register_blueprint(bp)
 
     @app.context_processor
     def languages():
         return {"languages": LANGUAGES, "current_language": current_language()}
+
+
+class ReadersWording(Wording):
+    """Reports and the audit log in the reader's language: each template through
+    Flask-Babel, times and dates as the reader's locale writes them."""
+
+    def gettext(self, template: str, **params: Any) -> str:
+        return gettext(template, **params)
+
+    def minutes(self, value: int) -> str:
+        return hours(value)
+
+    def day(self, value: date) -> str:
+        return short_date(value)

@@ -3,8 +3,8 @@
 ``send_email`` writes each message as a ``.eml`` file to ``MAIL_OUTBOX`` when that is
 set (the default when no ``MAIL_SERVER`` is configured), and sends it through the
 configured server otherwise. The demo page ``/auth/outbox`` lists the written messages
-so that nobody needs a mail server to try password reset. Nothing here logs an address
-or a message body.
+to the person signed in, so that nobody needs a mail server to see what they are sent.
+Nothing here logs an address or a message body.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from flask import Flask, abort, current_app, render_template
+from flask_login import current_user, login_required
 from flask_mail import Mail, Message
 
 mail = Mail()
@@ -68,15 +69,23 @@ def _text_of(parsed) -> str:
     return part.get_content() if part is not None else ""
 
 
-def read_outbox(folder: str | Path, limit: int = OUTBOX_PAGE_SIZE) -> list[OutboxMessage]:
-    """The newest messages first."""
+def read_outbox(
+    folder: str | Path, limit: int = OUTBOX_PAGE_SIZE, *, to: str | None = None
+) -> list[OutboxMessage]:
+    """The newest messages first; with ``to``, only those addressed to it."""
     path = Path(folder)
     if not path.is_dir():
         return []
-    files = sorted(path.glob("*.eml"), key=lambda f: f.name, reverse=True)[:limit]
-    messages = []
+    files = sorted(path.glob("*.eml"), key=lambda f: f.name, reverse=True)
+    if to is None:
+        files = files[:limit]
+    messages: list[OutboxMessage] = []
     for file in files:
+        if len(messages) >= limit:
+            break
         parsed = message_from_bytes(file.read_bytes(), policy=policy.default)
+        if to is not None and str(parsed["To"] or "").strip().lower() != to.strip().lower():
+            continue
         text = _text_of(parsed)
         parts = [(piece, index % 2 == 1) for index, piece in enumerate(_LINK.split(text))]
         stamp = int(file.name.split("-", 1)[0]) / 1e9
@@ -91,8 +100,12 @@ def read_outbox(folder: str | Path, limit: int = OUTBOX_PAGE_SIZE) -> list[Outbo
     return messages
 
 
+@login_required
 def outbox_page():
+    """The demo's mail, but only what was sent to the person signed in: reset and
+    invitation links are keys to accounts, and anyone can reach a demo server."""
     folder = current_app.config.get("MAIL_OUTBOX")
     if not folder or not current_app.config.get("DEMO_OUTBOX_PAGE"):
         abort(404)
-    return render_template("auth/outbox.html", messages=read_outbox(folder))
+    messages = read_outbox(folder, to=current_user.person.email)
+    return render_template("auth/outbox.html", messages=messages)

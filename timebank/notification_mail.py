@@ -9,6 +9,11 @@ commits are the emails sent; a rollback forgets them, so a failed request sends 
 and a transaction that ``run_in_transaction`` runs again sends once. A savepoint that
 rolls back forgets what was written inside it.
 
+With Redis (``REDIS_URL``) each email is a job instead (``timebank.jobs.tasks.
+send_notification_email``): the queue holds only the notification's id, the worker reads
+the rest afresh (``mail_for``), retries a refused email and never sends one twice.
+Without Redis, or when Redis cannot be reached, the email is sent at once, as before.
+
 The email is in the recipient's language, says what happened (never what a message
 says, only who sent it), links to the News page and ends with how to stop these emails
 (an email about the person's membership instead links to their application, if that is
@@ -23,18 +28,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from timebank.community.messages import KIND as MESSAGE_KIND
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind
 from timebank.extensions import db
 from timebank.i18n import DEFAULT_LOCALE, LANGUAGES
-from timebank.ledger.community_models import Notification
-from timebank.ledger.messages import KIND as MESSAGE_KIND
 from timebank.ledger.models import Membership, Person, TimeBank
-from timebank.ledger.notifications import Kind
+from timebank.links import external_url
 from timebank.mail import send_email
 from timebank.notification_text import describe
 
@@ -70,12 +76,9 @@ def _innermost(session: Session) -> SessionTransaction | None:
     return session.get_nested_transaction() or session.get_transaction()
 
 
-def _collect(session: Session, flush_context: Any) -> None:
-    """After a flush: note the new notifications to email (the recipient wants emails,
-    or the notification is one of ``ALWAYS_EMAILED``)."""
-    written = [n for n in session.new if isinstance(n, Notification)]
-    if not written:
-        return
+def _recipients(session: Session, membership_ids: set[int]) -> dict[int, Any]:
+    """Membership id -> (id, wants emails, email, name, locale, bank name), for active
+    people only."""
     rows = session.execute(
         sa.select(
             Membership.id,
@@ -87,34 +90,55 @@ def _collect(session: Session, flush_context: Any) -> None:
         )
         .join(Person, Person.id == Membership.person_id)
         .join(TimeBank, TimeBank.id == Membership.time_bank_id)
-        .where(
-            Membership.id.in_({n.membership_id for n in written}),
-            Person.is_active.is_(True),
-        )
+        .where(Membership.id.in_(membership_ids), Person.is_active.is_(True))
     ).all()
-    recipients = {row[0]: row for row in rows}
+    return {row[0]: row for row in rows}
+
+
+def _mail(notification: Notification, row: Any) -> NotificationMail | None:
+    """The email of ``notification`` to the recipient ``row``, or None when they do not
+    want it."""
+    _, wants_emails, email, name, locale, bank = row
+    if not (wants_emails or notification.kind in ALWAYS_EMAILED):
+        return None
+    return NotificationMail(
+        notification_id=notification.id,
+        kind=notification.kind,
+        details=dict(notification.details) if notification.details else None,
+        message=notification.message,
+        to=email,
+        name=name,
+        locale=locale if locale in LANGUAGES else DEFAULT_LOCALE,
+        bank=bank,
+    )
+
+
+def mail_for(session: Session, notification_id: int) -> NotificationMail | None:
+    """The email a committed notification calls for, read afresh (the worker's way:
+    the queue holds only the notification's id, never an address or a name)."""
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        return None
+    row = _recipients(session, {notification.membership_id}).get(notification.membership_id)
+    return _mail(notification, row) if row is not None else None
+
+
+def _collect(session: Session, flush_context: Any) -> None:
+    """After a flush: note the new notifications to email (the recipient wants emails,
+    or the notification is one of ``ALWAYS_EMAILED``)."""
+    written = [n for n in session.new if isinstance(n, Notification)]
+    if not written:
+        return
+    recipients = _recipients(session, {n.membership_id for n in written})
     if not recipients:
         return
     transaction = _innermost(session)
     pending = session.info.setdefault(PENDING, [])
     for notification in written:
         row = recipients.get(notification.membership_id)
-        if row is None:
-            continue
-        _, wants_emails, email, name, locale, bank = row
-        if not (wants_emails or notification.kind in ALWAYS_EMAILED):
-            continue
-        mail = NotificationMail(
-            notification_id=notification.id,
-            kind=notification.kind,
-            details=dict(notification.details) if notification.details else None,
-            message=notification.message,
-            to=email,
-            name=name,
-            locale=locale if locale in LANGUAGES else DEFAULT_LOCALE,
-            bank=bank,
-        )
-        pending.append((transaction, mail))
+        mail = _mail(notification, row) if row is not None else None
+        if mail is not None:
+            pending.append((transaction, mail))
 
 
 def _after_commit(session: Session) -> None:
@@ -129,7 +153,7 @@ def _after_commit(session: Session) -> None:
         return
     session.info.pop(PENDING, None)
     for _transaction, mail in pending:
-        _send(mail)
+        _dispatch(mail)
 
 
 def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -150,13 +174,9 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 # Sending ------------------------------------------------------------------------------
 
 
-def _link(endpoint: str) -> str | None:
-    """An absolute link: from the request, or from SERVER_NAME outside one; None when
-    neither can say where the site is."""
-    try:
-        return url_for(endpoint, _external=True)
-    except RuntimeError:
-        return None
+def _link(endpoint: str) -> str:
+    """An absolute link at the configured origin (never the request's Host)."""
+    return external_url(endpoint)
 
 
 def _subject(mail: NotificationMail) -> str:
@@ -198,10 +218,38 @@ def render_mail(mail: NotificationMail) -> tuple[str, str, str]:
         return _subject(mail), text, html
 
 
+def deliver(mail: NotificationMail) -> None:
+    """Render and send (raises when the mail server refuses)."""
+    subject, text, html = render_mail(mail)
+    send_email(mail.to, subject, text, html)
+
+
+def _dispatch(mail: NotificationMail) -> None:
+    """With Redis: a job for the worker, which reads the email afresh from the
+    notification's id. Without (or if Redis cannot be reached): sent now."""
+    from timebank.jobs import tasks
+    from timebank.jobs.queue import enqueue, redis_connection
+
+    if redis_connection() is not None:
+        try:
+            enqueue(
+                tasks.send_notification_email,
+                mail.notification_id,
+                name=f"email-{mail.notification_id}",
+            )
+            return
+        except Exception as error:
+            log.warning(
+                "notification email not queued, sending it now (notification %s, %s)",
+                mail.notification_id,
+                type(error).__name__,
+            )
+    _send(mail)
+
+
 def _send(mail: NotificationMail) -> None:
     try:
-        subject, text, html = render_mail(mail)
-        send_email(mail.to, subject, text, html)
+        deliver(mail)
     except Exception as error:  # an email must never break the request
         # No address, name or text here: the notification's id is enough to look it up.
         log.warning(
@@ -224,5 +272,6 @@ _LISTENERS = (
 def init_notification_mail(app: Flask) -> None:
     """Listen to the Flask-SQLAlchemy session (once: ``db`` outlives each app)."""
     for name, listener in _LISTENERS:
+        # The scoped session itself, so that every session it makes is heard.
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)

@@ -16,17 +16,20 @@ from typing import Any, Protocol
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from timebank.community.messages import KIND as MESSAGE_KIND
+from timebank.community.notifications import Kind
 from timebank.filters import hours, long_date
-from timebank.ledger.messages import KIND as MESSAGE_KIND
-from timebank.ledger.notifications import Kind
 
 log = logging.getLogger(__name__)
 
 
 class Describable(Protocol):
-    kind: str
-    details: dict | None
-    message: str
+    @property
+    def kind(self) -> str: ...
+    @property
+    def details(self) -> dict | None: ...
+    @property
+    def message(self) -> str: ...
 
 
 # What happened to an exchange, by (kind, which way the time went, whether the other
@@ -44,9 +47,11 @@ _TRANSFER = {
     (Kind.APPROVED, "received", True): _l(
         "The %(time)s you received from %(name)s on %(date)s was approved."
     ),
-    (Kind.POSTED, "gave", True): _l("The %(time)s you gave to %(name)s on %(date)s is now posted."),
+    (Kind.POSTED, "gave", True): _l(
+        "The %(time)s you gave to %(name)s on %(date)s is done and counted in your balance."
+    ),
     (Kind.POSTED, "received", True): _l(
-        "The %(time)s you received from %(name)s on %(date)s is now posted."
+        "The %(time)s you received from %(name)s on %(date)s is done and counted in your balance."
     ),
     (Kind.REJECTED, "gave", True): _l(
         "The %(time)s you gave to %(name)s on %(date)s was not accepted."
@@ -79,10 +84,11 @@ _TRANSFER = {
         "The %(time)s you received from the time bank on %(date)s was approved."
     ),
     (Kind.POSTED, "gave", False): _l(
-        "The %(time)s you gave to the time bank on %(date)s is now posted."
+        "The %(time)s you gave to the time bank on %(date)s is done and counted in your balance."
     ),
     (Kind.POSTED, "received", False): _l(
-        "The %(time)s you received from the time bank on %(date)s is now posted."
+        "The %(time)s you received from the time bank on %(date)s is done and counted in your"
+        " balance."
     ),
     (Kind.REJECTED, "gave", False): _l(
         "The %(time)s you gave to the time bank on %(date)s was not accepted."
@@ -104,6 +110,28 @@ _TRANSFER = {
     ),
 }
 
+# Donations and grants move credits, not time: said as what they were.
+_POT_MOVE = {
+    (Kind.APPROVED, "donated"): _l(
+        "Your donation of %(time)s to the community pot on %(date)s was approved."
+    ),
+    (Kind.REJECTED, "donated"): _l(
+        "Your donation of %(time)s to the community pot on %(date)s was not accepted."
+    ),
+    (Kind.REVERSED, "donated"): _l(
+        "Your donation of %(time)s to the community pot on %(date)s was reversed."
+    ),
+    (Kind.APPROVED, "granted"): _l(
+        "The %(time)s granted to you from the community pot on %(date)s was approved."
+    ),
+    (Kind.REJECTED, "granted"): _l(
+        "The %(time)s granted to you from the community pot on %(date)s was not accepted."
+    ),
+    (Kind.REVERSED, "granted"): _l(
+        "The %(time)s granted to you from the community pot on %(date)s was reversed."
+    ),
+}
+
 _ROLE = {
     "member": _l("Your role in %(bank)s is now member."),
     "coordinator": _l("Your role in %(bank)s is now coordinator."),
@@ -122,7 +150,9 @@ def _transfer(kind: str, details: dict[str, Any]) -> str | None:
     if "direction" not in details:
         return None
     other = details.get("other")
-    template = _TRANSFER.get((kind, details["direction"], bool(other)))
+    template = _POT_MOVE.get((kind, details["direction"])) or _TRANSFER.get(
+        (kind, details["direction"], bool(other))
+    )
     if template is None:
         return None
     text = str(template) % {
@@ -130,6 +160,14 @@ def _transfer(kind: str, details: dict[str, Any]) -> str | None:
         "name": other or "",
         "date": long_date(date.fromisoformat(details["service_date"])),
     }
+    # Approved but not yet done: it still waits for a confirmation; say whose.
+    confirmer = details.get("confirmer")
+    if kind == Kind.APPROVED and confirmer == "you":
+        text += " " + _("It is now waiting for you to confirm it.")
+    elif kind == Kind.APPROVED and confirmer == "other" and other:
+        text += " " + _("It is now waiting for %(name)s to confirm it.", name=other)
+    elif kind == Kind.APPROVED and confirmer == "other":
+        text += " " + _("It is now waiting for the other side to confirm it.")
     return _with_reason(text, details)
 
 
@@ -151,6 +189,12 @@ def _application(details: dict[str, Any]) -> str | None:
     bank = details["bank"]
     if details.get("outcome") == "approved":
         return _("Welcome to %(bank)s: your application was approved.", bank=bank)
+    if details.get("outcome") == "received":
+        return _(
+            "We have your application to join %(bank)s. A coordinator will look at it and we"
+            " will email you their decision.",
+            bank=bank,
+        )
     if details.get("outcome") == "declined":
         text = _("Your application to join %(bank)s was not accepted.", bank=bank)
         return _with_reason(text, details)

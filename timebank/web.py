@@ -21,23 +21,27 @@ def perform(
     work: Callable[[], T],
     form: FlaskForm | None = None,
     remap: dict[str, str] | None = None,
+    *,
+    own_account_id: int | None = None,
 ) -> T | None:
     """Run ``work`` in one transaction. On a domain error nothing is written; the
     message goes to the form field it names (``remap`` renames the ledger's field names
     to this form's), or to the top of the form, or a page-level message; None is
-    returned."""
+    returned. ``own_account_id``: the reader's account, whose limits are told to them in
+    their own words."""
     try:
-        return run_in_transaction(db.session, work)
+        return run_in_transaction(db.session(), work)
     except NotFoundError:
         abort(404)
     except LedgerError as error:
+        message = ledger_message(error, own_account_id=own_account_id)
         name = (remap or {}).get(error.field or "", error.field)
         if form is not None and name and name in form._fields:
-            form._fields[name].errors = [*form._fields[name].errors, ledger_message(error)]
+            form._fields[name].errors = [*form._fields[name].errors, message]
         elif form is not None:
-            form.form_errors.append(ledger_message(error))
+            form.form_errors.append(message)
         else:
-            flash(ledger_message(error), "error")
+            flash(message, "error")
         return None
 
 
@@ -48,3 +52,14 @@ def get_in_bank(model, object_id: int, time_bank_id: int):
     if obj is None or getattr(obj, "time_bank_id", None) != time_bank_id:
         abort(404)
     return obj
+
+
+def then_true(work: Callable[[], object]) -> Callable[[], bool]:
+    """``work`` as a step that returns True once it has run, for ``perform`` to tell
+    success (True) from a refusal (None) with services that return nothing."""
+
+    def run() -> bool:
+        work()
+        return True
+
+    return run

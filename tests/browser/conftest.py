@@ -78,8 +78,11 @@ def live_server(database_url, tmp_path):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    # Links in emails (reset, invitations) lead back to this server.
+    app.config["EXTERNAL_ORIGIN"] = base_url
     try:
-        yield LiveServer(app=app, base_url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, base_url=base_url)
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -8,9 +8,9 @@ import pytest
 
 from tests.factories import TimeBankFactory
 from tests.web.test_auth import make_member
+from timebank.community.memberships import approve_application
+from timebank.community.people import get_person_by_email
 from timebank.extensions import db
-from timebank.ledger.banks import get_person_by_email
-from timebank.ledger.memberships import approve_application
 from timebank.ledger.models import Role
 
 NEW_PASSWORD = "a good long password"

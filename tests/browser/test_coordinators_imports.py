@@ -15,7 +15,7 @@ from tests.factories import TimeBankFactory
 from tests.importing.support import MEMBERS_CSV
 from tests.web.support import make_member
 from timebank.extensions import db
-from timebank.ledger.community_models import ImportRun
+from timebank.importing.models import ImportRun
 from timebank.ledger.models import Membership, Role
 from timebank.ledger.verify import verify_ledger
 
@@ -124,3 +124,42 @@ def test_the_progress_page_updates_itself_and_passes_axe(
         db.session.commit()
     expect(page.get_by_text("The import did not go through")).to_be_visible()
     axe_check(page)
+
+
+def test_the_formats_page_a_template_downloaded_imported_and_passwords_offered(
+    page, live_server, coordinator, tmp_path, axe_check
+):
+    """The journey without the repository: from Import to the formats, download the
+    members template, fill it in (here: as it comes), check it (the start of the file
+    is shown), import it, and email the people a link to choose a password."""
+    sign_in(page, live_server, email="coord@example.org")
+    page.goto(live_server.url("/coordinators/imports"))
+    assert page.locator("#layout").input_value() == "members"
+    page.get_by_role("link", name="The columns each file needs, with templates to download").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import formats and templates")
+    axe_check(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the members template (CSV)").click()
+    template = tmp_path / "members-template.csv"
+    download_info.value.save_as(template)
+    assert template.read_text(encoding="utf-8-sig").startswith("name,email,external_ref")
+
+    page.get_by_role("link", name="Back to imports").click()
+    page.set_input_files("#file", str(template))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("status").last).to_contain_text("2 rows ready to import")
+    preview = page.locator("table.import-preview tr")
+    expect(preview).to_have_count(3)
+    expect(preview.nth(1)).to_contain_text("Nia Jones")
+    axe_check(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Import 2 rows for real").click()
+    expect(page.get_by_text("Import finished")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("2 members of this time bank have no password yet")).to_be_visible()
+    axe_check(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Email 2 people a link to choose a password").click()
+    expect(page.locator(".notice").first).to_contain_text(
+        "Sent 2 people a link to choose a password."
+    )

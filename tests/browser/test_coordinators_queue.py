@@ -4,20 +4,18 @@ nothing on any of the pages, and the queue reflows at 320 px."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from tests.browser.test_pages import sign_in
-from tests.factories import TimeBankFactory
+from tests.factories import TimeBankFactory, bank_today
 from tests.web.test_auth import make_member
+from timebank.community.models import Notification
 from timebank.extensions import db
-from timebank.ledger.community_models import Notification
 from timebank.ledger.models import Account, Role, Transfer, TransferStatus
 from timebank.ledger.transfers import confirm_transfer, record_transfer
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 def _pending(session, giver, receiver, minutes, description, confirm=True):
@@ -93,8 +91,10 @@ def test_queue_pages_pass_axe(page, live_server, queue, axe_check):
     assert page.locator("tbody tr").count() == 3
     axe_check(page)
 
+    # The unconfirmed entry still waits for a coordinator too: it is listed there, once.
     page.goto(live_server.url("/coordinators/approvals?stage=confirmation"))
-    assert page.locator("tbody tr").count() == 1
+    assert page.locator("tbody tr").count() == 0
+    assert page.get_by_text("Nothing is waiting for the other person.").is_visible()
     axe_check(page)
 
     page.goto(live_server.url(f"/coordinators/approvals/{queue['weeding']}"))
@@ -159,6 +159,35 @@ def test_bulk_approve_after_a_review(page, live_server, queue):
     assert status_of(live_server, queue["reading"]) == TransferStatus.PENDING
     page.get_by_role("link", name="Back to the approval queue").click()
     assert page.locator("tbody tr").count() == 1  # only the lift is left
+
+
+def test_select_all_ticks_every_entry_on_the_page(page, live_server, queue, axe_check):
+    open_queue(page, live_server)
+    select_all = page.get_by_label("Select every entry on this page")
+    assert select_all.is_visible()
+    select_all.check()
+    boxes = page.locator("tbody input[name=selected]")
+    assert boxes.count() == 4
+    assert all(boxes.nth(i).is_checked() for i in range(4))
+    # Clearing one shows "some"; clearing the box clears them all.
+    boxes.nth(0).uncheck()
+    assert page.evaluate("() => document.getElementById('select-all').indeterminate")
+    select_all.click()  # from "some" to all
+    select_all.click()  # and to none
+    assert not any(boxes.nth(i).is_checked() for i in range(4))
+    select_all.check()
+    axe_check(page)
+    page.get_by_role("button", name="Approve selected").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Approve these 4 entries?"
+    page.get_by_role("button", name="Approve all 4").click()
+    result = page.locator("main table").inner_text()
+    assert "Approved. Approved" not in result
+    assert result.count("Approved and posted.") == 3
+    assert "Approved. It will post when the other person confirms it." in result
+    axe_check(page)
+    # The approved entry now waits for Carol alone: it moved to the other tab.
+    page.goto(live_server.url("/coordinators/approvals?stage=confirmation"))
+    assert "Reading aloud" in page.locator("tbody").inner_text()
 
 
 def test_reverse_a_posted_exchange(page, live_server, queue, axe_check):

@@ -6,8 +6,8 @@ and they fit a 320 px screen."""
 from __future__ import annotations
 
 from tests.browser.test_member_exchanges import fits_320, riverside, sign_in_by_keyboard
+from timebank.community import listings
 from timebank.extensions import db
-from timebank.ledger import listings
 from timebank.ledger.models import Membership, Person
 
 __all__ = ["riverside"]  # the fixture, shared with the exchange tests

@@ -9,8 +9,8 @@ import pytest
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory
 from tests.web.test_auth import make_member
+from timebank.community import listings
 from timebank.extensions import db
-from timebank.ledger import listings
 
 
 @pytest.fixture

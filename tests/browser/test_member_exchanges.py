@@ -5,18 +5,18 @@ they fit a 320 px screen."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.browser.test_pages import assert_focus_visible
-from tests.factories import CoordinatorFactory, TimeBankFactory
+from tests.factories import CoordinatorFactory, TimeBankFactory, bank_today
 from tests.web.test_auth import PASSWORD, make_member
 from timebank.extensions import db
 from timebank.ledger.models import Membership, Transfer
 from timebank.ledger.transfers import approve_transfer
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_the_whole_journey_by_keyboard(page, new_page, live_server, riverside, a
     assert_focus_visible(page)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert "Waiting for Bob Brennan to confirm." in page.inner_text("main")
+    assert "Waiting for Bob Brennan to confirm" in page.inner_text("main")
     axe_check(page)
 
     # Bob confirms, in his own browser context.

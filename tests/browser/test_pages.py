@@ -4,18 +4,20 @@ dashboard reflows at 320 px and at 200 % zoom without sideways scrolling."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from tests.factories import MembershipFactory, PersonFactory, TimeBankFactory
+from tests.factories import MembershipFactory, PersonFactory, TimeBankFactory, bank_today
+from tests.two_step_support import give_code_in_browser, set_up_two_step
 from tests.web.test_auth import PASSWORD, make_member
 from timebank.auth.passwords import hash_password
+from timebank.community.people import get_person_by_email
 from timebank.extensions import db
-from timebank.ledger.banks import get_person_by_email, update_policy
+from timebank.ledger.banks import update_policy
 from timebank.ledger.transfers import record_transfer
 
-TODAY = date.today()
+TODAY = bank_today()
 
 FOCUS_STYLE = """() => {
     const el = document.activeElement;
@@ -74,11 +76,15 @@ def two_banks(live_server, riverside):
 
 
 def sign_in(page, live_server, email="alice@example.org", password=PASSWORD):
+    """The password, then the code from the authenticator when the person's role needs
+    two-step sign-in (tests/two_step_support.py)."""
+    set_up_two_step(live_server.app, email)
     page.goto(live_server.url("/auth/sign-in"))
     page.fill("#email", email)
     page.fill("#password", password)
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
+    give_code_in_browser(page, live_server.app, email)
 
 
 def assert_focus_visible(page):
@@ -247,7 +253,7 @@ def test_wrong_password_error_is_tied_to_the_field(page, live_server, riverside)
 
 def test_missing_email_error_is_tied_to_the_email_field(page, live_server):
     page.goto(live_server.url("/auth/sign-in"))
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     email = page.locator("#email")
     assert email.get_attribute("aria-invalid") == "true"
     error_id = email.get_attribute("aria-describedby")

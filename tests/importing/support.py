@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from tests.factories import CoordinatorFactory, TimeBankFactory
 from timebank.importing import Layout, check_file, file_sha256, import_file, load_lookups
+from timebank.importing.checking import reports_sha256
+from timebank.importing.identity import known_keys_in
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.models import Account, AuditChain, Membership, Transfer
 
@@ -32,14 +34,30 @@ def make_bank(session, **policy):
     return bank, coordinator
 
 
-def dry_run(session, bank, path: Path, layout: Layout):
+def dry_run(
+    session,
+    bank,
+    path: Path,
+    layout: Layout,
+    members_path: Path | None = None,
+    mapping: dict[str, int] | None = None,
+):
     lookups = load_lookups(session, bank.id)
     session.rollback()
-    return check_file(lookups, path, layout)
+    return check_file(
+        lookups,
+        path,
+        layout,
+        members_path=members_path,
+        known=known_keys_in(session, bank.id, end_transaction=True),
+        mapping=mapping,
+    )
 
 
 def do_import(session, actor, path: Path, layout: Layout, **options):
     sha = file_sha256(path)
+    if options.get("members_path") is not None:
+        sha = reports_sha256(options["members_path"], path)
     return run_in_transaction(
         session,
         lambda: import_file(session, actor=actor, path=path, layout=layout, sha256=sha, **options),
@@ -78,3 +96,9 @@ def account_of(session, bank_id: int, ref: str) -> Account:
         .join(Membership, Membership.id == Account.membership_id)
         .where(Membership.time_bank_id == bank_id, Membership.external_ref == ref)
     ).one()
+
+
+def balance_of(session, bank_id: int, ref: str) -> int:
+    """A member's balance here, in minutes."""
+    account = account_of(session, bank_id, ref)
+    return account.posted_credits - account.posted_debits

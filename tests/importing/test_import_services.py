@@ -10,7 +10,13 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import MembershipFactory, OrganisationFactory, PersonFactory, TimeBankFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    PersonFactory,
+    TimeBankFactory,
+    bank_today,
+)
 from tests.importing.support import (
     MEMBERS_CSV,
     account_of,
@@ -23,12 +29,13 @@ from tests.importing.support import (
 )
 from timebank.importing import ImportFailed, Layout
 from timebank.importing.checking import file_sha256
+from timebank.importing.models import ImportRun
 from timebank.importing.progress import REGISTRY
 from timebank.importing.runs import CHECKED, DONE, FAILED, claim, create_run, execute, record_check
 from timebank.ledger.banks import get_equity_account
-from timebank.ledger.community_models import ImportRun
 from timebank.ledger.models import (
     AuditEntry,
+    MemberKind,
     Membership,
     Person,
     Role,
@@ -38,7 +45,7 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.verify import verify_ledger
 
-TOMORROW = (date.today() + timedelta(days=2)).isoformat()
+TOMORROW = (bank_today() + timedelta(days=2)).isoformat()
 
 
 @pytest.fixture
@@ -188,11 +195,41 @@ def test_generic_transfers_and_members_layouts_report_their_own_bad_rows(session
         (6, "the name is missing; 'not-an-email' is not an email address"),
     ]
 
-    header = write(tmp_path, "h.csv", "name,email\nx,y\n")
+    # A plain list of names and emails is a members file: the rest has defaults.
+    header = write(tmp_path, "h.csv", "Name,Email\nx,y\n")
+    report = dry_run(session, bank, header, Layout.MEMBERS)
+    assert [(i.line, i.message) for i in report.errors] == [(2, "'y' is not an email address")]
+    header = write(tmp_path, "h2.csv", "name,phone\nx,y\n")
     report = dry_run(session, bank, header, Layout.MEMBERS)
     assert [(i.line, i.message) for i in report.errors] == [
-        (1, "the header row has no 'external_ref' column (the first row must name the columns)")
+        (1, "the header row has no 'email' column (the first row must name the columns)")
     ]
+
+
+def test_a_name_and_email_list_imports_members_with_the_defaults(session, tmp_path, bank):
+    bank, coordinator = bank
+    members = write(
+        tmp_path,
+        "people.csv",
+        "Name,Email\nNia Jones,nia@example.org\nOwen Price,OWEN@example.org\n",
+    )
+    report = dry_run(session, bank, members, Layout.MEMBERS)
+    assert report.ok and report.total_rows == 2
+    do_import(session, coordinator, members, Layout.MEMBERS)
+    rows = session.execute(
+        sa.select(Person.email, Membership.kind, Membership.role, Membership.external_ref)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.time_bank_id == bank.id,
+            Person.email.in_(["nia@example.org", "owen@example.org"]),
+        )
+        .order_by(Person.email)
+    ).all()
+    assert rows == [
+        ("nia@example.org", MemberKind.PARTICIPANT, Role.MEMBER, None),
+        ("owen@example.org", MemberKind.PARTICIPANT, Role.MEMBER, None),
+    ]
+    assert verify_ledger(session) == []
 
 
 def test_a_bad_row_found_late_leaves_nothing_written(session, tmp_path, bank):
@@ -236,7 +273,7 @@ def test_a_failure_midway_through_a_run_leaves_nothing_and_marks_the_run_failed(
 
 def test_members_import_creates_people_memberships_and_opening_balances(session, tmp_path):
     bank, coordinator = make_bank(session)
-    # Dev already belongs to another time bank: the same person joins this one.
+    # Dev already belongs to another time bank: he is invited, not enrolled (issue 11).
     other = TimeBankFactory()
     dev = PersonFactory(email="dev@example.org", display_name="Dev D")
     MembershipFactory(bank=other, person=dev)
@@ -244,13 +281,14 @@ def test_members_import_creates_people_memberships_and_opening_balances(session,
 
     outcome = import_members(session, coordinator, tmp_path)
 
-    assert (outcome.members, outcome.opening_balances) == (4, 2)
-    alice, bob, carol, dev_here = (account_of(session, bank.id, ref) for ref in "1234")
+    assert (outcome.members, outcome.opening_balances) == (3, 2)
+    assert [i.person_id for i in outcome.invitations] == [dev.id]
+    alice, bob, carol = (account_of(session, bank.id, ref) for ref in "123")
     assert alice.membership.person.display_name == "Alice Ashdown"
     assert alice.membership.joined_at.date() == date(2015, 3, 1)
-    assert (alice.balance, bob.balance, carol.balance, dev_here.balance) == (150, -60, 0, 0)
+    assert (alice.balance, bob.balance, carol.balance) == (150, -60, 0)
     assert carol.membership.role == Role.COORDINATOR
-    assert dev_here.membership.person_id == dev.id
+    assert [m.time_bank_id for m in dev.memberships] == [other.id]
     assert (
         session.scalar(sa.select(sa.func.count()).select_from(Person)) == 5
     )  # coordinator, Dev, 3 new
@@ -263,9 +301,12 @@ def test_members_import_creates_people_memberships_and_opening_balances(session,
     assert all(t.status == TransferStatus.POSTED for t in openings)
     assert verify_ledger(session, bank.id) == []
     actions = session.scalars(
-        sa.select(AuditEntry.action).where(AuditEntry.time_bank_id == bank.id)
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.time_bank_id == bank.id)
+        .order_by(AuditEntry.seq)
     ).all()
-    assert actions.count("membership.created") == 4 + 1  # the coordinator too
+    assert actions.count("membership.created") == 3 + 1  # the coordinator too
+    assert actions.count("invitation.created") == 1
     assert actions.count("transfer.opening_balance") == 2
     assert actions[-1] == "import.completed"
 

@@ -4,7 +4,6 @@ state before and after, and each time bank's chain links entry to entry."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from tests.factories import (
     OrganisationFactory,
     PersonFactory,
     TimeBankFactory,
+    bank_today,
 )
 from timebank.ledger import errors
 from timebank.ledger.audit import GENESIS, entry_hash
@@ -31,7 +31,7 @@ from timebank.ledger.transfers import (
     reverse_transfer,
 )
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture
@@ -237,12 +237,15 @@ def test_groups_pot_and_openings_are_recorded(session, bank, coordinator, alice,
         ("transfer.recorded", group[1].id),
         ("pot.donation", donation.id),
         ("pot.grant", grant.id),
+        # The first opening balance creates the equity account: that is recorded too.
+        ("account.created", opening.credit_account_id),
         ("transfer.opening_balance", opening.id),
     ]
     assert all(e.actor_id == coordinator.id for e in rows)
     assert decoded(rows[0].after)["batch_id"] == group[0].batch_id
     assert decoded(rows[3].after)["reason"] == "Unwell"
-    assert decoded(rows[4].after)["debit_account_id"] == bob.account.id
+    assert decoded(rows[4].after) == {"kind": "equity"}
+    assert decoded(rows[5].after)["debit_account_id"] == bob.account.id
     assert_chain_is_whole(session, bank.id)
 
 

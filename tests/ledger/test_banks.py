@@ -13,15 +13,14 @@ from tests.factories import (
     PersonFactory,
     TimeBankFactory,
 )
+from timebank.community.people import create_person, get_person_by_email
 from timebank.extensions import db
 from timebank.ledger import errors
 from timebank.ledger.banks import (
     DEFAULT_CATEGORIES,
     add_membership,
     create_organisation,
-    create_person,
     create_time_bank,
-    get_person_by_email,
     get_pot_account,
 )
 from timebank.ledger.database import run_in_transaction

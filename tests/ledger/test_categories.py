@@ -4,12 +4,11 @@ renamed without changing the slug, retired and marked sensitive, each audited.""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory
+from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
 from timebank.ledger import categories as service
 from timebank.ledger import errors
 from timebank.ledger.models import AuditEntry, Category
@@ -91,7 +90,7 @@ def test_a_retired_category_is_not_offered_but_keeps_its_past(session, bank, coo
         giver=alice.account,
         receiver=bob.account,
         minutes=60,
-        service_date=date.today(),
+        service_date=bank_today(),
         category="gardening",
     )
     service.set_category_active(session, actor=coordinator, category=gardening, active=False)
@@ -103,7 +102,7 @@ def test_a_retired_category_is_not_offered_but_keeps_its_past(session, bank, coo
             giver=alice.account,
             receiver=bob.account,
             minutes=60,
-            service_date=date.today(),
+            service_date=bank_today(),
             category="gardening",
         )
     assert past.category.name == "Gardening"

@@ -1,7 +1,8 @@
 """Many writers at once, each with its own session and connection, on a real database.
 
-PostgreSQL: threads record, confirm, approve and reject each other's exchanges between a
-few shared "hot" accounts for several seconds; afterwards every acknowledged (committed)
+PostgreSQL: threads record, confirm, approve, reject and correct each other's exchanges
+between a few shared "hot" accounts for several seconds, and donate, grant, record group
+exchanges and reverse posted entries among them; afterwards every acknowledged (committed)
 operation must be in the database exactly as acknowledged, nothing else may be there, the
 cached counters must add up and nobody may be below the floor. Focused races: several
 coordinators approving (or rejecting) the same pending exchange at the same instant, and
@@ -28,19 +29,25 @@ from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFacto
 from timebank.extensions import db
 from timebank.ledger import errors
 from timebank.ledger.clock import today_in
+from timebank.ledger.corrections import correct_pending_transfer
 from timebank.ledger.database import run_in_transaction
+from timebank.ledger.group import record_group_exchange
 from timebank.ledger.models import (
     Account,
     AuditEntry,
     Membership,
     Transfer,
+    TransferKind,
     TransferStatus,
 )
+from timebank.ledger.opening import record_opening_balance
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.transfers import (
     approve_transfer,
     confirm_transfer,
     record_transfer,
     reject_transfer,
+    reverse_transfer,
 )
 from timebank.ledger.verify import verify_ledger
 
@@ -48,6 +55,11 @@ FLOOR = -600  # -10 h
 THREADS = 8
 RUN_SECONDS = 4.5
 MAX_OPS_PER_THREAD = 400
+# The least of each kind the stress run does: on a busy machine it runs past RUN_SECONDS
+# (up to MAX_RUN_SECONDS) until it has.
+AT_LEAST = {"record": 50, "confirm": 10, "approve": 10, "reject": 1, "correct": 1}
+AT_LEAST.update(dict.fromkeys(("donate", "grant", "group", "reverse"), 1))
+MAX_RUN_SECONDS = 60
 
 
 def _bank_with_members(session, *, members: int, coordinators: int, **policy):
@@ -109,6 +121,10 @@ class Registry:
         self.lock = threading.Lock()
         self.transfers: dict[int, Acked] = {}
         self.open: set[int] = set()
+        self.posted: set[int] = set()
+        # Confirmations and corrections of one entry touch the same marks (a correction
+        # of the time undoes a confirmation): they acknowledge in their commit order.
+        self.confirmations = threading.Lock()
         self.ops: Counter[str] = Counter()
         self.refusals: Counter[str] = Counter()
         self.unexpected: list[str] = []
@@ -129,7 +145,35 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
     )
     make_session = _session_factory()
     registry = Registry()
-    deadline = time.monotonic() + RUN_SECONDS
+    # Everyone starts with 2 h earned, so that donations (and then grants) can happen.
+    coordinator = session.get(Membership, coordinator_ids[0])
+    for member_id in member_ids:
+        opening = record_opening_balance(
+            session,
+            actor=coordinator,
+            account=session.get(Membership, member_id).account,
+            minutes=120,
+        )
+        registry.transfers[opening.id] = Acked(
+            opening.debit_account_id,
+            opening.credit_account_id,
+            120,
+            False,
+            False,
+            coordinator.id,
+            TransferStatus.POSTED,
+            approved_by=coordinator.id,
+        )
+    session.commit()
+    started = time.monotonic()
+
+    def done() -> bool:
+        elapsed = time.monotonic() - started
+        if elapsed > MAX_RUN_SECONDS:
+            return True
+        with registry.lock:
+            enough = all(registry.ops[kind] >= n for kind, n in AT_LEAST.items())
+        return elapsed > RUN_SECONDS and enough
 
     def worker(index: int) -> None:
         rng = random.Random(1000 + index)
@@ -142,11 +186,11 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
             member_of_account = {a: m for m, a in account_of.items()}
             s.commit()
             for _ in range(MAX_OPS_PER_THREAD):
-                if time.monotonic() > deadline:
+                if done():
                     return
                 roll = rng.random()
                 try:
-                    if roll < 0.40:
+                    if roll < 0.35:
                         actor_id, other_id = rng.sample(member_ids, 2)
                         giver_id, receiver_id = (
                             (actor_id, other_id) if rng.random() < 0.5 else (other_id, actor_id)
@@ -154,7 +198,7 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
                         _record(
                             s, rng, registry, memberships, actor_id, giver_id, receiver_id, today
                         )
-                    elif roll < 0.50:
+                    elif roll < 0.45:
                         giver_id, receiver_id = rng.sample(member_ids, 2)
                         _record(
                             s,
@@ -166,12 +210,22 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
                             receiver_id,
                             today,
                         )
-                    elif roll < 0.75:
+                    elif roll < 0.65:
                         _confirm(s, rng, registry, memberships, account_of, member_of_account)
-                    elif roll < 0.95:
+                    elif roll < 0.80:
                         _approve(s, rng, registry, memberships, coordinator_ids)
-                    else:
+                    elif roll < 0.83:
                         _reject(s, rng, registry, memberships, coordinator_ids)
+                    elif roll < 0.87:
+                        _correct(s, rng, registry, memberships, coordinator_ids)
+                    elif roll < 0.90:
+                        _donate(s, rng, registry, memberships, member_ids)
+                    elif roll < 0.93:
+                        _grant(s, rng, registry, memberships, member_ids, coordinator_ids)
+                    elif roll < 0.96:
+                        _group(s, rng, registry, memberships, member_ids, coordinator_ids, today)
+                    else:
+                        _reverse(s, rng, registry, memberships, coordinator_ids)
                 except errors.LedgerError as refusal:
                     # A rule refused it (floor, already resolved...): nothing was written.
                     with registry.lock:
@@ -192,9 +246,8 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
     # fixed order (transfers, accounts, audit chain head) means there is none.
     assert [r.getMessage() for r in retries] == []
     # The run did real, contended work of every kind.
-    assert registry.ops["record"] >= 50, registry.ops
-    assert registry.ops["confirm"] >= 10 and registry.ops["approve"] >= 10, registry.ops
-    assert registry.ops["reject"] >= 1, registry.ops
+    for kind, least in AT_LEAST.items():
+        assert registry.ops[kind] >= least, registry.ops
 
     session.expire_all()
     assert verify_ledger(session) == []
@@ -238,9 +291,15 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
             expected["pending_debits"],
             expected["pending_credits"],
         ), account.id
-        # Nobody below the floor, even if every pending debit posted.
+        # Nobody below the floor, even if every pending debit posted (a reversal may
+        # take someone below it: a correction must always be possible).
         if account.membership_id is not None:
-            assert account.balance - account.pending_debits >= FLOOR, account.id
+            reversed_away = sum(
+                t.minutes
+                for t in rows.values()
+                if t.kind == TransferKind.REVERSAL and t.debit_account_id == account.id
+            )
+            assert account.balance - account.pending_debits + reversed_away >= FLOOR, account.id
     assert sum(a.balance for a in accounts) == 0
 
     # Each acknowledged operation is in the audit log exactly once.
@@ -251,8 +310,12 @@ def test_many_writers_on_hot_accounts_lose_nothing_and_invent_nothing(session, c
             )
         )
     )
-    assert actions["transfer.recorded"] == registry.ops["record"]
+    assert actions["transfer.recorded"] == registry.ops["record"] + registry.ops["group entries"]
     assert actions["transfer.confirmed"] == registry.ops["confirm"]
+    assert actions["transfer.corrected"] == registry.ops["correct"]
+    assert actions["pot.donation"] == registry.ops["donate"]
+    assert actions["pot.grant"] == registry.ops["grant"]
+    assert actions["transfer.reversed"] == registry.ops["reverse"]
     assert actions["transfer.approved"] == registry.ops["approve"]
     assert actions["transfer.rejected"] == registry.ops["reject"]
 
@@ -287,6 +350,120 @@ def _record(s, rng, registry, memberships, actor_id, giver_id, receiver_id, toda
         registry.transfers[transfer_id] = acked
         if acked.status == TransferStatus.PENDING:
             registry.open.add(transfer_id)
+        else:
+            registry.posted.add(transfer_id)
+
+
+def _register_posted(registry, op: str, transfers) -> None:
+    """Transfers that posted at once (donation, grant, a coordinator's group, reversal),
+    acknowledged after the commit."""
+    with registry.lock:
+        registry.ops[op] += 1
+        for t in transfers:
+            registry.transfers[t[0]] = Acked(
+                t[1], t[2], t[3], False, False, t[4], TransferStatus.POSTED, approved_by=t[5]
+            )
+            registry.posted.add(t[0])
+
+
+def _posted_rows(transfers):
+    return [
+        (
+            t.id,
+            t.debit_account_id,
+            t.credit_account_id,
+            t.minutes,
+            t.recorded_by_id,
+            t.approved_by_id,
+        )
+        for t in transfers
+    ]
+
+
+def _donate(s, rng, registry, memberships, member_ids):
+    actor = memberships[rng.choice(member_ids)]
+    minutes = rng.choice([15, 30, 60])
+
+    def work():
+        return _posted_rows([donate_to_pot(s, actor=actor, donor=actor.account, minutes=minutes)])
+
+    _register_posted(registry, "donate", run_in_transaction(s, work))
+
+
+def _grant(s, rng, registry, memberships, member_ids, coordinator_ids):
+    actor = memberships[rng.choice(coordinator_ids)]
+    recipient = memberships[rng.choice(member_ids)]
+    minutes = rng.choice([15, 30])
+
+    def work():
+        return _posted_rows(
+            [
+                grant_from_pot(
+                    s, actor=actor, recipient=recipient.account, minutes=minutes, reason="Unwell"
+                )
+            ]
+        )
+
+    _register_posted(registry, "grant", run_in_transaction(s, work))
+
+
+def _group(s, rng, registry, memberships, member_ids, coordinator_ids, today):
+    actor = memberships[rng.choice(coordinator_ids)]
+    hub, *others = rng.sample(member_ids, 3)
+
+    def work():
+        return _posted_rows(
+            record_group_exchange(
+                s,
+                actor=actor,
+                hub=memberships[hub].account,
+                hub_gives=rng.random() < 0.5,
+                participants=[(memberships[o].account, rng.choice([15, 30])) for o in others],
+                service_date=today,
+            )
+        )
+
+    rows = run_in_transaction(s, work)
+    _register_posted(registry, "group", rows)
+    with registry.lock:
+        registry.ops["group entries"] += len(rows)
+
+
+def _reverse(s, rng, registry, memberships, coordinator_ids):
+    with registry.lock:
+        if not registry.posted:
+            return
+        transfer_id = rng.choice(sorted(registry.posted))
+    actor = memberships[rng.choice(coordinator_ids)]
+
+    def work():
+        return _posted_rows(
+            [reverse_transfer(s, actor=actor, transfer_id=transfer_id, reason="Twice")]
+        )
+
+    _register_posted(registry, "reverse", run_in_transaction(s, work))
+
+
+def _correct(s, rng, registry, memberships, coordinator_ids):
+    picked = registry.pick_open(rng)
+    if picked is None:
+        return
+    transfer_id, _ = picked
+    actor = memberships[rng.choice(coordinator_ids)]
+    minutes = rng.choice([15, 30, 45, 60, 90, 120])
+
+    def work():
+        transfer = correct_pending_transfer(
+            s, actor=actor, transfer_id=transfer_id, minutes=minutes, reason="Said so"
+        )
+        return transfer.minutes, transfer.confirmed_by_id
+
+    with registry.confirmations:
+        new_minutes, confirmed_by = run_in_transaction(s, work)
+        with registry.lock:
+            acked = registry.transfers[transfer_id]
+            acked.minutes, acked.confirmed_by = new_minutes, confirmed_by
+            registry.ops["correct"] += 1
 
 
 def _acknowledge(registry, transfer_id, status, **marks):
@@ -297,6 +474,8 @@ def _acknowledge(registry, transfer_id, status, **marks):
         if status != TransferStatus.PENDING:
             acked.terminal_acks.append(str(status))
             registry.open.discard(transfer_id)
+            if status == TransferStatus.POSTED:
+                registry.posted.add(transfer_id)
         # Acknowledgements can reach the registry out of commit order: a terminal status
         # acknowledged by one thread is never overwritten by an earlier "still pending".
         if acked.status == TransferStatus.PENDING:
@@ -316,8 +495,9 @@ def _confirm(s, rng, registry, memberships, account_of, member_of_account):
         transfer = confirm_transfer(s, actor=actor, transfer_id=transfer_id)
         return transfer.status
 
-    status = run_in_transaction(s, work)
-    _acknowledge(registry, transfer_id, status, confirmed_by=actor.id)
+    with registry.confirmations:
+        status = run_in_transaction(s, work)
+        _acknowledge(registry, transfer_id, status, confirmed_by=actor.id)
     with registry.lock:
         registry.ops["confirm"] += 1
 

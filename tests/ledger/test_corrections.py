@@ -5,12 +5,12 @@ nothing is written when a rule is broken."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory
+from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
 from timebank.ledger import errors
 from timebank.ledger.banks import update_policy
 from timebank.ledger.corrections import correct_pending_transfer
@@ -23,7 +23,7 @@ from timebank.ledger.transfers import (
 )
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture

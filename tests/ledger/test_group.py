@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -12,23 +12,32 @@ from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
+    bank_today,
 )
 from tests.ledger.support import assert_refused, ledger_state
 from timebank.ledger import errors
 from timebank.ledger.banks import get_pot_account, update_policy
 from timebank.ledger.database import run_in_transaction
-from timebank.ledger.group import record_group_exchange
+from timebank.ledger.group import (
+    CREDIT_RULES,
+    EACH,
+    SESSION,
+    group_flows,
+    record_group_exchange,
+)
 from timebank.ledger.models import (
     AuditEntry,
     MembershipStatus,
+    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
 )
+from timebank.ledger.pot import donate_to_pot
 from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture
@@ -353,3 +362,125 @@ def test_idempotency_key_reused_for_a_different_group_is_refused(session, coordi
             session, coordinator, tutor, [(p, 30) for p in learners], idempotency_key="g-2"
         ),
     )
+
+
+# The credit rule of a workshop (a bank setting) ----------------------------------------
+
+
+def test_the_rules_postings_as_pure_flows():
+    four = [(11, 120), (12, 120), (13, 120), (14, 60)]
+    # Each participant's hours: the leader (1) earns them all, each pays theirs.
+    assert group_flows(rule=EACH, hub_id=1, hub_gives=True, participants=four) == [
+        (11, 1, 120),
+        (12, 1, 120),
+        (13, 1, 120),
+        (14, 1, 60),
+    ]
+    # The session's length: the leader earns it once, from the funder (9); nobody pays.
+    assert group_flows(
+        rule=SESSION,
+        hub_id=1,
+        hub_gives=True,
+        participants=four,
+        session_minutes=120,
+        funder_id=9,
+    ) == [(9, 1, 120)]
+    # A working party credits every giver with their own time, whatever the rule.
+    for rule in CREDIT_RULES:
+        assert group_flows(
+            rule=rule,
+            hub_id=1,
+            hub_gives=False,
+            participants=four[:2],
+            session_minutes=120,
+            funder_id=9,
+        ) == [(1, 11, 120), (1, 12, 120)]
+    with pytest.raises(errors.InvalidTransferError):
+        group_flows(rule=SESSION, hub_id=1, hub_gives=True, participants=four)
+
+
+def test_by_the_sessions_length_the_leader_earns_it_once_from_the_pot(
+    session, bank, coordinator, people
+):
+    update_policy(session, actor=coordinator, bank=bank, group_credit_rule=SESSION)
+    organisation = OrganisationFactory(bank=bank)
+    donate_to_pot(session, actor=coordinator, donor=organisation.account, minutes=300)
+    pot = get_pot_account(session, bank.id)
+    tutor, *learners = people
+    before = {m.id: m.account.balance for m in learners}
+
+    transfers = group(
+        session,
+        coordinator,
+        tutor,
+        [(m, 120) for m in learners],
+        session_minutes=120,
+        funder=pot,
+        description="Phone skills workshop",
+    )
+
+    assert len(transfers) == 1
+    (transfer,) = transfers
+    assert (transfer.debit_account_id, transfer.credit_account_id) == (pot.id, tutor.account.id)
+    assert transfer.minutes == 120 and transfer.kind == TransferKind.GROUP
+    assert transfer.status == TransferStatus.POSTED
+    assert tutor.account.balance == 120 and pot.balance == 180
+    assert {m.id: m.account.balance for m in learners} == before  # the learners pay nothing
+    audit = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.entity_type == "transfer",
+            AuditEntry.entity_id == transfer.id,
+            AuditEntry.action == "transfer.recorded",
+        )
+    ).one()
+    assert json.loads(audit.after)["participants"] == sorted(m.account.id for m in learners)
+    assert verify_ledger(session) == []
+
+
+def test_by_the_sessions_length_an_organisation_can_pay_and_the_pot_cannot_overspend(
+    session, bank, coordinator, people
+):
+    update_policy(session, actor=coordinator, bank=bank, group_credit_rule=SESSION)
+    council = OrganisationFactory(bank=bank)
+    tutor, *learners = people
+    group(
+        session, coordinator, tutor, [(learners[0], 60)], session_minutes=90, funder=council.account
+    )
+    assert tutor.account.balance == 90 and council.account.balance == -90
+
+    pot = get_pot_account(session, bank.id)  # empty
+    assert_refused(
+        session,
+        errors.LimitError,
+        lambda: group(
+            session, coordinator, tutor, [(learners[1], 60)], session_minutes=60, funder=pot
+        ),
+    )
+    for funder, error in (
+        (None, errors.InvalidTransferError),
+        (tutor.account, errors.SelfTransferError),
+        (learners[2].account, errors.InvalidTransferError),
+    ):
+        assert_refused(
+            session,
+            error,
+            lambda funder=funder: group(
+                session,
+                coordinator,
+                tutor,
+                [(learners[1], 60)],
+                session_minutes=60,
+                funder=funder,
+            ),
+        )
+
+
+def test_the_rule_is_a_setting_checked_by_the_ledger_and_the_database(session, bank, coordinator):
+    session.commit()
+    assert bank.group_credit_rule == EACH
+    with pytest.raises(errors.InvalidPolicyError):
+        update_policy(session, actor=coordinator, bank=bank, group_credit_rule="half")
+    session.rollback()
+    with pytest.raises(sa.exc.IntegrityError):
+        session.execute(sa.update(TimeBank).values(group_credit_rule="half"))
+    session.rollback()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -17,13 +16,13 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import DEFAULT_PG, ROOT, pg_url_with_schema
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory
+from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
 from timebank.app import create_app
 from timebank.extensions import db
 from timebank.ledger.models import AuditEntry, Base, Transfer, TransferStatus
 from timebank.ledger.transfers import record_transfer
 
-MIGRATIONS = str(ROOT / "migrations")
+MIGRATIONS = str(ROOT / "timebank" / "migrations")
 SQLITE_TRIGGERS = {
     "trg_audit_entry_no_update",
     "trg_audit_entry_no_delete",
@@ -123,7 +122,7 @@ def test_upgrade_builds_exactly_the_models_schema(empty_app):
 
 def head_revision() -> str:
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(ROOT / "timebank" / "migrations"))
     return ScriptDirectory.from_config(config).get_current_head()
 
 
@@ -172,7 +171,7 @@ def test_the_migrated_database_protects_history(empty_app):
         giver=alice.account,
         receiver=bob.account,
         minutes=60,
-        service_date=date.today(),
+        service_date=bank_today(),
     )
     pending = record_transfer(
         session,
@@ -180,7 +179,7 @@ def test_the_migrated_database_protects_history(empty_app):
         giver=alice.account,
         receiver=bob.account,
         minutes=30,
-        service_date=date.today(),
+        service_date=bank_today(),
     )
     assert posted.status == TransferStatus.POSTED and pending.status == TransferStatus.PENDING
     session.commit()
@@ -200,3 +199,48 @@ def test_the_migrated_database_protects_history(empty_app):
     )
     session.commit()
     assert session.get(Transfer, posted.id).minutes == 60
+
+
+def test_0006_removes_the_unused_accounts_of_partner_memberships(empty_app):
+    from timebank.ledger.models import Account, Membership, Role
+
+    # The data is made with today's models, then taken back to 0005 (later migrations
+    # may add columns the models write), as the software before 0006 left it.
+    upgrade(directory=MIGRATIONS)
+    session = db.session
+    bank = TimeBankFactory()
+    coordinator = CoordinatorFactory(bank=bank)
+    member = MembershipFactory(bank=bank)
+    idle, busy = MembershipFactory(bank=bank), MembershipFactory(bank=bank)
+    record_transfer(
+        session,
+        actor=coordinator,
+        giver=busy.account,
+        receiver=member.account,
+        minutes=60,
+        service_date=bank_today(),
+    )
+    # As the software before 0006 left them: partner memberships with accounts.
+    session.execute(
+        sa.update(Membership).where(Membership.id.in_([idle.id, busy.id])).values(role="partner")
+    )
+    session.commit()
+    ids = {m.id: m.account.id for m in (member, idle, busy)}
+    session.remove()
+    downgrade(directory=MIGRATIONS, revision="0005")
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(Account).where(Account.id == ids[idle.id])
+    )
+    db.session.remove()
+
+    upgrade(directory=MIGRATIONS)
+    remaining = set(db.session.scalars(sa.select(Account.id)))
+    assert ids[idle.id] not in remaining
+    assert ids[busy.id] in remaining and ids[member.id] in remaining
+    assert db.session.get(Membership, idle.id).role == Role.PARTNER
+    db.session.remove()
+
+    downgrade(directory=MIGRATIONS, revision="0005")
+    db.session.remove()
+    restored = db.session.scalar(sa.select(Account).where(Account.membership_id == idle.id))
+    assert restored is not None and restored.balance == 0

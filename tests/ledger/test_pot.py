@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +11,7 @@ from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
+    bank_today,
 )
 from tests.ledger.support import assert_refused, ledger_state
 from timebank.ledger import errors
@@ -28,7 +27,7 @@ from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.transfers import record_transfer, reverse_transfer
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture

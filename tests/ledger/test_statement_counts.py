@@ -9,11 +9,10 @@ advance the head)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date
 
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory
+from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
 from timebank.extensions import db
 from timebank.ledger.models import TransferStatus
 from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
@@ -54,7 +53,7 @@ def alice_gives_bob_an_hour(session, alice, bob):
         giver=alice.account,
         receiver=bob.account,
         minutes=60,
-        service_date=date.today(),
+        service_date=bank_today(),
     )
 
 
@@ -63,9 +62,9 @@ def test_an_exchange_that_posts_at_once(session):
     with counting() as statements:
         transfer = alice_gives_bob_an_hour(session, alice, bob)
     assert transfer.status == TransferStatus.POSTED
-    # bank policy, lock both accounts (their holders' status read in the same
-    # statement), two counters, the transfer.
-    assert len(statements) <= 5 + AUDIT, statements
+    # bank policy, lock both accounts, lock their holders' memberships (the status
+    # checked is the locked one), two counters, the transfer.
+    assert len(statements) <= 6 + AUDIT, statements
 
 
 def test_record_confirm_approve(session):
@@ -86,5 +85,5 @@ def test_record_confirm_approve(session):
         [approved] = approve_transfer(session, actor=coordinator, transfer_id=transfer_id)
     assert approved.status == TransferStatus.POSTED
     # lock the transfer (and its group, same statement), bank policy, lock both
-    # accounts, two counters, one update of the transfer.
-    assert len(statements) <= 6 + AUDIT, statements
+    # accounts, lock their holders' memberships, two counters, one update of the transfer.
+    assert len(statements) <= 7 + AUDIT, statements

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
+    bank_today,
 )
 from timebank.ledger import errors
 from timebank.ledger.banks import update_policy
@@ -26,7 +27,7 @@ from timebank.ledger.transfers import (
 )
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ back."""
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
+    bank_today,
 )
 from timebank.extensions import db
 from timebank.ledger import triggers
@@ -33,7 +33,7 @@ from timebank.ledger.transfers import (
 )
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 def history(session):
@@ -293,7 +293,8 @@ def test_deleting_the_last_audit_entry_is_found_by_the_chain_head(session, ledge
     last = audit_rows(session, bank_id)[-1]
     last_id, last_seq = last.id, last.seq
     tamper(session, "audit_entry", "DELETE FROM audit_entry WHERE id = :id", id=last_id)
-    (problem,) = verify_ledger(session)
+    # (The last entry recorded the opening balance, which is now unaudited too.)
+    (problem,) = problems_of(session, "audit_chain")
     assert problem.kind == "audit_chain" and problem.time_bank_id == bank_id
     assert f"entry {last_seq} is last, but the log ends at entry {last_seq - 1}" in (
         problem.message
@@ -393,3 +394,59 @@ def test_unusual_text_in_the_log_verifies_and_a_one_character_forgery_does_not(s
     )
     (problem,) = verify_ledger(session)
     assert problem.audit_entry_id == entry.id and "altered" in problem.message
+
+
+def test_a_transfer_written_without_its_audit_entry_is_named(session, ledger, monkeypatch):
+    """The mutation "skip the audit entry" in a service: verify names the transfer."""
+    import timebank.ledger.transfers as transfers
+
+    monkeypatch.setattr(transfers, "append_audit", lambda *args, **kwargs: None)
+    alice, bob = ledger["alice"], ledger["bob"]
+    silent = record_transfer(
+        session,
+        actor=alice,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=15,
+        service_date=TODAY,
+    )
+    session.commit()
+    (problem,) = verify_ledger(session)
+    assert (problem.kind, problem.transfer_id) == ("unaudited_transfer", silent.id)
+    assert problem_of_bank_only(session, ledger["bank"].id) == [problem.message]
+
+
+def problem_of_bank_only(session, bank_id):
+    return [p.message for p in verify_ledger(session, bank_id)]
+
+
+def test_a_group_whose_transfers_disagree_on_status_is_named(session, ledger):
+    pending_group = session.scalars(
+        sa.select(Transfer).where(Transfer.batch_id.is_not(None), Transfer.status == "pending")
+    ).all()
+    assert len(pending_group) == 2
+    tamper(
+        session,
+        "transfer",
+        "UPDATE transfer SET status = 'rejected', reason = 'x', rejected_at = recorded_at"
+        " WHERE id = :id",
+        id=pending_group[0].id,
+    )
+    assert [p.message for p in problems_of(session, "split_group")] == [
+        f"group {pending_group[0].batch_id}: its transfers do not all have the same status"
+    ]
+
+
+def test_the_equity_account_is_created_with_an_audit_entry(session, ledger):
+    equity = session.scalar(
+        sa.select(Account).where(
+            Account.time_bank_id == ledger["bank"].id, Account.kind == "equity"
+        )
+    )
+    [entry] = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.entity_type == "account", AuditEntry.entity_id == equity.id
+        )
+    ).all()
+    assert entry.action == "account.created" and json.loads(entry.after) == {"kind": "equity"}
+    assert entry.seq < max(r.seq for r in audit_rows(session, ledger["bank"].id))

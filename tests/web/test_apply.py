@@ -11,8 +11,8 @@ from tests.factories import TimeBankFactory
 from tests.web.support import PASSWORD, csrf_token_from, location_path, make_member, sign_in
 from tests.web.test_auth import csrf_app  # noqa: F401 - a fixture
 from timebank.auth.passwords import verify_password
+from timebank.community import memberships as membership_service
 from timebank.extensions import db
-from timebank.ledger import memberships as membership_service
 from timebank.ledger.models import AuditEntry, Membership, MembershipStatus, Person, Role
 
 APPLY = "/auth/apply/riverside"
@@ -141,15 +141,16 @@ def test_passwords_must_match(client, session):
     assert counts(session) == (0, 0)
 
 
-def test_a_known_email_writes_nothing_and_says_sign_in(client, session):
+def test_a_known_email_writes_nothing_and_tells_its_owner_by_email(client, session):
+    # Issue 11: the page never confirms that an address has an account.
     bank = _bank(session)
     make_member(session, email="nina@example.org", name="Nina Already", bank=bank)
     before = counts(session)
     response = client.post(APPLY, data=new_person(email="Nina@Example.org"))
-    assert response.status_code == 400
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "already has an account: sign in, then apply" in html
-    assert 'id="email-error"' in html
+    assert "We have sent a message to the address you gave" in html
+    assert "already has an account" not in html
     assert counts(session) == before
     # Not signed in as anyone.
     assert location_path(client.get(DASHBOARD)).startswith("/auth/sign-in")

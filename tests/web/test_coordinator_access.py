@@ -1,5 +1,6 @@
 """Access to every coordinator route, as a matrix: signed out, an ordinary member, a
-coordinator of another time bank and the time bank's own coordinator.
+partner of the time bank, a coordinator of another time bank and the time bank's own
+coordinator.
 
 The routes are read from the app's URL map, so a new coordinator page is covered the
 day it is added. Route parameters must use one of the names in ``PARAMETERS``.
@@ -7,23 +8,17 @@ day it is added. Route parameters must use one of the names in ``PARAMETERS``.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import OrganisationFactory, TimeBankFactory
+from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
 from tests.web.support import make_member, sign_in
-from timebank.ledger.community_models import (
-    CoordinatorNote,
-    ImportRun,
-    Invitation,
-    Notification,
-)
+from timebank.community.models import CoordinatorNote, Invitation, Notification
+from timebank.importing.models import ImportRun
 from timebank.ledger.models import AuditChain, Role, Transfer
 from timebank.ledger.transfers import record_transfer
 
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture
@@ -40,6 +35,7 @@ def world(session):
     coordinator_b = make_member(
         session, email="coord-b@example.org", bank=bank_b, role=Role.COORDINATOR
     )
+    make_member(session, email="partner-a@example.org", bank=bank_a, role=Role.PARTNER)
     organisation = OrganisationFactory(bank=bank_a)
     posted = record_transfer(
         session,
@@ -82,6 +78,8 @@ PARAMETERS = {
     "import_id": None,
     "note_id": None,
     "notification_id": None,
+    # A big export's token (its state is a file, not a row): one that was never made.
+    "token": "never-made",
 }
 MODELS = {
     "invitation_id": Invitation,
@@ -112,7 +110,9 @@ def build_url(rule, world, session):
             f"{sorted(PARAMETERS)} (or add it to tests/web/test_coordinator_access.py)"
         )
         key = PARAMETERS[name]
-        if key is not None:
+        if name == "token":
+            values[name] = key
+        elif key is not None:
             values[name] = world["ids"][key]
         else:
             # An object of time bank A if there is one; otherwise an id that does not exist.
@@ -165,6 +165,15 @@ def test_members_reach_no_coordinator_page_or_action(app, client, session, world
     assert bank_a_state(session, world["bank_a"]) == before
 
 
+def test_partners_reach_no_coordinator_page_or_action(app, client, session, world):
+    before = bank_a_state(session, world["bank_a"])
+    sign_in(client, "partner-a@example.org")
+    for rule, method in coordinator_routes(app):
+        url = build_url(rule, world, session)
+        assert request(client, method, url).status_code == 403, (method, url)
+    assert bank_a_state(session, world["bank_a"]) == before
+
+
 def test_a_coordinator_of_another_bank_can_see_or_change_nothing_here(app, client, session, world):
     before = bank_a_state(session, world["bank_a"])
     sign_in(client, "coord-b@example.org")
@@ -184,5 +193,6 @@ def test_the_banks_own_coordinator_can_open_every_page(app, client, session, wor
             continue
         url = build_url(rule, world, session)
         response = request(client, method, url)
-        expected = 404 if str(MISSING) in url else 200
+        missing = str(MISSING) in url or PARAMETERS["token"] in url
+        expected = 404 if missing else 200
         assert response.status_code == expected, (url, response.status_code)

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from tests.factories import TimeBankFactory
 from tests.ledger.test_verify import tamper
 from tests.web.support import make_member, sign_in
+from timebank.community.listings import post_listing
 from timebank.extensions import db
 from timebank.ledger import audit as audit_module
 from timebank.ledger.banks import update_policy
@@ -199,6 +200,60 @@ def test_filter_by_member_concerned(client, bank):
     assert len(bob) == 5 and all("Bob Baker" in w for w in bob)
 
 
+def test_a_typed_name_that_matches_one_member_filters_by_them(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, member_name="carol")
+    assert len(rows_of(html)) == 3 and all("Carol Cole" in w for w in rows_of(html))
+    # The box now holds the name, and the links carry the id, never the name.
+    assert 'value="Carol Cole"' in html
+    assert f'name="member" value="{bank["carol"].id}"' in html
+    entries = html.split('aria-labelledby="entries-title"', 1)[1]
+    assert "member_name=" not in entries.split("</section>", 1)[0]
+
+
+def test_a_typed_name_that_matches_several_lists_them_to_choose_from(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, actor_name="c", kind="transfer")
+    assert "Several members match" in html and "<tbody>" not in html
+    links = dict(
+        (name, href) for href, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', html)
+    )
+    assert {"Carol Cole", "Cora Coordinator"} <= set(links)
+    chosen = links["Cora Coordinator"].replace("&amp;", "&")
+    assert f"actor={bank['cora'].id}" in chosen and "kind=transfer" in chosen
+    assert "Carol" not in chosen and "actor_name" not in chosen
+    assert [w.split()[0] for w in rows_of(client.get(chosen).get_data(as_text=True))] == [
+        "Rejected",
+        "Approved",
+    ]
+
+
+def test_a_typed_name_that_matches_nobody_is_explained(client, bank):
+    sign_in(client, "cora@example.org")
+    html = page(client, member_name="Hilda")  # a member of another bank only
+    assert "name contains \u201cHilda\u201d." in html
+    assert "<tbody>" not in html
+
+
+def test_the_search_answers_names_in_the_coordinators_bank_only(client, bank):
+    sign_in(client, "cora@example.org")
+    response = client.get("/coordinators/people/search", query_string={"q": "CO"})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    names = [m["name"] for m in response.get_json()["matches"]]
+    assert names == ["Carol Cole", "Cora Coordinator"]
+    assert client.get("/coordinators/people/search?q=hilda").get_json()["matches"] == []
+    assert client.get("/coordinators/people/search?q=").get_json() == {"matches": [], "more": False}
+    cross = client.get("/coordinators/people/search?q=co", headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+
+
+def test_the_search_is_for_coordinators(client, bank):
+    assert client.get("/coordinators/people/search?q=co").status_code == 302
+    sign_in(client, "ann@example.org")
+    assert client.get("/coordinators/people/search?q=co").status_code == 403
+
+
 def test_filter_by_kind_and_combined(client, bank):
     sign_in(client, "cora@example.org")
     what = rows_of(page(client, kind="membership"))
@@ -236,7 +291,7 @@ def test_bad_filters_are_explained(client, bank):
         sa.select(AuditEntry.actor_id).where(AuditEntry.time_bank_id == bank["hillside"].id)
     )
     html = page(client, actor="999999")
-    assert "Not a valid choice" in html and "<tbody>" not in html
+    assert "That member is not in this time bank." in html and "<tbody>" not in html
     assert other is None or "Hilda" not in html
 
 
@@ -312,3 +367,27 @@ def test_times_are_shown_in_the_banks_time_zone(client, session, bank):
         .astimezone(ZoneInfo(bank["bank"].timezone))
         .strftime("%-d %b %Y, %H:%M")
     )
+
+
+def test_every_field_of_the_log_has_a_welsh_label(client, session, bank):
+    """The fields of a listing, a profile and a new time bank's settings were shown under
+    made-up English names ("Title", "Group credit rule") on a Welsh page."""
+    post_listing(
+        session,
+        actor=bank["ann"],
+        kind="offer",
+        title="Gardening",
+        expires_on=utcnow().date() + timedelta(days=30),
+    )
+    bank["cora"].person.preferred_locale = "cy"
+    session.commit()
+    sign_in(client, "cora@example.org")
+    html = page(client)
+    labels = set(re.findall(r"<dt>([^<]+)</dt>", html))
+    assert {"Teitl", "Ei ddangos tan"} <= labels
+    assert "Sut mae arweinydd gweithdy'n cael ei gredydu" in {
+        label.replace("&#39;", "'") for label in labels
+    }
+    english = {"Title", "Expires on", "Group credit rule", "Report threshold"}
+    assert not labels & english, labels & english
+    assert "gydag oriau pob cyfranogwr" in html

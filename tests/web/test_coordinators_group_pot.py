@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import OrganisationFactory, TimeBankFactory
+from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
 from tests.web.support import make_member, sign_in
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind
 from timebank.ledger.banks import get_pot_account, update_policy
-from timebank.ledger.community_models import Notification
 from timebank.ledger.models import (
     Account,
     AuditEntry,
     MembershipStatus,
     Role,
+    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
 )
-from timebank.ledger.notifications import Kind
 from timebank.ledger.pot import donate_to_pot
 from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 GROUP = "/coordinators/group-exchange"
 POT = "/coordinators/pot"
 
@@ -141,25 +142,111 @@ def test_the_form_lists_active_members_and_carries_a_fresh_request_key(client, w
     assert len(keys) == 2
 
 
-def people_listed(html: str) -> list[str]:
-    return re.findall(r'<label for="person-\d+">([^<]+)</label>', html)
+def found(html: str) -> list[str]:
+    """The names a search offers to add."""
+    return re.findall(r'<label for="add-\d+">([^<]+)</label>', html)
 
 
-def test_a_name_filter_narrows_the_list_and_keeps_people_already_chosen(client, world):
-    assert people_listed(text_of(client.get(GROUP))) == [
-        "Alice Example",
-        "Bob Example",
-        "Carol Example",
-        "Cora Coordinator",
-        "Dan Example",
-    ]
-    assert people_listed(text_of(client.get(GROUP + "?filter=ali"))) == ["Alice Example"]
-    data = group_form(world, world["Alice"], [world["Bob"]], action="filter", name_filter="car")
+def in_group(html: str) -> list[str]:
+    return re.findall(r'<th scope="row">([^<]+)<input type="hidden" name="participants"', html)
+
+
+def test_the_shared_details_come_first_and_the_date_is_filled_in(client, world):
+    html = text_of(client.get(GROUP))
+    # No list of every member: nobody is offered before a search.
+    assert found(html) == [] and in_group(html) == []
+    assert "Nobody yet. Find people by name above and add them." in html
+    for earlier, later in (
+        ("Which way", "Find people"),
+        ('id="service_date"', "Find people"),
+        ('id="category"', "Find people"),
+        ('id="description"', "Find people"),
+    ):
+        assert html.index(earlier) < html.index(later)
+    date_input = re.search(r'<input[^>]*id="service_date"[^>]*>', html).group(0)
+    assert f'value="{TODAY.isoformat()}"' in date_input
+    # How a workshop's hours are credited is said plainly.
+    assert "The leader earns each participant's hours" in html
+
+
+def test_people_are_found_by_name_added_and_removed(client, world):
+    assert found(text_of(client.get(GROUP + "?filter=ali"))) == ["Alice Example"]
+    alice, bob, carol = world["Alice"], world["Bob"], world["Carol"]
+    # Bob is in the group; a search for "e" offers everyone else, Bob not twice.
+    data = group_form(world, alice, [bob], action="filter", name_filter="e")
     html = text_of(client.post(GROUP, data=data))
-    assert people_listed(html) == ["Bob Example", "Carol Example"]
-    bob_id = world["Bob"].account.id
-    assert f'value="{bob_id}" id="person-{bob_id}" checked' in html
-    assert "1 name matches" in html
+    assert in_group(html) == ["Bob Example"]
+    assert "Bob Example" not in found(html) and "Carol Example" in found(html)
+    # Ticking two and adding them keeps the order people were added in, and clears the
+    # search; the details typed so far stay.
+    data = group_form(
+        world,
+        alice,
+        [bob],
+        action="add",
+        name_filter="e",
+        add=[str(carol.account.id), str(world["Dan"].account.id)],
+        **{f"hours_{bob.account.id}": "2"},
+    )
+    html = text_of(client.post(GROUP, data=data))
+    assert in_group(html) == ["Bob Example", "Carol Example", "Dan Example"]
+    assert found(html) == [] and "In the group: 3 people" in html
+    assert "Bike maintenance workshop" in html
+    assert '<option value="2" selected>' in html  # Bob's own time kept
+    # Removing one.
+    data = group_form(world, alice, [bob, carol], remove=str(bob.account.id))
+    html = text_of(client.post(GROUP, data=data))
+    assert in_group(html) == ["Carol Example"]
+    assert "Check the group exchange" not in html
+
+
+def test_a_bank_that_credits_the_sessions_length_pays_the_leader_from_the_pot(
+    client, session, world
+):
+    """The other common rule, chosen in Settings: the leader earns the session's length
+    once, paid by the pot (or an organisation), and the people who came spend nothing."""
+    from tests.web.test_coordinators_settings import current_form
+
+    response = client.post("/coordinators/settings", data=current_form(group_credit_rule="session"))
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(TimeBank, world["bank"].id).group_credit_rule == "session"
+    pot = get_pot_account(session, world["bank"].id)
+    donate_to_pot(session, actor=world["coordinator"], donor=world["org"].account, minutes=300)
+    session.commit()
+
+    html = text_of(client.get(GROUP))
+    assert "The leader earns the session's length once" in html
+    alice, bob, carol = world["Alice"], world["Bob"], world["Carol"]
+    # Without a payer the form says so at the field and records nothing.
+    data = group_form(world, alice, [bob, carol], hours="2")
+    response = client.post(GROUP, data=data)
+    assert response.status_code == 400
+    assert "Choose who pays for the session." in text_of(response)
+
+    data = group_form(world, alice, [bob, carol], hours="2", funder=str(pot.id))
+    review = text_of(client.post(GROUP, data=data))
+    assert (
+        "Community pot (pays for the session)</th> <td>Pays 2 h</td> <td>5 h</td> <td>3 h</td>"
+        in review
+    )
+    assert review.count("Came; spends nothing") == 2
+
+    response = client.post(GROUP, data={**data, "action": "record"})
+    assert response.status_code == 302
+    follow = text_of(client.get(response.headers["Location"]))
+    assert (
+        "Recorded the session with Alice Example for 2 people: Alice Example earns 2 h,"
+        " paid by Community pot." in follow
+    )
+    session.expire_all()
+    transfers = session.scalars(
+        sa.select(Transfer).where(Transfer.kind == TransferKind.GROUP)
+    ).all()
+    assert [(t.debit_account_id, t.credit_account_id, t.minutes) for t in transfers] == [
+        (pot.id, alice.account.id, 120)
+    ]
+    assert session.get(Account, bob.account.id).balance == 0
 
 
 def test_review_shows_totals_and_balances_after_and_writes_nothing(client, session, world):
@@ -259,7 +346,7 @@ def test_a_working_party_for_an_organisation_with_a_different_time_for_one_perso
 
 
 @pytest.mark.parametrize(
-    "change, message",
+    ("change", "message"),
     [
         ({"participants": []}, "Choose at least one person for the group."),
         ({"hub": ""}, "Choose the person or organisation at the centre."),
@@ -465,3 +552,17 @@ def test_the_pot_history_is_paginated(client, session, world):
     assert "Page 1 of 2" in first and "Older entries" in first
     second = text_of(client.get(POT + "?page=2"))
     assert second.count("Donation in") == 5 and "Newer entries" in second
+
+
+def test_the_review_names_no_category_when_none_was_chosen(client, world):
+    """With no category the review read "…gave time to 2 people on <date>, No category."."""
+    html = text_of(
+        client.post(
+            GROUP,
+            data=group_form(world, world["Alice"], [world["Bob"], world["Carol"]], category=""),
+        )
+    )
+    sentence = re.search(r"<strong>Alice Example</strong> gave time to 2 people on [^<]*", html)
+    assert sentence is not None, html
+    assert "No category" not in sentence.group(0)
+    assert sentence.group(0).rstrip().endswith(".")

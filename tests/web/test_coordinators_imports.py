@@ -14,7 +14,7 @@ from tests.factories import TimeBankFactory
 from tests.importing.support import MEMBERS_CSV, ledger_state
 from tests.web.support import make_member, sign_in
 from timebank.coordinators.imports import wait_for_import
-from timebank.ledger.community_models import ImportRun
+from timebank.importing.models import ImportRun
 from timebank.ledger.models import Membership, Role, Transfer, TransferKind
 from timebank.ledger.verify import verify_ledger
 
@@ -195,7 +195,7 @@ def test_an_import_starts_only_once_and_not_with_bad_rows(client, session, coord
     import_for_real(client, session, good)
     response = client.post(f"/coordinators/imports/{good}/start", follow_redirects=True)
     assert "cannot be started" in response.get_data(as_text=True)
-    bad = run_id_from(upload(client, "external_ref,name\n", "members"))
+    bad = run_id_from(upload(client, "name,email\nEve,not-an-email\n", "members"))
     response = client.post(f"/coordinators/imports/{bad}/start", follow_redirects=True)
     assert "cannot be started" in response.get_data(as_text=True)
     assert session.get(ImportRun, bad).status == "checked"
@@ -213,3 +213,106 @@ def test_missing_file_and_oversized_upload_are_refused_plainly(app, client, coor
     )
     assert "That file is too large" in response.get_data(as_text=True)
     assert uploads(app) == []
+
+
+# The formats page, templates, a plain name-and-email list, the preview, passwords ------
+
+
+def test_the_formats_are_a_page_with_templates_that_pass_the_check(client, session, coordinator):
+    imports = client.get("/coordinators/imports").get_data(as_text=True)
+    assert 'href="/coordinators/imports/formats"' in imports
+    assert "docs/import-formats.md" not in imports
+    # Members are the first layout offered, and chosen.
+    select = imports[imports.index('name="layout"') :]
+    assert select.index('value="members"') < select.index('value="transfers"')
+    assert '<option selected value="members">' in select
+
+    page = client.get("/coordinators/imports/formats").get_data(as_text=True)
+    for column in ("external_ref", "opening_balance_hours", "giver_email", "transfer_id"):
+        assert f"<code>{column}</code>" in page
+    for name in ("members", "transfers"):
+        assert f'href="/coordinators/imports/templates/{name}.csv"' in page
+
+    members = client.get("/coordinators/imports/templates/members.csv")
+    assert members.status_code == 200 and members.mimetype == "text/csv"
+    assert "attachment" in members.headers["Content-Disposition"]
+    text = members.get_data(as_text=True).lstrip("\ufeff")
+    assert text.splitlines()[0].startswith("name,email,external_ref")
+    # The template, as downloaded, passes the check; then its exchanges template does too.
+    run_id = run_id_from(upload(client, text, "members", "members-template.csv"))
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "2 rows ready to import" in page
+    import_for_real(client, session, run_id)
+    transfers = client.get("/coordinators/imports/templates/transfers.csv").get_data(as_text=True)
+    run_id = run_id_from(upload(client, transfers.lstrip("\ufeff"), "transfers", "t.csv"))
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "2 rows ready to import" in page, page
+    assert client.get("/coordinators/imports/templates/secrets.csv").status_code == 404
+
+
+def test_a_name_and_email_list_is_read_as_members_and_previewed(client, session, coordinator):
+    text = "Name,Email\nNia Jones,nia@example.org\nOwen Price,owen@example.org\n"
+    run_id = run_id_from(upload(client, text, "members", "people.csv"))
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "2 rows ready to import" in page
+    assert "The start of the file, as it was read" in page
+    assert "<td>Name</td><td>Email</td>" in page and "<td>Nia Jones</td>" in page
+
+    # The same file as exchanges: not "1 bad row out of 0", but its columns to choose,
+    # with the kind of file named and the way back to choose another.
+    response = upload(client, text, "transfers", "people-again.csv")
+    assert response.headers["Location"].endswith("/columns")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "bad row out of 0" not in page
+    assert "Past exchanges (generic layout, with a header row)" in page
+    assert "Choose the needed columns to see the first rows as they would be read." in page
+    assert 'href="/coordinators/imports/formats"' in page
+    assert ">Choose another kind of file</a>" in page
+
+
+def test_people_imported_are_offered_a_link_to_choose_a_password(app, client, session, coordinator):
+    text = "Name,Email\nNia Jones,nia@example.org\nOwen Price,owen@example.org\n"
+    run_id = run_id_from(upload(client, text, "members", "people.csv"))
+    import_for_real(client, session, run_id)
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "2 members of this time bank have no password yet" in page
+    outbox = Path(app.config["MAIL_OUTBOX"])
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+
+    # The links come from the configured origin, not the request's host (issue 11).
+    app.config["EXTERNAL_ORIGIN"] = "https://timebank.example.org"
+    response = client.post(f"/coordinators/imports/{run_id}/invite")
+    assert response.status_code == 302
+    follow = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sent 2 people a link to choose a password." in follow
+    sent = [
+        p.read_text(encoding="utf-8", errors="replace") for p in set(outbox.glob("*.eml")) - before
+    ]
+    assert len(sent) == 2
+    assert any("nia@example.org" in m for m in sent) and any("owen@example.org" in m for m in sent)
+    assert all("https://timebank.example.org/auth/reset/" in m for m in sent)
+    # A member cannot send them.
+    client.post("/auth/sign-out")
+    make_member(session, email="alice@example.org", bank=coordinator.time_bank)
+    sign_in(client, "alice@example.org")
+    assert client.post(f"/coordinators/imports/{run_id}/invite").status_code == 403
+
+
+def test_an_unclosed_quote_is_shown_as_a_bad_row(client, session, coordinator):
+    text = (
+        'name,email\nNia Jones,nia@example.org\n"Owen Price,owen@example.org\nPat,pat@example.org\n'
+    )
+    run_id = run_id_from(upload(client, text, "members", "quote.csv"))
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "1 bad row out of 2" in page
+    assert "<td>3</td><td>a quote mark (&#34;) in this row is never closed, so lines 3 to 4" in page
+    assert session.scalar(sa.select(sa.func.count()).select_from(Membership)) == 1
+
+
+@pytest.mark.parametrize("text", ["name,email\n", ""])
+def test_a_file_with_no_rows_says_so_plainly(client, session, coordinator, text):
+    run_id = run_id_from(upload(client, text, "members", "empty.csv"))
+    page = client.get(f"/coordinators/imports/{run_id}").get_data(as_text=True)
+    assert "bad row" not in page and "ready to import" not in page
+    assert "This file has no rows to import" in page
+    assert "for real" not in page

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from tests.factories import MembershipFactory, TimeBankFactory
 from tests.web.support import make_member, sign_in
-from timebank.ledger import memberships as service
-from timebank.ledger.community_models import CoordinatorNote, Invitation
+from timebank.community import invitations as invitation_service
+from timebank.community.models import CoordinatorNote, Invitation
 from timebank.ledger.models import (
     AuditChain,
     MemberKind,
@@ -256,7 +256,7 @@ def test_making_a_link_shows_it_once_and_stores_only_its_hash(signed_in, session
     link = link_from(response.get_data(as_text=True))
     token = link.rsplit("/", 1)[1]
     invitation = session.scalars(sa.select(Invitation)).one()
-    assert invitation.token_hash == service.hash_token(token)
+    assert invitation.token_hash == invitation_service.hash_token(token)
     assert invitation.kind == MemberKind.PROFESSIONAL and invitation.note == "Dana"
     page = signed_in.get(f"{MEMBERS}/invitations").get_data(as_text=True)
     assert token not in page and "Dana" in page and "Waiting" in page
@@ -272,7 +272,7 @@ def test_link_settings_are_checked_at_the_field(signed_in, session):
 
 
 def test_withdrawing_a_link(signed_in, session, coordinator):
-    invitation, token = service.create_invitation(session, actor=coordinator)
+    invitation, token = invitation_service.create_invitation(session, actor=coordinator)
     session.commit()
     response = signed_in.post(f"{MEMBERS}/invitations/{invitation.id}/revoke")
     assert response.status_code == 302
@@ -287,7 +287,7 @@ def test_links_of_another_bank_cannot_be_withdrawn(signed_in, session):
     outsider = make_member(
         session, email="out@example.org", bank=TimeBankFactory(), role=Role.COORDINATOR
     )
-    invitation, _ = service.create_invitation(session, actor=outsider)
+    invitation, _ = invitation_service.create_invitation(session, actor=outsider)
     session.commit()
     assert signed_in.post(f"{MEMBERS}/invitations/{invitation.id}/revoke").status_code == 404
     session.expire_all()
@@ -299,3 +299,13 @@ def test_members_cannot_reach_these_pages(client, alice, applicant):
     assert client.get(MEMBERS).status_code == 403
     assert client.post(f"{MEMBERS}/{applicant.id}/approve").status_code == 403
     assert client.post(f"{MEMBERS}/invitations", data={"valid_days": "7"}).status_code == 403
+
+
+def test_an_application_shows_what_the_applicant_wrote(signed_in, session, applicant):
+    applicant.offers_text = "Gardening and baking bread"
+    applicant.needs_text = "A lift to the shops now and then"
+    session.commit()
+    for path in (MEMBERS, f"{MEMBERS}/{applicant.id}"):
+        page = signed_in.get(path).get_data(as_text=True)
+        assert "What they can offer" in page and "Gardening and baking bread" in page
+        assert "A lift to the shops now and then" in page

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import OrganisationFactory, TimeBankFactory
+from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
 from tests.web.support import make_member, sign_in
-from timebank.ledger.community_models import OrganisationStaff
-from timebank.ledger.models import AuditEntry, Organisation, Role
-from timebank.ledger.organisations import add_staff
+from timebank.community.organisations import add_staff
+from timebank.ledger.models import AuditEntry, Organisation, OrganisationStaff, Role
 from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 LIST = "/coordinators/organisations"
 
 
@@ -94,7 +92,7 @@ def test_adding_an_organisation(client, session, world):
 
 
 @pytest.mark.parametrize(
-    "name, message",
+    ("name", "message"),
     [
         ("", "Give the organisation a name."),
         ("Council Youth Team", "An organisation with that name already exists here."),

@@ -6,24 +6,26 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import TimeBankFactory
-from tests.ledger.test_statements import count_queries
+from tests.factories import TimeBankFactory, bank_today
+from tests.reports.test_statements import count_queries
+from tests.two_step_support import give_code_with_csrf_token, set_up_two_step
 from tests.web.support import PASSWORD, csrf_token_from, make_member, sign_in
 from tests.web.test_auth import csrf_app  # noqa: F401
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind
 from timebank.extensions import db
 from timebank.ledger.banks import update_policy
-from timebank.ledger.community_models import Notification
 from timebank.ledger.models import Account, AuditEntry, Role, Transfer, TransferStatus
-from timebank.ledger.notifications import Kind
-from timebank.ledger.transfers import confirm_transfer, record_transfer
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
+from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
 from timebank.ledger.verify import verify_ledger
 
-TODAY = date.today()
+TODAY = bank_today()
 QUEUE = "/coordinators/approvals"
 
 
@@ -135,10 +137,18 @@ def test_the_queue_shows_waiting_entries_oldest_first_with_filters(client, sessi
     old = text(client.get(QUEUE, query_string={"age": "2"}))
     assert "No entries match these filters." in old
 
+    # The other tab holds what waits for the other person alone: an entry is in one
+    # tab, never both.
     waiting = text(client.get(QUEUE, query_string={"stage": "confirmation"}))
-    assert "A lift to the surgery" in waiting and "Weeding" not in waiting
+    assert "Waiting for the other person (0)" in waiting
+    assert "A lift to the surgery" not in waiting and "Weeding" not in waiting
     assert f'href="/coordinators/approvals/{first}"' in client.get(QUEUE).get_data(as_text=True)
-    assert second
+    approve_transfer(session, actor=world["coordinator"], transfer_id=second)
+    session.commit()
+    waiting = text(client.get(QUEUE, query_string={"stage": "confirmation"}))
+    assert "Waiting for the other person (1)" in waiting and "A lift to the surgery" in waiting
+    page = text(client.get(QUEUE))
+    assert "Waiting for approval (1)" in page and "A lift to the surgery" not in page
 
 
 def test_a_bad_filter_says_so_and_shows_everything(client, session, world):
@@ -168,8 +178,12 @@ def test_the_queue_page_takes_the_same_queries_for_10_or_60_entries(client, sess
     add(50)
     sixty = measure()
     assert ten == sixty
-    assert "Next page" in text(client.get(QUEUE))
-    assert "Page 2 of 2" in text(client.get(QUEUE, query_string={"page": 2}))
+    first = client.get(QUEUE).get_data(as_text=True)
+    assert "Next page" in first and "Previous page" not in first
+    after = re.search(r'href="[^"]*after=(\d+)[^"]*" rel="next"', first)
+    assert after is not None
+    second = text(client.get(QUEUE, query_string={"after": after.group(1)}))
+    assert "Previous page" in second and "Next page" not in second
 
 
 # One entry --------------------------------------------------------------------------
@@ -432,6 +446,12 @@ def test_bulk_approval_reviews_first_then_reports_each_entry(client, session, wo
     assert form.count('name="selected"') == 4 and 'name="confirm" value="yes"' in form
     result = text(client.post(f"{QUEUE}/bulk", data={"selected": selected, "confirm": "yes"}))
     assert "2 approved, 2 refused" in result
+    # Each result says once what happened ("Approved and posted."), not "Approved.
+    # Approved and posted."
+    words = re.sub(r"<[^>]+>", "", result)
+    assert "Approved. Approved" not in words and "Approved and posted." in words
+    assert "Approved. It will post when the other person confirms it." in result
+    assert result.count("Not approved:") == 2
     assert result.count("Bob Brennan has reached the time bank's limit of -2 h") == 2
     assert reload(session, fine).status == TransferStatus.POSTED
     assert reload(session, waiting).approved_at is not None
@@ -455,11 +475,13 @@ def test_actions_need_the_csrf_token(csrf_app):  # noqa: F811
         bob = make_member(db.session, email="bob@example.org", bank=bank)
         transfer_id = pending(db.session, alice, bob, 60)
     client = csrf_app.test_client()
+    set_up_two_step(csrf_app, "cora@example.org")
     token = csrf_token_from(client.get("/auth/sign-in").get_data(as_text=True))
     client.post(
         "/auth/sign-in",
         data={"email": "cora@example.org", "password": PASSWORD, "csrf_token": token},
     )
+    give_code_with_csrf_token(client, "cora@example.org")
     page = client.get(QUEUE)
     assert page.status_code == 200
     data = {"selected": [transfer_id], "confirm": "yes"}
@@ -541,15 +563,59 @@ def test_a_pending_entry_has_no_reverse_page(client, session, world):
     assert client.get(f"/coordinators/transfers/{transfer_id}/reverse").status_code == 404
 
 
-def test_absurd_filter_values_are_refused_politely(client, session, world):
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"min_hours": "1e30"}, '<a href="#min_hours">Number must be between 0 and 1000.</a>'),
+        ({"age": "99999999999999999999"}, '<a href="#age">Number must be between 0 and 3650.</a>'),
+    ],
+)
+def test_absurd_filter_values_are_refused_politely(client, session, world, query, error):
+    """The value is named at its field, and the queue is still shown, unfiltered."""
     pending(session, world["alice"], world["bob"], 60, description="Weeding")
     sign_in(client, "cora@example.org")
+    response = client.get(QUEUE, query_string=query)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in page and error in page
+    assert "Weeding" in page
+
+
+def test_a_link_past_the_last_page_shows_the_first(client, session, world):
+    waiting = pending(session, world["alice"], world["bob"], 60, description="Weeding")
+    sign_in(client, "cora@example.org")
     for query in (
-        {"min_hours": "1e30"},
-        {"age": "99999999999999999999"},
-        {"page": "99999999999999999999"},
+        {"after": str(waiting)},
+        {"before": str(waiting)},
+        {"after": "99999999999999999999"},
     ):
         response = client.get(QUEUE, query_string=query)
-        assert response.status_code == 200, query
+        page = text(response)
+        assert response.status_code == 200
+        assert "Weeding" in page
+        assert "Nothing is waiting" not in page
+
+
+def test_a_date_that_is_not_one_is_refused_at_its_field(client, session, world):
+    sign_in(client, "cora@example.org")
     response = client.get("/coordinators/transfers", query_string={"start": "not a date"})
-    assert response.status_code == 200 and "There is a problem" in text(response)
+    assert response.status_code == 200
+    assert "There is a problem" in text(response)
+    assert 'href="#start"' in response.get_data(as_text=True)
+
+
+def test_the_reverse_page_reads_a_grants_description_in_welsh(client, session, world):
+    """The ledger writes a grant's description in English; the reverse page showed it
+    so on a Welsh page."""
+    coordinator, alice = world["coordinator"], world["alice"]
+    posted(session, coordinator, alice, world["carol"], 120)
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=120)
+    grant = grant_from_pot(
+        session, actor=coordinator, recipient=world["bob"].account, minutes=60, reason="Help"
+    )
+    coordinator.person.preferred_locale = "cy"
+    session.commit()
+    sign_in(client, "cora@example.org")
+    page = text(client.get(f"/coordinators/transfers/{grant.id}/reverse"))
+    assert "Grant o&#39;r pot cymunedol" in page or "Grant o'r pot cymunedol" in page
+    assert "Grant from the community pot" not in page

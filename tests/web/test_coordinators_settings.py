@@ -4,6 +4,7 @@ audited, errors at the field, and the categories list with its actions."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -42,7 +43,9 @@ def current_form(**changes):
         "max_backdate_days": "90",
         "minute_step": "15",
         "replacement_rate": "12.60",
+        "report_threshold": "5",
         "timezone": "Europe/London",
+        "group_credit_rule": "each",
     }
     values.update(changes)
     return {k: v for k, v in values.items() if v is not None}
@@ -100,6 +103,18 @@ def test_changing_the_floor_cap_and_rules_is_saved_and_audited(signed_in, sessio
     assert "The settings were saved." in signed_in.get(SETTINGS).get_data(as_text=True)
 
 
+def test_the_partners_threshold_is_a_setting(signed_in, session, bank):
+    html = signed_in.get(SETTINGS).get_data(as_text=True)
+    assert 'name="report_threshold"' in html
+    assert "reports leave out any figure about fewer people than this" in html
+    response = signed_in.post(SETTINGS, data=current_form(report_threshold="8"))
+    assert response.status_code == 302
+    assert fresh(session, bank).report_threshold == 8
+    entry = last_audit(session, bank)
+    assert json.loads(entry.before)["report_threshold"] == 5
+    assert json.loads(entry.after)["report_threshold"] == 8
+
+
 def test_a_blank_floor_means_no_limit(signed_in, session, bank):
     signed_in.post(SETTINGS, data=current_form(floor_hours=""))
     assert fresh(session, bank).floor_minutes is None
@@ -124,6 +139,7 @@ def test_saving_without_changes_writes_nothing(signed_in, session, bank):
         ("max_backdate_days", "-1", "from 0 to 3,650"),
         ("minute_step", "61", "from 1 to 60"),
         ("replacement_rate", "12.345", "like 12.60"),
+        ("report_threshold", "2", "from 3 to 100"),
         ("timezone", "Mars/Olympus", "Not a valid choice"),
     ],
 )
@@ -228,3 +244,42 @@ def test_members_cannot_change_settings(client, session, bank):
     assert client.post(SETTINGS, data=current_form(floor_hours="")).status_code == 403
     assert client.post(f"{SETTINGS}/categories", data={"category-name": "X"}).status_code == 403
     assert fresh(session, bank).floor_minutes == -600
+
+
+def test_time_zones_are_grouped_by_region_with_the_banks_own_chosen(signed_in, session, bank):
+    html = signed_in.get(SETTINGS).get_data(as_text=True)
+    start = re.search(r'<select[^>]* id="timezone"', html).start()
+    select = html[start : html.index("</select>", start)]
+    assert '<optgroup label="Europe">' in select and '<optgroup label="The Americas">' in select
+    assert '<option selected value="Europe/London">London</option>' in select
+    assert (
+        '<option value="America/Argentina/Buenos_Aires">Argentina / Buenos Aires</option>' in select
+    )
+    # Old aliases are not offered twice.
+    assert "US/Eastern" not in select and "Etc/" not in select
+    assert select.count("<option") < 520
+
+    # A bank on an old alias keeps it, in a group of its own, chosen.
+    bank.timezone = "US/Eastern"
+    session.commit()
+    html = signed_in.get(SETTINGS).get_data(as_text=True)
+    assert '<optgroup label="Other"><option selected value="US/Eastern">' in html
+
+
+def test_the_category_buttons_say_what_they_do(signed_in, session, bank):
+    category = session.scalars(sa.select(Category).where(Category.time_bank_id == bank.id)).first()
+    category.is_sensitive = True
+    session.commit()
+    html = signed_in.get(SETTINGS).get_data(as_text=True)
+    assert "Retire it<" in html and "Mark it as sensitive<" in html
+    assert "Stop treating it as sensitive<" in html
+    assert ">Not sensitive<" not in html and ">Mark sensitive<" not in html
+
+
+def test_the_replacement_cost_rate_leads_to_the_report_and_back(signed_in):
+    html = signed_in.get(SETTINGS).get_data(as_text=True)
+    assert "value the hours exchanged at this rate" in html
+    assert 'href="/coordinators/report#core-economy"' in html
+    report = signed_in.get("/coordinators/report").get_data(as_text=True)
+    assert "Replacement cost at £12.60 an hour" in report
+    assert 'href="/coordinators/settings#replacement_rate"' in report

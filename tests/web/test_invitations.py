@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from tests.factories import TimeBankFactory
 from tests.web.support import PASSWORD, make_member, sign_in
 from timebank.auth.passwords import verify_password
-from timebank.ledger import memberships as service
+from timebank.community import invitations as invitation_service
+from timebank.community.models import Invitation
 from timebank.ledger.clock import utcnow
-from timebank.ledger.community_models import Invitation
 from timebank.ledger.models import MemberKind, Membership, MembershipStatus, Person, Role
 
 
@@ -33,7 +33,7 @@ def coordinator(session, bank):
 @pytest.fixture
 def invite(session, coordinator):
     def make(**kw):
-        invitation, token = service.create_invitation(session, actor=coordinator, **kw)
+        invitation, token = invitation_service.create_invitation(session, actor=coordinator, **kw)
         session.commit()
         return invitation, token
 
@@ -220,7 +220,7 @@ def test_unknown_expired_and_withdrawn_links(client, session, coordinator, invit
     assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
 
     withdrawn, withdrawn_token = invite()
-    service.revoke_invitation(session, actor=coordinator, invitation=withdrawn)
+    invitation_service.revoke_invitation(session, actor=coordinator, invitation=withdrawn)
     session.commit()
     response = client.get(f"/auth/join/{withdrawn_token}")
     assert response.status_code == 410 and "withdrawn" in response.get_data(as_text=True)

@@ -7,18 +7,19 @@ else kept; the listing page shows the time exchanged in answer to it."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
+from tests.factories import bank_today
 from tests.web import test_member_exchanges as exchanges
 from tests.web.test_auth import location_path, sign_in
 from tests.web.test_member_exchanges import LOG, entry, field_error, selected_value, transfers
-from timebank.ledger import listings
-from timebank.ledger.community_models import ListingExchange
-from timebank.ledger.listing_exchanges import record_answering
+from timebank.community import listings
+from timebank.community.listing_exchanges import record_answering
+from timebank.community.models import ListingExchange
 
-TODAY = date.today()
+TODAY = bank_today()
 
 # The time bank and its people of the exchange tests (Dora is in another time bank).
 bank = exchanges.bank
@@ -177,3 +178,26 @@ def test_an_unreadable_listing_is_refused_at_the_field(client, session, people):
         message = field_error(response.get_data(as_text=True), "listing")
         assert message.startswith("We could not find that offer or request in your time bank.")
     assert transfers(session) == []
+
+
+def checked_direction(html):
+    found = re.findall(r'<input[^>]*name="direction"[^>]*>', html)
+    return [re.search(r'value="([^"]+)"', tag).group(1) for tag in found if "checked" in tag]
+
+
+@pytest.mark.parametrize(
+    ("author", "kind", "direction"),
+    [
+        ("bob", "request", "gave"),  # helping with someone's request: I gave time
+        ("bob", "offer", "received"),  # taking up someone's offer: I received time
+        ("alice", "offer", "gave"),  # my own offer taken up: I gave
+        ("alice", "request", "received"),  # my own request answered: I received
+    ],
+)
+def test_the_form_opened_from_a_listing_chooses_which_way_the_time_went(
+    client, session, people, author, kind, direction
+):
+    listing = post(session, people[author], "Help with the garden", kind=kind)
+    sign_in(client, "alice@example.org")
+    html = client.get(f"{LOG}?listing={listing.id}").get_data(as_text=True)
+    assert checked_direction(html) == [direction]

@@ -17,10 +17,10 @@ from tests.web.test_auth import (
     csrf_app,  # noqa: F401 - a fixture
     member_in,
 )
+from timebank.community import listings
+from timebank.community.models import Listing
 from timebank.extensions import db
-from timebank.ledger import listings
 from timebank.ledger.clock import today_in
-from timebank.ledger.community_models import Listing
 from timebank.ledger.models import Category
 
 BROWSE = "/members/listings"

@@ -20,7 +20,8 @@ from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFac
 from tests.web.support import make_member, sign_in, table_rows
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
-from timebank.ledger.pot import donate_to_pot
+from timebank.ledger.models import Role
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.transfers import record_transfer
 from timebank.members.statement import HEADER, safe_cell
 
@@ -119,14 +120,17 @@ def test_dashboard_shows_this_year_and_the_months(client, session, people, today
     assert f"This year ({today.year})" in page
     assert "<dt>Time you gave</dt><dd>1 h 30 min</dd>" in page
     assert "<dt>Time you received</dt><dd>45 min</dd>" in page
-    # The chart and its table.
+    assert "7 h 15 min" not in page  # Carol's gift to Dave is not Alice's
+    assert 'href="/members/network"' in page
+    assert 'href="/members/statement"' in page
+    # The chart and its table are on the statement page, with the statement.
+    page = client.get("/members/statement").get_data(as_text=True)
     assert 'role="img"' in page and 'aria-labelledby="months-svg-title months-svg-desc"' in page
     assert "Show as a table" in page
     this_month = today.strftime("%B %Y")
     assert [this_month, "1 h 30 min", "45 min"] in table_rows(page)
-    assert "7 h 15 min" not in page  # Carol's gift to Dave is not Alice's
-    assert 'href="/members/network"' in page
-    assert 'action="/members/statement.csv"' in page
+    assert "7 h 15 min" not in page
+    assert "/members/statement.csv?from=" in page
 
 
 def test_dashboard_queries_do_not_grow_with_the_history(client, session, people, today):
@@ -174,15 +178,25 @@ def test_statement_csv_has_my_exchanges_and_a_running_balance(client, session, p
         "With whom",
         "What",
         "Category",
-        "Given (h)",
-        "Received (h)",
+        "Time given (h)",
+        "Time received (h)",
+        "Other credits in or out (h)",
         "Running balance (h)",
     ]
-    assert rows[1] == [start.isoformat(), "", "Balance at the start", "", "", "", "2.00"]
+    assert rows[1] == [start.isoformat(), "", "Balance at the start", "", "", "", "", "2.00"]
     body = rows[2:]
     assert body == [
-        [start.isoformat(), "Bob Brennan", "Weeding the front garden", "", "1.50", "", "3.50"],
-        [today.isoformat(), "Carol Cheung", "Fixing a bicycle puncture", "", "", "0.75", "2.75"],
+        [start.isoformat(), "Bob Brennan", "Weeding the front garden", "", "1.50", "", "", "3.50"],
+        [
+            today.isoformat(),
+            "Carol Cheung",
+            "Fixing a bicycle puncture",
+            "",
+            "",
+            "0.75",
+            "",
+            "2.75",
+        ],
     ]
     assert "Carol helps Dave" not in str(rows)
 
@@ -202,7 +216,7 @@ def test_statement_csv_for_chosen_dates(client, session, people, today):
     assert (
         f"{start.isoformat()}-to-{end.isoformat()}.csv" in response.headers["Content-Disposition"]
     )
-    assert rows[1][2:] == ["Balance at the start", "", "", "", "1.00"]
+    assert rows[1][2:] == ["Balance at the start", "", "", "", "", "1.00"]
     assert [r[2] for r in rows[2:]] == ["Middle"]
     assert rows[2][-1] == "1.50"
 
@@ -246,16 +260,53 @@ def test_statement_names_are_made_safe_too(client, session, bank, people, today)
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["from=yesterday", "to=2025-13-01", "from=2025-02-30", "from=2025-06-01&to=2025-01-01"],
+    ("query", "message"),
+    [
+        ("from=yesterday", "Enter the date as day, month and year."),
+        ("to=2025-13-01", "Enter the date as day, month and year."),
+        ("from=2025-02-30", "Enter the date as day, month and year."),
+        (
+            "from=2025-06-01&to=2025-01-01",
+            "The end date must be the same as or after the start date.",
+        ),
+    ],
 )
-def test_bad_dates_get_a_plain_message(client, people, query):
+@pytest.mark.parametrize("path", [STATEMENT, "/members/statement"])
+def test_bad_dates_are_answered_at_the_field_and_kept(client, people, query, message, path):
     sign_in(client, "alice@example.org")
-    response = client.get(f"{STATEMENT}?{query}")
+    response = client.get(f"{path}?{query}")
     assert response.status_code == 400
+    assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "We could not make that statement" in page
-    assert "for example 2025-01-31" in page or "on or before" in page
+    assert 'class="error-summary"' in page and message in page
+    assert 'aria-invalid="true"' in page
+    # What was typed is still in the form, to be put right.
+    typed = query.split("&")[-1].split("=")[1]
+    assert f'value="{typed}"' in page
+
+
+def test_the_statement_page_shows_my_lines_with_the_balance_after_each(
+    client, session, people, today
+):
+    alice, bob, *_ = people
+    start = today.replace(month=1, day=1)
+    give(session, alice, bob, 120, start - timedelta(days=1), "Last year's help")
+    give(session, alice, bob, 90, start, "Weeding the front garden")
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    page = client.get("/members/statement").get_data(as_text=True)
+
+    rows = table_rows(page)
+    assert [
+        start.strftime("%-d %b %Y"),
+        "Bob Brennan",
+        "Weeding the front garden",
+        "Gave 1 h 30 min",
+        "3 h 30 min",
+    ] in rows
+    assert "Last year's help" not in page
+    assert "<dt>Balance at the start</dt><dd>2 h</dd>" in page
 
 
 def test_statement_and_network_need_sign_in(client):
@@ -287,7 +338,7 @@ def test_dashboard_and_statement_follow_the_readers_language(app, client, sessio
     session.commit()
     sign_in(client, "alice@example.org")
 
-    page = client.get(DASHBOARD).get_data(as_text=True)
+    page = client.get("/members/statement").get_data(as_text=True)
 
     this_month = today.replace(day=1)
     welsh_month = format_date(this_month, "LLLL y", locale="cy")
@@ -308,18 +359,21 @@ def test_dashboard_and_statement_follow_the_readers_language(app, client, sessio
     assert rows[0] == headings
     assert rows[1][2] == start_words
     assert rows[1][-1] == "0.00"
-    body = {(row[1], row[2], row[4], row[5]) for row in rows[2:]}
+    body = {(row[1], row[2], row[4], row[5], row[6]) for row in rows[2:]}
+    # The donation is credits out, never time received.
     assert body == {
-        ("Bob Brennan", "Weeding the front garden", "1.50", ""),
-        ("Bob Brennan", exchange, "", "0.75"),
-        (pot, donation, "", "0.25"),
+        ("Bob Brennan", "Weeding the front garden", "1.50", "", ""),
+        ("Bob Brennan", exchange, "", "0.75", ""),
+        (pot, donation, "", "", "-0.25"),
     }
 
 
 # My network ---------------------------------------------------------------------------
 
 
-def test_network_lists_people_the_pot_and_organisations(client, session, bank, people, today):
+def test_network_lists_people_and_organisations_and_the_pot_apart(
+    client, session, bank, people, today
+):
     alice, bob, carol, dave = people
     coordinator = CoordinatorFactory(bank=bank)
     health = OrganisationFactory(bank=bank, name="Community Health Team")
@@ -343,7 +397,9 @@ def test_network_lists_people_the_pot_and_organisations(client, session, bank, p
     rows = table_rows(page)
     assert ["Bob Brennan", "1 h 30 min", "30 min", "2"] in rows
     assert "Community Health Team" in page and "Organisation</span>" in page
-    assert ["Community pot", "15 min", "0 min", "1"] in rows
+    # The pot moved credits, not time: it is named apart, never as someone I gave time.
+    assert "Community pot" not in str(rows)
+    assert "You donated 15 min to the community pot." in page
     assert "Carol Cheung" not in page and "Dave Dlamini" not in page
     assert 'role="img"' in page and 'viewBox="0 0 760 560"' in page
     assert ">Bob Brennan</text>" in page
@@ -375,3 +431,42 @@ def test_network_queries_do_not_grow_with_the_people(client, session, bank, peop
     page = client.get(NETWORK).get_data(as_text=True)
     assert "Neighbour 19" in page
     assert "The picture shows the 12 you have exchanged the most time with" in page
+
+
+# Pot entries read as what they were ----------------------------------------------------
+
+
+def test_pot_entries_read_as_what_they_were_on_every_page(client, session, bank, people, today):
+    """A donation is never time received nor a grant time given: the member's dashboard
+    and the coordinators' lists each say what happened."""
+    alice, bob, *_ = people
+    coordinator = make_member(
+        session, email="cora@example.org", name="Cora Coordinator", bank=bank, role=Role.COORDINATOR
+    )
+    give(session, alice, bob, 60, today)
+    donation = donate_to_pot(session, actor=alice, donor=alice.account, minutes=15)
+    grant = grant_from_pot(
+        session, actor=coordinator, recipient=bob.account, minutes=15, reason="Unwell"
+    )
+    session.commit()
+
+    sign_in(client, "alice@example.org")
+    alice_rows = table_rows(client.get(DASHBOARD).get_data(as_text=True))
+    assert any("Donated 15 min to the community pot" in cell for row in alice_rows for cell in row)
+    assert not any("Received 15 min" in cell for row in alice_rows for cell in row)
+
+    client.post("/auth/sign-out")
+    sign_in(client, "bob@example.org")
+    bob_rows = table_rows(client.get(DASHBOARD).get_data(as_text=True))
+    assert any("Granted 15 min from the community pot" in cell for row in bob_rows for cell in row)
+    assert not any("Gave 15 min" in cell for row in bob_rows for cell in row)
+
+    client.post("/auth/sign-out")
+    sign_in(client, "cora@example.org")
+    posted = client.get("/coordinators/transfers").get_data(as_text=True)
+    assert "Alice Ashdown donated to the community pot" in posted
+    assert "Grant to Bob Brennan from the community pot" in posted
+    detail = client.get(f"/coordinators/approvals/{donation.id}").get_data(as_text=True)
+    assert "Alice Ashdown donated 15 min to the community pot" in detail
+    detail = client.get(f"/coordinators/approvals/{grant.id}").get_data(as_text=True)
+    assert "Bob Brennan was granted 15 min from the community pot" in detail

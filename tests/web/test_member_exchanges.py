@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, TimeBankFactory
-from tests.ledger.test_statements import count_queries
+from tests.factories import CoordinatorFactory, TimeBankFactory, bank_today
+from tests.reports.test_statements import count_queries
 from tests.web.test_auth import (
     csrf_app,  # noqa: F401 - fixture
     csrf_token_from,
@@ -25,17 +25,17 @@ from tests.web.test_auth import (
     make_member,
     sign_in,
 )
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.extensions import db
 from timebank.ledger.banks import get_pot_account, update_policy
-from timebank.ledger.community_models import Notification
 from timebank.ledger.models import MembershipStatus, Transfer, TransferStatus
-from timebank.ledger.notifications import Kind
-from timebank.ledger.transfers import approve_transfer, record_transfer
+from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
 
 LOG = "/members/log"
 CONFIRM = "/members/confirm"
 DONATE = "/members/donate"
-TODAY = date.today()
+TODAY = bank_today()
 
 
 @pytest.fixture
@@ -195,8 +195,7 @@ def test_recording_waits_for_the_other_person_and_tells_them(client, session, pe
     assert transfer.credit_account_id == people["alice"].account.id
     assert transfer.minutes == 90 and transfer.description == "Weeding the front garden"
     html = client.get(location_path(response)).get_data(as_text=True)
-    assert "Waiting for Bob Brennan to confirm." in html
-    assert "After that, a coordinator approves it." in html
+    assert "Waiting for Bob Brennan to confirm, then for a coordinator to approve" in html
     [note] = notes_of(session, people["bob"], Kind.TO_CONFIRM)
     assert "received from Alice Ashdown" in note.message
     assert note.transfer_id == transfer.id
@@ -219,7 +218,7 @@ def test_with_approval_only_it_waits_for_a_coordinator(client, session, people, 
     sign_in(client, "alice@example.org")
     response = client.post(LOG, data={**entry(people), "action": "record"})
     html = client.get(location_path(response)).get_data(as_text=True)
-    assert "Waiting for a coordinator to approve." in html
+    assert "Waiting for a coordinator to approve" in html
     assert notes_of(session, people["bob"]) == []
 
 
@@ -230,7 +229,7 @@ def test_without_checks_it_is_done_at_once(client, session, people, bank):
     assert "It is added to both balances straight away." in review
     response = client.post(LOG, data={**entry(people), "action": "record"})
     html = client.get(location_path(response)).get_data(as_text=True)
-    assert "Done — added to both balances." in html
+    assert "Done — counted in the balances." in html
     assert balance_of(session, people["alice"]) == 90
     assert balance_of(session, people["bob"]) == -90
 
@@ -288,8 +287,56 @@ def test_going_below_the_floor_is_refused_at_the_hours(client, session, people, 
         LOG,
         data={**entry(people, direction="received", hours="3", minutes="0"), "action": "record"},
     ).get_data(as_text=True)
-    assert "Alice Ashdown has reached the time bank's limit of -2 h" in field_error(html, "hours")
+    # Said to Alice herself, with the numbers.
+    assert field_error(html, "hours") == (
+        "You can receive up to 2 h more just now: your balance is 0 min and the time bank"
+        " lets balances go down to -2 h. Give some time first, then you can receive more."
+    )
     assert transfers(session) == []
+
+
+def test_the_floor_message_counts_the_entries_still_waiting(client, session, people, bank):
+    """Her balance is 0, yet she cannot receive 1 h 30: 45 min she received is still
+    waiting for her to confirm it, and it counts first."""
+    set_policy(session, bank, floor_minutes=-120)
+    bob_logs(session, people, minutes=45)
+    sign_in(client, "alice@example.org")
+    data = entry(
+        people, direction="received", counterpart=str(people["carol"].account.id), minutes="30"
+    )
+    html = client.post(LOG, data={**data, "hours": "1", "action": "record"}).get_data(as_text=True)
+    assert field_error(html, "hours") == (
+        "You can receive up to 1 h 15 min more just now. Your balance is 0 min, and 45 min"
+        " you have received is still waiting to be confirmed or approved; the time bank lets"
+        " balances go down to -2 h."
+    )
+    # Logged for Carol the other way round, the limit is Carol's: named in the third person.
+    set_policy(session, bank, floor_minutes=0)
+    html = client.post(
+        LOG, data={**data, "direction": "gave", "action": "record", "idempotency_key": "k2"}
+    ).get_data(as_text=True)
+    assert "Carol Cheung has reached the time bank's limit" in field_error(html, "hours")
+
+
+def test_the_donate_page_explains_what_waits(client, session, people, bank):
+    set_policy(session, bank, requires_confirmation=False, requires_approval=False)
+    record_transfer(
+        session,
+        actor=people["alice"],
+        giver=people["alice"].account,
+        receiver=people["bob"].account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    set_policy(session, bank, requires_confirmation=True)
+    bob_logs(session, people, minutes=45)
+    sign_in(client, "alice@example.org")
+    html = htmllib.unescape(client.get(DONATE).get_data(as_text=True))
+    assert "You can donate up to <strong>15 min</strong>" in html
+    assert (
+        "Your balance is 1 h, but 45 min you have received is still waiting to be confirmed or"
+        " approved" in html
+    )
 
 
 @pytest.mark.parametrize("who", ["nobody", "other-bank", "blank"])
@@ -429,7 +476,7 @@ def test_confirming_posts_and_tells_the_recorder(client, session, people, bank):
     assert balance_of(session, people["alice"]) == -60
     assert balance_of(session, people["bob"]) == 60
     [note] = notes_of(session, people["bob"], Kind.POSTED)
-    assert "is now posted" in note.message
+    assert "is done and counted in your balance" in note.message
     assert notes_of(session, people["alice"], Kind.POSTED) == []
 
 
@@ -565,3 +612,45 @@ def test_with_nothing_earned_the_donate_page_says_why(client, people):
     html = client.get(DONATE).get_data(as_text=True)
     assert "You can donate up to <strong>0 min</strong>" in html
     assert "When you give time to someone, you earn hours you can donate." in html
+
+
+# Each entry's own page -------------------------------------------------------------------
+
+
+def test_a_refused_entry_keeps_its_reason_on_its_own_page_for_both_people(client, session, people):
+    transfer_id = bob_logs(session, people)
+    reject_transfer(
+        session, actor=people["coord"], transfer_id=transfer_id, reason="Logged twice by mistake"
+    )
+    session.commit()
+    for email in ("alice@example.org", "bob@example.org"):
+        sign_in(client, email)
+        page = client.get(f"/members/log/{transfer_id}").get_data(as_text=True)
+        assert "This entry was not accepted" in page
+        assert "Why it was not accepted" in page and "Logged twice by mistake" in page
+        assert "History of this entry" in page
+        assert "Recorded" in page and "Not accepted" in page
+        client.post("/auth/sign-out")
+    # The dashboard links each line to its page.
+    sign_in(client, "alice@example.org")
+    assert f'href="/members/log/{transfer_id}"' in client.get("/members/").get_data(as_text=True)
+
+
+def test_approval_before_confirmation_says_who_must_still_confirm(client, session, people):
+    transfer_id = bob_logs(session, people)
+    approve_transfer(session, actor=people["coord"], transfer_id=transfer_id)
+    transfer = session.get(Transfer, transfer_id)
+    notify_transfer_outcome(session, [transfer], kind=Kind.APPROVED, skip=people["coord"])
+    session.commit()
+
+    sign_in(client, "alice@example.org")
+    news = client.get("/members/notifications").get_data(as_text=True)
+    assert "was approved. It is now waiting for you to confirm it." in news
+    dashboard = client.get("/members/").get_data(as_text=True)
+    assert "Approved by a coordinator; waiting for you to confirm" in dashboard
+    client.post("/auth/sign-out")
+    sign_in(client, "bob@example.org")
+    news = client.get("/members/notifications").get_data(as_text=True)
+    assert "was approved. It is now waiting for Alice Ashdown to confirm it." in news
+    page = client.get(f"/members/log/{transfer_id}").get_data(as_text=True)
+    assert "Approved by a coordinator; waiting for Alice Ashdown to confirm" in page

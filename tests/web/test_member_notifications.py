@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 
-from tests.factories import TimeBankFactory
+from tests.factories import TimeBankFactory, bank_today
 from tests.web.support import make_member, sign_in
-from timebank.ledger.community_models import Notification
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.ledger.models import Role
-from timebank.ledger.notifications import Kind, notify_transfer_outcome
 from timebank.ledger.transfers import confirm_transfer, record_transfer, reject_transfer
 
 
@@ -25,7 +23,7 @@ def test_news_lists_outcomes_and_marks_them_read(client, session):
         giver=alice.account,
         receiver=bob.account,
         minutes=60,
-        service_date=date.today(),
+        service_date=bank_today(),
     )
     confirm_transfer(session, actor=bob, transfer_id=transfer.id)
     rejected = reject_transfer(
@@ -80,7 +78,7 @@ def test_news_page_reads_the_same_number_of_queries_for_3_and_40_items(client, s
                 giver=giver.account,
                 receiver=receiver.account,
                 minutes=15,
-                service_date=date.today(),
+                service_date=bank_today(),
             )
             notify_transfer_outcome(session, [transfer], kind=Kind.POSTED)
         session.commit()

@@ -6,11 +6,9 @@ names of the people on the other side, and only the time banks they actively bel
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from tests.factories import MembershipFactory, TimeBankFactory
+from tests.factories import MembershipFactory, TimeBankFactory, bank_today
 from tests.web.test_auth import (
     DASHBOARD,
     SIGN_IN,
@@ -23,7 +21,7 @@ from timebank.ledger.models import MembershipStatus
 from timebank.ledger.transfers import record_transfer
 
 CHOOSER = "/members/time-banks"
-TODAY = date.today()
+TODAY = bank_today()
 
 
 def give(session, giver, receiver, minutes, description):
@@ -101,7 +99,7 @@ def test_dashboard_shows_own_balance_and_exchanges_with_names(client, people):
     html = page_text(client)
     assert "My time in Riverside Time Bank" in html
     assert '<span class="figure">1 h 30 min</span>' in html
-    assert "You have given more time than you have received." in html
+    assert "You have time credits to spend." in html
     assert "Bob Brennan" in html
     assert "Weeding the front garden" in html
     assert "Gave 1 h 30 min" in html
@@ -140,8 +138,11 @@ def test_waiting_exchanges_are_shown_as_waiting(client, session, bank, people):
     sign_in(client, "alice@example.org")
     html = page_text(client)
     assert '<span class="figure">1 h 30 min</span>' in html, "pending time is not in the balance"
-    assert "Waiting to be confirmed: 0 min given, 30 min received." in html
-    assert "A lift to the surgery" in html and "Waiting" in html
+    # Each waiting entry says who it waits for: here Alice herself, as Bob logged it.
+    assert "Not in your balance yet" in html
+    assert "Received 30 min, Bob Brennan" in html
+    assert "<strong>Waiting for you to confirm" in html
+    assert "A lift to the surgery" in html
 
 
 def test_names_and_descriptions_are_escaped(client, session, bank):

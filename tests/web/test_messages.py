@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from tests.factories import TimeBankFactory
 from tests.web.support import make_member, sign_in
 from tests.web.test_auth import csrf_app, csrf_token_from  # noqa: F401 - fixture
+from timebank.community.messages import start_thread
+from timebank.community.models import Listing, Message, MessageThread, Notification
 from timebank.extensions import db
-from timebank.ledger.community_models import Listing, Message, MessageThread, Notification
-from timebank.ledger.messages import start_thread
 from timebank.ledger.models import MembershipStatus
 
 INBOX = "/members/messages"
@@ -27,7 +27,9 @@ def people(session):
 
 def test_the_inbox_is_empty_at_first_and_asks_for_sign_in(client, session):
     people(session)
-    assert client.get(INBOX).status_code == 302
+    asked = client.get(INBOX)
+    assert asked.status_code == 302
+    assert asked.headers["Location"].startswith("/auth/sign-in")
     sign_in(client, "alice@example.org")
     page = client.get(INBOX).get_data(as_text=True)
     assert "You have no messages yet" in page

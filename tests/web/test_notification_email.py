@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -22,17 +21,17 @@ import sqlalchemy as sa
 from babel.dates import format_date
 from sqlalchemy.exc import DBAPIError
 
-from tests.factories import TimeBankFactory
+from tests.factories import TimeBankFactory, bank_today
 from tests.web.support import make_member, sign_in
+from timebank.community.models import Notification
+from timebank.community.notifications import Kind, notify, notify_transfer_outcome
 from timebank.extensions import db
-from timebank.ledger.community_models import Notification
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Membership, MembershipStatus, Role
-from timebank.ledger.notifications import Kind, notify, notify_transfer_outcome
 from timebank.ledger.transfers import confirm_transfer, record_transfer
 
-TODAY = date.today()
+TODAY = bank_today()
 ENGLISH_TODAY = f"{TODAY.day} {TODAY:%B %Y}"
 QUEUE = "/coordinators/approvals"
 
@@ -152,7 +151,10 @@ def test_approval_and_rejection_are_emailed(client, session, world, outbox):
     first, second = emails(outbox)
     assert {first["to"], second["to"]} == {"alice@example.org"}  # Bob did not ask
     assert first["subject"] == "News from Riverside Time Bank"
-    assert f"The 1 h you gave to Bob Brennan on {ENGLISH_TODAY} is now posted." in first["text"]
+    assert (
+        f"The 1 h you gave to Bob Brennan on {ENGLISH_TODAY} is done and counted in your balance."
+        in first["text"]
+    )
     assert (
         f"The 1 h 30 min you gave to Bob Brennan on {ENGLISH_TODAY} was not accepted."
         " Reason: Recorded twice"
@@ -332,25 +334,24 @@ def test_a_rolled_back_savepoint_sends_nothing(session, world, outbox):
     assert "Kept." in mail["text"]
 
 
-def test_outside_a_request_the_links_need_a_server_name(app, session, world, outbox):
+def test_outside_a_request_the_links_come_from_the_configured_origin(app, session, world, outbox):
+    # Issue 11: links never come from a request's Host, so a command or a background
+    # import sends the same working links as a page does.
     bob = world["bob"]
     wants_email(session, bob)
-    notify(session, recipient=bob, kind=Kind.GRANT, message="No link.")
-    session.commit()
     bob_id = bob.id
+    session.commit()
     session.close()  # SQLite: let the other session write
-    app.config["SERVER_NAME"] = "timebank.example"
-    with app.app_context():  # a context made with SERVER_NAME set, as a CLI command has
+    app.config["EXTERNAL_ORIGIN"] = "https://timebank.example"
+    with app.app_context():  # a context with no request, as a CLI command has
         again = db.session.get(Membership, bob_id)
         notify(db.session, recipient=again, kind=Kind.GRANT, message="With a link.")
         db.session.commit()
         db.session.remove()
 
-    without, with_link = emails(outbox)
-    assert "http" not in without["text"] and "href" not in without["html"]
-    assert "To see it, sign in and open News." in without["text"]
-    assert "To stop them, change your choice on your profile page." in without["text"]
-    assert "http://timebank.example/members/notifications" in with_link["text"]
+    [with_link] = emails(outbox)
+    assert "https://timebank.example/members/notifications" in with_link["text"]
+    assert "https://timebank.example/members/profile" in with_link["text"]
 
 
 def test_a_mail_failure_is_logged_without_personal_data(
@@ -407,7 +408,31 @@ def test_the_news_page_shows_the_rendered_text(client, session, world):
     page = client.get("/members/notifications").get_data(as_text=True)
     assert "<h1>News from Riverside Time Bank</h1>" in page
     assert (
-        "The 1 h 15 min you received from Bob &lt;Brennan&gt; on 1 March 2026 is now posted."
+        "The 1 h 15 min you received from Bob &lt;Brennan&gt; on 1 March 2026"
+        " is done and counted in your balance."
     ) in page
     assert "Stored English text" not in page
     assert "An older row without details." in page
+
+
+def test_an_application_is_acknowledged_by_email(client, session, world, outbox):
+    """Someone who applies hears at once that the application arrived and what happens
+    next, in the language they chose."""
+    client.post("/language", data={"language": "cy", "next": "/auth/apply"})
+    slug = world["bank"].slug
+    response = client.post(
+        f"/auth/apply/{slug}",
+        data={
+            "display_name": "Nia Newydd",
+            "email": "nia@example.org",
+            "password": "a long enough passphrase",
+            "password_again": "a long enough passphrase",
+            "offers_text": "Gardening",
+            "needs_text": "",
+        },
+    )
+    assert response.status_code == 302
+    [mail] = emails(outbox)
+    assert mail["to"] == "nia@example.org"
+    assert "Mae gennym eich cais i ymuno â Riverside Time Bank" in mail["text"]
+    assert "http://localhost/members/application" in mail["text"]

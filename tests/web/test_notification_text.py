@@ -10,8 +10,8 @@ import pytest
 from babel.dates import format_date
 from flask_babel import force_locale
 
-from timebank.ledger.messages import KIND as MESSAGE_KIND
-from timebank.ledger.notifications import Kind
+from timebank.community.messages import KIND as MESSAGE_KIND
+from timebank.community.notifications import Kind
 from timebank.notification_text import describe
 
 DAY = date(2026, 11, 22)
@@ -42,7 +42,7 @@ def english(app):
     [
         (Kind.TO_CONFIRM, "is waiting for you to confirm it."),
         (Kind.APPROVED, "was approved."),
-        (Kind.POSTED, "is now posted."),
+        (Kind.POSTED, "is done and counted in your balance."),
         (Kind.REJECTED, "was not accepted."),
         (Kind.REVERSED, "was reversed."),
         (Kind.CORRECTED, "was corrected by a coordinator."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from tests.web.test_auth import (
 from timebank.app import create_app
 from timebank.auth.reset import RedactTokens
 from timebank.extensions import db
+from timebank.ledger.clock import frozen_at
 from timebank.ledger.models import Person
 from timebank.mail import read_outbox
 
@@ -117,19 +118,25 @@ def test_a_reset_ends_every_other_session(client, alice, outbox):
     ask_for_link(client, "alice@example.org")
     choose(client, reset_path(outbox))
 
-    assert elsewhere.get("/members/").status_code == 302  # sent to sign in
+    signed_out = elsewhere.get("/members/")
+    assert signed_out.status_code == 302
+    assert signed_out.headers["Location"].startswith("/auth/sign-in")
 
 
 def test_an_expired_link_changes_nothing(app, client, alice, outbox):
-    app.config["PASSWORD_RESET_MAX_AGE"] = 1
-    ask_for_link(client, "alice@example.org")
+    app.config["PASSWORD_RESET_MAX_AGE"] = 3600
+    sent = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    with frozen_at(sent):
+        ask_for_link(client, "alice@example.org")
     path = reset_path(outbox)
-    time.sleep(2.1)
     stored = db.session.get(Person, alice.person_id)
     before = stored.password_hash
 
-    assert client.get(path).status_code == 410
-    response = choose(client, path)
+    with frozen_at(sent + timedelta(seconds=3600)):  # the last second it works
+        assert client.get(path).status_code == 200
+    with frozen_at(sent + timedelta(seconds=3601)):
+        assert client.get(path).status_code == 410
+        response = choose(client, path)
     assert response.status_code == 410
     assert EXPIRED_TEXT in response.get_data(as_text=True)
     db.session.refresh(stored)
@@ -218,7 +225,9 @@ def _app(database_url, tmp_path, **config):
     return create_app(settings)
 
 
-def test_the_outbox_page_lists_messages_newest_first(database_url, tmp_path):
+def test_the_outbox_page_shows_only_the_signed_in_persons_mail_newest_first(database_url, tmp_path):
+    # Issue 11, finding 4: the page used to list everyone's working reset links to
+    # anyone who reached a demo server.
     demo = _app(database_url, tmp_path, DEMO_OUTBOX_PAGE=True)
     with demo.app_context():
         make_member(db.session, email="alice@example.org")
@@ -226,11 +235,19 @@ def test_the_outbox_page_lists_messages_newest_first(database_url, tmp_path):
         client = demo.test_client()
         client.post(FORGOT, data={"email": "alice@example.org"})
         client.post(FORGOT, data={"email": "bob@example.org"})
+        client.post(FORGOT, data={"email": "bob@example.org"})
+
+        stranger = client.get("/auth/outbox")
+        assert stranger.status_code == 302
+        assert stranger.headers["Location"].startswith("/auth/sign-in")
+        assert "/auth/reset/" not in stranger.get_data(as_text=True)
+
+        sign_in(client, "bob@example.org")
         page = client.get("/auth/outbox").get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()
-    assert page.index("bob@example.org") < page.index("alice@example.org")
-    assert len(re.findall(r'<a href="http://localhost/auth/reset/', page)) == 2
+    assert "alice@example.org" not in page
+    assert len(re.findall(r'<a href="http://127.0.0.1:5000/auth/reset/', page)) == 2
 
 
 def test_there_is_no_outbox_page_unless_asked_for(database_url, tmp_path):

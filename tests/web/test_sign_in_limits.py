@@ -34,7 +34,9 @@ def test_the_sixth_try_for_one_account_in_a_minute_is_refused(client, alice):
     assert refused.status_code == 429
     assert TOO_MANY in refused.get_data(as_text=True)
     # Even the right password does not get in while the limit holds.
-    assert client.get("/members/").status_code == 302
+    still_out = client.get("/members/")
+    assert still_out.status_code == 302
+    assert still_out.headers["Location"].startswith("/auth/sign-in")
 
 
 def test_the_account_key_ignores_case_and_spaces(client, alice):

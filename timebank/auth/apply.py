@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, session, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from timebank.auth.apply_mail import send_already_registered_email
 from timebank.auth.consent import ConsentForm
 from timebank.auth.forms import NewPersonForm
 from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
+from timebank.community.people import create_person, get_person_by_email
+from timebank.community.profiles import MAX_TEXT, apply_to_join
 from timebank.extensions import db
-from timebank.ledger import errors
-from timebank.ledger.banks import create_person, get_person_by_email
 from timebank.ledger.models import Membership, Person, TimeBank
-from timebank.ledger.profiles import MAX_TEXT, apply_to_join
 from timebank.web import perform
 
 TOO_LONG = _l("Keep this under %(num)s characters.", num=MAX_TEXT)
@@ -53,9 +54,17 @@ class ApplyForm(ApplyAsMeForm, NewPersonForm):
 
 @bp.get("/apply")
 def apply_list():
-    banks = db.session.scalars(
-        sa.select(TimeBank).where(TimeBank.accepts_applications.is_(True)).order_by(TimeBank.name)
-    ).all()
+    query = sa.select(TimeBank).where(TimeBank.accepts_applications.is_(True))
+    if current_user.is_authenticated:
+        # A bank I already belong to, or have applied to, is not offered again.
+        query = query.where(
+            ~TimeBank.id.in_(
+                sa.select(Membership.time_bank_id).where(
+                    Membership.person_id == current_user.person.id
+                )
+            )
+        )
+    banks = db.session.scalars(query.order_by(TimeBank.name)).all()
     return render_template("auth/apply_list.html", banks=banks)
 
 
@@ -94,7 +103,7 @@ def apply(slug: str):
 
             def apply_as_me():
                 return apply_to_join(
-                    db.session,
+                    db.session(),
                     bank=bank,
                     person=person,
                     offers=form.offers_text.data,
@@ -108,23 +117,27 @@ def apply(slug: str):
     else:
         form = ApplyForm()
         if form.validate_on_submit():
-            # Hashed before the transaction: argon2 takes a moment and holds no lock.
+            # Hashed before the transaction (argon2 takes a moment and holds no lock),
+            # and whether or not the address has an account, so both take as long.
             password_hash = hash_password(form.password.data)
+            known = get_person_by_email(db.session(), form.email.data)
+            if known is not None:
+                # Never "that address has an account" to whoever typed it: its owner
+                # is told by email how to apply, and the page says only that.
+                send_already_registered_email(known, bank)
+                return render_template("auth/apply_check_email.html", bank=bank)
 
             def register_and_apply():
-                if get_person_by_email(db.session, form.email.data) is not None:
-                    raise errors.DuplicateError(
-                        "That email address already has an account: sign in, then apply.",
-                        field="email",
-                    )
                 person = create_person(
-                    db.session,
+                    db.session(),
                     email=form.email.data,
                     display_name=form.display_name.data,
                     password_hash=password_hash,
                 )
+                # They applied in this language: their emails and pages stay in it.
+                person.preferred_locale = str(get_locale())
                 apply_to_join(
-                    db.session,
+                    db.session(),
                     bank=bank,
                     person=person,
                     offers=form.offers_text.data,
@@ -136,7 +149,7 @@ def apply(slug: str):
 
             person_id = perform(register_and_apply, form)
             if person_id is not None:
-                person = db.session.get(Person, person_id)
+                person = db.session.get_one(Person, person_id)
                 # A fresh session for the new account: nothing from before carries over.
                 session.clear()
                 login_user(SignedInPerson(person))

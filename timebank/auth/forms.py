@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from timebank.auth.passwords import MIN_PASSWORD_LENGTH
+from timebank.auth.password_policy import NewPassword
 
 
 class SignInForm(FlaskForm):
@@ -50,12 +50,8 @@ class NewPersonForm(FlaskForm):
         _l("Choose a password"),
         validators=[
             DataRequired(_l("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                # WTForms fills %(min)d in.
-                message=_l("Use at least %(min)d characters."),
-            ),
+            # Length, the common-passwords list and guessable words (ASVS V6.2).
+            NewPassword(),
         ],
         render_kw={"autocomplete": "new-password"},
     )

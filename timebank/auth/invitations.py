@@ -17,10 +17,10 @@ from timebank.auth.forms import NewPersonForm
 from timebank.auth.passwords import hash_password
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
+from timebank.community import invitations as invitation_service
+from timebank.community.people import create_person
 from timebank.extensions import db
 from timebank.i18n import ledger_message
-from timebank.ledger import memberships as service
-from timebank.ledger.banks import create_person
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import MembershipStatus, Person, Role, TimeBank
@@ -41,7 +41,7 @@ class JoinAsMeForm(ConsentForm):
     pass
 
 
-def _invalid(error: service.InvitationError):
+def _invalid(error: invitation_service.InvitationError):
     return render_template("auth/join_invalid.html", message=ledger_message(error)), error.status
 
 
@@ -71,8 +71,8 @@ def _run(work, form: FlaskForm):
     InvitationError) when the link cannot be used; other domain errors go to the form
     and give (None, None). Nothing is written unless it all succeeds."""
     try:
-        return run_in_transaction(db.session, work), None
-    except service.InvitationError as error:
+        return run_in_transaction(db.session(), work), None
+    except invitation_service.InvitationError as error:
         return None, error
     except LedgerError as error:
         if error.field and error.field in form._fields:
@@ -92,8 +92,8 @@ def _signed_in_to(membership_id: int) -> None:
 @bp.route("/join/<token>", methods=["GET", "POST"])
 def join(token: str):
     try:
-        invitation = service.find_invitation(db.session, token)
-    except service.InvitationError as error:
+        invitation = invitation_service.find_invitation(db.session(), token)
+    except invitation_service.InvitationError as error:
         return _invalid(error)
 
     if current_user.is_authenticated:
@@ -102,8 +102,8 @@ def join(token: str):
             person = current_user.person
 
             def join_as_me():
-                return service.accept_invitation(
-                    db.session,
+                return invitation_service.accept_invitation(
+                    db.session(),
                     token=token,
                     person=person,
                     consent_reporting=form.consent_reporting.data,
@@ -126,13 +126,13 @@ def join(token: str):
 
         def register_and_join():
             person = create_person(
-                db.session,
+                db.session(),
                 email=form.email.data,
                 display_name=form.display_name.data,
                 password_hash=password_hash,
             )
-            membership = service.accept_invitation(
-                db.session,
+            membership = invitation_service.accept_invitation(
+                db.session(),
                 token=token,
                 person=person,
                 consent_reporting=form.consent_reporting.data,
@@ -145,7 +145,7 @@ def join(token: str):
             return _invalid(failure)
         if joined is not None:
             person_id, membership_id = joined
-            person = db.session.get(Person, person_id)
+            person = db.session.get_one(Person, person_id)
             # A fresh session for the new account: nothing from before carries over.
             session.clear()
             login_user(SignedInPerson(person))

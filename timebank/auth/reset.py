@@ -14,23 +14,33 @@ import hashlib
 import logging
 import re
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from timebank.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
-from timebank.auth.user import SignedInPerson
+from timebank.auth import known_devices
+from timebank.auth.limits import key_for_email
+from timebank.auth.new_password import replace_password
+from timebank.auth.password_policy import NewPassword
+from timebank.auth.security_log import log_event
+from timebank.auth.signing_in import begin_second_step, finish_sign_in
 from timebank.auth.views import bp
+from timebank.community import two_step
+from timebank.community.people import get_person_by_email
+from timebank.community.security_events import (
+    PASSWORD_RESET,
+    PASSWORD_RESET_REQUESTED,
+)
 from timebank.extensions import db
 from timebank.i18n import LANGUAGES, current_language
-from timebank.ledger.banks import get_person_by_email
+from timebank.ledger import clock
 from timebank.ledger.models import Person
+from timebank.links import external_url
 from timebank.mail import send_email
 
 SALT = "password-reset"
@@ -55,12 +65,7 @@ class ResetForm(FlaskForm):
         _l("New password"),
         validators=[
             DataRequired(_l("Choose a new password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                # WTForms fills %(min)d in.
-                message=_l("Use at least %(min)d characters."),
-            ),
+            NewPassword(),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -74,8 +79,17 @@ class ResetForm(FlaskForm):
     )
 
 
+class _BankClockSigner(TimestampSigner):
+    """Signs with the time from the bank's clock, as everything else is timed."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=SALT, signer=_BankClockSigner
+    )
 
 
 def fingerprint(person: Person) -> str:
@@ -132,9 +146,12 @@ def reset_email(person: Person, link: str, minutes: int) -> tuple[str, str, str]
 def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
-        person = get_person_by_email(db.session, form.email.data)
+        person = get_person_by_email(db.session(), form.email.data)
+        # Logged for an unknown address too (with no person), so the answer takes as
+        # long either way.
+        log_event(PASSWORD_RESET_REQUESTED, person_id=person.id if person is not None else None)
         if person is not None and person.is_active:
-            link = url_for("auth.reset", token=make_reset_token(person), _external=True)
+            link = external_url("auth.reset", token=make_reset_token(person))
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
             subject, text, html = reset_email(person, link, minutes)
             send_email(person.email, subject, text, html)
@@ -155,15 +172,23 @@ def reset(token: str):
     except LinkNotValid as invalid:
         return render_template("auth/reset_invalid.html"), invalid.status
     form = ResetForm()
+    form.password_context = {"email": person.email, "display_name": person.display_name}
     if form.validate_on_submit():
-        person.password_hash = hash_password(form.password.data)
         # Every other session of this person ends; the link stops working too.
-        person.session_version += 1
+        replace_password(person, form.password.data, because=PASSWORD_RESET)
         db.session.commit()
-        session.clear()
-        login_user(SignedInPerson(person))
+        if two_step.is_on(db.session(), person):
+            # A reset link proves the mailbox, not the phone: the code is still needed.
+            begin_second_step(person, url_for("members.dashboard"))
+            flash(_("Your new password is saved. Now type the code from your app."))
+            return redirect(url_for("auth.sign_in_code"))
+        finish_sign_in(person)
         flash(_("Your new password is saved and you are signed in."))
-        return redirect(url_for("members.dashboard"))
+        # Whoever could open the emailed link may sign in from this browser from now on,
+        # even while strangers have used up the account's sign-in limit.
+        response = redirect(url_for("members.dashboard"))
+        known_devices.remember(response, key_for_email(person.email))
+        return response
     return render_template("auth/reset_form.html", form=form), 400 if form.errors else 200
 
 

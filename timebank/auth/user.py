@@ -30,10 +30,26 @@ class SignedInPerson(UserMixin):
         return self.person.display_name
 
     def active_memberships(self) -> list[Membership]:
-        return [m for m in self.person.memberships if m.status == MembershipStatus.ACTIVE]
+        """The active memberships that open the member area (members and coordinators;
+        a partner membership opens only the partners' area)."""
+        return [
+            m
+            for m in self.person.memberships
+            if m.status == MembershipStatus.ACTIVE and not m.is_partner
+        ]
+
+    def partner_memberships(self) -> list[Membership]:
+        """The active partner memberships: the banks whose reports this person reads."""
+        active = MembershipStatus.ACTIVE
+        return [m for m in self.person.memberships if m.status == active and m.is_partner]
+
+    @property
+    def is_partner(self) -> bool:
+        return bool(self.partner_memberships())
 
     def current_membership(self) -> Membership | None:
-        """The membership chosen for this session, or the only one there is."""
+        """The member-area membership chosen for this session, or the only one there is
+        (never a partner membership)."""
         memberships = self.active_memberships()
         chosen = session.get("membership_id")
         for membership in memberships:

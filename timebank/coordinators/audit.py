@@ -8,55 +8,38 @@ log is checked when the coordinator asks (``?check=1``), and the page says so.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
-from timebank.filters import hours, short_date
-from timebank.ledger.audit_queries import (
-    AUTO_VERIFY_MAX_ENTRIES,
-    PER_PAGE,
-    SYSTEM,
-    AuditFilter,
-    Wording,
-    action_kinds,
-    chain_length,
-    list_audit,
-    member_choices,
-    verify_chain,
-)
-
-
-class ReadersWording(Wording):
-    """The log in the reader's language: each template through Flask-Babel, times and
-    dates as the reader's locale writes them."""
-
-    def gettext(self, template: str, **params: Any) -> str:
-        return _(template, **params)
-
-    def minutes(self, value: int) -> str:
-        return hours(value)
-
-    def day(self, value: date) -> str:
-        return short_date(value)
+from timebank.i18n import ReadersWording
+from timebank.ids import id_arg
+from timebank.reports.audit_chain_check import AUTO_VERIFY_MAX_ENTRIES, chain_length, verify_chain
+from timebank.reports.audit_log import PER_PAGE, SYSTEM, AuditFilter, list_audit
+from timebank.reports.audit_wording import action_kinds
+from timebank.reports.people_search import find_people, name_of
+from timebank.reports.wording import Wording
 
 
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    actor = SelectField(_l("Done by"), choices=[], default="", validate_choice=True)
-    member = SelectField(_l("About member"), choices=[], default="", validate_choice=True)
+    # Typed names: search as you type with the script, a plain search without it. The
+    # member chosen travels as an id (``actor``, ``member``), never as a name.
+    actor_name = StringField(_l("Done by"), validators=[Optional(), Length(max=120)])
+    system = BooleanField(_l("Only what the system did (no person)"))
+    member_name = StringField(_l("About member"), validators=[Optional(), Length(max=120)])
     kind = SelectField(_l("Kind of action"), choices=[], default="", validate_choice=True)
     date_from = DateField(_l("From date"), validators=[Optional()])
     date_to = DateField(_l("To date"), validators=[Optional()])
@@ -66,15 +49,18 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError(_("The end date must be the same as or after the start date."))
 
 
-def _form(people: list[tuple[int, str]], wording: Wording) -> AuditFilterForm:
+@dataclass
+class Chosen:
+    """One person filter: the member chosen (if any) and, after a plain search that
+    matched several, the matches to choose from."""
+
+    membership_id: int | None = None
+    matches: list[tuple[int, str]] = field(default_factory=list)
+    more: bool = False
+
+
+def _form(wording: Wording) -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
-    named = [SelectChoice(str(membership_id), name) for membership_id, name in people]
-    form.actor.choices = [
-        SelectChoice("", _("Anyone")),
-        SelectChoice(SYSTEM, _("The system (no person)")),
-        *named,
-    ]
-    form.member.choices = [SelectChoice("", _("Any member")), *named]
     form.kind.choices = [
         SelectChoice("", _("Any kind")),
         *(SelectChoice(value, label) for value, label in action_kinds(wording).items()),
@@ -82,51 +68,92 @@ def _form(people: list[tuple[int, str]], wording: Wording) -> AuditFilterForm:
     return form
 
 
-def _filters(form: AuditFilterForm) -> AuditFilter:
-    actor = form.actor.data or None
-    return AuditFilter(
-        actor=actor if actor in (None, SYSTEM) else int(actor),
-        member_id=int(form.member.data) if form.member.data else None,
-        kind=form.kind.data or None,
-        date_from=form.date_from.data,
-        date_to=form.date_to.data,
-    )
+def _choose(name_field: StringField, id_name: str) -> Chosen:
+    """The member a filter is about: the id in the address (its name then shown in the
+    box), or the one member whose name matches what was typed; otherwise an error on the
+    field and, if several match, the matches."""
+    session, bank_id = db.session(), bank().id
+    typed = (name_field.data or "").strip()
+    membership_id = request.args.get(id_name, type=id_arg)
+    if membership_id is not None:
+        name = name_of(session, bank_id, membership_id)
+        if name is not None and typed in ("", name):
+            name_field.data = name
+            return Chosen(membership_id)
+        if not typed:
+            name_field.errors = [_("That member is not in this time bank.")]
+            return Chosen()
+    if not typed:
+        return Chosen()
+    found, more = find_people(session, bank_id, typed)
+    exact = [(i, n) for i, n in found if n.lower() == typed.lower()]
+    if len(found) == 1 or len(exact) == 1:
+        membership_id, name_field.data = (exact or found)[0]
+        return Chosen(membership_id)
+    if not found:
+        name_field.errors = [_("No member's name contains “%(text)s”.", text=typed)]
+        return Chosen()
+    name_field.errors = [_("Several members match: choose one below, or type more of the name.")]
+    return Chosen(matches=found, more=more)
+
+
+def _choosing(filter_args: dict[str, str], id_name: str, drop: tuple[str, ...]):
+    """A link that chooses one member for a filter, keeping the other filters."""
+    kept: dict[str, Any] = {k: v for k, v in filter_args.items() if k not in drop}
+    return lambda membership_id: url_for("coordinators.audit", **{**kept, id_name: membership_id})
 
 
 def _nonnegative(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and value >= 0 else None
+    return request.args.get(name, type=id_arg)
 
 
 @bp.get("/audit")
 def audit():
     time_bank = bank()
-    people = member_choices(db.session, time_bank.id)
     wording = ReadersWording()
-    form = _form(people, wording)
+    form = _form(wording)
     valid = form.validate()
+    actor = _choose(form.actor_name, "actor")
+    member = _choose(form.member_name, "member")
+    valid = valid and not form.actor_name.errors and not form.member_name.errors
     page = None
     filters = AuditFilter()
+    # ``actor=system``: the address the drop-down used to make.
+    by_system = bool(form.system.data) or request.args.get("actor") == SYSTEM
+    form.system.data = by_system
     if valid:
-        filters = _filters(form)
+        filters = AuditFilter(
+            actor=SYSTEM if by_system else actor.membership_id,
+            member_id=member.membership_id,
+            kind=form.kind.data or None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
         page = list_audit(
-            db.session,
+            db.session(),
             time_bank,
             filters,
             before=_nonnegative("before"),
             after=_nonnegative("after"),
             wording=wording,
         )
-    length = chain_length(db.session, time_bank.id)
+    length = chain_length(db.session(), time_bank.id)
     check_requested = request.args.get("check") == "1"
     chain = None
     if length <= AUTO_VERIFY_MAX_ENTRIES or check_requested:
-        chain = verify_chain(db.session, time_bank.id)
+        chain = verify_chain(db.session(), time_bank.id)
+    # The links to other pages carry ids and dates, never a typed name.
     filter_args = {
         name: request.args[name]
-        for name in ("actor", "member", "kind", "date_from", "date_to")
+        for name in ("kind", "date_from", "date_to")
         if request.args.get(name)
     }
+    if by_system:
+        filter_args["system"] = "y"
+    elif actor.membership_id is not None:
+        filter_args["actor"] = str(actor.membership_id)
+    if member.membership_id is not None:
+        filter_args["member"] = str(member.membership_id)
     return render_template(
         "coordinators/audit.html",
         bank=time_bank,
@@ -135,6 +162,10 @@ def audit():
         page=page,
         filters=filters,
         filter_args=filter_args,
+        actor=actor,
+        member=member,
+        choose_actor=_choosing(filter_args, "actor", drop=("actor", "system")),
+        choose_member=_choosing(filter_args, "member", drop=("member",)),
         chain=chain,
         chain_length=length,
         per_page=PER_PAGE,

@@ -1,5 +1,9 @@
 """Coordinators: record a group exchange - a workshop (one gives to many) or a working
-party (many give to one) - with a review step before anything is written."""
+party (many give to one) - with a review step before anything is written.
+
+The shared details come first; the group is built by finding people by name and adding
+them (never a list of every member), each with their own time if it differs. How a
+workshop's leader is credited is the bank's setting (``timebank.ledger.group``)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
-from timebank.coordinators.pot import (
+from timebank.coordinators.form_helpers import (
     account_in_bank,
     active_member_accounts,
     active_organisation_accounts,
@@ -35,16 +39,19 @@ from timebank.coordinators.pot import (
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.i18n import ledger_message
+from timebank.ids import parse_id
 from timebank.ledger import rules
+from timebank.ledger.banks import get_pot_account
 from timebank.ledger.clock import today_in
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError, NotFoundError
-from timebank.ledger.group import MAX_GROUP_SIZE, record_group_exchange
+from timebank.ledger.group import MAX_GROUP_SIZE, SESSION, record_group_exchange
 from timebank.ledger.models import Account, AccountKind, TimeBank
+from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import find_by_idempotency_key
 
-# Without a name filter, the list shows at most this many people.
-LIST_LIMIT = 300
+# A search shows at most this many names to add.
+SEARCH_LIMIT = 30
 
 WORKSHOP = "workshop"
 WORKING_PARTY = "working_party"
@@ -84,7 +91,8 @@ class GroupExchangeForm(FlaskForm):
         _l("Date"), validators=[InputRequired(_l("Give the date the time was given."))]
     )
     category = SelectField(_l("Category"), default="")
-    description = TextAreaField(_l("What happened"), validators=[Length(max=2000)])
+    description = TextAreaField(_l("What happened"), validators=[Length(max=MAX_TEXT_LENGTH)])
+    funder = SelectField(_l("Who pays the leader for the session"), default="")
     idempotency_key = HiddenField()
 
 
@@ -103,6 +111,13 @@ def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     form.category.choices = [SelectChoice("", _("No category"))] + [
         SelectChoice(c.slug, c.name) for c in time_bank.categories if c.active
     ]
+    form.funder.choices = [
+        SelectChoice("", _("Choose the pot or an organisation")),
+        SelectChoice(str(get_pot_account(db.session(), time_bank.id).id), _("The community pot")),
+    ] + [
+        SelectChoice(str(i), _("%(name)s (organisation)", name=name))
+        for i, name in active_organisation_accounts(time_bank.id)
+    ]
     if form.service_date.data is None and request.method == "GET":
         form.service_date.data = today_in(time_bank.timezone)
     if not form.idempotency_key.data:
@@ -110,40 +125,45 @@ def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     return form
 
 
-def _chosen_ids(form: GroupExchangeForm) -> list[int]:
-    ids = []
-    for value in form.participants.data or []:
-        try:
-            account_id = int(value)
-        except ValueError:
+def _ids(values) -> list[int]:
+    ids: list[int] = []
+    for value in values or []:
+        account_id = parse_id(value)
+        if account_id is None:
             continue
         if account_id not in ids:
             ids.append(account_id)
     return ids
 
 
+def _chosen_ids(form: GroupExchangeForm) -> list[int]:
+    """The group as posted, with the people just added and without the one removed."""
+    chosen = _ids(form.participants.data)
+    if request.method == "POST":
+        chosen += [i for i in _ids(request.form.getlist("add")) if i not in chosen]
+        removed = _ids(request.form.getlist("remove"))
+        chosen = [i for i in chosen if i not in removed]
+    return chosen
+
+
 def _people(time_bank: TimeBank, form: GroupExchangeForm, chosen: list[int]):
-    """The people listed: everyone chosen so far, then those matching the filter."""
+    """The people in the group, in the order they were added, and the active members
+    matching the name searched for who are not in it yet (none before a search)."""
     name_filter = (form.name_filter.data or "").strip()
-    everyone = active_member_accounts(time_bank.id)
-    names = dict(everyone)
-    matching = active_member_accounts(time_bank.id, name_filter) if name_filter else everyone
-    shown = [(i, names[i]) for i in chosen if i in names]
-    extra = [(i, name) for i, name in matching if i not in set(chosen)]
-    limited = not name_filter and len(shown) + len(extra) > LIST_LIMIT
-    if limited:
-        extra = extra[: max(LIST_LIMIT - len(shown), 0)]
-    people = [
+    names = dict(active_member_accounts(time_bank.id))
+    group = [
         {
             "id": i,
-            "name": name,
-            "checked": i in chosen,
+            "name": names[i],
             "hours": request.form.get(f"hours_{i}", ""),
             "minutes": request.form.get(f"minutes_{i}", ""),
         }
-        for i, name in sorted(shown + extra, key=lambda p: (p[1].lower(), p[0]))
+        for i in chosen
+        if i in names
     ]
-    return people, limited, len(matching)
+    matching = active_member_accounts(time_bank.id, name_filter) if name_filter else []
+    found = [{"id": i, "name": name} for i, name in matching if i not in set(chosen)]
+    return group, found[:SEARCH_LIMIT], len(found)
 
 
 def _participants(time_bank: TimeBank, form: GroupExchangeForm, default_minutes: int):
@@ -194,15 +214,18 @@ def _place_error(form: GroupExchangeForm, error: LedgerError, hub: Account) -> N
         form.form_errors.append(message)
 
 
-def _render(form, people=None, limited=False, matches=0, review=None, status=200):
+def _render(form, group=None, found=None, matches=0, review=None, status=200):
+    time_bank = bank()
     return (
         render_template(
             "coordinators/group.html",
             form=form,
-            people=people or [],
-            limited=limited,
+            group=group or [],
+            found=found or [],
             matches=matches,
+            search_limit=SEARCH_LIMIT,
             review=review,
+            by_session=time_bank.group_credit_rule == SESSION,
             hour_options=[(c.value, c.label) for c in form.hours.choices],
             minute_options=[(c.value, c.label) for c in form.minutes.choices],
             WORKSHOP=WORKSHOP,
@@ -217,18 +240,20 @@ def group_exchange():
     if request.method == "GET":
         form = _form(time_bank, formdata=None)
         form.name_filter.data = request.args.get("filter", "")[:120]
-        people, limited, matches = _people(time_bank, form, [])
-        return _render(form, people, limited, matches)
+        return _render(form, *_people(time_bank, form, []))
 
     form = _form(time_bank)
     action = request.form.get("action", "review")
+    if request.form.get("remove"):
+        action = "change"
     chosen = _chosen_ids(form)
 
     def edit(status=200):
-        people, limited, matches = _people(time_bank, form, chosen)
-        return _render(form, people, limited, matches, status=status)
+        return _render(form, *_people(time_bank, form, chosen), status=status)
 
-    if action in ("filter", "change"):
+    if action in ("filter", "add", "change"):
+        if action == "add":
+            form.name_filter.data = ""
         form.validate_on_submit()  # CSRF only; field messages are shown after review
         form.form_errors.clear()
         for f in form:
@@ -236,7 +261,7 @@ def group_exchange():
         return edit()
 
     key = (form.idempotency_key.data or "")[:80] or None
-    if key and find_by_idempotency_key(db.session, time_bank.id, key) is not None:
+    if key and find_by_idempotency_key(db.session(), time_bank.id, key) is not None:
         flash(_("That group exchange was already recorded; it was not recorded twice."))
         return redirect(url_for("coordinators.group_exchange"))
 
@@ -248,14 +273,20 @@ def group_exchange():
     )
     if form.hub.data and hub is None:
         abort(404)
-    if not valid or form.participants.errors or hub is None:
-        return edit(400)
-
     hub_gives = form.direction.data == WORKSHOP
+    funder = None
+    if hub_gives and time_bank.group_credit_rule == SESSION:
+        funder = account_in_bank(
+            form.funder.data, time_bank.id, (AccountKind.POT, AccountKind.ORGANISATION)
+        )
+        if funder is None:
+            form.funder.errors = [*form.funder.errors, _("Choose who pays for the session.")]
+    if not valid or form.participants.errors or form.funder.errors or hub is None:
+        return edit(400)
 
     def work():
         return record_group_exchange(
-            db.session,
+            db.session(),
             actor=actor,
             hub=hub,
             hub_gives=hub_gives,
@@ -264,17 +295,33 @@ def group_exchange():
             description=form.description.data or "",
             category=form.category.data or None,
             idempotency_key=key,
+            session_minutes=default_minutes,
+            funder=funder,
         )
 
     if action == "record":
         try:
-            transfers = run_in_transaction(db.session, work)
+            transfers = run_in_transaction(db.session(), work)
         except NotFoundError:
             abort(404)
         except LedgerError as error:
             _place_error(form, error, hub)
             return edit(400)
         total = sum(t.minutes for t in transfers)
+        if funder is not None:
+            flash(
+                ngettext(
+                    "Recorded the session with %(name)s for %(num)d person: %(name)s earns"
+                    " %(total)s, paid by %(funder)s.",
+                    "Recorded the session with %(name)s for %(num)d people: %(name)s earns"
+                    " %(total)s, paid by %(funder)s.",
+                    len(participants),
+                    name=hub.label,
+                    total=hours(total),
+                    funder=funder.label,
+                )
+            )
+            return redirect(url_for("coordinators.group_exchange"))
         flash(
             ngettext(
                 "Recorded the group exchange with %(name)s: %(num)d person, %(total)s in all.",
@@ -287,10 +334,11 @@ def group_exchange():
         return redirect(url_for("coordinators.group_exchange"))
 
     # Review: try it for real, read the balances it would leave, then roll it all back.
-    before = {a.id: a.balance for a in [hub, *(p for p, _ in participants)]}
+    involved = [hub, *(p for p, _ in participants), *([funder] if funder else [])]
+    before = {a.id: a.balance for a in involved}
     try:
         work()
-        after = {a.id: a.balance for a in [hub, *(p for p, _ in participants)]}
+        after = {a.id: a.balance for a in involved}
     except NotFoundError:
         db.session.rollback()
         abort(404)
@@ -299,9 +347,14 @@ def group_exchange():
         _place_error(form, error, hub)
         return edit(400)
     db.session.rollback()
-    total = sum(m for _, m in participants)
+    total = default_minutes if funder else sum(m for _, m in participants)
     review = {
         "hub": {"name": hub.label, "before": before[hub.id], "after": after[hub.id]},
+        "funder": (
+            {"name": funder.label, "before": before[funder.id], "after": after[funder.id]}
+            if funder
+            else None
+        ),
         "hub_gives": hub_gives,
         "rows": [
             {
@@ -314,8 +367,11 @@ def group_exchange():
             for account, minutes in participants
         ],
         "total": total,
-        "category": {c.value: c.label for c in form.category.choices}.get(
-            form.category.data or "", ""
+        # No category chosen: the sentence names none (not "…, No category.").
+        "category": (
+            {c.value: c.label for c in form.category.choices}.get(form.category.data, "")
+            if form.category.data
+            else ""
         ),
         "overrides": {
             account.id: (

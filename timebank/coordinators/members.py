@@ -12,11 +12,15 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from timebank.auth.recent import recent_sign_in_required
+from timebank.community import invitations as invitation_service
+from timebank.community import memberships as service
+from timebank.community import two_step
+from timebank.community.models import Invitation
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
-from timebank.ledger import memberships as service
-from timebank.ledger.community_models import Invitation
+from timebank.ids import id_arg
 from timebank.ledger.models import (
     Account,
     MemberKind,
@@ -25,10 +29,11 @@ from timebank.ledger.models import (
     Person,
     Role,
 )
-from timebank.ledger.rules import Counters
-from timebank.ledger.statements import list_recent_transfers
+from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
+from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
-from timebank.web import get_in_bank, perform
+from timebank.reports.statements import list_recent_transfers
+from timebank.web import get_in_bank, perform, then_true
 
 PAGE_SIZE = 50
 ROLE_LABELS = {
@@ -89,7 +94,7 @@ class ReasonForm(ActionForm):
         _l("Reason"),
         validators=[
             DataRequired(_l("Give a reason; it is kept in the record.")),
-            Length(max=2000),
+            Length(max=MAX_TEXT_LENGTH),
         ],
     )
 
@@ -124,10 +129,12 @@ class InvitationForm(FlaskForm):
     )
     valid_days = IntegerField(
         _l("Valid for (days)"),
-        default=service.DEFAULT_INVITATION_DAYS,
+        default=invitation_service.DEFAULT_INVITATION_DAYS,
         validators=[
             InputRequired(_l("Give the number of days the link stays valid.")),
-            NumberRange(1, service.MAX_INVITATION_DAYS, _l("Choose between 1 and 90 days.")),
+            NumberRange(
+                1, invitation_service.MAX_INVITATION_DAYS, _l("Choose between 1 and 90 days.")
+            ),
         ],
         render_kw={"inputmode": "numeric"},
     )
@@ -182,7 +189,7 @@ def members():
         query = query.where(Membership.status != MembershipStatus.APPLIED)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(request.args.get("page", 1, type=id_arg), pages)
     rows = _balance_rows(
         query.order_by(sa.func.lower(Person.display_name), Membership.id)
         .limit(PAGE_SIZE)
@@ -217,6 +224,7 @@ def _render_profile(membership: Membership, status: int = 200, **forms):
         "action_form": ActionForm(),
     }
     defaults.update(forms)
+    two_step_on = two_step.is_on(db.session(), membership.person)
     return (
         render_template(
             "coordinators/members_detail.html",
@@ -224,14 +232,15 @@ def _render_profile(membership: Membership, status: int = 200, **forms):
             membership=membership,
             me=coordinator(),
             counters=Counters.of(account) if account else Counters(),
-            recent=list_recent_transfers(db.session, account, limit=10) if account else [],
-            notes=service.list_notes(db.session, membership),
+            recent=list_recent_transfers(db.session(), account, limit=10) if account else [],
+            notes=service.list_notes(db.session(), membership),
             status_labels=STATUS_LABELS,
             role_labels=ROLE_LABELS,
             kind_labels=KIND_LABELS,
             counterpart_name=counterpart_name,
             description_of=description_of,
             kind_label=kind_label,
+            two_step_on=two_step_on,
             **defaults,
         ),
         status,
@@ -276,7 +285,9 @@ def approve_application(membership_id: int):
         return _render_profile(membership, 400)
     actor = coordinator()
     done = perform(
-        lambda: service.approve_application(db.session, actor=actor, membership=membership) or True
+        then_true(
+            lambda: service.approve_application(db.session(), actor=actor, membership=membership)
+        )
     )
     if done:
         flash(_("%(name)s is now a member.", name=_name(membership)))
@@ -290,11 +301,10 @@ def decline_application(membership_id: int):
     actor = coordinator()
     if form.validate_on_submit():
         done = perform(
-            lambda: (
-                service.decline_application(
-                    db.session, actor=actor, membership=membership, reason=form.reason.data
+            then_true(
+                lambda: service.decline_application(
+                    db.session(), actor=actor, membership=membership, reason=form.reason.data
                 )
-                or True
             ),
             form,
         )
@@ -304,18 +314,22 @@ def decline_application(membership_id: int):
     return _render_profile(membership, 400, decline_form=form)
 
 
+def member_page(membership_id: int) -> str:
+    return url_for("coordinators.member", membership_id=membership_id)
+
+
 @bp.post("/members/<int:membership_id>/role")
+@recent_sign_in_required(back=member_page)
 def set_role(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = RoleForm(prefix="role")
     actor = coordinator()
     if form.validate_on_submit():
         done = perform(
-            lambda: (
-                service.set_role(
-                    db.session, actor=actor, membership=membership, role=Role(form.role.data)
+            then_true(
+                lambda: service.set_role(
+                    db.session(), actor=actor, membership=membership, role=Role(form.role.data)
                 )
-                or True
             ),
             form,
         )
@@ -332,11 +346,13 @@ def set_kind(membership_id: int):
     actor = coordinator()
     if form.validate_on_submit():
         done = perform(
-            lambda: (
-                service.set_kind(
-                    db.session, actor=actor, membership=membership, kind=MemberKind(form.kind.data)
+            then_true(
+                lambda: service.set_kind(
+                    db.session(),
+                    actor=actor,
+                    membership=membership,
+                    kind=MemberKind(form.kind.data),
                 )
-                or True
             ),
             form,
         )
@@ -356,11 +372,10 @@ def suspend(membership_id: int):
     actor = coordinator()
     if form.validate_on_submit():
         done = perform(
-            lambda: (
-                service.suspend(
-                    db.session, actor=actor, membership=membership, reason=form.reason.data
+            then_true(
+                lambda: service.suspend(
+                    db.session(), actor=actor, membership=membership, reason=form.reason.data
                 )
-                or True
             ),
             form,
         )
@@ -378,7 +393,7 @@ def reactivate(membership_id: int):
         return _render_profile(membership, 400)
     actor = coordinator()
     done = perform(
-        lambda: service.reactivate(db.session, actor=actor, membership=membership) or True
+        then_true(lambda: service.reactivate(db.session(), actor=actor, membership=membership))
     )
     if done:
         flash(_("%(name)s is active again.", name=_name(membership)))
@@ -393,7 +408,7 @@ def add_note(membership_id: int):
     if form.validate_on_submit():
         done = perform(
             lambda: service.add_note(
-                db.session, actor=actor, membership=membership, body=form.body.data
+                db.session(), actor=actor, membership=membership, body=form.body.data
             ),
             form,
         )
@@ -430,7 +445,7 @@ def _render_invitations(form: InvitationForm, new_link: str | None = None, statu
             form=form,
             invitations=invitations,
             used_by=names,
-            state_of=service.invitation_state,
+            state_of=invitation_service.invitation_state,
             new_link=new_link,
             action_form=ActionForm(),
             role_labels=ROLE_LABELS,
@@ -448,8 +463,8 @@ def invitations():
     if form.validate_on_submit():
         actor = coordinator()
         created = perform(
-            lambda: service.create_invitation(
-                db.session,
+            lambda: invitation_service.create_invitation(
+                db.session(),
                 actor=actor,
                 role=Role(form.role.data),
                 kind=MemberKind(form.kind.data),
@@ -460,7 +475,7 @@ def invitations():
         )
         if created is not None:
             _, token = created
-            link = url_for("auth.join", token=token, _external=True)
+            link = external_url("auth.join", token=token)
             # Shown in this response only: the token is not stored, so it cannot be
             # shown again. A fresh, empty form for the next one.
             return _render_invitations(InvitationForm(formdata=None), new_link=link, status=201)
@@ -474,8 +489,10 @@ def revoke_invitation(invitation_id: int):
     if form.validate_on_submit():
         actor = coordinator()
         done = perform(
-            lambda: (
-                service.revoke_invitation(db.session, actor=actor, invitation=invitation) or True
+            then_true(
+                lambda: invitation_service.revoke_invitation(
+                    db.session(), actor=actor, invitation=invitation
+                )
             )
         )
         if done:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,21 +11,23 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from timebank.community import organisations as services
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
-from timebank.ledger import organisations as services
+from timebank.ids import parse_id
 from timebank.ledger.banks import create_organisation
-from timebank.ledger.community_models import OrganisationStaff
 from timebank.ledger.models import (
+    MEMBER_ROLES,
     Account,
     Membership,
     MembershipStatus,
     Organisation,
+    OrganisationStaff,
     Person,
 )
-from timebank.ledger.statements import list_recent_transfers
 from timebank.members.views import counterpart_name, description_of, kind_label
+from timebank.reports.statements import list_recent_transfers
 from timebank.web import get_in_bank, perform
 
 
@@ -84,7 +86,7 @@ def organisations():
         time_bank, actor = bank(), coordinator()
         organisation = perform(
             lambda: create_organisation(
-                db.session,
+                db.session(),
                 actor=actor,
                 bank=time_bank,
                 name=form.name.data,
@@ -114,6 +116,7 @@ def _staff_form(organisation: Organisation, **kw) -> StaffForm:
         .where(
             Membership.time_bank_id == organisation.time_bank_id,
             Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_(MEMBER_ROLES),
             Membership.id.not_in(current),
         )
         .order_by(Person.display_name, Membership.id)
@@ -126,14 +129,16 @@ def _staff_form(organisation: Organisation, **kw) -> StaffForm:
 
 def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200):
     account = organisation.account
+    if account is None:  # create_organisation makes every organisation with its account
+        raise LookupError(f"organisation {organisation.id} has no account")
     db.session.refresh(account)
     return (
         render_template(
             "coordinators/organisations_detail.html",
             organisation=organisation,
             account=account,
-            recent=list_recent_transfers(db.session, account, limit=20),
-            staff=services.list_staff(db.session, organisation),
+            recent=list_recent_transfers(db.session(), account, limit=20),
+            staff=services.list_staff(db.session(), organisation),
             staff_form=staff_form,
             action_form=ActionForm(formdata=None),
             counterpart_name=counterpart_name,
@@ -159,11 +164,14 @@ def organisation_add_staff(organisation_id: int):
     organisation = _organisation(organisation_id)
     form = _staff_form(organisation)
     if form.validate_on_submit():
-        member = get_in_bank(Membership, int(form.membership_id.data), bank().id)
+        member_id = parse_id(form.membership_id.data)
+        if member_id is None:
+            abort(404)
+        member = get_in_bank(Membership, member_id, bank().id)
         actor = coordinator()
         done = perform(
             lambda: services.add_staff(
-                db.session, actor=actor, organisation=organisation, member=member
+                db.session(), actor=actor, organisation=organisation, member=member
             ),
             form,
         )
@@ -189,7 +197,9 @@ def organisation_remove_staff(organisation_id: int, membership_id: int):
         staff_form = _staff_form(organisation, formdata=None)
 
         def work():
-            services.remove_staff(db.session, actor=actor, organisation=organisation, member=member)
+            services.remove_staff(
+                db.session(), actor=actor, organisation=organisation, member=member
+            )
             return True
 
         if perform(work, staff_form) is not None:
@@ -214,7 +224,7 @@ def _set_active(organisation_id: int, active: bool):
         service = services.reactivate_organisation if active else services.deactivate_organisation
         staff_form = _staff_form(organisation, formdata=None)
         done = perform(
-            lambda: service(db.session, actor=actor, organisation=organisation), staff_form
+            lambda: service(db.session(), actor=actor, organisation=organisation), staff_form
         )
         if done is None:
             return _detail(organisation, staff_form, 400)

@@ -14,93 +14,35 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from timebank.community.notifications import Kind, notify
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
+from timebank.coordinators.form_helpers import (
+    account_in_bank,
+    active_member_accounts,
+    active_organisation_accounts,
+    hour_choices,
+    minute_choices,
+    to_minutes,
+)
 from timebank.extensions import db
 from timebank.filters import hours
+from timebank.ids import id_arg
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.models import (
     Account,
     AccountKind,
     Membership,
-    MembershipStatus,
-    Organisation,
-    Person,
     TimeBank,
     Transfer,
     TransferKind,
 )
-from timebank.ledger.notifications import Kind, notify
 from timebank.ledger.pot import donate_to_pot, grant_from_pot
-from timebank.ledger.rules import format_minutes
+from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.web import perform
 
 PAGE_SIZE = 25
-
-
-# Helpers shared by the group-exchange and organisation pages ---------------------------
-
-
-def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
-    top = max(time_bank.max_minutes_per_transfer // 60, 1)
-    choices = [SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
-    return [SelectChoice("", blank), *choices] if blank else choices
-
-
-def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
-    step = time_bank.minute_step or 15
-    choices = [SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
-    return [SelectChoice("", blank), *choices] if blank else choices
-
-
-def to_minutes(hours: str | None, minutes: str | None) -> int:
-    try:
-        return int(hours or 0) * 60 + int(minutes or 0)
-    except ValueError:
-        return 0
-
-
-def active_member_accounts(time_bank_id: int, name_filter: str = "") -> list[tuple[int, str]]:
-    """(account id, name) of the active members, by name."""
-    query = (
-        sa.select(Account.id, Person.display_name)
-        .join(Membership, Membership.id == Account.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Account.time_bank_id == time_bank_id,
-            Account.kind == AccountKind.MEMBER,
-            Membership.status == MembershipStatus.ACTIVE,
-        )
-        .order_by(Person.display_name, Account.id)
-    )
-    if name_filter:
-        query = query.where(Person.display_name.ilike(f"%{name_filter}%"))
-    return [(row.id, row.display_name) for row in db.session.execute(query)]
-
-
-def active_organisation_accounts(time_bank_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        sa.select(Account.id, Organisation.name)
-        .join(Organisation, Organisation.id == Account.organisation_id)
-        .where(Account.time_bank_id == time_bank_id, Organisation.active.is_(True))
-        .order_by(Organisation.name)
-    )
-    return [(row.id, row.name) for row in rows]
-
-
-def account_in_bank(account_id: object, time_bank_id: int, kinds: tuple[AccountKind, ...]):
-    """The account with this id if it is of this bank and kind, else None."""
-    try:
-        account = db.session.get(Account, int(account_id))
-    except (TypeError, ValueError):
-        return None
-    if account is None or account.time_bank_id != time_bank_id or account.kind not in kinds:
-        return None
-    return account
-
-
-# Forms --------------------------------------------------------------------------------
 
 
 class GrantForm(FlaskForm):
@@ -111,7 +53,7 @@ class GrantForm(FlaskForm):
         _l("Reason for the grant"),
         validators=[
             InputRequired(_l("Give a reason; it is kept in the record.")),
-            Length(max=2000),
+            Length(max=MAX_TEXT_LENGTH),
         ],
     )
     idempotency_key = HiddenField()
@@ -121,7 +63,7 @@ class DonationForm(FlaskForm):
     donor = SelectField(_l("Who is donating"), validators=[InputRequired()])
     hours = SelectField(_l("Hours"), default="1")
     minutes = SelectField(_l("Minutes"), default="0")
-    description = TextAreaField(_l("Note (optional)"), validators=[Length(max=2000)])
+    description = TextAreaField(_l("Note (optional)"), validators=[Length(max=MAX_TEXT_LENGTH)])
     idempotency_key = HiddenField()
 
 
@@ -154,11 +96,6 @@ def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
     return form
 
 
-# Notifications: the member reads them from ``details`` in their own language
-# (timebank.notification_text); the English sentence is kept for exports and as the
-# fallback, as the ledger's own notifications do.
-
-
 def _grant_notice(minutes: int, reason: str | None) -> tuple[str, dict]:
     english = f"You received {format_minutes(minutes)} from the community pot. Reason: {reason}"
     return english, {"minutes": minutes, "reason": reason}
@@ -172,18 +109,15 @@ def _donation_notice(minutes: int) -> tuple[str, dict]:
     return english, {"minutes": minutes, "donation": True}
 
 
-# Views --------------------------------------------------------------------------------
-
-
 def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
     time_bank = bank()
-    pot = get_pot_account(db.session, time_bank.id)
+    pot = get_pot_account(db.session(), time_bank.id)
     db.session.refresh(pot)
     other = aliased(Account)
     involves = sa.or_(Transfer.debit_account_id == pot.id, Transfer.credit_account_id == pot.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(involves))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(involves)) or 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(request.args.get("page", 1, type=id_arg), pages)
     rows = db.session.execute(
         sa.select(Transfer, other)
         .join(
@@ -250,11 +184,11 @@ def pot_grant():
             abort(404)
 
         key = (form.idempotency_key.data or "")[:80] or None
-        already = key is not None and find_by_idempotency_key(db.session, time_bank.id, key)
+        already = key is not None and find_by_idempotency_key(db.session(), time_bank.id, key)
 
         def work():
             transfer = grant_from_pot(
-                db.session,
+                db.session(),
                 actor=actor,
                 recipient=recipient,
                 minutes=minutes,
@@ -264,7 +198,7 @@ def pot_grant():
             if not already:
                 english, details = _grant_notice(minutes, transfer.reason)
                 notify(
-                    db.session,
+                    db.session(),
                     recipient=recipient.membership,
                     kind=Kind.GRANT,
                     message=english,
@@ -305,11 +239,11 @@ def pot_donate():
         if donor is None:
             abort(404)
         key = (form.idempotency_key.data or "")[:80] or None
-        already = key is not None and find_by_idempotency_key(db.session, time_bank.id, key)
+        already = key is not None and find_by_idempotency_key(db.session(), time_bank.id, key)
 
         def work():
             transfer = donate_to_pot(
-                db.session,
+                db.session(),
                 actor=actor,
                 donor=donor,
                 minutes=minutes,
@@ -319,7 +253,7 @@ def pot_donate():
             if not already and donor.membership is not None:
                 english, details = _donation_notice(minutes)
                 notify(
-                    db.session,
+                    db.session(),
                     recipient=donor.membership,
                     kind=Kind.POSTED,
                     message=english,

@@ -1,5 +1,6 @@
-"""Coordinators: the approval queue, one entry in full (approve, reject, correct), bulk
-approval after a review, and the posted exchanges with their reversals."""
+"""Coordinators: the approval queue, one entry in full (approve, reject, correct) and
+bulk approval after a review. The posted exchanges and their reversals are in
+``reversals``."""
 
 from __future__ import annotations
 
@@ -15,28 +16,34 @@ from wtforms import DateField, DecimalField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
-from timebank.filters import hours
 from timebank.i18n import ledger_message
+from timebank.ids import id_arg, parse_id
 from timebank.ledger import errors
 from timebank.ledger.corrections import correct_pending_transfer
 from timebank.ledger.database import run_in_transaction
-from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
-from timebank.ledger.notifications import Kind, notify_transfer_outcome
-from timebank.ledger.queue import (
+from timebank.ledger.duties import needs_another_coordinator, own_account_id, own_entry_rule
+from timebank.ledger.models import Category, Transfer, TransferStatus
+from timebank.ledger.rules import MAX_TEXT_LENGTH
+from timebank.ledger.transfers import (
+    approve_transfer,
+    entry_version,
+    entry_versions,
+    reject_transfer,
+)
+from timebank.reports.keyset import Cursor
+from timebank.reports.queue import (
     STAGE_APPROVAL,
     STAGE_CONFIRMATION,
-    HistoryFilters,
     QueueFilters,
     count_waiting,
-    list_posted,
     list_queue,
     load_pending_selection,
-    transfer_detail,
 )
-from timebank.ledger.transfers import approve_transfer, reject_transfer, reverse_transfer
+from timebank.reports.transfer_detail import transfer_detail
 from timebank.web import get_in_bank, perform
 
 KIND_LABELS = {
@@ -47,7 +54,6 @@ KIND_LABELS = {
     "reversal": _l("Reversal"),
     "opening_balance": _l("Opening balance"),
 }
-MAX_PAGE = 100_000
 
 
 def _minutes_from_hours(hours: Decimal | None) -> int | None:
@@ -67,14 +73,20 @@ def _category_choices(blank: str) -> list[SelectChoice]:
     return [SelectChoice("", blank)] + [SelectChoice(slug, name) for slug, name in rows]
 
 
-def _page_number() -> int:
-    try:
-        return min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
-    except ValueError:
-        return 1
+def page_cursor() -> Cursor:
+    """Where a keyset-paged list starts: ``?after=<id>`` or ``?before=<id>``."""
+    return Cursor(
+        after=request.args.get("after", None, type=id_arg),
+        before=request.args.get("before", None, type=id_arg),
+    )
 
 
-# Forms -----------------------------------------------------------------------------
+PAGING_ARGS = frozenset({"page", "after", "before"})
+
+
+def filter_args() -> dict[str, str]:
+    """The request's filters, for the links to other pages of the same list."""
+    return {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v}
 
 
 class QueueFilterForm(FlaskForm):
@@ -108,23 +120,6 @@ class QueueFilterForm(FlaskForm):
     )
 
 
-class HistoryFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
-    kind = SelectField(
-        _l("Kind"),
-        choices=[
-            SelectChoice("", _l("Any kind")),
-            *(SelectChoice(value, label) for value, label in KIND_LABELS.items()),
-        ],
-        validate_choice=False,
-    )
-
-
 class ApproveForm(FlaskForm):
     pass
 
@@ -132,7 +127,10 @@ class ApproveForm(FlaskForm):
 class RejectForm(FlaskForm):
     reason = TextAreaField(
         _l("Why is it not accepted?"),
-        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
+        validators=[
+            DataRequired(_l("Give a reason; it is kept in the record.")),
+            Length(max=MAX_TEXT_LENGTH),
+        ],
     )
 
 
@@ -153,26 +151,19 @@ class CorrectForm(FlaskForm):
     )
     description = TextAreaField(
         _l("Description"),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), Length(max=MAX_TEXT_LENGTH)],
     )
     reason = TextAreaField(
         _l("Reason for the correction"),
-        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
+        validators=[
+            DataRequired(_l("Give a reason; it is kept in the record.")),
+            Length(max=MAX_TEXT_LENGTH),
+        ],
     )
 
     @property
     def total_minutes(self) -> int:
         return (self.hours.data or 0) * 60 + (self.minutes.data or 0)
-
-
-class ReverseForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Why is it being reversed?"),
-        validators=[DataRequired(_l("Give a reason; it is kept in the record.")), Length(max=2000)],
-    )
-
-
-# The queue -------------------------------------------------------------------------
 
 
 def _queue_filters(form: QueueFilterForm, stage: str) -> QueueFilters:
@@ -198,21 +189,21 @@ def queue():
     form = QueueFilterForm(request.args)
     form.category.choices = _category_choices(_("Any category"))
     filters = _queue_filters(form, stage)
-    page = list_queue(db.session, bank().id, filters, page=_page_number())
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = list_queue(db.session(), bank().id, filters, cursor=page_cursor())
+    args = filter_args()
     return render_template(
         "coordinators/queue.html",
         form=form,
         page=page,
         stage=stage,
-        counts=count_waiting(db.session, bank().id),
+        counts=count_waiting(db.session(), bank().id),
         filtered=any(v for k, v in args.items() if k != "stage"),
         args=args,
         kind_labels=KIND_LABELS,
+        # The reader's own entries are marked (separation of duties).
+        own_account_id=own_account_id(coordinator()),
+        own_needs_another=needs_another_coordinator(db.session, bank()),
     )
-
-
-# One entry -------------------------------------------------------------------------
 
 
 def _correct_form(transfer: Transfer, formdata=None) -> CorrectForm:
@@ -231,7 +222,7 @@ def _correct_form(transfer: Transfer, formdata=None) -> CorrectForm:
 
 
 def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, status=200):
-    detail = transfer_detail(db.session, bank(), transfer)
+    detail = transfer_detail(db.session(), bank(), transfer)
     problems = [
         ledger_message(effect.error) if effect.error else effect.problem
         for effect in (detail.giver_effect, detail.receiver_effect)
@@ -246,8 +237,11 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
             approve_form=ApproveForm(prefix="approve"),
             reject_form=reject_form or RejectForm(formdata=None, prefix="reject"),
             correct_form=correct_form or _correct_form(transfer),
+            # The entry as shown: approving or rejecting it is refused if it changes.
+            seen_version=entry_version(db.session(), transfer.id),
             kind_labels=KIND_LABELS,
             ledger_message=ledger_message,
+            own_entry=own_entry_rule(db.session(), bank(), coordinator(), [transfer]),
         ),
         status,
     )
@@ -263,10 +257,17 @@ def _outcome_kind(transfers: list[Transfer]) -> str:
     return Kind.POSTED if transfers[0].status == TransferStatus.POSTED else Kind.APPROVED
 
 
-def _approve(transfer_id: int) -> list[Transfer]:
+def _seen(name: str = "seen") -> str | None:
+    """The version of the entry the coordinator was shown (see ``entry_version``)."""
+    return request.form.get(name) or None
+
+
+def _approve(transfer_id: int, seen: str | None) -> list[Transfer]:
     actor = coordinator()
-    transfers = approve_transfer(db.session, actor=actor, transfer_id=transfer_id)
-    notify_transfer_outcome(db.session, transfers, kind=_outcome_kind(transfers), skip=actor)
+    transfers = approve_transfer(
+        db.session(), actor=actor, transfer_id=transfer_id, seen_version=seen
+    )
+    notify_transfer_outcome(db.session(), transfers, kind=_outcome_kind(transfers), skip=actor)
     return transfers
 
 
@@ -288,7 +289,8 @@ def queue_approve(transfer_id: int):
     form = ApproveForm(prefix="approve")
     if not form.validate_on_submit():
         abort(400)
-    transfers = perform(lambda: _approve(transfer_id))
+    seen = _seen()
+    transfers = perform(lambda: _approve(transfer_id, seen))
     if transfers is None:
         return redirect(url_for("coordinators.queue_detail", transfer_id=transfer_id))
     flash(_approved_message(transfers))
@@ -301,14 +303,15 @@ def queue_reject(transfer_id: int):
     form = RejectForm(prefix="reject")
     if form.validate_on_submit():
         reason = form.reason.data
+        seen = _seen()
 
         def work():
             actor = coordinator()
             transfers = reject_transfer(
-                db.session, actor=actor, transfer_id=transfer_id, reason=reason
+                db.session(), actor=actor, transfer_id=transfer_id, reason=reason, seen_version=seen
             )
             notify_transfer_outcome(
-                db.session, transfers, kind=Kind.REJECTED, reason=reason.strip(), skip=actor
+                db.session(), transfers, kind=Kind.REJECTED, reason=reason.strip(), skip=actor
             )
             return transfers
 
@@ -335,10 +338,10 @@ def queue_correct(transfer_id: int):
         def work():
             actor = coordinator()
             corrected = correct_pending_transfer(
-                db.session, actor=actor, transfer_id=transfer_id, **values
+                db.session(), actor=actor, transfer_id=transfer_id, **values
             )
             notify_transfer_outcome(
-                db.session,
+                db.session(),
                 [corrected],
                 kind=Kind.CORRECTED,
                 reason=values["reason"].strip(),
@@ -362,16 +365,12 @@ def queue_correct(transfer_id: int):
     return _render_detail(transfer, correct_form=form, status=400)
 
 
-# Approving many --------------------------------------------------------------------
-
-
 def _selected_ids() -> list[int]:
     ids = []
     for value in request.form.getlist("selected"):
-        try:
-            ids.append(int(value))
-        except ValueError:
-            continue
+        number = parse_id(value)
+        if number is not None:
+            ids.append(number)
     return ids
 
 
@@ -381,7 +380,7 @@ def queue_bulk():
     if not form.validate_on_submit():
         abort(400)
     ids = _selected_ids()
-    rows = load_pending_selection(db.session, bank().id, ids)
+    rows = load_pending_selection(db.session(), bank().id, ids)
     if not rows:
         flash(_("Choose at least one entry that is waiting for approval."))
         return redirect(url_for("coordinators.queue"))
@@ -391,7 +390,10 @@ def queue_bulk():
             form=form,
             rows=rows,
             total_minutes=sum(row.transfer.minutes for row in rows),
+            versions=entry_versions(db.session(), [row.transfer.id for row in rows]),
             kind_labels=KIND_LABELS,
+            own_account_id=own_account_id(coordinator()),
+            own_needs_another=needs_another_coordinator(db.session, bank()),
         )
     results = []
     done: set[int] = set()
@@ -401,7 +403,10 @@ def queue_bulk():
             results.append((row, True, _("Approved with the rest of its group.")))
             continue
         try:
-            transfers = run_in_transaction(db.session, lambda tid=transfer_id: _approve(tid))
+            seen = _seen(f"seen-{transfer_id}")
+            transfers = run_in_transaction(
+                db.session(), lambda tid=transfer_id, seen=seen: _approve(tid, seen)
+            )
         except errors.LedgerError as error:
             results.append((row, False, ledger_message(error)))
             continue
@@ -415,89 +420,3 @@ def queue_bulk():
         refused=len(results) - approved,
         kind_labels=KIND_LABELS,
     )
-
-
-# Posted exchanges and reversals ----------------------------------------------------
-
-
-@bp.get("/transfers")
-def transfers():
-    form = HistoryFilterForm(request.args)
-    filters = HistoryFilters()
-    if form.validate():
-        filters = HistoryFilters(
-            member=(form.member.data or "").strip(),
-            start=form.start.data,
-            end=form.end.data,
-            kind=form.kind.data if form.kind.data in KIND_LABELS else "",
-        )
-    page = list_posted(db.session, bank().id, filters, page=_page_number())
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "coordinators/transfers.html",
-        form=form,
-        page=page,
-        args=args,
-        filtered=bool(args),
-        kind_labels=KIND_LABELS,
-    )
-
-
-def _posted_in_bank(posted_transfer_id: int) -> Transfer:
-    transfer = get_in_bank(Transfer, posted_transfer_id, bank().id)
-    if transfer.status != TransferStatus.POSTED:
-        abort(404)
-    return transfer
-
-
-def _render_reverse(original: Transfer, form: ReverseForm, status: int = 200):
-    detail = transfer_detail(db.session, bank(), original, history=0)
-    reversal = db.session.get(Transfer, detail.reversed_by_id) if detail.reversed_by_id else None
-    return (
-        render_template(
-            "coordinators/transfers_reverse.html",
-            detail=detail,
-            original=original,
-            reversal=reversal,
-            reversible=reversal is None and original.kind != TransferKind.REVERSAL,
-            form=form,
-            kind_labels=KIND_LABELS,
-        ),
-        status,
-    )
-
-
-@bp.route("/transfers/<int:posted_transfer_id>/reverse", methods=["GET", "POST"])
-def transfers_reverse(posted_transfer_id: int):
-    original = _posted_in_bank(posted_transfer_id)
-    form = ReverseForm()
-    if request.method == "GET":
-        return _render_reverse(original, ReverseForm(formdata=None))
-    if form.validate_on_submit():
-        reason = form.reason.data
-
-        def work():
-            actor = coordinator()
-            reversal = reverse_transfer(
-                db.session, actor=actor, transfer_id=posted_transfer_id, reason=reason
-            )
-            # Told about the entry they know (the original), with the reason.
-            notify_transfer_outcome(
-                db.session, [original], kind=Kind.REVERSED, reason=reason.strip(), skip=actor
-            )
-            return reversal
-
-        reversal = perform(work, form)
-        if reversal is not None:
-            flash(
-                _(
-                    "Reversed: entry %(entry)s gives back the %(time)s."
-                    " Both people have been told.",
-                    entry=reversal.id,
-                    time=hours(original.minutes),
-                )
-            )
-            return redirect(
-                url_for("coordinators.transfers_reverse", posted_transfer_id=posted_transfer_id)
-            )
-    return _render_reverse(original, form, status=400)

@@ -10,23 +10,56 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
+from timebank.auth.recent import recent_sign_in_required
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
+from timebank.ids import parse_id
 from timebank.ledger import categories as category_service
 from timebank.ledger.banks import POLICY_FIELDS, update_policy
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Category
 from timebank.web import get_in_bank, perform
 
-TIMEZONES = [
-    "UTC",
-    *sorted(n for n in available_timezones() if "/" in n and not n.startswith("Etc/")),
-]
+# The time zones, grouped by the region their name begins with (the tz database's
+# canonical names only: "US/Eastern" and other old aliases are left out).
+REGIONS = {
+    "Europe": _l("Europe"),
+    "Africa": _l("Africa"),
+    "America": _l("The Americas"),
+    "Asia": _l("Asia"),
+    "Australia": _l("Australia"),
+    "Pacific": _l("Pacific Ocean"),
+    "Indian": _l("Indian Ocean"),
+    "Atlantic": _l("Atlantic Ocean"),
+    "Antarctica": _l("Antarctica"),
+    "Arctic": _l("Arctic"),
+}
+TIMEZONES = sorted(n for n in available_timezones() if "/" in n and n.split("/", 1)[0] in REGIONS)
+
+
+def _place(name: str) -> str:
+    """ "America/Argentina/Buenos_Aires" -> "Argentina / Buenos Aires"."""
+    return " / ".join(part.replace("_", " ") for part in name.split("/")[1:])
+
+
+def timezone_choices(current: str) -> dict:
+    """The time zones as groups of choices, one group a region, places in alphabetical
+    order; UTC first; the bank's own zone is always there, even an old alias."""
+    groups: dict = {_("Universal"): [SelectChoice("UTC", _("UTC (no summer time)"))]}
+    for region, label in REGIONS.items():
+        places = [n for n in TIMEZONES if n.split("/", 1)[0] == region]
+        groups[str(label)] = sorted(
+            (SelectChoice(n, _place(n)) for n in places), key=lambda c: c.label
+        )
+    if current not in TIMEZONES and current != "UTC":
+        groups[_("Other")] = [SelectChoice(current, current)]
+    return groups
+
 
 # The form's field for each policy setting (errors from the service land there).
 FORM_FIELD = {
@@ -35,7 +68,14 @@ FORM_FIELD = {
     "auto_approve_max_minutes": "auto_approve_hours",
     "max_minutes_per_transfer": "max_hours_per_entry",
     "replacement_rate_pence": "replacement_rate",
+    "own_exchanges_need_another_coordinator": "own_exchanges_rule",
+    "two_step_required_for_staff": "two_step_rule",
 }
+
+
+# The setting's choices: the default (by the number of coordinators), always, never.
+OWN_RULE_VALUES: dict[str, bool | None] = {"": None, "yes": True, "no": False}
+TWO_STEP_RULE_VALUES = {"yes": True, "no": False}
 
 
 def _parse_hours(field, *, required: bool) -> Decimal | None:
@@ -69,6 +109,25 @@ class PolicyForm(FlaskForm):
     requires_confirmation = BooleanField(_l("The other person confirms each exchange"))
     requires_approval = BooleanField(_l("A coordinator approves each exchange"))
     accepts_applications = BooleanField(_l("People can apply to join on the website"))
+    own_exchanges_rule = SelectField(
+        _l("A coordinator's own exchanges need another coordinator"),
+        choices=[
+            SelectChoice("", _l("Yes when the time bank has two or more coordinators")),
+            SelectChoice("yes", _l("Yes, always")),
+            SelectChoice("no", _l("No: coordinators may approve their own (the log shows it)")),
+        ],
+        # Checked below: a form posted without it (an older page) leaves it as it is.
+        validate_choice=False,
+    )
+    two_step_rule = SelectField(
+        _l("Coordinators and partners must use two-step sign-in"),
+        choices=[
+            SelectChoice("yes", _l("Yes: a code from an app after the password")),
+            SelectChoice("no", _l("No: it is up to each of them")),
+        ],
+        # Checked below: a form posted without it (an older page) leaves it as it is.
+        validate_choice=False,
+    )
     auto_approve_hours = StringField(
         _l("Approve automatically up to (hours)"), render_kw={"inputmode": "decimal"}
     )
@@ -94,9 +153,46 @@ class PolicyForm(FlaskForm):
     replacement_rate = StringField(
         _l("Replacement-cost rate (pounds an hour)"), render_kw={"inputmode": "decimal"}
     )
-    timezone = SelectField(
-        _l("Time zone"), choices=[SelectChoice(name, name) for name in TIMEZONES]
+    report_threshold = IntegerField(
+        _l("Smallest group partners' reports show (people)"),
+        validators=[
+            InputRequired(_l("Enter a number of people from 3 to 100.")),
+            NumberRange(3, 100, _l("Enter a number of people from 3 to 100.")),
+        ],
+        render_kw={"inputmode": "numeric"},
     )
+    timezone = SelectField(_l("Time zone"), choices=[])
+    group_credit_rule = RadioField(
+        _l("How a workshop's leader is credited"),
+        choices=[
+            SelectChoice(
+                "each",
+                _l(
+                    "With each participant's hours: ten people at a two-hour workshop give"
+                    " the leader 20 hours, and each of them spends 2"
+                ),
+            ),
+            SelectChoice(
+                "session",
+                _l(
+                    "With the session's length: the leader earns 2 hours, paid by the"
+                    " community pot or an organisation, and the people who came spend"
+                    " nothing"
+                ),
+            ),
+        ],
+        validators=[InputRequired(_l("Choose how a workshop's leader is credited."))],
+    )
+
+    def validate_own_exchanges_rule(self, field):
+        if field.data is not None and field.data not in OWN_RULE_VALUES:
+            raise ValidationError(_("Choose who approves a coordinator's own exchanges."))
+
+    def validate_two_step_rule(self, field):
+        if field.data is not None and field.data not in TWO_STEP_RULE_VALUES:
+            raise ValidationError(
+                _("Choose whether coordinators and partners must use two-step sign-in.")
+            )
 
     def validate_floor_hours(self, field):
         self.floor_value = _parse_hours(field, required=False)
@@ -128,22 +224,40 @@ class PolicyForm(FlaskForm):
 
     def policy_values(self) -> dict:
         """The settings in the ledger's units (minutes, pence)."""
-        return {
-            # "10" and "-10" both mean ten hours below zero.
-            "floor_minutes": None
-            if self.floor_value is None
-            else -abs(_minutes(self.floor_value) or 0),
-            "cap_minutes": _minutes(self.cap_value),
-            "requires_confirmation": bool(self.requires_confirmation.data),
-            "requires_approval": bool(self.requires_approval.data),
-            "accepts_applications": bool(self.accepts_applications.data),
-            "auto_approve_max_minutes": _minutes(self.auto_value),
-            "max_minutes_per_transfer": _minutes(self.max_value),
-            "max_backdate_days": self.max_backdate_days.data,
-            "minute_step": self.minute_step.data,
-            "replacement_rate_pence": int(self.rate_value * 100),
-            "timezone": self.timezone.data,
-        }
+        return (
+            {
+                # "10" and "-10" both mean ten hours below zero.
+                "floor_minutes": None
+                if self.floor_value is None
+                else -abs(_minutes(self.floor_value) or 0),
+                "cap_minutes": _minutes(self.cap_value),
+                "requires_confirmation": bool(self.requires_confirmation.data),
+                "requires_approval": bool(self.requires_approval.data),
+                "accepts_applications": bool(self.accepts_applications.data),
+                "auto_approve_max_minutes": _minutes(self.auto_value),
+                "max_minutes_per_transfer": _minutes(self.max_value),
+                "max_backdate_days": self.max_backdate_days.data,
+                "minute_step": self.minute_step.data,
+                "replacement_rate_pence": int(self.rate_value * 100),
+                "report_threshold": self.report_threshold.data,
+                "timezone": self.timezone.data,
+                "group_credit_rule": self.group_credit_rule.data,
+            }
+            | (
+                {}
+                if self.two_step_rule.data is None
+                else {"two_step_required_for_staff": TWO_STEP_RULE_VALUES[self.two_step_rule.data]}
+            )
+            | (
+                {}
+                if self.own_exchanges_rule.data is None
+                else {
+                    "own_exchanges_need_another_coordinator": OWN_RULE_VALUES[
+                        self.own_exchanges_rule.data
+                    ]
+                }
+            )
+        )
 
 
 def _hours_text(minutes: int | None) -> str:
@@ -162,12 +276,18 @@ def _policy_form(time_bank) -> PolicyForm:
         requires_confirmation=time_bank.requires_confirmation,
         requires_approval=time_bank.requires_approval,
         accepts_applications=time_bank.accepts_applications,
+        own_exchanges_rule={v: k for k, v in OWN_RULE_VALUES.items()}[
+            time_bank.own_exchanges_need_another_coordinator
+        ],
+        two_step_rule="yes" if time_bank.two_step_required_for_staff else "no",
         auto_approve_hours=_hours_text(time_bank.auto_approve_max_minutes),
         max_hours_per_entry=_hours_text(time_bank.max_minutes_per_transfer),
         max_backdate_days=time_bank.max_backdate_days,
         minute_step=time_bank.minute_step,
         replacement_rate=f"{time_bank.replacement_rate_pence / 100:.2f}",
+        report_threshold=time_bank.report_threshold,
         timezone=time_bank.timezone,
+        group_credit_rule=time_bank.group_credit_rule,
     )
 
 
@@ -190,24 +310,33 @@ class CategoryActionForm(FlaskForm):
 
 def _render(policy_form=None, category_form=None, category_errors=None, status: int = 200):
     time_bank = bank()
+    policy_form = policy_form or _policy_form(time_bank)
+    policy_form.timezone.choices = timezone_choices(time_bank.timezone)
     return (
         render_template(
             "coordinators/settings.html",
             bank=time_bank,
-            form=policy_form or _policy_form(time_bank),
+            form=policy_form,
             category_form=category_form or CategoryForm(prefix="category"),
-            categories=category_service.list_categories(db.session, time_bank.id),
+            categories=category_service.list_categories(db.session(), time_bank.id),
             category_errors=category_errors or {},
         ),
         status,
     )
 
 
+def _settings_page(**_kwargs) -> str:
+    return url_for("coordinators.settings")
+
+
+# The settings page itself asks first, so nobody fills in the form only to be stopped.
 @bp.route("/settings", methods=["GET", "POST"])
+@recent_sign_in_required(back=_settings_page)
 def settings():
     if request.method == "GET":
         return _render()
     form = PolicyForm()
+    form.timezone.choices = timezone_choices(bank().timezone)
     if not form.validate_on_submit():
         return _render(policy_form=form, status=400)
     time_bank = bank()
@@ -224,7 +353,7 @@ def settings():
 
     def work():
         try:
-            return update_policy(db.session, actor=actor, bank=time_bank, **changes)
+            return update_policy(db.session(), actor=actor, bank=time_bank, **changes)
         except LedgerError as error:
             if error.field in FORM_FIELD:
                 error.field = FORM_FIELD[error.field]
@@ -237,21 +366,21 @@ def settings():
 
 
 def _category_from_form(form: CategoryActionForm) -> Category:
-    try:
-        category_id = int(form.category_id.data or "")
-    except ValueError:
+    category_id = parse_id(form.category_id.data)
+    if category_id is None:
         abort(404)
     return get_in_bank(Category, category_id, bank().id)
 
 
 @bp.post("/settings/categories")
+@recent_sign_in_required(back=_settings_page)
 def add_category():
     form = CategoryForm(prefix="category")
     if form.validate_on_submit():
         actor = coordinator()
         category = perform(
             lambda: category_service.add_category(
-                db.session, actor=actor, name=form.name.data, is_sensitive=form.is_sensitive.data
+                db.session(), actor=actor, name=form.name.data, is_sensitive=form.is_sensitive.data
             ),
             form,
         )
@@ -262,6 +391,7 @@ def add_category():
 
 
 @bp.post("/settings/categories/rename")
+@recent_sign_in_required(back=_settings_page)
 def rename_category():
     form = CategoryActionForm()
     category = _category_from_form(form)
@@ -270,7 +400,7 @@ def rename_category():
         old_name = category.name
         done = perform(
             lambda: category_service.rename_category(
-                db.session, actor=actor, category=category, name=form.name.data
+                db.session(), actor=actor, category=category, name=form.name.data
             ),
             form,
         )
@@ -286,13 +416,14 @@ def _toggle(setter, form: CategoryActionForm, message):
     if form.validate_on_submit():
         actor = coordinator()
         value = form.value.data == "1"
-        done = perform(lambda: setter(db.session, actor=actor, category=category, value=value))
+        done = perform(lambda: setter(db.session(), actor=actor, category=category, value=value))
         if done is not None:
             flash(message(category))
     return redirect(url_for("coordinators.settings") + "#categories-title")
 
 
 @bp.post("/settings/categories/active")
+@recent_sign_in_required(back=_settings_page)
 def set_category_active():
     return _toggle(
         lambda session, actor, category, value: category_service.set_category_active(
@@ -308,6 +439,7 @@ def set_category_active():
 
 
 @bp.post("/settings/categories/sensitive")
+@recent_sign_in_required(back=_settings_page)
 def set_category_sensitive():
     return _toggle(
         lambda session, actor, category, value: category_service.set_category_sensitive(

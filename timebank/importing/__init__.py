@@ -6,9 +6,10 @@ the progress of that transaction visible, ``runs`` keeps the ImportRun record. T
 layouts are described in docs/import-formats.md.
 """
 
-from timebank.importing.applying import ImportFailed, ImportOutcome, import_file
+from timebank.importing.applying import ImportFailed, import_file
 from timebank.importing.checking import CheckReport, check_file, file_sha256
 from timebank.importing.rows import BankLookups, Issue, Layout, load_lookups
+from timebank.importing.writer import ImportOutcome
 
 __all__ = [
     "BankLookups",

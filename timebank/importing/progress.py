@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 
-from timebank.ledger.community_models import ImportRun
+from timebank.importing.models import ImportRun
 
-IMPORT_RUN = ImportRun.__table__
+IMPORT_RUN = cast(sa.Table, ImportRun.__table__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ REGISTRY = ProgressRegistry()
 class ProgressReporter:
     """Called with the number of rows written after each batch."""
 
-    def __init__(self, engine: sa.Engine, run_id: int, total_rows: int) -> None:
+    def __init__(self, bind: sa.Engine | sa.Connection, run_id: int, total_rows: int) -> None:
+        engine = bind.engine  # a session's bind: the engine, or a connection on it
         self.run_id = run_id
         self.total_rows = total_rows
         self.to_database = engine.dialect.name != "sqlite"

@@ -1,6 +1,6 @@
 """Reading import files row by row and checking each row.
 
-``read_rows`` streams a CSV file (the ``csv`` module, one row at a time, never the
+``reading.read_rows`` streams a CSV file (the ``csv`` module, one row at a time, never the
 whole file) and yields, for each data row, either a parsed row ready to be written or
 an :class:`Issue` naming the file line and what is wrong with it in plain words (English
 templates with parameters, so that the web pages can show them in the reader's
@@ -19,39 +19,54 @@ import csv
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from timebank.importing.values import (
+    BadValue,
+    check_amount,
+    parse_decimal,
+    parse_moment,
+    to_utc_naive,
+    whole_minutes,
+)
 from timebank.importing.words import Text, _l, render
-from timebank.ledger.banks import EMAIL_PATTERN
 from timebank.ledger.clock import today_in
 from timebank.ledger.models import (
     Account,
     Category,
     MemberKind,
     Membership,
+    MembershipStatus,
     Organisation,
     Person,
     Role,
     TimeBank,
 )
+from timebank.ledger.rules import MAX_TEXT_LENGTH
 
-# The largest single amount accepted (minutes): far above any real exchange, well
-# inside the database's integer column.
-MAX_MINUTES = 1_000_000
 MAX_NAME = 120
+
+
 MAX_REF = 80
-MAX_DESCRIPTION = 2000
+
+
+MAX_DESCRIPTION = MAX_TEXT_LENGTH
+
+
+NOT_UTF8 = _l("the file is not UTF-8 text: save it from your spreadsheet as CSV UTF-8")
 
 
 class Layout(enum.StrEnum):
     TIMEOVERFLOW_TRANSFERS = "timeoverflow-transfers"
     MEMBERS = "members"
     TRANSFERS = "transfers"
+    # TimeOverflow's two reports, its members and its transfers, imported together.
+    TIMEOVERFLOW_REPORTS = "timeoverflow-reports"
 
     @property
     def label(self) -> Text:
@@ -66,13 +81,35 @@ LAYOUT_LABELS = {
     Layout.TIMEOVERFLOW_TRANSFERS: _l("Past exchanges exported from TimeOverflow (no header row)"),
     Layout.MEMBERS: _l("Members (generic layout, with a header row)"),
     Layout.TRANSFERS: _l("Past exchanges (generic layout, with a header row)"),
+    Layout.TIMEOVERFLOW_REPORTS: _l("Members and past exchanges from TimeOverflow's two reports"),
 }
 
-MEMBER_COLUMNS = ("external_ref", "name", "email", "kind", "role")
-MEMBER_OPTIONAL = ("opening_balance_hours", "joined_on")
-TRANSFER_COLUMNS_OPTIONAL = ("category", "description")
+
+# The members layout needs a name and an email; everything else has a default (no
+# reference of the old software, a participant, a member, no opening balance, joined on
+# the day of the import). A plain "Name,Email" list is a members file.
+MEMBER_COLUMNS = ("name", "email")
+
+
+MEMBER_OPTIONAL = ("external_ref", "kind", "role", "opening_balance_hours", "joined_on")
+
+
+TRANSFER_COLUMNS_OPTIONAL = ("category", "description", "transfer_id")
+
+
+# The transfers layout needs one column of each group.
+TRANSFER_REQUIRED = (
+    ("giver", "giver_email"),
+    ("receiver", "receiver_email"),
+    ("minutes", "hours"),
+    ("date",),
+)
+
+
 # The words for the sides of an exchange (the columns are named giver and receiver).
 SIDES = {"giver": _l("giver"), "receiver": _l("receiver")}
+
+
 TIMEOVERFLOW_TYPES = {
     "member": "member",
     "organization": "organisation",
@@ -98,26 +135,40 @@ class Issue:
 @dataclass(slots=True)
 class TransferRow:
     line: int
-    debit_account_id: int  # the receiver
-    credit_account_id: int  # the giver
+    debit_account_id: int | None  # the receiver (None: see debit_key)
+    credit_account_id: int | None  # the giver (None: see credit_key)
     minutes: int
     service_date: date
     happened_at: datetime  # naive UTC
     description: str
     category_id: int | None
     source_ref: str | None = None  # TimeOverflow's post_id
+    source_id: str | None = None  # the old software's own id for this exchange
+    # An account that may not exist yet when the file is checked (a member or an
+    # organisation created by the same import): "member:<external_ref>" or
+    # "organisation:<name>", found when the row is written.
+    debit_key: str | None = None
+    credit_key: str | None = None
+    # Set by timebank.importing.identity: the row's key, and whether it is already in.
+    row_key: str | None = None
+    repeat: bool = False
+    duplicate: bool = False  # its source_id came earlier in the same file
 
 
 @dataclass(slots=True)
 class MemberRow:
     line: int
-    external_ref: str
+    external_ref: str | None
     name: str
     email: str
     kind: MemberKind
     role: Role
     opening_minutes: int | None
     joined_at: datetime | None
+    status: MembershipStatus = MembershipStatus.ACTIVE
+    # False when the row is not a row of its own (TimeOverflow's members report counts
+    # each member once, by its ExpectedBalance; a stand-in is made, not read).
+    counted: bool = True
 
 
 @dataclass
@@ -127,33 +178,48 @@ class BankLookups:
     bank_id: int
     timezone: str
     today: date
+    slug: str = ""
     member_refs: dict[str, int] = field(default_factory=dict)  # external_ref -> account id
     organisation_refs: dict[str, int] = field(default_factory=dict)
+    # Organisation name (as timebank.importing.timeoverflow_words.fold leaves it) -> account.
+    organisation_names: dict[str, int] = field(default_factory=dict)
     emails: dict[str, int] = field(default_factory=dict)  # member email -> account id
     categories: dict[str, int] = field(default_factory=dict)  # slug or name, lower case
+    balances: dict[int, int] = field(default_factory=dict)  # member account id -> minutes
 
 
 def load_lookups(session: Session, bank_id: int) -> BankLookups:
     bank = session.get(TimeBank, bank_id)
     if bank is None:
         raise LookupError(f"no time bank {bank_id}")
-    lookups = BankLookups(bank_id=bank.id, timezone=bank.timezone, today=today_in(bank.timezone))
+    lookups = BankLookups(
+        bank_id=bank.id, timezone=bank.timezone, today=today_in(bank.timezone), slug=bank.slug
+    )
     members = session.execute(
-        sa.select(Membership.external_ref, Person.email, Account.id)
+        sa.select(
+            Membership.external_ref,
+            Person.email,
+            Account.id,
+            Account.posted_credits - Account.posted_debits,
+        )
         .join(Person, Person.id == Membership.person_id)
         .join(Account, Account.membership_id == Membership.id)
         .where(Membership.time_bank_id == bank.id)
     )
-    for ref, email, account_id in members:
+    for ref, email, account_id, balance in members:
         if ref:
             lookups.member_refs[ref] = account_id
         lookups.emails[email.lower()] = account_id
+        lookups.balances[account_id] = balance
     organisations = session.execute(
-        sa.select(Organisation.external_ref, Account.id)
+        sa.select(Organisation.external_ref, Organisation.name, Account.id)
         .join(Account, Account.organisation_id == Organisation.id)
-        .where(Organisation.time_bank_id == bank.id, Organisation.external_ref.is_not(None))
+        .where(Organisation.time_bank_id == bank.id)
     )
-    lookups.organisation_refs = {ref: account_id for ref, account_id in organisations}
+    for ref, name, account_id in organisations:
+        if ref:
+            lookups.organisation_refs[ref] = account_id
+        lookups.organisation_names[" ".join(name.split()).casefold()] = account_id
     for category_id, slug, name, active in session.execute(
         sa.select(Category.id, Category.slug, Category.name, Category.active).where(
             Category.time_bank_id == bank.id
@@ -165,104 +231,18 @@ def load_lookups(session: Session, bank_id: int) -> BankLookups:
     return lookups
 
 
-# Values -------------------------------------------------------------------------------
+def read_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first file line of the record, cells) for each non-blank record.
 
-
-class BadValue(ValueError):
-    """A cell that cannot be read; ``text`` says why, to be shown to a person."""
-
-    def __init__(self, text: Text) -> None:
-        super().__init__(str(text))
-        self.text = text
-
-
-def parse_moment(text: str, what: Text | None = None) -> datetime:
-    """A date or date-time as written by TimeOverflow, a spreadsheet or ISO 8601.
-
-    Returns the moment as written (aware if the text has an offset)."""
-    what = what or _l("date")
-    value = (text or "").strip()
-    if not value:
-        raise BadValue(_l("the %(what)s is missing", what=what))
-    if value.endswith(" UTC"):
-        value = value[:-4] + "+00:00"
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.strptime(value, "%d/%m/%Y")
-    except ValueError:
-        raise BadValue(
-            _l(
-                "the %(what)s %(value)s is not a date (write it as 2024-03-31)",
-                what=what,
-                value=repr(text.strip()),
-            )
-        ) from None
-
-
-def to_utc_naive(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def parse_decimal(text: str, what: Text) -> Decimal:
-    value = (text or "").strip()
-    if not value:
-        raise BadValue(_l("the %(what)s is missing", what=what))
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise BadValue(
-            _l("the %(what)s %(value)s is not a number", what=what, value=repr(value))
-        ) from None
-    if not number.is_finite():
-        raise BadValue(_l("the %(what)s %(value)s is not a number", what=what, value=repr(value)))
-    return number
-
-
-def whole_minutes(minutes: Decimal, written: str, unit: Text) -> tuple[int, Text | None]:
-    """Round to the minute (half up); say so when it was not already whole."""
-    rounded = int(minutes.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    if rounded == minutes:
-        return rounded, None
-    return rounded, _l(
-        "%(written)s %(unit)s is not a whole number of minutes: imported as %(minutes)s minutes",
-        written=written,
-        unit=unit,
-        minutes=rounded,
-    )
-
-
-def check_amount(minutes: int, written: str, unit: Text) -> Text | None:
-    if minutes <= 0:
-        if Decimal(written) > 0:
-            return _l(
-                "the amount %(written)s %(unit)s is less than half a minute",
-                written=written,
-                unit=unit,
-            )
-        return _l(
-            "the amount must be more than zero (it is %(written)s %(unit)s)",
-            written=written,
-            unit=unit,
-        )
-    if minutes > MAX_MINUTES:
-        return _l("the amount %(written)s %(unit)s is too large", written=written, unit=unit)
-    return None
-
-
-# Reading ------------------------------------------------------------------------------
-
-
-def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(first file line of the record, cells) for each non-blank record."""
+    A quote that opens a cell and is never closed would make the csv module read the
+    rest of the file, line breaks and all, as that one cell, and say nothing: that
+    record raises :class:`UnclosedQuote` instead (it is the last one the file holds)."""
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        lines = _Lines(handle)
+        reader = csv.reader(lines)
         previous_end = 0
         while True:
+            lines.ran_out = False
             try:
                 row = next(reader)
             except StopIteration:
@@ -272,9 +252,33 @@ def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
                     _l("the file is not valid CSV (%(error)s)", error=str(error)), reader.line_num
                 ) from None
             start, previous_end = previous_end + 1, reader.line_num
+            if lines.ran_out:
+                # The reader asked for a line after the last one while reading this record:
+                # only an open quote does that (a record ends at the end of its line).
+                raise UnclosedQuote(start, lines.count)
             if not row or all(not cell.strip() for cell in row):
                 continue
             yield start, row
+
+
+class _Lines:
+    """The file's lines for the csv reader, noting when the reader asks past the end."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+        self.ran_out = False
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self._handle.readline()
+        if not line:
+            self.ran_out = True
+            raise StopIteration
+        self.count += 1
+        return line
 
 
 class BadFile(Exception):
@@ -287,28 +291,30 @@ class BadFile(Exception):
         self.line = line
 
 
-def read_rows(
-    path: Path, layout: Layout, lookups: BankLookups
-) -> Iterator[TransferRow | MemberRow | Issue]:
-    """Every data row of the file, parsed and checked, in file order.
-
-    A row with problems yields one error :class:`Issue` (all its reasons, joined) and
-    no parsed row; a good row may be preceded by warnings. A file that cannot be read
-    at all raises :class:`BadFile`."""
-    try:
-        if layout == Layout.TIMEOVERFLOW_TRANSFERS:
-            yield from _timeoverflow_rows(path, lookups)
-        elif layout == Layout.TRANSFERS:
-            yield from _generic_transfer_rows(path, lookups)
-        else:
-            yield from _member_rows(path, lookups)
-    except UnicodeDecodeError:
-        raise BadFile(
-            _l("the file is not UTF-8 text: save it from your spreadsheet as CSV UTF-8")
-        ) from None
+class EmptyFile(BadFile):
+    """Not even a header row: a file with no rows, as far as the dry run goes."""
 
 
-def _service_date(moment_text: str, lookups: BankLookups, problems: list[Text]):
+class UnclosedQuote(BadFile):
+    """A quote opened in the record starting on ``line`` is never closed: the csv module
+    read every line after it, to the end of the file, as that one record. A bad row (the
+    last of the file), not a file that cannot be read."""
+
+    def __init__(self, line: int, last_line: int, text: Text | None = None) -> None:
+        super().__init__(
+            text
+            or _l(
+                'a quote mark (") in this row is never closed, so lines %(first)s to %(last)s'
+                " were read as one row: close the quote, or remove it",
+                first=line,
+                last=last_line,
+            ),
+            line,
+        )
+        self.last_line = last_line
+
+
+def read_service_date(moment_text: str, lookups: BankLookups, problems: list[Text]):
     try:
         moment = parse_moment(moment_text)
     except BadValue as error:
@@ -324,70 +330,7 @@ def _service_date(moment_text: str, lookups: BankLookups, problems: list[Text]):
     return service_date, to_utc_naive(moment)
 
 
-def _timeoverflow_rows(path: Path, lookups: BankLookups):
-    for line, row in _records(path):
-        if len(row) not in (7, 8):
-            yield Issue(
-                line,
-                _l(
-                    "expected 8 columns (source_id, source_type, destination_id,"
-                    " destination_type, amount, created_at, reason, post_id), found %(count)s",
-                    count=len(row),
-                ),
-            )
-            continue
-        source_id, source_type, dest_id, dest_type, amount, created_at, reason = (
-            cell.strip() for cell in row[:7]
-        )
-        post_id = row[7].strip() if len(row) == 8 else ""
-        problems: list[Text] = []
-        warnings: list[Text] = []
-        # TimeOverflow's source pays the time (receives the service): our receiver.
-        receiver = _timeoverflow_account(source_id, source_type, lookups, problems)
-        giver = _timeoverflow_account(dest_id, dest_type, lookups, problems)
-        if receiver is not None and receiver == giver:
-            problems.append(_l("the same person is on both sides"))
-        minutes = _amount(amount, _l("seconds"), Decimal(60), problems, warnings)
-        service_date, happened_at = _service_date(created_at, lookups, problems)
-        if problems:
-            yield Issue(line, problems)
-            continue
-        for warning in warnings:
-            yield Issue(line, warning, warning=True)
-        yield TransferRow(
-            line=line,
-            debit_account_id=receiver,
-            credit_account_id=giver,
-            minutes=minutes,
-            service_date=service_date,
-            happened_at=happened_at,
-            description=reason[:MAX_DESCRIPTION],
-            category_id=None,
-            source_ref=post_id or None,
-        )
-
-
-def _timeoverflow_account(ref: str, kind: str, lookups: BankLookups, problems: list[Text]):
-    holder = TIMEOVERFLOW_TYPES.get(kind.strip().lower())
-    if holder is None:
-        problems.append(
-            _l("unknown account type %(kind)s (expected Member or Organization)", kind=repr(kind))
-        )
-        return None
-    if not ref:
-        problems.append(_l("a %(kind)s id is missing", kind=kind))
-        return None
-    table = lookups.member_refs if holder == "member" else lookups.organisation_refs
-    account_id = table.get(ref)
-    if account_id is None:
-        if holder == "member":
-            problems.append(_l("unknown member %(ref)s", ref=repr(ref)))
-        else:
-            problems.append(_l("unknown organisation %(ref)s", ref=repr(ref)))
-    return account_id
-
-
-def _amount(text: str, unit: Text, per_minute: Decimal, problems, warnings) -> int | None:
+def amount_in_minutes(text: str, unit: Text, per_minute: Decimal, problems, warnings) -> int | None:
     try:
         number = parse_decimal(text, _l("amount"))
     except BadValue as error:
@@ -403,13 +346,23 @@ def _amount(text: str, unit: Text, per_minute: Decimal, problems, warnings) -> i
     return minutes
 
 
-def _header(path: Path, required_any: list[tuple[str, ...]], known: set[str]):
-    """Read the header row; return (line, column index by name, warnings)."""
-    records = _records(path)
+def read_header(
+    path: Path,
+    required_any: list[tuple[str, ...]],
+    known: set[str],
+    mapping: dict[str, int] | None = None,
+):
+    """Read the header row; return (the records after it, column index by name,
+    warnings). With a ``mapping`` (field -> column position, ``timebank.importing.mapping``)
+    the columns are where it says, whatever the header names them."""
+    records = read_records(path)
     first = next(records, None)
     if first is None:
-        raise BadFile(_l("the file is empty"))
+        raise EmptyFile(_l("the file is empty"))
     line, cells = first
+    if mapping is not None:
+        mapped, notes = _mapped_index(line, cells, required_any, known, mapping)
+        return records, mapped, notes
     names = [cell.strip().lower() for cell in cells]
     index: dict[str, int] = {}
     for position, name in enumerate(names):
@@ -445,214 +398,42 @@ def _header(path: Path, required_any: list[tuple[str, ...]], known: set[str]):
     return records, index, warnings
 
 
-def _cell(row: list[str], index: dict[str, int], name: str) -> str:
+def _mapped_index(
+    line: int,
+    cells: list[str],
+    required_any: list[tuple[str, ...]],
+    known: set[str],
+    mapping: dict[str, int],
+):
+    """(column index by name, warnings) from a mapping; the mapping was checked when it
+    was chosen, but a file read again is checked again."""
+    index = {name: position for name, position in mapping.items() if name in known}
+    positions = list(index.values())
+    if len(set(positions)) != len(positions) or any(
+        not 0 <= position < len(cells) for position in positions
+    ):
+        raise BadFile(_l("the columns chosen do not fit this file: choose them again"), line)
+    for choices in required_any:
+        if not any(choice in index for choice in choices):
+            raise BadFile(_l("no column was chosen for %(field)s", field=repr(choices[0])), line)
+    used = set(positions)
+    warnings = [
+        Issue(
+            line,
+            _l(
+                "the column %(name)s was not matched to anything and is ignored",
+                name=repr(name.strip()),
+            ),
+            True,
+        )
+        for position, name in enumerate(cells)
+        if position not in used and name.strip()
+    ]
+    return index, warnings
+
+
+def cell(row: list[str], index: dict[str, int], name: str) -> str:
     position = index.get(name)
     if position is None or position >= len(row):
         return ""
     return row[position].strip()
-
-
-def _generic_transfer_rows(path: Path, lookups: BankLookups):
-    known = {
-        "giver",
-        "receiver",
-        "giver_email",
-        "receiver_email",
-        "minutes",
-        "hours",
-        "date",
-        *TRANSFER_COLUMNS_OPTIONAL,
-    }
-    records, index, warnings = _header(
-        path,
-        [("giver", "giver_email"), ("receiver", "receiver_email"), ("minutes", "hours"), ("date",)],
-        known,
-    )
-    if "minutes" in index and "hours" in index:
-        raise BadFile(_l("give the amount in a 'minutes' column or an 'hours' column, not both"))
-    yield from warnings
-    in_hours = "hours" in index
-    for line, row in records:
-        problems: list[Text] = []
-        row_warnings: list[Text] = []
-        giver = _generic_account(row, index, "giver", lookups, problems)
-        receiver = _generic_account(row, index, "receiver", lookups, problems)
-        if giver is not None and giver == receiver:
-            problems.append(_l("the same person is on both sides"))
-        if in_hours:
-            minutes = _amount(
-                _cell(row, index, "hours"), _l("hours"), Decimal(1) / 60, problems, row_warnings
-            )
-        else:
-            minutes = _amount(
-                _cell(row, index, "minutes"), _l("minutes"), Decimal(1), problems, row_warnings
-            )
-        service_date, happened_at = _service_date(_cell(row, index, "date"), lookups, problems)
-        category_text = _cell(row, index, "category")
-        category_id = None
-        if category_text:
-            category_id = lookups.categories.get(category_text.lower())
-            if category_id is None:
-                problems.append(_l("unknown category %(name)s", name=repr(category_text)))
-        if problems:
-            yield Issue(line, problems)
-            continue
-        for warning in row_warnings:
-            yield Issue(line, warning, warning=True)
-        yield TransferRow(
-            line=line,
-            debit_account_id=receiver,
-            credit_account_id=giver,
-            minutes=minutes,
-            service_date=service_date,
-            happened_at=happened_at,
-            description=_cell(row, index, "description")[:MAX_DESCRIPTION],
-            category_id=category_id,
-        )
-
-
-def _generic_account(row, index, side: str, lookups: BankLookups, problems: list[Text]):
-    word = SIDES[side]
-    ref = _cell(row, index, side)
-    if ref:
-        member = lookups.member_refs.get(ref)
-        organisation = lookups.organisation_refs.get(ref)
-        if member is not None and organisation is not None:
-            problems.append(
-                _l(
-                    "the %(side)s %(ref)s is both a member and an organisation",
-                    side=word,
-                    ref=repr(ref),
-                )
-            )
-            return None
-        if member is None and organisation is None:
-            problems.append(_l("unknown member %(ref)s (%(side)s)", ref=repr(ref), side=word))
-        return member if member is not None else organisation
-    email = _cell(row, index, f"{side}_email").lower()
-    if email:
-        account_id = lookups.emails.get(email)
-        if account_id is None:
-            problems.append(
-                _l("no member with the email %(email)s (%(side)s)", email=repr(email), side=word)
-            )
-        return account_id
-    problems.append(_l("the %(side)s is missing", side=word))
-    return None
-
-
-def _member_rows(path: Path, lookups: BankLookups):
-    known = {*MEMBER_COLUMNS, *MEMBER_OPTIONAL}
-    records, index, warnings = _header(path, [(name,) for name in MEMBER_COLUMNS], known)
-    yield from warnings
-    # Only refs and emails are kept per row, to find duplicates within the file.
-    seen_refs: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    for line, row in records:
-        problems: list[Text] = []
-        row_warnings: list[Text] = []
-        ref = _cell(row, index, "external_ref")
-        if not ref:
-            problems.append(_l("the external_ref is missing"))
-        elif len(ref) > MAX_REF:
-            problems.append(_l("the external_ref is longer than %(most)s characters", most=MAX_REF))
-        elif ref in seen_refs:
-            problems.append(
-                _l(
-                    "duplicate external_ref %(ref)s (also on line %(line)s)",
-                    ref=repr(ref),
-                    line=seen_refs[ref],
-                )
-            )
-        elif ref in lookups.member_refs:
-            problems.append(_l("a member with external_ref %(ref)s is already here", ref=repr(ref)))
-        else:
-            seen_refs[ref] = line
-        name = _cell(row, index, "name")
-        if not name:
-            problems.append(_l("the name is missing"))
-        elif len(name) > MAX_NAME:
-            problems.append(_l("the name is longer than %(most)s characters", most=MAX_NAME))
-        email = _cell(row, index, "email").lower()
-        if not email:
-            problems.append(_l("the email is missing"))
-        elif not EMAIL_PATTERN.match(email) or len(email) > 254:
-            problems.append(_l("%(email)s is not an email address", email=repr(email)))
-        elif email in seen_emails:
-            problems.append(
-                _l(
-                    "duplicate email %(email)s (also on line %(line)s)",
-                    email=repr(email),
-                    line=seen_emails[email],
-                )
-            )
-        elif email in lookups.emails:
-            problems.append(
-                _l("%(email)s is already a member of this time bank", email=repr(email))
-            )
-        else:
-            seen_emails[email] = line
-        kind_text = _cell(row, index, "kind").lower() or MemberKind.PARTICIPANT.value
-        try:
-            kind = MemberKind(kind_text)
-        except ValueError:
-            kind = MemberKind.PARTICIPANT
-            problems.append(
-                _l("unknown kind %(kind)s (participant or professional)", kind=repr(kind_text))
-            )
-        role_text = _cell(row, index, "role").lower() or Role.MEMBER.value
-        try:
-            role = Role(role_text)
-        except ValueError:
-            role = Role.MEMBER
-            problems.append(
-                _l("unknown role %(role)s (member, coordinator or partner)", role=repr(role_text))
-            )
-        opening = None
-        hours = _cell(row, index, "opening_balance_hours")
-        if hours:
-            try:
-                number = parse_decimal(hours, _l("opening balance"))
-            except BadValue as error:
-                problems.append(error.text)
-            else:
-                opening, warning = whole_minutes(number * 60, hours, _l("hours"))
-                if abs(opening) > MAX_MINUTES:
-                    problems.append(
-                        _l("the opening balance %(hours)s hours is too large", hours=hours)
-                    )
-                if warning:
-                    row_warnings.append(warning)
-                if opening == 0:
-                    opening = None
-        joined_at = None
-        joined = _cell(row, index, "joined_on")
-        if joined:
-            try:
-                moment = parse_moment(joined, _l("joined_on date"))
-            except BadValue as error:
-                problems.append(error.text)
-            else:
-                if moment.date() > lookups.today:
-                    problems.append(
-                        _l(
-                            "the joined_on date %(date)s is in the future",
-                            date=moment.date().isoformat(),
-                        )
-                    )
-                joined_at = to_utc_naive(moment)
-        if problems:
-            yield Issue(line, problems)
-            continue
-        for warning in row_warnings:
-            yield Issue(line, warning, warning=True)
-        yield MemberRow(
-            line=line,
-            external_ref=ref,
-            name=name,
-            email=email,
-            kind=kind,
-            role=role,
-            opening_minutes=opening,
-            joined_at=joined_at,
-        )

@@ -17,23 +17,37 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.importing.applying import ImportFailed, ImportOutcome, import_file
+from timebank.importing.applying import ImportFailed, import_file
+from timebank.importing.balances import BalanceDifference
 from timebank.importing.checking import CheckReport, check_file
+from timebank.importing.identity import known_keys_in
+from timebank.importing.mapping import Mapping, mapping_from_json
+from timebank.importing.models import ImportRun
 from timebank.importing.progress import REGISTRY, ProgressReporter
 from timebank.importing.rows import Layout, load_lookups
 from timebank.importing.words import Text, _l, from_json, render, to_json
+from timebank.importing.writer import ImportOutcome
 from timebank.ledger.clock import utcnow
-from timebank.ledger.community_models import ImportRun
+from timebank.ledger.database import reading_only, run_in_transaction
 from timebank.ledger.models import Membership
 
 log = logging.getLogger(__name__)
 
 CHECKING, CHECKED, IMPORTING, DONE, FAILED = "checking", "checked", "importing", "done", "failed"
+# Uploaded, waiting for the coordinator to say which column holds which field.
+MAPPING = "mapping"
+
+# Why an import that never ran to its end failed (``mark_failed``).
+INTERRUPTED = _l(
+    "The import was interrupted (the server running it stopped) before it finished."
+    " Upload the file again to import it."
+)
+FILE_GONE = _l("The uploaded file is no longer there. Upload it again to import it.")
 
 
 def details(run: ImportRun) -> dict[str, Any]:
@@ -112,28 +126,103 @@ def create_run(
     filename: str,
     sha256: str,
     stored_as: str,
+    members_stored_as: str | None = None,
 ) -> ImportRun:
+    """A run for one file, or (TimeOverflow's reports) for the transfers report
+    ``stored_as`` with the members report ``members_stored_as``; ``sha256`` is then the
+    hash of the two files' hashes."""
+    info = {"sha256": sha256, "stored_as": stored_as}
+    if members_stored_as is not None:
+        info["members_stored_as"] = members_stored_as
     run = ImportRun(
         time_bank_id=actor.time_bank_id,
         created_by_id=actor.id,
         layout=str(layout),
         filename=filename[:200],
         status=CHECKING,
-        message=json.dumps({"sha256": sha256, "stored_as": stored_as}),
+        message=json.dumps(info),
     )
     session.add(run)
     session.flush()
     return run
 
 
-def dry_run(session: Session, run: ImportRun, path: Path) -> CheckReport:
-    """Check the whole file and record the outcome on ``run``. The database is read
-    once, up front; the file is then read without holding a transaction."""
-    lookups = load_lookups(session, run.time_bank_id)
+def dry_run(
+    session: Session, run: ImportRun, path: Path, members_path: Path | None = None
+) -> CheckReport:
+    """Check the whole file and record the outcome on ``run``; commits.
+
+    Nothing is written while the file is read: the time bank is read once, up front, and
+    each batch's question "which of these rows are already imported?" is a short read of
+    its own, all begun as reads (on SQLite, without the write lock, so members can record
+    exchanges during a long check). The outcome is then written in a short transaction
+    of its own."""
+    bank_id, layout, mapping = run.time_bank_id, Layout(run.layout), mapping_of(run)
     session.commit()  # the run row, and no transaction held while the file is read
-    report = check_file(lookups, path, Layout(run.layout))
-    record_check(run, report)
+    with reading_only():
+        lookups = load_lookups(session, bank_id)
+        session.rollback()
+        known = known_keys_in(session, bank_id, end_transaction=True)
+        report = check_file(
+            lookups, path, layout, members_path=members_path, known=known, mapping=mapping
+        )
+    run_in_transaction(session, lambda: record_check(run, report))
     return report
+
+
+def mapping_of(run: ImportRun) -> Mapping | None:
+    """The columns the coordinator matched to the layout's fields, if they did."""
+    return mapping_from_json(details(run).get("mapping"))
+
+
+def remember_mapping(run: ImportRun, mapping: Mapping) -> None:
+    """Keep the columns chosen: the dry run and the real import both read with them."""
+    _set_details(run, mapping=dict(mapping))
+
+
+def can_map(run: ImportRun) -> bool:
+    """Whether the run's columns may be chosen (again): it waits for them, or it was
+    checked clean and not started."""
+    return run.status == MAPPING or (run.status == CHECKED and run.error_count == 0)
+
+
+def begin_check(session: Session, run: ImportRun) -> bool:
+    """Move a run whose columns may be chosen back to checking; False if it was not (or
+    no longer) such a run. A conditional UPDATE, so it cannot cross "import for real"."""
+    result = session.execute(
+        sa.update(ImportRun)
+        .where(
+            ImportRun.id == run.id,
+            sa.or_(
+                ImportRun.status == MAPPING,
+                sa.and_(ImportRun.status == CHECKED, ImportRun.error_count == 0),
+            ),
+        )
+        .values(status=CHECKING)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(run)
+    return cast(sa.CursorResult, result).rowcount == 1
+
+
+def balance_differences(run: ImportRun) -> list[BalanceDifference]:
+    """The members whose balance here differs from TimeOverflow's members report."""
+    try:
+        return [
+            BalanceDifference.from_json(value)
+            for value in details(run).get("balance_differences", [])
+        ]
+    except (ValueError, TypeError):
+        return []
+
+
+def _report_details(report: CheckReport | ImportOutcome) -> dict[str, Any]:
+    return {
+        "repeats": report.repeats,
+        "balances_checked": report.balances_checked,
+        "balance_difference_count": report.balance_difference_count,
+        "balance_differences": [d.as_json() for d in report.balance_differences],
+    }
 
 
 def record_check(run: ImportRun, report: CheckReport) -> None:
@@ -147,8 +236,20 @@ def record_check(run: ImportRun, report: CheckReport) -> None:
         warnings=[[issue.line, issue.message] for issue in report.warnings],
         warning_texts=[to_json(issue.text) for issue in report.warnings],
         warning_count=report.warning_count,
+        ready_rows=report.ready_rows,
+        new_members=report.new_members,
+        stand_ins=report.stand_ins,
+        new_organisations=report.new_organisations,
+        file_problem=report.file_problem,
+        no_rows=report.no_rows,
+        **_report_details(report),
     )
     run.finished_at = utcnow()
+
+
+def remember_preview(run: ImportRun, rows: list[list[str]]) -> None:
+    """The first rows of the file as read (``timebank.importing.preview``)."""
+    _set_details(run, preview=rows)
 
 
 def claim(session: Session, run: ImportRun) -> bool:
@@ -162,7 +263,42 @@ def claim(session: Session, run: ImportRun) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.expire(run)
-    return result.rowcount == 1
+    return cast(sa.CursorResult, result).rowcount == 1
+
+
+def _record_failure(
+    session: Session, run_id: int, reason: Text | list[Text], problem: Any, errors: list
+) -> None:
+    summary = _l("Nothing was imported. %(reason)s", reason=reason)
+    run = session.get(ImportRun, run_id)
+    if run is None:  # removed meanwhile: nothing left to record the failure on
+        return
+    if run.status != IMPORTING:
+        # Recorded already (the import ran to its end in another process, or was
+        # called interrupted): that outcome stands.
+        session.rollback()
+        return
+    run.status = FAILED
+    run.processed_rows = 0
+    run.finished_at = utcnow()
+    run.errors_json = json.dumps(errors)
+    _set_details(
+        run,
+        summary=str(summary),
+        summary_text=to_json(summary),
+        error_texts=[to_json(problem)],
+        stored_as=None,
+        members_stored_as=None,
+    )
+    session.commit()
+
+
+def mark_failed(session: Session, run_id: int, reason: Text) -> None:
+    """Record that an import ended without running (nothing of it was written): its file
+    went missing, or the process running it died. Commits."""
+    session.rollback()
+    _record_failure(session, run_id, reason, reason, [[0, str(reason)]])
+    REGISTRY.forget(run_id)
 
 
 @dataclass
@@ -170,6 +306,38 @@ class RunResult:
     ok: bool
     message: str
     outcome: ImportOutcome | None = None
+    ran: bool = True
+
+
+class AlreadyRunning(RuntimeError):
+    """Another process is running this import at this moment (a second delivery of its
+    job while the first still runs, e.g. in a work-horse whose worker was killed)."""
+
+
+# The first key of the transaction-scoped advisory locks that hold an import run (the
+# second is the run's id); "ti" for timebank imports.
+IMPORT_LOCK_SPACE = 0x7469
+
+
+def _hold(session: Session, run_id: int) -> bool:
+    """Hold the run for this transaction, then say whether it is still to be imported.
+
+    PostgreSQL: a transaction-scoped advisory lock (released by commit, rollback or the
+    connection's end, so also when the process dies; it outlives no transaction, so it
+    is safe behind pgbouncer in transaction mode); if another transaction holds it,
+    ``AlreadyRunning``. It is not a row lock on the run because the progress is written
+    to that row from another connection while the import runs. SQLite: the import's
+    transaction begins IMMEDIATE, so a second one waits for the first to end. Either
+    way the status is read after that, so a run finished meanwhile is seen as such."""
+    if session.get_bind().dialect.name == "postgresql":
+        held = session.scalar(
+            sa.select(sa.func.pg_try_advisory_xact_lock(IMPORT_LOCK_SPACE, run_id))
+        )
+        if not held:
+            session.rollback()
+            raise AlreadyRunning(f"import {run_id} is running in another process")
+    status = session.scalar(sa.select(ImportRun.status).where(ImportRun.id == run_id))
+    return status == IMPORTING
 
 
 def execute(
@@ -180,17 +348,29 @@ def execute(
     batch_size: int | None = None,
     progress_hook: Callable[[int], None] | None = None,
     remove_file: bool = True,
+    members_path: Path | None = None,
 ) -> RunResult:
     """Run a claimed import to the end and record its outcome; commits.
 
     The whole import is one transaction: on any failure it is rolled back and the run
     is marked failed (in a transaction of its own) with the reason and the line. The
     uploaded file is removed afterwards unless ``remove_file`` is False (the command
-    line leaves the operator's own file alone)."""
+    line leaves the operator's own file alone). Something stronger than an error (the
+    worker stopping: ``BaseException``) rolls back too but records nothing and keeps
+    the file: the run stays "importing" for the job's retry.
+
+    Run twice at once (a job delivered again while its first run still goes on), the
+    second raises ``AlreadyRunning`` and writes nothing; run after the first has ended,
+    it finds the run no longer importing and returns with ``ran`` False."""
+    if not _hold(session, run_id):
+        session.rollback()
+        return RunResult(False, "not importing", ran=False)
     run = session.get(ImportRun, run_id)
     if run is None:
         raise LookupError(f"no import run {run_id}")
     actor = session.get(Membership, run.created_by_id)
+    if actor is None:
+        raise LookupError(f"import run {run_id} names no coordinator")
     sha256 = details(run).get("sha256", "")
     layout = Layout(run.layout)
     engine = session.get_bind()
@@ -201,6 +381,9 @@ def execute(
         if progress_hook is not None:
             progress_hook(rows)
 
+    # The file is removed only once the outcome is on record: an import stopped from
+    # outside (a worker told to stop, or killed) leaves it for the job's retry.
+    recorded = False
     try:
         options = {"batch_size": batch_size} if batch_size else {}
         outcome = import_file(
@@ -211,6 +394,8 @@ def execute(
             sha256=sha256,
             import_run_id=run_id,
             progress=report,
+            members_path=members_path,
+            mapping=mapping_of(run),
             **options,
         )
         run.status = DONE
@@ -222,8 +407,11 @@ def execute(
             summary=outcome.describe(),
             summary_text=to_json(outcome.describe_text()),
             stored_as=None,
+            members_stored_as=None,
+            **_report_details(outcome),
         )
         session.commit()
+        recorded = True
         return RunResult(True, outcome.describe(), outcome)
     except Exception as error:
         session.rollback()
@@ -239,23 +427,13 @@ def execute(
             )
             errors = [[0, str(reason)]]
         message = render(reason)
-        summary = _l("Nothing was imported. %(reason)s", reason=reason)
-        run = session.get(ImportRun, run_id)
-        run.status = FAILED
-        run.processed_rows = 0
-        run.finished_at = utcnow()
-        run.errors_json = json.dumps(errors)
-        _set_details(
-            run,
-            summary=str(summary),
-            summary_text=to_json(summary),
-            error_texts=[to_json(problem)],
-            stored_as=None,
-        )
-        session.commit()
+        _record_failure(session, run_id, reason, problem, errors)
+        recorded = True
         return RunResult(False, message)
     finally:
         reporter.close()
         REGISTRY.forget(run_id)
-        if remove_file:
+        if remove_file and recorded:
             path.unlink(missing_ok=True)
+            if members_path is not None:
+                members_path.unlink(missing_ok=True)

@@ -1,1 +1,4 @@
-"""The domain core of timebank: models, pure rules and services. Imports no Flask."""
+"""The double-entry core of timebank: banks and policies, accounts, transfers and their
+life cycle, group exchanges, the pot, opening balances, rules, the audit chain and
+verification. Everything that can change a balance, and nothing else. Imports no Flask,
+and nothing from ``timebank.community`` or ``timebank.reports``."""

@@ -155,11 +155,12 @@ class ChainBreak:
 
 
 def read_chain(
-    connection: sa.Connection, time_bank_id: int, batch: int
+    connection: sa.Connection, time_bank_id: int, batch: int, *, after_seq: int = 0
 ) -> tuple[tuple[int, str] | None, sa.CursorResult[Any]]:
-    """A time bank's chain head (last_seq, last_hash) and its entries in seq order, as
-    plain tuples streamed from a server-side cursor ``batch`` rows at a time (a million
-    entries never sit in memory at once). Use the result in a ``with`` block."""
+    """A time bank's chain head (last_seq, last_hash) and its entries in seq order
+    (those after ``after_seq``), as plain tuples streamed from a server-side cursor
+    ``batch`` rows at a time (a million entries never sit in memory at once). Use the
+    result in a ``with`` block."""
     head = connection.execute(
         sa.select(AUDIT_CHAIN.c.last_seq, AUDIT_CHAIN.c.last_hash).where(
             AUDIT_CHAIN.c.time_bank_id == time_bank_id
@@ -179,7 +180,7 @@ def read_chain(
             AUDIT_ENTRY.c.prev_hash,
             AUDIT_ENTRY.c.hash,
         )
-        .where(AUDIT_ENTRY.c.time_bank_id == time_bank_id)
+        .where(AUDIT_ENTRY.c.time_bank_id == time_bank_id, AUDIT_ENTRY.c.seq > after_seq)
         .order_by(AUDIT_ENTRY.c.seq),
         execution_options={"stream_results": True, "yield_per": batch},
     )
@@ -190,8 +191,11 @@ def check_chain(
     time_bank_id: int,
     rows: Iterable[tuple[Any, ...]],
     head: tuple[int, str] | None,
+    *,
+    follows: tuple[int, str] = (0, GENESIS),
 ) -> Iterator[ChainBreak]:
-    """Recompute a chain from its rows in seq order and report every break.
+    """Recompute a chain from its rows in seq order and report every break. ``follows``
+    is the (seq, hash) the rows follow on from: the start of the chain, or a checkpoint.
 
     ``rows`` are tuples (id, seq, actor_id, action, entity_type, entity_id, before,
     after, created_at, prev_hash, hash) and ``head`` is (last_seq, last_hash) or None.
@@ -206,7 +210,7 @@ def check_chain(
     quote = json.encoder.encode_basestring_ascii
     int_or_none = (int, type(None))
     fast = type(time_bank_id) is int
-    prev_hash, expected_seq = GENESIS, 1
+    expected_seq, prev_hash = follows[0] + 1, follows[1]
     for (
         entry_id,
         seq,

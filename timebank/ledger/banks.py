@@ -1,5 +1,7 @@
-"""Setting up a time bank: the bank and its policies, categories, people, memberships,
-organisations and their accounts. Services flush and never commit."""
+"""Setting up a time bank: the bank and its policies, its categories, memberships and
+organisations with their accounts, and the bank's own pot and equity accounts.
+(People themselves are the community's: ``timebank.community.people``.)
+Services flush and never commit."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from timebank.ledger.models import (
     Person,
     Role,
     TimeBank,
+    Transfer,
 )
 
 DEFAULT_CATEGORIES: list[tuple[str, str, bool]] = [
@@ -50,11 +53,14 @@ POLICY_FIELDS = (
     "max_backdate_days",
     "minute_step",
     "replacement_rate_pence",
+    "report_threshold",
+    "own_exchanges_need_another_coordinator",
+    "two_step_required_for_staff",
     "timezone",
+    "group_credit_rule",
 )
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _policy_of(bank: TimeBank) -> dict[str, Any]:
@@ -76,6 +82,7 @@ def validate_policy(values: dict[str, Any]) -> None:
         ("max_backdate_days", 0),
         ("auto_approve_max_minutes", 0),
         ("replacement_rate_pence", 0),
+        ("report_threshold", 3),
     ):
         value = values.get(field)
         if value is not None and (not isinstance(value, int) or value < low):
@@ -89,6 +96,23 @@ def validate_policy(values: dict[str, Any]) -> None:
     if step is not None and not (isinstance(step, int) and 1 <= step <= 60):
         raise errors.InvalidPolicyError(
             "The step must be between 1 and 60 minutes.", field="minute_step"
+        )
+    own = values.get("own_exchanges_need_another_coordinator")
+    if own is not None and not isinstance(own, bool):
+        raise errors.InvalidPolicyError(
+            "Choose who approves a coordinator's own exchanges.",
+            field="own_exchanges_need_another_coordinator",
+        )
+    two_step = values.get("two_step_required_for_staff")
+    if two_step is not None and not isinstance(two_step, bool):
+        raise errors.InvalidPolicyError(
+            "Choose whether coordinators and partners must use two-step sign-in.",
+            field="two_step_required_for_staff",
+        )
+    rule = values.get("group_credit_rule")
+    if rule is not None and rule not in ("each", "session"):
+        raise errors.InvalidPolicyError(
+            "Choose how a workshop's leader is credited.", field="group_credit_rule"
         )
     timezone = values.get("timezone")
     if timezone is not None:
@@ -190,36 +214,6 @@ def update_policy(
     return bank
 
 
-def normalise_email(email: str) -> str:
-    email = (email or "").strip().lower()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise errors.InvalidPolicyError("Give a valid email address.", field="email")
-    return email
-
-
-def create_person(
-    session: Session, *, email: str, display_name: str, password_hash: str | None = None
-) -> Person:
-    email = normalise_email(email)
-    display_name = (display_name or "").strip()
-    if not display_name or len(display_name) > 120:
-        raise errors.InvalidPolicyError(
-            "Give a name of up to 120 characters.", field="display_name"
-        )
-    if session.scalar(sa.select(Person.id).where(Person.email == email)) is not None:
-        raise errors.DuplicateError(
-            "Someone has already signed up with that email address.", field="email"
-        )
-    person = Person(email=email, display_name=display_name, password_hash=password_hash)
-    session.add(person)
-    session.flush()
-    return person
-
-
-def get_person_by_email(session: Session, email: str) -> Person | None:
-    return session.scalar(sa.select(Person).where(Person.email == (email or "").strip().lower()))
-
-
 def add_membership(
     session: Session,
     *,
@@ -232,7 +226,8 @@ def add_membership(
     consent_reporting: bool = False,
     consent_research: bool = False,
 ) -> Membership:
-    """Add a person to a time bank with an account of their own."""
+    """Add a person to a time bank: a member or coordinator with an account of their
+    own, a partner (reports only) with none."""
     if actor is not None and (actor.time_bank_id != bank.id or not actor.is_coordinator):
         raise errors.NotAllowedError("Only a coordinator of this time bank can add members.")
     existing = session.scalar(
@@ -253,8 +248,8 @@ def add_membership(
     )
     session.add(membership)
     session.flush()
-    session.add(Account(time_bank_id=bank.id, kind=AccountKind.MEMBER, membership_id=membership.id))
-    session.flush()
+    if role != Role.PARTNER:
+        open_member_account(session, membership)
     append_audit(
         session,
         time_bank_id=bank.id,
@@ -265,6 +260,63 @@ def add_membership(
         after={"person_id": person.id, "role": str(role), "kind": str(kind), "status": str(status)},
     )
     return membership
+
+
+def open_member_account(session: Session, membership: Membership) -> Account:
+    """The membership's own account, opened now if it has none (a new member, or a
+    partner who becomes a member)."""
+    account = session.scalar(sa.select(Account).where(Account.membership_id == membership.id))
+    if account is None:
+        account = Account(
+            time_bank_id=membership.time_bank_id,
+            kind=AccountKind.MEMBER,
+            membership_id=membership.id,
+        )
+        session.add(account)
+        session.flush()
+        session.refresh(membership, ["account"])
+    return account
+
+
+def close_unused_account(session: Session, membership: Membership) -> None:
+    """Remove the account of a membership that becomes a partner's. Only an account
+    that no transfer has ever touched (so it holds and held nothing) can go: the
+    ledger never loses an hour, and its history stays with whoever it belongs to.
+    Raises AccountInUseError otherwise."""
+    account = session.scalar(
+        sa.select(Account)
+        .where(Account.membership_id == membership.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if account is None:
+        return
+    used = session.scalar(
+        sa.select(Transfer.id)
+        .where(
+            sa.or_(
+                Transfer.debit_account_id == account.id,
+                Transfer.credit_account_id == account.id,
+            )
+        )
+        .limit(1)
+    )
+    counters = (
+        account.posted_debits,
+        account.posted_credits,
+        account.pending_debits,
+        account.pending_credits,
+    )
+    if used is not None or any(counters):
+        raise errors.AccountInUseError(
+            "%(name)s has time recorded in this time bank, so cannot become a partner:"
+            " a partner holds no account, and this one's history must stay.",
+            field="role",
+            name=membership.person.display_name,
+        )
+    session.delete(account)
+    session.flush()
+    session.refresh(membership, ["account"])
 
 
 def create_organisation(
@@ -336,17 +388,34 @@ def get_pot_account(session: Session, time_bank_id: int) -> Account:
     ).one()
 
 
-def get_equity_account(session: Session, time_bank_id: int) -> Account:
-    """The account opposite imported opening balances, created when first needed."""
-    account = session.scalar(
+def find_equity_account(session: Session, time_bank_id: int) -> Account | None:
+    return session.scalar(
         sa.select(Account).where(
             Account.time_bank_id == time_bank_id, Account.kind == AccountKind.EQUITY
         )
     )
+
+
+def get_equity_account(
+    session: Session, time_bank_id: int, *, actor: Membership | None = None
+) -> Account:
+    """The account opposite imported opening balances, created when first needed (with
+    an audit entry: call it after locking the accounts the operation needs, since the
+    entry takes the chain head, which comes last in the lock order)."""
+    account = find_equity_account(session, time_bank_id)
     if account is None:
         account = Account(time_bank_id=time_bank_id, kind=AccountKind.EQUITY)
         session.add(account)
         session.flush()
+        append_audit(
+            session,
+            time_bank_id=time_bank_id,
+            actor=actor,
+            action="account.created",
+            entity_type="account",
+            entity_id=account.id,
+            after={"kind": str(AccountKind.EQUITY)},
+        )
     return account
 
 

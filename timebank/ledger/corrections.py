@@ -84,11 +84,7 @@ def correct_pending_transfer(
         new_category_id = get_category(session, bank.id, category).id if category else None
     new_description = transfer.description
     if description is not None:
-        new_description = description.strip()
-        if len(new_description) > 2000:
-            raise errors.InvalidTransferError(
-                "Keep the description under 2,000 characters.", field="description"
-            )
+        new_description = rules.clean_description(description)
     if (new_minutes, new_date, new_category_id, new_description) == (
         transfer.minutes,
         transfer.service_date,

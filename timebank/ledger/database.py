@@ -5,9 +5,14 @@ PostgreSQL: the services lock the accounts a transfer touches in id order
 (SQLSTATE 40P01, 40001) or a lost race to insert something unique (an idempotency key,
 an email address) rolls the whole transaction back and runs it again.
 
-SQLite has no row locks: every transaction starts with ``BEGIN IMMEDIATE`` so writers
-take turns, in WAL mode with ``synchronous=FULL`` (NORMAL can lose the last commits on
-power loss) and foreign keys on.
+SQLite has no row locks: a transaction that writes starts with ``BEGIN IMMEDIATE`` so
+writers take turns (WAL mode, ``synchronous=FULL`` - NORMAL can lose the last commits on
+power loss - and foreign keys on). A transaction that only reads starts with a deferred
+``BEGIN`` and takes no write lock: a page being read or an export being streamed does
+not hold the writers off. Which one: ``BEGIN IMMEDIATE`` unless ``reading_only()`` is in
+force (the web app sets it for GET and HEAD requests) or the connection carries the
+``timebank_begin`` execution option (``read_snapshot``); ``run_in_transaction`` always
+writes with ``BEGIN IMMEDIATE``, ending a deferred read transaction first.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,32 @@ RETRYABLE_CONSTRAINTS = {
     "uq_membership_person_id_time_bank_id",
 }
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_BEGIN, READ_BEGIN = "BEGIN IMMEDIATE", "BEGIN"
+# How the next SQLite transaction in this context begins (see the module's docstring).
+_sqlite_begin: ContextVar[str] = ContextVar("sqlite_begin", default=WRITE_BEGIN)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """SQLite transactions begun inside start deferred (no write lock)."""
+    token = _sqlite_begin.set(READ_BEGIN)
+    try:
+        yield
+    finally:
+        _sqlite_begin.reset(token)
+
+
+def begin_reads_deferred() -> object:
+    """``reading_only`` for the length of a request: returns the token to pass to
+    ``end_reads_deferred``."""
+    return _sqlite_begin.set(READ_BEGIN)
+
+
+def end_reads_deferred(token) -> None:
+    try:
+        _sqlite_begin.reset(token)  # type: ignore[arg-type]
+    except ValueError:  # made in another context: that context's value ends with it
+        _sqlite_begin.set(WRITE_BEGIN)
 
 
 def configure_engine(engine: sa.Engine) -> None:
@@ -59,7 +92,22 @@ def configure_engine(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin = connection.get_execution_options().get("timebank_begin") or _sqlite_begin.get()
+        connection.info["timebank_begin"] = begin
+        connection.exec_driver_sql(begin)
+
+
+def _end_deferred_read(session: Session) -> None:
+    """On SQLite, a session still in a deferred read transaction would have to upgrade
+    to write, which fails at once if anyone committed since it began: end it (it wrote
+    nothing) so that the write begins with BEGIN IMMEDIATE."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and connection.info.get("timebank_begin") == READ_BEGIN:
+        session.commit()
 
 
 def _is_retryable(error: Exception) -> bool:
@@ -78,18 +126,46 @@ def run_in_transaction(session: Session, work: Callable[[], T], *, attempts: int
     """Run ``work`` and commit; on a retryable conflict roll back and run it again.
 
     Anything else (a domain error included) rolls back and propagates, so nothing of the
-    operation is written.
+    operation is written. On SQLite the transaction begins with BEGIN IMMEDIATE, even
+    inside ``reading_only``.
     """
-    for attempt in range(1, attempts + 1):
+    _end_deferred_read(session)
+    token = _sqlite_begin.set(WRITE_BEGIN)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                result = work()
+                session.commit()
+                return result
+            except Exception as error:
+                session.rollback()
+                if attempt < attempts and _is_retryable(error):
+                    log.info("ledger transaction conflict, retrying (attempt %d)", attempt)
+                    time.sleep(random.uniform(0, 0.005 * attempt))  # noqa: S311 (jitter, not a secret)
+                    continue
+                raise
+        raise AssertionError("unreachable")
+    finally:
+        _sqlite_begin.reset(token)
+
+
+@contextmanager
+def read_snapshot(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """A connection of its own whose reads all see one moment of the database, for
+    checks that compare one table with another while writers carry on.
+
+    PostgreSQL: a REPEATABLE READ, read-only transaction (at READ COMMITTED every
+    statement sees a newer moment: counters read after the sums of their transfers
+    include transfers the sums did not, and a live database looks inconsistent).
+    SQLite: one read transaction, which in WAL mode is a snapshot too. Always rolled
+    back at the end."""
+    engine = bind.engine if isinstance(bind, sa.Connection) else bind
+    options: dict[str, object] = {"timebank_begin": READ_BEGIN}
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    with engine.connect().execution_options(**options) as connection:
+        transaction = connection.begin()
         try:
-            result = work()
-            session.commit()
-            return result
-        except Exception as error:
-            session.rollback()
-            if attempt < attempts and _is_retryable(error):
-                log.info("ledger transaction conflict, retrying (attempt %d)", attempt)
-                time.sleep(random.uniform(0, 0.005 * attempt))
-                continue
-            raise
-    raise AssertionError("unreachable")
+            yield connection
+        finally:
+            transaction.rollback()

@@ -84,6 +84,9 @@ class InvalidPolicyError(LedgerError):
 # Limits that depend on the balances at the moment of writing.
 class LimitError(LedgerError):
     code = "limit"
+    # The account whose limit it is, when known (the posting checks set it), so that the
+    # holder can be told in their own words.
+    account_id: int | None = None
 
 
 class BelowFloorError(LimitError):
@@ -104,6 +107,13 @@ class InsufficientPotError(LimitError):
 # The state of a transfer does not allow the action.
 class TransferStateError(LedgerError):
     code = "transfer_state"
+
+
+class EntryChangedError(TransferStateError):
+    """The entry was corrected after the person looked at it: what they would confirm,
+    approve or reject is not what they saw."""
+
+    code = "entry_changed"
 
 
 class AlreadyResolvedError(TransferStateError):
@@ -136,3 +146,10 @@ class NotFoundError(LedgerError):
 
 class DuplicateError(LedgerError):
     code = "duplicate"
+
+
+class AccountInUseError(NotAllowedError):
+    """An account with history cannot be closed (a member with exchanges becoming a
+    partner)."""
+
+    code = "account_in_use"

@@ -47,7 +47,14 @@ def _enum(enum_cls: type[enum.Enum], name: str) -> sa.Enum:
 class Role(enum.StrEnum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
+    # A commissioner or funder: reads the partners' reports, takes no part in the member
+    # area and holds no account.
     PARTNER = "partner"
+
+
+# The roles that take part in a time bank's life: an account, exchanges, the notice
+# board, profiles and messages. A partner membership has none of these.
+MEMBER_ROLES = (Role.MEMBER, Role.COORDINATOR)
 
 
 class MemberKind(enum.StrEnum):
@@ -100,6 +107,10 @@ class TimeBank(Base):
         sa.CheckConstraint("auto_approve_max_minutes >= 0", name="auto_approve_not_negative"),
         sa.CheckConstraint("minute_step BETWEEN 1 AND 60", name="minute_step_range"),
         sa.CheckConstraint("replacement_rate_pence >= 0", name="rate_not_negative"),
+        sa.CheckConstraint("report_threshold >= 3", name="report_threshold_at_least_3"),
+        sa.CheckConstraint(
+            "group_credit_rule IN ('each', 'session')", name="group_credit_rule_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +132,23 @@ class TimeBank(Base):
     # Replacement-cost rate for the core-economy report (UK Real Living Wage 2024-25).
     replacement_rate_pence: Mapped[int] = mapped_column(default=1260)
     currency: Mapped[str] = mapped_column(sa.String(3), default="GBP")
+    # Partners' reports suppress any figure about fewer people than this (and any figure
+    # it could be worked out from).
+    report_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
+    # How a workshop's leader is credited (timebank.ledger.group): "each", with each
+    # participant's hours; "session", with the session's length once, paid by the
+    # community pot or an organisation.
+    group_credit_rule: Mapped[str] = mapped_column(
+        sa.String(20), default="each", server_default="each"
+    )
+    # Whether a coordinator's own exchanges (and pot grants to them) need another
+    # coordinator. None: yes when the bank has two or more coordinators (ledger.duties).
+    own_exchanges_need_another_coordinator: Mapped[bool | None] = mapped_column()
+    # Whether its coordinators and partners must use two-step sign-in
+    # (timebank.community.two_step).
+    two_step_required_for_staff: Mapped[bool] = mapped_column(
+        default=True, server_default=sa.true()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     categories: Mapped[list[Category]] = relationship(
@@ -220,6 +248,11 @@ class Membership(Base):
     def is_active(self) -> bool:
         return self.status == MembershipStatus.ACTIVE
 
+    @property
+    def is_partner(self) -> bool:
+        """A partner membership: reports only, no account, never among the members."""
+        return self.role == Role.PARTNER
+
     def __repr__(self) -> str:
         return f"<Membership {self.id} {self.role}>"
 
@@ -241,6 +274,21 @@ class Organisation(Base):
     external_ref: Mapped[str | None] = mapped_column(sa.String(80))
 
     account: Mapped[Account | None] = relationship(back_populates="organisation", uselist=False)
+
+
+class OrganisationStaff(Base):
+    """A member who may act for an organisation's account."""
+
+    __tablename__ = "organisation_staff"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(sa.ForeignKey("membership.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    membership: Mapped[Membership] = relationship()
 
 
 class Account(Base):
@@ -344,7 +392,11 @@ class Transfer(Base):
             ["credit_account_id", "time_bank_id"], ["account.id", "account.time_bank_id"]
         ),
         sa.UniqueConstraint("time_bank_id", "idempotency_key"),
-        sa.Index("ix_transfer_bank_status", "time_bank_id", "status"),
+        # The coordinators' lists, paged by keyset (timebank.reports.keyset): the posted
+        # exchanges newest first, the queue oldest first. Each also serves what
+        # (time_bank_id, status) alone served.
+        sa.Index("ix_transfer_bank_status_posted", "time_bank_id", "status", "posted_at", "id"),
+        sa.Index("ix_transfer_bank_status_recorded", "time_bank_id", "status", "recorded_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -410,6 +462,9 @@ class AuditEntry(Base):
     __table_args__ = (
         sa.UniqueConstraint("time_bank_id", "seq"),
         sa.UniqueConstraint("time_bank_id", "prev_hash"),
+        # An entry's history (the approval page) and the log filtered to a member: by
+        # what the entries are about, not a scan of the whole log.
+        sa.Index("ix_audit_entry_entity", "time_bank_id", "entity_type", "entity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -434,3 +489,31 @@ class AuditChain(Base):
     time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class VerifyCheckpoint(Base):
+    """How far a time bank's ledger was last found consistent: the audit entry the
+    check reached (its seq and hash), the highest transfer id then, and when. An
+    incremental check starts here."""
+
+    __tablename__ = "verify_checkpoint"
+
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), primary_key=True)
+    last_seq: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+    last_transfer_id: Mapped[int]
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VerifyCheckpointAccount(Base):
+    """An account's four counters as they were, found right, at its bank's checkpoint:
+    an incremental check adds what changed since and expects today's counters."""
+
+    __tablename__ = "verify_checkpoint_account"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), primary_key=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    posted_debits: Mapped[int]
+    posted_credits: Mapped[int]
+    pending_debits: Mapped[int]
+    pending_credits: Mapped[int]

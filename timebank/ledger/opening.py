@@ -10,9 +10,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from timebank.ledger import errors
+from timebank.ledger import errors, rules
 from timebank.ledger.audit import append_audit
-from timebank.ledger.banks import get_equity_account
+from timebank.ledger.banks import find_equity_account, get_equity_account
 from timebank.ledger.clock import today_in, utcnow
 from timebank.ledger.models import (
     Account,
@@ -52,8 +52,15 @@ def record_opening_balance(
         raise errors.InvalidAmountError(
             "An opening balance is a whole, non-zero number of minutes."
         )
-    equity = get_equity_account(session, bank.id)
-    accounts = lock_accounts(session, [account.id, equity.id])
+    equity = find_equity_account(session, bank.id)
+    if equity is not None:
+        accounts = lock_accounts(session, [account.id, equity.id])
+    else:
+        # Created here, after the lock (its audit entry takes the chain head last); a new
+        # row's id is above every other, so the id order holds.
+        accounts = lock_accounts(session, [account.id])
+        equity = get_equity_account(session, bank.id, actor=actor)
+        accounts[equity.id] = equity
     debit, credit = (equity, account) if minutes > 0 else (account, equity)
     now = utcnow()
     transfer = Transfer(
@@ -62,7 +69,7 @@ def record_opening_balance(
         credit_account_id=credit.id,
         minutes=abs(minutes),
         service_date=service_date or today_in(bank.timezone),
-        description=description,
+        description=rules.clean_description(description) or "Opening balance",
         kind=TransferKind.OPENING_BALANCE,
         status=TransferStatus.POSTED,
         recorded_by_id=actor.id,

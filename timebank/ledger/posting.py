@@ -6,6 +6,7 @@ Lock order, always: transfers by id, then accounts by id, then the audit chain h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from timebank.ledger.models import (
     Membership,
     MembershipStatus,
     Organisation,
+    Role,
     TimeBank,
     Transfer,
     TransferStatus,
@@ -41,27 +43,70 @@ def lock_accounts(
     and reload their counters from the database.
 
     The accounts in ``active`` must have an active holder (a member whose membership is
-    active, an organisation still active): checked in the same statement, as
-    ``require_active_holders`` does."""
+    active, an organisation still active). Their holders' rows are locked too, after the
+    accounts and again in id order, and their status is read from the locked rows: a
+    suspension or deactivation takes the same row lock, so it either commits before
+    this reads (and is seen) or waits until this transaction ends.
+
+    ``FOR NO KEY UPDATE``: exclusive between writers, yet it does not block the foreign
+    key checks of rows that other transactions insert (transfers, audit entries)."""
     wanted = sorted(set(ids))
-    must_be_active = set(active)
-    rows = session.execute(
-        sa.select(Account, Membership.status, Organisation.active)
-        .outerjoin(Membership, Membership.id == Account.membership_id)
-        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
-        .where(Account.id.in_(wanted))
-        .order_by(Account.id)
-        .with_for_update(of=Account)
-        .execution_options(populate_existing=True)
-    ).all()
-    found = {account.id: account for account, _, _ in rows}
-    missing = [i for i in wanted if i not in found]
-    if missing:
+    found = {
+        account.id: account
+        for account in session.scalars(
+            sa.select(Account)
+            .where(Account.id.in_(wanted))
+            .order_by(Account.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    }
+    if any(i not in found for i in wanted):
         raise errors.NotFoundError("That account does not exist.")
-    for account, status, organisation_active in rows:
-        if account.id in must_be_active:
-            _require_active(account, status, organisation_active)
+    _require_active_holders_locked(session, [found[i] for i in sorted(set(active))])
     return found
+
+
+def _require_active_holders_locked(session: Session, accounts: list[Account]) -> None:
+    """Lock the holders of ``accounts`` (memberships, then organisations, each in id
+    order) and refuse if one is not active. No statement when there is no such holder."""
+    member_ids = sorted(
+        {a.membership_id for a in accounts if a.kind == AccountKind.MEMBER and a.membership_id}
+    )
+    organisation_ids = sorted(
+        {
+            a.organisation_id
+            for a in accounts
+            if a.kind == AccountKind.ORGANISATION and a.organisation_id
+        }
+    )
+    statuses: dict[int, tuple[MembershipStatus, Role]] = {}
+    if member_ids:
+        statuses = {
+            row.id: (row.status, row.role)
+            for row in session.execute(
+                sa.select(Membership.id, Membership.status, Membership.role)
+                .where(Membership.id.in_(member_ids))
+                .order_by(Membership.id)
+                .with_for_update(key_share=True)
+            )
+        }
+    active_organisations: dict[int, bool] = {}
+    if organisation_ids:
+        active_organisations = {
+            row.id: row.active
+            for row in session.execute(
+                sa.select(Organisation.id, Organisation.active)
+                .where(Organisation.id.in_(organisation_ids))
+                .order_by(Organisation.id)
+                .with_for_update(key_share=True)
+            )
+        }
+    for account in sorted(accounts, key=lambda a: a.id):
+        status, role = statuses.get(account.membership_id or 0, (None, None))
+        _require_active(
+            account, status, active_organisations.get(account.organisation_id or 0), role
+        )
 
 
 def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
@@ -95,27 +140,17 @@ def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer
     return found
 
 
-def require_active_holders(session: Session, accounts: Iterable[Account]) -> None:
-    """Refuse if a member account's membership or an organisation is not active.
-
-    One query for all the accounts, whatever their number.
-    """
-    by_id = {account.id: account for account in accounts}
-    rows = session.execute(
-        sa.select(Account.id, Account.kind, Membership.status, Organisation.active)
-        .outerjoin(Membership, Membership.id == Account.membership_id)
-        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
-        .where(Account.id.in_(sorted(by_id)))
-        .order_by(Account.id)
-    )
-    for account_id, _kind, status, organisation_active in rows:
-        _require_active(by_id[account_id], status, organisation_active)
-
-
 def _require_active(
-    account: Account, status: MembershipStatus | None, organisation_active: bool | None
+    account: Account,
+    status: MembershipStatus | None,
+    organisation_active: bool | None,
+    role: Role | None = None,
 ) -> None:
-    if account.kind == AccountKind.MEMBER and status != MembershipStatus.ACTIVE:
+    # A partner membership holds no account; one made before that rule (or kept when a
+    # member became a partner) is not a party to exchanges either.
+    if account.kind == AccountKind.MEMBER and (
+        status != MembershipStatus.ACTIVE or role == Role.PARTNER
+    ):
         raise errors.InactiveAccountError(
             "%(name)s is not an active member of this time bank.", name=account.label
         )
@@ -124,7 +159,7 @@ def _require_active(
 
 
 def require_active_actor(actor: Membership) -> None:
-    if actor.status != MembershipStatus.ACTIVE:
+    if actor.status != MembershipStatus.ACTIVE or actor.role == Role.PARTNER:
         raise errors.NotAllowedError("Only active members can do this.")
 
 
@@ -150,24 +185,21 @@ def check_limits(
     for debit_id, credit_id, minutes in flows:
         receiving[debit_id] = receiving.get(debit_id, 0) + minutes
         giving[credit_id] = giving.get(credit_id, 0) + minutes
-    for account_id in sorted(receiving):
+    checks = [(account_id, check_can_receive, receiving) for account_id in sorted(receiving)]
+    checks += [(account_id, check_can_give, giving) for account_id in sorted(giving)]
+    for account_id, check, amounts in checks:
         account = accounts[account_id]
-        check_can_receive(
-            Counters.of(account),
-            receiving[account_id],
-            account.kind,
-            policy,
-            _label_of(account),
-        )
-    for account_id in sorted(giving):
-        account = accounts[account_id]
-        check_can_give(
-            Counters.of(account),
-            giving[account_id],
-            account.kind,
-            policy,
-            _label_of(account),
-        )
+        try:
+            check(
+                Counters.of(account),
+                amounts[account_id],
+                account.kind,
+                policy,
+                _label_of(account),
+            )
+        except errors.LimitError as error:
+            error.account_id = account_id
+            raise
 
 
 def add_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
@@ -214,3 +246,33 @@ def snapshot(transfer: Transfer) -> dict[str, Any]:
         "reverses_id": transfer.reverses_id,
         "batch_id": transfer.batch_id,
     }
+
+
+def version_of(transfers: Iterable[Transfer]) -> str:
+    """What a person sees of an entry (with its whole group), as a short fingerprint:
+    the amount, date, category, description and sides of each transfer. A correction
+    changes it; a confirmation or an approval does not. Forms carry it so that a click
+    acts only on the entry as it was shown."""
+    digest = hashlib.sha256()
+    for t in sorted(transfers, key=lambda t: t.id):
+        fields = (
+            t.id,
+            t.debit_account_id,
+            t.credit_account_id,
+            t.minutes,
+            t.service_date.isoformat(),
+            t.category_id,
+            t.description,
+        )
+        digest.update(repr(fields).encode())
+    return digest.hexdigest()[:16]
+
+
+def require_version(transfers: Iterable[Transfer], seen: str | None) -> None:
+    """Refuse if the entry changed since it was shown with version ``seen`` (no check
+    when ``seen`` is None: a caller that showed nothing, such as the demo builder)."""
+    if seen is not None and version_of(transfers) != seen:
+        raise errors.EntryChangedError(
+            "This entry was changed after you opened it, so nothing was done."
+            " Check the details as they are now and try again."
+        )

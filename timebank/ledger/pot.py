@@ -12,6 +12,7 @@ from timebank.ledger import errors, rules
 from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.clock import today_in, utcnow
+from timebank.ledger.duties import check_own_grant
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -77,13 +78,13 @@ def donate_to_pot(
 
     A member can donate only hours they have earned and not already promised.
     """
-    require_active_actor(actor)
     bank = get_bank(session, actor.time_bank_id)
     pot = get_pot_account(session, bank.id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
             return replay_idempotent(
+                session,
                 existing,
                 actor=actor,
                 debit_id=donor.id,
@@ -91,6 +92,7 @@ def donate_to_pot(
                 minutes=minutes,
                 kind=TransferKind.DONATION,
             )
+    require_active_actor(actor)
     if donor.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("You can donate only within your time bank.")
     own = actor.account.id if actor.account is not None else None
@@ -111,7 +113,7 @@ def donate_to_pot(
         credit=pot,
         minutes=minutes,
         kind=TransferKind.DONATION,
-        description=(description or "").strip() or "Donation to the pot",
+        description=rules.clean_description(description) or "Donation to the pot",
         reason=None,
         service_date=service_date,
     )
@@ -145,11 +147,11 @@ def grant_from_pot(
     again with the same ``idempotency_key`` returns the first grant."""
     reason = rules.require_reason(reason)
     bank = get_bank(session, actor.time_bank_id)
-    require_coordinator(actor, bank.id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
             return replay_idempotent(
+                session,
                 existing,
                 actor=actor,
                 debit_id=get_pot_account(session, bank.id).id,
@@ -157,10 +159,14 @@ def grant_from_pot(
                 minutes=minutes,
                 kind=TransferKind.GRANT,
             )
+    require_coordinator(actor, bank.id)
     if recipient.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("Grants go only to members of this time bank.")
     if recipient.kind != AccountKind.MEMBER:
         raise errors.InvalidTransferError("Grants from the pot go to members.", field="counterpart")
+    # Separation of duties: a grant to oneself needs another coordinator when the
+    # bank's rule is on, and is flagged in the audit log when it is not.
+    own_entry = check_own_grant(session, bank, actor, recipient.id)
     pot = get_pot_account(session, bank.id)
     accounts = lock_accounts(session, [recipient.id, pot.id], active=[recipient.id])
     policy = rules.Policy.of(bank)
@@ -197,6 +203,6 @@ def grant_from_pot(
         action="pot.grant",
         entity_type="transfer",
         entity_id=transfer.id,
-        after=snapshot(transfer),
+        after={**snapshot(transfer), "own_entry": True} if own_entry else snapshot(transfer),
     )
     return transfer

@@ -162,6 +162,10 @@ def check_can_receive(
         " before receiving more.",
         name=_name(label),
         floor=Minutes(floor),
+        # For the holder's own words: what they can still receive, and why.
+        balance=Minutes(counters.balance),
+        waiting=Minutes(counters.pending_debits),
+        room=Minutes(max(counters.lowest_possible - floor, 0)),
     )
 
 
@@ -177,24 +181,51 @@ def check_can_give(
         " time or donate hours to the community pot first.",
         name=_name(label),
         cap=Minutes(cap),
+        balance=Minutes(counters.balance),
+        waiting=Minutes(counters.pending_credits),
+        room=Minutes(max(cap - counters.highest_possible, 0)),
     )
 
 
 def check_can_donate(counters: Counters, minutes: int) -> None:
     """A member can donate only hours they have, not ones they would borrow."""
     if counters.lowest_possible - minutes < 0:
+        most = Minutes(max(counters.lowest_possible, 0))
+        if counters.pending_debits:
+            raise errors.BelowFloorError(
+                "You can donate at most %(most)s just now: your balance is %(balance)s, but"
+                " %(waiting)s received is still waiting to be confirmed or approved, and only"
+                " hours you have earned can go to the pot.",
+                most=most,
+                balance=Minutes(counters.balance),
+                waiting=Minutes(counters.pending_debits),
+            )
         raise errors.BelowFloorError(
             "You can donate at most %(most)s: only hours you have earned can go to the pot.",
-            most=Minutes(max(counters.lowest_possible, 0)),
+            most=most,
         )
+
+
+# The longest description or reason an entry keeps, in characters (forms use it too).
+MAX_TEXT_LENGTH = 2000
 
 
 def require_reason(reason: object) -> str:
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
         raise errors.MissingReasonError("Give a reason; it is kept in the record.")
-    if len(text) > 2000:
+    if len(text) > MAX_TEXT_LENGTH:
         raise errors.MissingReasonError("Keep the reason under 2,000 characters.")
+    return text
+
+
+def clean_description(description: object) -> str:
+    """An entry's description, trimmed; refused when longer than ``MAX_TEXT_LENGTH``."""
+    text = description.strip() if isinstance(description, str) else ""
+    if len(text) > MAX_TEXT_LENGTH:
+        raise errors.InvalidTransferError(
+            "Keep the description under 2,000 characters.", field="description"
+        )
     return text
 
 
@@ -203,3 +234,57 @@ def ready_to_post(
 ) -> bool:
     """A pending transfer posts once every step its policy asked for has happened."""
     return (confirmed or not needs_confirmation) and (approved or not needs_approval)
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What a new entry waits for before it posts."""
+
+    confirmation: bool  # the other person confirms it
+    approval: bool  # a coordinator approves it
+    approved_on_record: bool  # the recorder, a coordinator, counts as its approval
+
+
+def steps_needed(
+    *,
+    requires_confirmation: bool,
+    requires_approval: bool,
+    auto_approve_max_minutes: int,
+    minutes: int,
+    group: bool,
+    by_coordinator: bool,
+    party: bool,
+    other_side_confirms: bool,
+) -> Steps:
+    """The steps a new exchange or group exchange needs, from the bank's policy and who
+    records it.
+
+    ``party``: the recorder speaks for one side (their own account, or an organisation
+    they are staff of). ``other_side_confirms``: the other side is a member the recorder
+    does not speak for, so someone independent can confirm it.
+
+    An exchange asks the other person to confirm when the bank wants confirmation and
+    there is such a person. A coordinator recording for others vouches for it (no
+    approval). Otherwise it needs approval above the auto-approve amount, and always
+    when nobody independent can confirm but the bank asks for a second person's word.
+    A group entry cannot be confirmed by each participant: a member's waits for a
+    coordinator whenever the bank asks for approval or confirmation; a coordinator's
+    posts at once and counts as approved.
+    """
+    if group:
+        return Steps(
+            confirmation=False,
+            approval=not by_coordinator and (requires_approval or requires_confirmation),
+            approved_on_record=by_coordinator,
+        )
+    coordinator_vouches = by_coordinator and not party
+    unconfirmable = party and not other_side_confirms
+    approval = not coordinator_vouches and (
+        (requires_approval and minutes > auto_approve_max_minutes)
+        or (unconfirmable and (requires_approval or requires_confirmation))
+    )
+    return Steps(
+        confirmation=requires_confirmation and party and other_side_confirms,
+        approval=approval,
+        approved_on_record=coordinator_vouches and requires_approval,
+    )

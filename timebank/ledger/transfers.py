@@ -8,19 +8,23 @@ before anything is flushed, and the caller's rollback discards any partial work.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.ledger import errors, organisations, rules
+from timebank.ledger import errors, rules, staff
 from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import get_category
 from timebank.ledger.clock import today_in, utcnow
+from timebank.ledger.duties import check_own_approval
 from timebank.ledger.models import (
     Account,
     AccountKind,
+    AuditEntry,
     Membership,
+    MembershipStatus,
     TimeBank,
     Transfer,
     TransferKind,
@@ -38,7 +42,9 @@ from timebank.ledger.posting import (
     release_pending,
     require_active_actor,
     require_coordinator,
+    require_version,
     snapshot,
+    version_of,
 )
 
 TRADING_KINDS = (AccountKind.MEMBER, AccountKind.ORGANISATION)
@@ -52,7 +58,31 @@ def find_by_idempotency_key(session: Session, time_bank_id: int, key: str) -> Tr
     )
 
 
+def minutes_as_first_recorded(session: Session, transfers: list[Transfer]) -> dict[int, int]:
+    """The minutes each transfer was first recorded with: what the request that carried
+    its idempotency key asked for. A coordinator's correction changes an entry in place,
+    so these come from the audit log's record of it (``transfer.recorded``)."""
+    recorded = session.execute(
+        sa.select(AuditEntry.entity_id, AuditEntry.after).where(
+            AuditEntry.time_bank_id == transfers[0].time_bank_id,
+            AuditEntry.entity_type == "transfer",
+            AuditEntry.action == "transfer.recorded",
+            AuditEntry.entity_id.in_([t.id for t in transfers]),
+        )
+    )
+    first = {entity_id: json.loads(after)["minutes"] for entity_id, after in recorded if after}
+    return {t.id: first.get(t.id, t.minutes) for t in transfers}
+
+
+def may_replay(recorded_by_id: int | None, actor: Membership) -> bool:
+    """Whether ``actor`` may be handed back an entry recorded by ``recorded_by_id``."""
+    return recorded_by_id == actor.id or (
+        actor.is_coordinator and actor.status == MembershipStatus.ACTIVE
+    )
+
+
 def replay_idempotent(
+    session: Session,
     existing: Transfer,
     *,
     actor: Membership,
@@ -61,16 +91,21 @@ def replay_idempotent(
     minutes: int,
     kind: TransferKind,
 ) -> Transfer:
-    """Return the transfer first recorded with this key, if the request is the same and
-    comes from the same person (or a coordinator): keys are unique per time bank, so
-    someone else's key must not hand back someone else's entry."""
+    """Return the transfer first recorded with this key, if the request is the same as
+    the one that recorded it (even if a coordinator has corrected the entry since) and
+    comes from the same person (or an active coordinator): keys are unique per time
+    bank, so someone else's key must not hand back someone else's entry.
+
+    Callers answer a replay before checking that the sender may still record: a retry
+    writes nothing, and a person suspended between a timeout and the retry must learn
+    that their entry was recorded, not that it was refused."""
     same_request = (
         existing.debit_account_id,
         existing.credit_account_id,
-        existing.minutes,
+        minutes_as_first_recorded(session, [existing])[existing.id],
         existing.kind,
     ) == (debit_id, credit_id, minutes, kind)
-    same_sender = existing.recorded_by_id == actor.id or actor.is_coordinator
+    same_sender = may_replay(existing.recorded_by_id, actor)
     if not (same_request and same_sender):
         raise errors.IdempotencyConflictError(
             "This request key was already used for a different entry."
@@ -102,12 +137,12 @@ def record_transfer(
     it posts or is rejected. Recording again with the same ``idempotency_key`` returns
     the first transfer and writes nothing.
     """
-    require_active_actor(actor)
     bank = get_bank(session, actor.time_bank_id)
     if idempotency_key:
         existing = find_by_idempotency_key(session, bank.id, idempotency_key)
         if existing is not None:
             return replay_idempotent(
+                session,
                 existing,
                 actor=actor,
                 debit_id=receiver.id,
@@ -115,6 +150,7 @@ def record_transfer(
                 minutes=minutes,
                 kind=TransferKind.EXCHANGE,
             )
+    require_active_actor(actor)
     if giver.time_bank_id != bank.id or receiver.time_bank_id != bank.id:
         raise errors.CrossBankTransferError("Both people must belong to the same time bank as you.")
     if giver.id == receiver.id:
@@ -123,7 +159,7 @@ def record_transfer(
     # The sides the recorder speaks for: their own account, and the account of any
     # organisation they are staff of (they record for it as a party).
     # (Only organisation accounts can be acted for: no query when neither side is one.)
-    acting_for = organisations.accounts_acted_for(
+    acting_for = staff.accounts_acted_for(
         session, actor, [a.id for a in (giver, receiver) if a.kind == AccountKind.ORGANISATION]
     )
     sides = {i for i in (giver.id, receiver.id) if i == own or i in acting_for}
@@ -142,33 +178,24 @@ def record_transfer(
     rules.validate_minutes(minutes, policy)
     rules.validate_service_date(service_date, today or today_in(bank.timezone), policy)
     category_row = get_category(session, bank.id, category) if category else None
-    description = (description or "").strip()
-    if len(description) > 2000:
-        raise errors.InvalidTransferError(
-            "Keep the description under 2,000 characters.", field="description"
-        )
+    description = rules.clean_description(description)
 
     check_limits(accounts, [(receiver.id, giver.id, minutes)], policy)
 
-    recorder_is_party = bool(sides)
     counterpart = receiver if giver.id in sides else giver
-    needs_confirmation = (
-        bank.requires_confirmation
-        and recorder_is_party
-        and counterpart.id not in sides
-        and counterpart.kind == AccountKind.MEMBER
-    )
-    coordinator_vouches = actor.is_coordinator and not recorder_is_party
     # Nobody independent can confirm when the recorder speaks for both sides or the
-    # other side is an organisation: if the bank asks for a second person's word at
-    # all, a coordinator gives it, whatever the auto-approve threshold.
-    unconfirmable = recorder_is_party and (
-        counterpart.id in sides or counterpart.kind != AccountKind.MEMBER
+    # other side is an organisation.
+    steps = rules.steps_needed(
+        requires_confirmation=bank.requires_confirmation,
+        requires_approval=bank.requires_approval,
+        auto_approve_max_minutes=bank.auto_approve_max_minutes,
+        minutes=minutes,
+        group=False,
+        by_coordinator=actor.is_coordinator,
+        party=bool(sides),
+        other_side_confirms=counterpart.id not in sides and counterpart.kind == AccountKind.MEMBER,
     )
-    needs_approval = not coordinator_vouches and (
-        (bank.requires_approval and minutes > bank.auto_approve_max_minutes)
-        or (unconfirmable and (bank.requires_approval or bank.requires_confirmation))
-    )
+    needs_confirmation, needs_approval = steps.confirmation, steps.approval
     now = utcnow()
     transfer = Transfer(
         time_bank_id=bank.id,
@@ -186,7 +213,7 @@ def record_transfer(
         recorded_at=now,
         idempotency_key=idempotency_key or None,
     )
-    if coordinator_vouches and bank.requires_approval:
+    if steps.approved_on_record:
         transfer.approved_by_id, transfer.approved_at = actor.id, now
     if rules.ready_to_post(needs_confirmation, False, needs_approval, False):
         transfer.status, transfer.posted_at = TransferStatus.POSTED, now
@@ -226,7 +253,9 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     ):
         return False
     ids = [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
-    accounts = lock_accounts(session, ids)
+    # Nothing posts for a member who is no longer active (or an organisation): the entry
+    # keeps waiting; a coordinator can reject it, or approve it once they are active.
+    accounts = lock_accounts(session, ids, active=ids)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
     check_limits(
@@ -237,8 +266,34 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     return True
 
 
-def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -> Transfer:
-    """The other person in an exchange confirms it happened."""
+def entry_version(session: Session, transfer_id: int) -> str:
+    """The version of an entry (with its group) to carry in a form that acts on it."""
+    versions = entry_versions(session, [transfer_id])
+    if transfer_id not in versions:
+        raise errors.NotFoundError("That exchange does not exist.")
+    return versions[transfer_id]
+
+
+def entry_versions(session: Session, transfer_ids: list[int]) -> dict[int, str]:
+    """``entry_version`` of each of these entries, in two queries however many there are
+    (a page listing entries carries one version per form). Ids that do not exist are
+    left out."""
+    transfers = list(session.scalars(sa.select(Transfer).where(Transfer.id.in_(transfer_ids))))
+    batch_ids = {t.batch_id for t in transfers if t.batch_id is not None}
+    batches: dict[str, list[Transfer]] = {}
+    if batch_ids:
+        for row in session.scalars(sa.select(Transfer).where(Transfer.batch_id.in_(batch_ids))):
+            batches.setdefault(row.batch_id or "", []).append(row)
+    return {
+        t.id: version_of(batches[t.batch_id] if t.batch_id is not None else [t]) for t in transfers
+    }
+
+
+def confirm_transfer(
+    session: Session, *, actor: Membership, transfer_id: int, seen_version: str | None = None
+) -> Transfer:
+    """The other person in an exchange confirms it happened: the entry as they saw it,
+    when ``seen_version`` (``entry_version``) is given."""
     require_active_actor(actor)
     found = lock_transfers(session, [transfer_id])
     if not found or found[0].time_bank_id != actor.time_bank_id:
@@ -248,6 +303,7 @@ def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -
         raise _already_resolved(transfer)
     if not transfer.needs_confirmation or transfer.confirmed_at is not None:
         raise errors.NotConfirmableError("This exchange is not waiting for a confirmation.")
+    require_version(found, seen_version)
     # The other person: one of the two sides is their own account, and they did not
     # record it. (An entry that asks for confirmation always has exactly one such
     # member: the recorder's own side, or the organisation the recorder acts for, is the
@@ -276,8 +332,11 @@ def confirm_transfer(session: Session, *, actor: Membership, transfer_id: int) -
     return transfer
 
 
-def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -> list[Transfer]:
-    """A coordinator approves a pending transfer (with its whole group, if it has one).
+def approve_transfer(
+    session: Session, *, actor: Membership, transfer_id: int, seen_version: str | None = None
+) -> list[Transfer]:
+    """A coordinator approves a pending transfer (with its whole group, if it has one),
+    as they saw it when ``seen_version`` is given.
 
     Two coordinators approving at the same moment: the second waits for the first's row
     lock, then finds it resolved and gets ``AlreadyResolvedError``.
@@ -299,8 +358,11 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
                 "This exchange was already approved; it is waiting for the other person"
                 " to confirm it."
             )
+    require_version(transfers, seen_version)
     befores = {t.id: snapshot(t) for t in transfers}
     bank = get_bank(session, bank_id)
+    # Separation of duties: refused here when the bank's rule is on, else recorded.
+    own_entry = check_own_approval(session, bank, actor, transfers)
     now = utcnow()
     with session.no_autoflush:  # one UPDATE per transfer (see confirm_transfer)
         for transfer in transfers:
@@ -308,6 +370,9 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
         _post_if_ready(session, bank, transfers)
     session.flush()
     for transfer in transfers:
+        after = snapshot(transfer)
+        if own_entry:
+            after["own_entry"] = True
         append_audit(
             session,
             time_bank_id=bank_id,
@@ -316,16 +381,22 @@ def approve_transfer(session: Session, *, actor: Membership, transfer_id: int) -
             entity_type="transfer",
             entity_id=transfer.id,
             before=befores[transfer.id],
-            after=snapshot(transfer),
+            after=after,
         )
     return transfers
 
 
 def reject_transfer(
-    session: Session, *, actor: Membership, transfer_id: int, reason: str
+    session: Session,
+    *,
+    actor: Membership,
+    transfer_id: int,
+    reason: str,
+    seen_version: str | None = None,
 ) -> list[Transfer]:
     """Reject a pending transfer (and its group): a coordinator, the person who recorded
-    it (withdrawing it) or the other person (disputing it)."""
+    it (withdrawing it) or the other person (disputing it); as they saw it when
+    ``seen_version`` is given."""
     reason = rules.require_reason(reason)
     require_active_actor(actor)
     transfers = lock_transfer_and_batch(session, transfer_id)
@@ -344,6 +415,7 @@ def reject_transfer(
     for transfer in transfers:
         if transfer.status != TransferStatus.PENDING:
             raise _already_resolved(transfer)
+    require_version(transfers, seen_version)
     ids = [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
     accounts = lock_accounts(session, ids)
     now = utcnow()

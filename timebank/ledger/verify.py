@@ -1,7 +1,9 @@
 """``verify_ledger``: recompute everything the ledger caches and check every invariant.
 
-It reads only, so it can run on a live database at any time. Each problem names the
-time bank and the row (account, transfer or audit entry) it is about.
+It reads only, so it can run on a live database at any time: all its reads see one
+snapshot (``database.read_snapshot``), so writers committing meanwhile cannot make it
+report a problem that is not there. Each problem names the time bank and the row
+(account, transfer or audit entry) it is about.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, scoped_session
 
-from timebank.ledger.audit import check_chain, read_chain
-from timebank.ledger.models import Account, TimeBank, Transfer
+from timebank.ledger import audit_in_database
+from timebank.ledger.audit import ChainBreak, check_chain, read_chain
+from timebank.ledger.database import read_snapshot
+from timebank.ledger.models import Account, AuditEntry, TimeBank, Transfer
 
 AUDIT_BATCH = 20_000
+# The checks read through a session (inside its transaction) or a snapshot connection.
+Reader = Session | sa.Connection
 
 
 @dataclass(frozen=True)
@@ -31,20 +37,24 @@ class Problem:
         return self.message
 
 
-def _sums(session: Session, bank_filter, column) -> dict[tuple[int, str], int]:
+def _sums(session: Reader, bank_filter, column, accounts=None) -> dict[tuple[int, str], int]:
     rows = session.execute(
         sa.select(column, Transfer.status, sa.func.sum(Transfer.minutes))
-        .where(*bank_filter)
+        .where(*bank_filter, *([] if accounts is None else [column.in_(accounts)]))
         .group_by(column, Transfer.status)
     )
     return {(account_id, str(status)): int(total) for account_id, status, total in rows}
 
 
-def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]:
+def _check_balances(
+    session: Reader, time_bank_id: int | None, only_accounts: sa.Select | None = None
+) -> list[Problem]:
+    """Every account's counters against its transfers (or only the accounts that
+    ``only_accounts`` selects), and each bank's balances summing to zero."""
     problems: list[Problem] = []
     bank_filter = [Transfer.time_bank_id == time_bank_id] if time_bank_id else []
-    debits = _sums(session, bank_filter, Transfer.debit_account_id)
-    credits = _sums(session, bank_filter, Transfer.credit_account_id)
+    debits = _sums(session, bank_filter, Transfer.debit_account_id, only_accounts)
+    credits = _sums(session, bank_filter, Transfer.credit_account_id, only_accounts)
     accounts = session.execute(
         sa.select(
             Account.id,
@@ -54,10 +64,26 @@ def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]
             Account.pending_debits,
             Account.pending_credits,
         )
-        .where(*([Account.time_bank_id == time_bank_id] if time_bank_id else []))
+        .where(
+            *([Account.time_bank_id == time_bank_id] if time_bank_id else []),
+            *([] if only_accounts is None else [Account.id.in_(only_accounts)]),
+        )
         .order_by(Account.id)
     ).all()
     bank_totals: dict[int, int] = defaultdict(int)
+    if only_accounts is not None:
+        bank_totals.update(
+            session.execute(
+                sa.select(
+                    Account.time_bank_id,
+                    sa.func.coalesce(
+                        sa.func.sum(Account.posted_credits - Account.posted_debits), 0
+                    ),
+                )
+                .where(*([Account.time_bank_id == time_bank_id] if time_bank_id else []))
+                .group_by(Account.time_bank_id)
+            ).tuples()
+        )
     for row in accounts:
         expected = {
             "posted debits": debits.get((row.id, "posted"), 0),
@@ -82,7 +108,8 @@ def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]
                         account_id=row.id,
                     )
                 )
-        bank_totals[row.time_bank_id] += row.posted_credits - row.posted_debits
+        if only_accounts is None:
+            bank_totals[row.time_bank_id] += row.posted_credits - row.posted_debits
     for bank_id, total in sorted(bank_totals.items()):
         if total != 0:
             problems.append(
@@ -95,10 +122,16 @@ def _check_balances(session: Session, time_bank_id: int | None) -> list[Problem]
     return problems
 
 
-def _check_transfers(session: Session, time_bank_id: int | None) -> list[Problem]:
+def _check_transfers(
+    session: Reader, time_bank_id: int | None, only_transfers: sa.Select | None = None
+) -> list[Problem]:
+    """The shapes of every transfer (or of those ``only_transfers`` selects): within
+    one bank, reversals mirroring their originals, groups agreeing on their status."""
     problems: list[Problem] = []
     debit, credit = aliased(Account), aliased(Account)
     bank_filter = [Transfer.time_bank_id == time_bank_id] if time_bank_id else []
+    if only_transfers is not None:
+        bank_filter.append(Transfer.id.in_(only_transfers))
     crossing = session.execute(
         sa.select(Transfer.id, Transfer.time_bank_id)
         .join(debit, debit.id == Transfer.debit_account_id)
@@ -145,11 +178,97 @@ def _check_transfers(session: Session, time_bank_id: int | None) -> list[Problem
                 transfer_id=transfer_id,
             )
         )
+    group_filter = [Transfer.time_bank_id == time_bank_id] if time_bank_id else []
+    if only_transfers is not None:
+        group_filter.append(Transfer.batch_id.in_(sa.select(Transfer.batch_id).where(*bank_filter)))
+    split_groups = session.execute(
+        sa.select(Transfer.batch_id, sa.func.min(Transfer.time_bank_id))
+        .where(*group_filter, Transfer.batch_id.is_not(None))
+        .group_by(Transfer.batch_id)
+        .having(sa.func.count(sa.distinct(Transfer.status)) > 1)
+        .order_by(Transfer.batch_id)
+    )
+    for batch_id, bank_id in split_groups:
+        problems.append(
+            Problem(
+                "split_group",
+                f"group {batch_id}: its transfers do not all have the same status",
+                time_bank_id=bank_id,
+            )
+        )
+    if only_transfers is not None:
+        return problems
+    return problems + _check_transfers_audited(session, time_bank_id)
+
+
+def _check_transfers_audited(session: Reader, time_bank_id: int | None) -> list[Problem]:
+    """Every transfer has at least one audit entry (the one that recorded it). Counted
+    per bank first (no index is needed); only a bank whose counts differ is searched for
+    the transfers that lack one."""
+    transfers = dict(
+        session.execute(
+            sa.select(Transfer.time_bank_id, sa.func.count(Transfer.id))
+            .where(*([Transfer.time_bank_id == time_bank_id] if time_bank_id else []))
+            .group_by(Transfer.time_bank_id)
+        ).all()
+    )
+    audited = dict(
+        session.execute(
+            sa.select(AuditEntry.time_bank_id, sa.func.count(sa.distinct(AuditEntry.entity_id)))
+            .where(
+                AuditEntry.entity_type == "transfer",
+                *([AuditEntry.time_bank_id == time_bank_id] if time_bank_id else []),
+            )
+            .group_by(AuditEntry.time_bank_id)
+        ).all()
+    )
+    problems: list[Problem] = []
+    for bank_id in sorted(b for b, n in transfers.items() if audited.get(b, 0) < n):
+        unaudited = session.scalars(
+            sa.select(Transfer.id)
+            .where(
+                Transfer.time_bank_id == bank_id,
+                ~sa.exists().where(
+                    AuditEntry.time_bank_id == bank_id,
+                    AuditEntry.entity_type == "transfer",
+                    AuditEntry.entity_id == Transfer.id,
+                ),
+            )
+            .order_by(Transfer.id)
+        )
+        for transfer_id in unaudited:
+            problems.append(
+                Problem(
+                    "unaudited_transfer",
+                    f"transfer {transfer_id}: no entry in the audit log records it",
+                    time_bank_id=bank_id,
+                    transfer_id=transfer_id,
+                )
+            )
     return problems
 
 
-def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
-    problems: list[Problem] = []
+def _check_audit(session: Reader, time_bank_id: int | None) -> list[Problem]:
+    connection = session.connection() if isinstance(session, Session) else session
+    if connection.dialect.name == "postgresql":
+        # One pass in the database: the same hashes, no row sent to Python.
+        breaks = list(audit_in_database.chain_breaks(connection, time_bank_id))
+    else:
+        breaks = _chain_breaks_in_python(session, connection, time_bank_id)
+    return [
+        Problem(
+            "audit_chain",
+            f"time bank {broken.time_bank_id}: {broken.message}",
+            time_bank_id=broken.time_bank_id,
+            audit_entry_id=broken.entry_id or None,
+        )
+        for broken in breaks
+    ]
+
+
+def _chain_breaks_in_python(
+    session: Reader, connection: sa.Connection, time_bank_id: int | None
+) -> list[ChainBreak]:
     bank_ids = session.scalars(
         sa.select(TimeBank.id)
         .where(*([TimeBank.id == time_bank_id] if time_bank_id else []))
@@ -157,21 +276,12 @@ def _check_audit(session: Session, time_bank_id: int | None) -> list[Problem]:
     ).all()
     # Core, not the ORM: the log is read once, as plain rows streamed from a server-side
     # cursor in batches (a million entries never sit in memory at once).
-    connection = session.connection()
+    breaks: list[ChainBreak] = []
     for bank_id in bank_ids:
         head, rows = read_chain(connection, bank_id, AUDIT_BATCH)
         with rows:
-            breaks = list(check_chain(bank_id, rows, head))
-        for broken in breaks:
-            problems.append(
-                Problem(
-                    "audit_chain",
-                    f"time bank {bank_id}: {broken.message}",
-                    time_bank_id=bank_id,
-                    audit_entry_id=broken.entry_id or None,
-                )
-            )
-    return problems
+            breaks += check_chain(bank_id, rows, head)
+    return breaks
 
 
 def verify_ledger(session: Session, time_bank_id: int | None = None) -> list[Problem]:
@@ -179,9 +289,23 @@ def verify_ledger(session: Session, time_bank_id: int | None = None) -> list[Pro
     summing to zero, transfer and reversal shapes, and the audit hash chain.
 
     Returns the problems found; an empty list means the ledger is consistent.
+
+    Outside a transaction (the ``verify`` command, a check of a live database) the
+    reads share one snapshot on a connection of their own. Inside one (an import
+    checking what it is about to commit) they read through the session, which sees its
+    own writes and holds its locks.
     """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        return _verify(session, time_bank_id)
+    with read_snapshot(session.get_bind()) as connection:
+        return _verify(connection, time_bank_id)
+
+
+def _verify(reader: Reader, time_bank_id: int | None) -> list[Problem]:
     return [
-        *_check_balances(session, time_bank_id),
-        *_check_transfers(session, time_bank_id),
-        *_check_audit(session, time_bank_id),
+        *_check_balances(reader, time_bank_id),
+        *_check_transfers(reader, time_bank_id),
+        *_check_audit(reader, time_bank_id),
     ]

@@ -7,7 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from timebank.ledger.rules import MAX_TEXT_LENGTH
 
 
 class PlainDateField(DateField):
@@ -52,7 +54,9 @@ class LogExchangeForm(FlaskForm):
     category = SelectField(_l("Kind of help (optional)"), validate_choice=False)
     description = TextAreaField(
         _l("What was it for? (optional)"),
-        validators=[Length(max=2000, message=_l("Keep the description under 2,000 characters."))],
+        validators=[
+            Length(max=MAX_TEXT_LENGTH, message=_l("Keep the description under 2,000 characters."))
+        ],
     )
     idempotency_key = HiddenField()
 
@@ -62,7 +66,7 @@ class DisputeForm(FlaskForm):
         _l("What is not right?"),
         validators=[
             DataRequired(_l("Say what is not right; the other person will see it.")),
-            Length(max=2000, message=_l("Keep the reason under 2,000 characters.")),
+            Length(max=MAX_TEXT_LENGTH, message=_l("Keep the reason under 2,000 characters.")),
         ],
     )
 
@@ -74,7 +78,21 @@ class DonateForm(FlaskForm):
         _l("A note (optional)"),
         validators=[
             Optional(),
-            Length(max=2000, message=_l("Keep the note under 2,000 characters.")),
+            Length(max=MAX_TEXT_LENGTH, message=_l("Keep the note under 2,000 characters.")),
         ],
     )
     idempotency_key = HiddenField()
+
+
+class StatementForm(FlaskForm):
+    """The dates of a statement: a GET form that changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    date_from = PlainDateField(_l("From"), validators=[Optional()])
+    date_to = PlainDateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_("The end date must be the same as or after the start date."))

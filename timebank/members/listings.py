@@ -16,8 +16,9 @@ from wtforms import DateField, RadioField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
+from timebank.community import listings, profiles
 from timebank.extensions import db
-from timebank.ledger import listings, profiles
+from timebank.ids import MAX_PAGE, id_arg, parse_id
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category
@@ -30,10 +31,9 @@ KIND_LABELS = {"offer": _l("Offer"), "request": _l("Request")}
 def _optional_int(value):
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # no such category: refused by the service with a message
+    number = parse_id(value)
+    # No such category: refused by the service with a message.
+    return number if number is not None else -1
 
 
 class ListingForm(FlaskForm):
@@ -84,11 +84,11 @@ def listings_browse():
     kind = request.args.get("kind", "")
     if kind not in listings.KINDS:
         kind = ""
-    category = request.args.get("category", type=int)
+    category = request.args.get("category", type=id_arg)
     words = request.args.get("q", "").strip()[:200]
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(request.args.get("page", 1, type=id_arg), MAX_PAGE)
     result = listings.list_listings(
-        db.session,
+        db.session(),
         bank.id,
         kind=kind or None,
         category=category,
@@ -97,7 +97,7 @@ def listings_browse():
         today=today_in(bank.timezone),
     )
     filters = {"kind": kind, "category": category or "", "q": words}
-    helpers = profiles.members_offering(db.session, bank.id, category) if category else []
+    helpers = profiles.members_offering(db.session(), bank.id, category) if category else []
     return render_template(
         "members/listings.html",
         helpers=helpers,
@@ -121,7 +121,7 @@ def listings_mine():
     return render_template(
         "members/listings_mine.html",
         bank=bank,
-        items=listings.list_my_listings(db.session, membership),
+        items=listings.list_my_listings(db.session(), membership),
         today=today_in(bank.timezone),
         kind_labels=KIND_LABELS,
         action_form=FlaskForm(),
@@ -162,7 +162,7 @@ def listing_new():
 
         def post():
             return listings.post_listing(
-                db.session,
+                db.session(),
                 actor=membership,
                 kind=form.kind.data,
                 title=form.title.data or "",
@@ -186,7 +186,7 @@ def listing_new():
 def _own_listing(membership, listing_id: int):
     """The listing if this member may change it; 404 otherwise (never say whose)."""
     try:
-        listing = listings.get_listing(db.session, membership.time_bank_id, listing_id)
+        listing = listings.get_listing(db.session(), membership.time_bank_id, listing_id)
     except NotFoundError:
         abort(404)
     if not listings.may_change(membership, listing):
@@ -218,7 +218,7 @@ def listing_edit(listing_id: int):
 
         def edit():
             return listings.edit_listing(
-                db.session,
+                db.session(),
                 actor=membership,
                 listing_id=listing.id,
                 title=form.title.data or "",
@@ -241,7 +241,7 @@ def _status_action(listing_id: int, service, message: str):
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
-    if perform(lambda: service(db.session, actor=membership, listing_id=listing.id)):
+    if perform(lambda: service(db.session(), actor=membership, listing_id=listing.id)):
         flash(message)
     target = request.form.get("next")
     if target == "show":
@@ -279,7 +279,7 @@ def listing_show(listing_id: int):
     membership = _membership()
     bank = membership.time_bank
     try:
-        row = listings.listing_row(db.session, bank.id, listing_id)
+        row = listings.listing_row(db.session(), bank.id, listing_id)
     except NotFoundError:
         abort(404)
     today = today_in(bank.timezone)

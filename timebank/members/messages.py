@@ -15,11 +15,12 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from timebank.community import messages as service
+from timebank.community.models import Listing
 from timebank.extensions import db
-from timebank.ledger import messages as service
-from timebank.ledger.community_models import Listing
-from timebank.ledger.models import Membership, MembershipStatus, Person
-from timebank.members.exchanges import problems
+from timebank.ids import parse_id
+from timebank.ledger.models import MEMBER_ROLES, Membership, MembershipStatus, Person
+from timebank.members.error_summary import problems
 from timebank.members.views import bp
 from timebank.web import perform
 
@@ -78,6 +79,7 @@ def _recipient_choices(me: Membership) -> list[SelectChoice]:
         .where(
             Membership.time_bank_id == me.time_bank_id,
             Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_(MEMBER_ROLES),
             Membership.id != me.id,
         )
         .order_by(Person.display_name, Membership.id)
@@ -88,10 +90,7 @@ def _recipient_choices(me: Membership) -> list[SelectChoice]:
 
 
 def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 def _listing_in_bank(listing_id: int | None, me: Membership) -> Listing | None:
@@ -107,7 +106,7 @@ def _listing_in_bank(listing_id: int | None, me: Membership) -> Listing | None:
 @login_required
 def messages():
     me = _membership()
-    threads = service.list_threads(db.session, me)
+    threads = service.list_threads(db.session(), me)
     return render_template("members/messages.html", threads=threads, bank=me.time_bank)
 
 
@@ -124,7 +123,7 @@ def new_thread():
                 flash(_("That is your own offer or request, so there is no one to write to."))
                 return redirect(url_for("members.messages"))
             owner = db.session.get(Membership, listing.membership_id)
-            existing = service.find_listing_thread(db.session, me, owner, listing)
+            existing = service.find_listing_thread(db.session(), me, owner, listing)
             if existing is not None:
                 flash(_("You already have a conversation about this. Write to them here."))
                 return redirect(url_for("members.thread", thread_id=existing.id))
@@ -140,7 +139,7 @@ def new_thread():
             listing = None
         thread = perform(
             lambda: service.start_thread(
-                db.session, me, recipient, form.subject.data, form.body.data, listing=listing
+                db.session(), me, recipient, form.subject.data, form.body.data, listing=listing
             ),
             form,
         )
@@ -158,12 +157,12 @@ def thread(thread_id: int):
     me = _membership()
     form = ReplyForm()
     if request.method == "POST" and form.validate_on_submit():
-        sent = perform(lambda: service.reply(db.session, me, thread_id, form.body.data), form)
+        sent = perform(lambda: service.reply(db.session(), me, thread_id, form.body.data), form)
         if sent is not None:
             flash(_("Your reply was sent."))
             return redirect(url_for("members.thread", thread_id=thread_id))
     opening = service.open_thread if request.method == "GET" else service.get_thread
-    found = perform(lambda: opening(db.session, me, thread_id))
+    found = perform(lambda: opening(db.session(), me, thread_id))
     if found is None:
         abort(404)
     conversation, other_name, items = found

@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.extensions import db
-from timebank.ledger.member_figures import (
+from timebank.members.views import bp
+from timebank.reports.member_figures import (
     NO_MEMBER_NAME,
     NO_ORGANISATION_NAME,
     Connection,
     my_network,
+    pot_moves,
 )
-from timebank.members.views import bp
 
 # The picture: me in the centre, the others on a circle, room for names at the sides.
 WIDTH, HEIGHT = 760, 560
@@ -88,17 +89,16 @@ def _line(ax, ay, bx, by, offset, minutes, most) -> Line | None:
 
 
 def in_my_language(connections: list[Connection]) -> list[Connection]:
-    """The ledger names the pot, and anyone it has no name for, in English: here they
-    follow the reader's language, and the list keeps the ledger's order (most time
+    """The ledger names anyone it has no name for in English: here they follow the
+    reader's language, and the list keeps the ledger's order (most time
     first, then by name)."""
     stand_ins = {
-        ("pot", None): _("Community pot"),
         ("member", NO_MEMBER_NAME): _("A member"),
         ("organisation", NO_ORGANISATION_NAME): _("An organisation"),
     }
     named = []
     for connection in connections:
-        key = (connection.kind, None if connection.kind == "pot" else connection.name)
+        key = (connection.kind, connection.name)
         if key in stand_ins:
             connection = replace(connection, name=stand_ins[key])
         named.append(connection)
@@ -145,9 +145,10 @@ def network():
     membership = current_user.current_membership()
     if membership is None:
         return redirect(url_for("members.dashboard"))
-    connections = in_my_language(my_network(db.session, membership.account))
+    connections = in_my_language(my_network(db.session(), membership.account))
     return render_template(
         "members/network.html",
+        pot=pot_moves(db.session(), membership.account),
         bank=membership.time_bank,
         membership=membership,
         connections=connections,

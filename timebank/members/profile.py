@@ -9,7 +9,7 @@ notifications and my consent choices (withdrawn as easily as given).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from timebank.auth.consent import ConsentForm
+from timebank.community import profiles
 from timebank.extensions import db
-from timebank.ledger import profiles
 from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
 from timebank.web import perform
@@ -57,9 +57,9 @@ class ProfileForm(ConsentForm):
 @bp.get("/application")
 @login_required
 def application():
-    memberships = profiles.applications_of(db.session, current_user.person)
+    memberships = profiles.applications_of(db.session(), current_user.person)
     reasons = {
-        m.id: profiles.decline_reason(db.session, m)
+        m.id: profiles.decline_reason(db.session(), m)
         for m in memberships
         if m.status == MembershipStatus.DECLINED
     }
@@ -86,12 +86,12 @@ def profile():
     form = ProfileForm(obj=membership)
     form.skill_category_ids.choices = _skill_choices(membership)
     if not form.is_submitted():
-        form.skill_category_ids.data = [c.id for c in profiles.skills_of(db.session, membership)]
+        form.skill_category_ids.data = [c.id for c in profiles.skills_of(db.session(), membership)]
     if form.validate_on_submit():
 
         def save():
             profiles.update_profile(
-                db.session,
+                db.session(),
                 actor=membership,
                 offers_text=form.offers_text.data,
                 needs_text=form.needs_text.data,
@@ -127,12 +127,14 @@ def person(membership_id: int):
     if viewer is None:
         return redirect(url_for("members.dashboard"))
     other = perform(
-        lambda: profiles.visible_profile(db.session, viewer=viewer, membership_id=membership_id)
+        lambda: profiles.visible_profile(db.session(), viewer=viewer, membership_id=membership_id)
     )
+    if other is None:
+        abort(404)
     return render_template(
         "members/profile_person.html",
         other=other,
-        skills=profiles.skills_of(db.session, other),
+        skills=profiles.skills_of(db.session(), other),
         bank=viewer.time_bank,
         is_me=other == viewer,
     )

@@ -1,4 +1,5 @@
-"""My statement as a CSV file, for the dates I choose (this year unless I say).
+"""My statement, for the dates I choose (this year unless I say): a page to read or
+print, and the same lines as a CSV file.
 
 The headings and words follow the reader's language; the figures stay machine-readable
 so any spreadsheet can add them up: dates as ISO dates (2025-01-31) and hours as decimal
@@ -15,20 +16,25 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
-from timebank.ledger.exports import BOM
-from timebank.ledger.statements import get_statement
+from timebank.members.forms import StatementForm
 from timebank.members.views import bp, counterpart_name, description_of, kind_label
+from timebank.reports.exports import BOM
+from timebank.reports.member_figures import member_figures
+from timebank.reports.statements import get_statement
 
 HEADER = [
     _l("Date"),
     _l("With whom"),
     _l("What"),
     _l("Category"),
-    _l("Given (h)"),
-    _l("Received (h)"),
+    _l("Time given (h)"),
+    _l("Time received (h)"),
+    # Donations, grants, reversals and opening balances move credits, not time.
+    _l("Other credits in or out (h)"),
     _l("Running balance (h)"),
 ]
 # A spreadsheet treats a cell starting with one of these as a formula.
@@ -51,18 +57,50 @@ def hours(minutes: int) -> str:
     return f"{sign}{whole}.{round(rest * 100 / 60):02d}"
 
 
-def _bad_request(detail: str):
-    return (
-        render_template("error.html", title=_("We could not make that statement"), detail=detail),
-        400,
-    )
+def _chosen_dates(form: StatementForm, today: date) -> tuple[date, date]:
+    """The statement's dates: what the member chose, or this year so far."""
+    return (form.date_from.data or date(today.year, 1, 1), form.date_to.data or today)
 
 
-def _parse(name: str, default: date) -> date:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return default
-    return date.fromisoformat(raw)
+def _form() -> StatementForm:
+    # The CSV link and older bookmarks use ?from=...&to=...; the form's own names too.
+    args = request.args.to_dict()
+    for short, name in (("from", "date_from"), ("to", "date_to")):
+        if short in args and name not in args:
+            args[name] = args.pop(short)
+    return StatementForm(formdata=MultiDict(args))
+
+
+@bp.get("/statement")
+@login_required
+def statement_page():
+    """My statement as a page that reads well on a phone and prints cleanly, with the
+    months chart; the CSV has the same lines for a spreadsheet."""
+    membership = current_user.current_membership()
+    if membership is None or membership.account is None:
+        return redirect(url_for("members.dashboard"))
+    bank = membership.time_bank
+    today = today_in(bank.timezone)
+    form = _form()
+    valid = form.validate() if request.args else True
+    start, end = _chosen_dates(form, today) if valid else (date(today.year, 1, 1), today)
+    if valid:
+        # Show the dates used, also when none were chosen.
+        form.date_from.data, form.date_to.data = start, end
+    statement = get_statement(db.session(), membership.account, start=start, end=end)
+    return render_template(
+        "members/statement.html",
+        form=form,
+        valid=valid,
+        bank=bank,
+        statement=statement,
+        start=start,
+        end=end,
+        figures=member_figures(db.session(), membership.account, today=today),
+        counterpart_name=counterpart_name,
+        description_of=description_of,
+        kind_label=kind_label,
+    ), (200 if valid else 400)
 
 
 @bp.get("/statement.csv")
@@ -73,16 +111,12 @@ def statement_csv():
         return redirect(url_for("members.dashboard"))
     bank = membership.time_bank
     today = today_in(bank.timezone)
-    try:
-        start = _parse("from", date(today.year, 1, 1))
-        end = _parse("to", today)
-    except ValueError:
-        return _bad_request(
-            _("Please give the dates as year, month and day, for example 2025-01-31.")
-        )
-    if start > end:
-        return _bad_request(_("The 'from' date must be on or before the 'to' date."))
-    statement = get_statement(db.session, membership.account, start=start, end=end)
+    form = _form()
+    if not form.validate():
+        # Answered at the field on the statement page, with what was typed kept.
+        return statement_page()
+    start, end = _chosen_dates(form, today)
+    statement = get_statement(db.session(), membership.account, start=start, end=end)
 
     out = io.StringIO()
     # A byte-order mark, so that Excel reads the file as UTF-8 (Welsh ŵ and ŷ, names).
@@ -97,19 +131,21 @@ def statement_csv():
             "",
             "",
             "",
+            "",
             hours(statement.opening_balance),
         ]
     )
     for line in statement.lines:
-        what = description_of(line) or kind_label(line.kind)
+        time = line.view.is_time
         writer.writerow(
             [
                 line.service_date.isoformat(),
                 safe_cell(counterpart_name(line)),
-                safe_cell(what),
+                safe_cell(description_of(line) or kind_label(line.kind)),
                 safe_cell(line.category),
-                hours(line.minutes) if line.minutes > 0 else "",
-                hours(-line.minutes) if line.minutes < 0 else "",
+                hours(line.minutes) if time and line.minutes > 0 else "",
+                hours(-line.minutes) if time and line.minutes < 0 else "",
+                "" if time else hours(line.minutes),
                 hours(line.running_balance or 0),
             ]
         )

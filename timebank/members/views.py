@@ -7,16 +7,38 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from timebank.community.notifications import list_notifications, mark_read
 from timebank.extensions import db
 from timebank.filters import ledger_words
+from timebank.ids import parse_id
 from timebank.ledger.clock import today_in
-from timebank.ledger.member_figures import member_figures
-from timebank.ledger.notifications import list_notifications, mark_read
+from timebank.ledger.database import run_in_transaction
 from timebank.ledger.rules import Counters
-from timebank.ledger.statements import StatementLine, list_recent_transfers
+from timebank.navigation import home_url
 from timebank.notification_text import describe
+from timebank.reports.member_figures import member_figures
+from timebank.reports.statements import (
+    StatementLine,
+    list_pending_transfers,
+    list_recent_transfers,
+)
 
 bp = Blueprint("members", __name__, url_prefix="/members")
+
+
+@bp.before_request
+def partners_have_no_member_area():
+    """A partner reads reports and nothing of the members' people, listings or
+    messages: someone whose only memberships are partner ones is sent to the partners'
+    area from every member page (and does nothing here)."""
+    if (
+        current_user.is_authenticated
+        and not current_user.active_memberships()
+        and current_user.partner_memberships()
+    ):
+        return redirect(url_for("partners.home"))
+    return None
+
 
 # What an entry was, when it has no description or category (the dashboard's recent
 # exchanges and the CSV statement).
@@ -61,9 +83,10 @@ def dashboard():
             return redirect(url_for("members.choose_bank"))
         return render_template("members/no_membership.html")
     account = membership.account
-    recent = list_recent_transfers(db.session, account, limit=10)
+    recent = list_recent_transfers(db.session(), account, limit=10)
+    pending = list_pending_transfers(db.session(), account, limit=10)
     bank = membership.time_bank
-    figures = member_figures(db.session, account, today=today_in(bank.timezone))
+    figures = member_figures(db.session(), account, today=today_in(bank.timezone))
     return render_template(
         "members/dashboard.html",
         membership=membership,
@@ -71,6 +94,7 @@ def dashboard():
         account=account,
         counters=Counters.of(account),
         recent=recent,
+        pending=pending,
         figures=figures,
         counterpart_name=counterpart_name,
         kind_label=kind_label,
@@ -83,14 +107,13 @@ def dashboard():
 def choose_bank():
     memberships = current_user.active_memberships()
     if request.method == "POST":
-        try:
-            chosen = int(request.form.get("membership_id", ""))
-        except ValueError:
+        chosen = parse_id(request.form.get("membership_id", ""))
+        if chosen is None:
             abort(400)
         if chosen not in {m.id for m in memberships}:
             abort(403)
         session["membership_id"] = chosen
-        return redirect(url_for("members.dashboard"))
+        return redirect(home_url())
     return render_template("members/choose_bank.html", memberships=memberships)
 
 
@@ -102,11 +125,11 @@ def notifications():
     membership = current_user.current_membership()
     if membership is None:
         return redirect(url_for("members.dashboard"))
-    unread = {n.id for n in list_notifications(db.session, membership) if n.read_at is None}
-    mark_read(db.session, membership)
-    db.session.commit()
+    unread = {n.id for n in list_notifications(db.session(), membership) if n.read_at is None}
+    # A GET that writes: through run_in_transaction, which takes SQLite's write lock.
+    run_in_transaction(db.session(), lambda: mark_read(db.session(), membership))
     # Read again in one query: the commit expired the rows read above.
-    items = list_notifications(db.session, membership)
+    items = list_notifications(db.session(), membership)
     return render_template(
         "members/notifications.html",
         notifications=items,
@@ -116,4 +139,13 @@ def notifications():
     )
 
 
-from timebank.members import exchanges, listings, messages, network, profile, statement  # noqa: E402, F401
+from timebank.members import (  # noqa: E402, F401
+    confirm,
+    donate,
+    exchanges,
+    listings,
+    messages,
+    network,
+    profile,
+    statement,
+)

@@ -1,0 +1,169 @@
+"""pages: server time and statement count of every page a signed-out visitor, the demo
+member, the demo coordinator and the demo partner can reach, at the demo's size.
+
+The demo is built as ``make run`` builds it (migrations, then ``seed_demo``) in a SQLite
+file of its own. Each role's pages are found the way a person finds them: from their
+first page, following every link on every page (one address per page kind, that is per
+URL-map endpoint and role), so pages that take an id are measured too. Downloads (CSV,
+PDF) are left out: they are files, not pages.
+
+Each page is requested ``BENCH_PAGES_REPEAT`` times (default 15) after two warm-up
+requests, in-process through Flask's test client; the figure is the median in ms.
+Statements are counted with a cursor event during one request. The baseline is the
+sign-in page in the same run (ratio = page / sign-in page). Figures: how many pages,
+the slowest ten, the median page, and every page over the 5 ms aim.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import tempfile
+import time
+from collections import deque
+from urllib.parse import urldefrag, urlsplit
+
+import flask_migrate
+import sqlalchemy as sa
+from werkzeug.exceptions import HTTPException
+
+from bench.common import Figure, env_int
+from timebank.app import create_app
+from timebank.demo import DEMO_PASSWORD, seed_demo
+from timebank.demo.cast import COORDINATOR_EMAIL, MEMBER_EMAIL, PARTNER_EMAIL
+from timebank.extensions import db
+from timebank.ledger.database import run_in_transaction
+
+AIM_MS = 5.0
+ROLES = {
+    "visitor": (None, "/"),
+    "member": (MEMBER_EMAIL, "/members/"),
+    "coordinator": (COORDINATOR_EMAIL, "/coordinators/"),
+    "partner": (PARTNER_EMAIL, "/partners/"),
+}
+LINK = re.compile(r'href="(/[^"]*)"')
+NOT_PAGES = (".csv", ".pdf", ".json", ".css", ".js", ".png", ".ico", ".svg")
+MAX_PAGES_PER_ROLE = 150
+
+
+def _demo_app(directory: str):
+    app = create_app(
+        {
+            "SECRET_KEY": "bench-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/demo.sqlite3",
+            "MAIL_OUTBOX": f"{directory}/outbox",
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        run_in_transaction(db.session, lambda: seed_demo(db.session, seed=2024))
+        db.session.remove()
+    return app
+
+
+def _endpoint(app, path: str) -> str | None:
+    adapter = app.url_map.bind("localhost")
+    try:
+        endpoint, _ = adapter.match(urlsplit(path).path, method="GET")
+    except HTTPException:  # not a page of this app (a redirect, a 404, a 405)
+        return None
+    return endpoint
+
+
+def _crawl(app, client, start: str) -> dict[str, str]:
+    """One address per endpoint, found by following links from ``start``."""
+    found: dict[str, str] = {}
+    queue, seen = deque([start]), {start}
+    while queue and len(found) < MAX_PAGES_PER_ROLE:
+        path = queue.popleft()
+        endpoint = _endpoint(app, path)
+        if endpoint is None or endpoint in found or endpoint == "static":
+            continue
+        response = client.get(path)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        found[endpoint] = path
+        for link in LINK.findall(response.get_data(as_text=True)):
+            link = urldefrag(link.replace("&amp;", "&")).url
+            if link in seen or urlsplit(link).path.endswith(NOT_PAGES):
+                continue
+            if "sign-out" in link or link.startswith("/static/"):
+                continue
+            seen.add(link)
+            queue.append(link)
+    return found
+
+
+def _measure(client, path: str, repeat: int) -> float:
+    for _ in range(2):
+        client.get(path)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times) * 1000
+
+
+def _statements(engine: sa.Engine, client, path: str) -> int:
+    count = 0
+
+    def counted(*_args) -> None:
+        nonlocal count
+        count += 1
+
+    sa.event.listen(engine, "before_cursor_execute", counted)
+    try:
+        client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counted)
+    return count
+
+
+def run() -> list[Figure]:
+    repeat = env_int("BENCH_PAGES_REPEAT", 15)
+    directory = tempfile.mkdtemp(prefix="timebank-bench-pages-")
+    app = _demo_app(directory)
+    with app.app_context():
+        engine = db.engine
+    rows: list[tuple[float, int, str, str]] = []  # (ms, statements, role, path)
+    baseline = _measure(app.test_client(), "/auth/sign-in", repeat)
+    for role, (email, start) in ROLES.items():
+        client = app.test_client()
+        if email:
+            response = client.post(
+                "/auth/sign-in", data={"email": email, "password": DEMO_PASSWORD}
+            )
+            assert response.status_code == 302, f"{role} could not sign in"
+        for endpoint, path in sorted(_crawl(app, client, start).items()):
+            milliseconds = _measure(client, path, repeat)
+            rows.append((milliseconds, _statements(engine, client, path), role, endpoint))
+    rows.sort(reverse=True)
+    figures = [
+        Figure("pages.measured", len(rows), "pages"),
+        Figure("pages.sign_in_baseline", round(baseline, 2), "ms"),
+        Figure(
+            "pages.median",
+            round(statistics.median(r[0] for r in rows), 2),
+            "ms",
+            round(baseline, 2),
+            round(statistics.median(r[0] for r in rows) / baseline, 1),
+        ),
+        Figure("pages.over_5ms", sum(1 for r in rows if r[0] > AIM_MS), "pages"),
+    ]
+    for milliseconds, statements, role, endpoint in rows[:10]:
+        figures.append(
+            Figure(
+                f"slowest.{role}.{endpoint}",
+                round(milliseconds, 2),
+                "ms",
+                round(baseline, 2),
+                round(milliseconds / baseline, 1),
+            )
+        )
+        figures.append(Figure(f"slowest.{role}.{endpoint}.statements", statements, "statements"))
+    return figures

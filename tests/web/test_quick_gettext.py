@@ -1,0 +1,60 @@
+"""The per-request translation look-up gives exactly what Flask-Babel gives, follows
+``force_locale``, and templates escape and format as Jinja's own i18n extension does."""
+
+from __future__ import annotations
+
+import flask_babel
+from flask import g, render_template_string
+from jinja2 import Environment
+
+from timebank import quick_gettext
+
+
+def fresh_request(app, language: str):
+    # The test's app context outlives each request context, and Flask-Babel keeps the
+    # chosen language on ``g``: start each request without it, as a real one does.
+    g.pop("_flask_babel", None)
+    return app.test_request_context("/", headers={"Accept-Language": language})
+
+
+def test_the_same_words_as_flask_babel_in_each_language(app):
+    for language in ("en", "cy"):
+        with fresh_request(app, language):
+            for text in ("Sign in", "Your balance", "Not a phrase in the catalogue"):
+                assert quick_gettext.gettext(text) == flask_babel.gettext(text)
+            assert quick_gettext.ngettext(
+                "%(num)s person", "%(num)s people", 3
+            ) == flask_babel.ngettext("%(num)s person", "%(num)s people", 3)
+    with fresh_request(app, "cy"):
+        assert quick_gettext.gettext("Sign in") != "Sign in"
+
+
+def test_follows_force_locale_and_comes_back(app):
+    with fresh_request(app, "en"):
+        assert quick_gettext.gettext("Sign in") == "Sign in"
+        with flask_babel.force_locale("cy"):
+            welsh = quick_gettext.gettext("Sign in")
+            assert welsh == flask_babel.gettext("Sign in") != "Sign in"
+        assert quick_gettext.gettext("Sign in") == "Sign in"
+
+
+def test_outside_an_application_the_words_stay_english():
+    assert quick_gettext.gettext("Sign in") == "Sign in"
+
+
+def test_templates_escape_variables_and_format_as_jinja_does(app):
+    with fresh_request(app, "en"):
+        page = render_template_string(
+            "{{ _('Hello %(name)s', name=name) }}|{{ _('100%%') }}|"
+            "{{ ngettext('%(num)d hour', '%(num)d hours', 2) }}",
+            name="<b>Jo</b>",
+        )
+        assert page == "Hello &lt;b&gt;Jo&lt;/b&gt;|100%|2 hours"
+        # What Jinja's own extension gives for the same template, for comparison.
+        plain = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+        plain.install_null_translations(newstyle=True)
+        expected = plain.from_string(
+            "{{ _('Hello %(name)s', name=name) }}|{{ _('100%%') }}|"
+            "{{ ngettext('%(num)d hour', '%(num)d hours', 2) }}"
+        ).render(name="<b>Jo</b>")
+        assert page == expected

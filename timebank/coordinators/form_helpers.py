@@ -1,0 +1,79 @@
+"""What the coordinators' forms share: hour and minute choices, the amount they make,
+and the member and organisation accounts of the bank to choose from (always checked to
+be in the bank)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from timebank.amounts import minutes_from_parts
+from timebank.extensions import db
+from timebank.ids import parse_id
+from timebank.ledger.models import (
+    MEMBER_ROLES,
+    Account,
+    AccountKind,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    Person,
+    TimeBank,
+)
+
+
+def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
+    top = max(time_bank.max_minutes_per_transfer // 60, 1)
+    choices = [SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
+    return [SelectChoice("", blank), *choices] if blank else choices
+
+
+def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
+    step = time_bank.minute_step or 15
+    choices = [SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
+    return [SelectChoice("", blank), *choices] if blank else choices
+
+
+def to_minutes(hours: str | None, minutes: str | None) -> int:
+    """The time chosen; 0 (refused by the ledger at the hours) when a part is not one
+    of the lists' numbers."""
+    return minutes_from_parts(hours, minutes) or 0
+
+
+def active_member_accounts(time_bank_id: int, name_filter: str = "") -> list[tuple[int, str]]:
+    """(account id, name) of the active members, by name."""
+    query = (
+        sa.select(Account.id, Person.display_name)
+        .join(Membership, Membership.id == Account.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Account.time_bank_id == time_bank_id,
+            Account.kind == AccountKind.MEMBER,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role.in_(MEMBER_ROLES),
+        )
+        .order_by(Person.display_name, Account.id)
+    )
+    if name_filter:
+        query = query.where(Person.display_name.ilike(f"%{name_filter}%"))
+    return [(row.id, row.display_name) for row in db.session.execute(query)]
+
+
+def active_organisation_accounts(time_bank_id: int) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        sa.select(Account.id, Organisation.name)
+        .join(Organisation, Organisation.id == Account.organisation_id)
+        .where(Account.time_bank_id == time_bank_id, Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def account_in_bank(account_id: object, time_bank_id: int, kinds: tuple[AccountKind, ...]):
+    """The account with this id if it is of this bank and kind, else None."""
+    number = parse_id(account_id)  # a number past any id would break the query
+    account = db.session.get(Account, number) if number is not None else None
+    if account is None or account.time_bank_id != time_bank_id or account.kind not in kinds:
+        return None
+    return account

@@ -1,0 +1,62 @@
+"""The coordinators' version of the reciprocity report: the same figures as the
+partners read, for their own bank, counting every member and suppressing nothing, with
+names where that helps a coordinator's work (who has only received, who has never
+given, who has gone quiet, the brokers) and a network picture with names.
+
+Downloads carry names, so each is written to the audit log like the other exports;
+reading the pages is not logged (a coordinator reads their own bank's records)."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from timebank.coordinators import bp
+from timebank.coordinators.access import bank, coordinator
+from timebank.ledger.clock import today_in
+from timebank.report_views import downloads
+from timebank.report_views.page import network_context, report_context
+from timebank.report_views.periods import period_from
+from timebank.report_views.reading import read_report
+from timebank.reports.reciprocity import Audience
+
+
+def _page(page: str):
+    form, chosen = period_from(request.args, today_in(bank().timezone))
+    context = {"bank": bank(), "form": form, "period": chosen, "page": page}
+    if chosen is None:
+        return render_template(f"coordinators/report_{page}.html", report=None, **context), 400
+    report = read_report(
+        [coordinator()], chosen, Audience.COORDINATOR, page=page, format="web", record=False
+    )
+    context.update(network_context(report) if page == "network" else report_context(report))
+    return render_template(f"coordinators/report_{page}.html", report=report, **context)
+
+
+@bp.get("/report")
+def report():
+    return _page("report")
+
+
+@bp.get("/report/network")
+def report_network():
+    return _page("network")
+
+
+def _download(format: str):
+    _form, chosen = period_from(request.args, today_in(bank().timezone))
+    if chosen is None:
+        return _page("report")
+    report = read_report(
+        [coordinator()], chosen, Audience.COORDINATOR, page="report", format=format, record=True
+    )
+    return downloads.csv_response(report) if format == "csv" else downloads.pdf_response(report)
+
+
+@bp.get("/report.csv")
+def report_csv():
+    return _download("csv")
+
+
+@bp.get("/report.pdf")
+def report_pdf():
+    return _download("pdf")

@@ -1,0 +1,91 @@
+"""Translations looked up once per request and language, not once per string.
+
+Flask-Babel's ``gettext`` finds the request's Babel context, domain, locale and
+catalogue again on every call, through several context-local proxies: about 30 µs a
+string on this machine against under 1 µs for the catalogue's own lookup. A page with a
+few hundred strings (the dashboard, the network view's text alternative) spent most of
+its time there. These functions keep the catalogue found for the request's current
+locale on Flask-Babel's own request context and read it directly; they give exactly
+what Flask-Babel's functions give, and follow ``force_locale`` (an email in its
+recipient's language) and ``refresh`` because the cache is keyed by the locale object
+Flask-Babel holds at the time of the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+
+def translations():
+    """The catalogue of the current request's language (Flask-Babel's own object)."""
+    try:
+        context = g.get("_flask_babel")
+    except RuntimeError:  # outside an application context
+        context = None
+    locale = getattr(context, "babel_locale", None)
+    if locale is None:
+        # First string of the request, or outside one: Flask-Babel chooses (and, in a
+        # request, remembers the locale on its context for the next call).
+        get_locale()
+        return get_translations()
+    cached = getattr(context, "quick_translations", None)
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    found = get_translations()
+    context.quick_translations = (locale, found)
+    return found
+
+
+def gettext(string: str, **variables: Any) -> str:
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def _template_text(context: Context, text: str, variables: dict[str, Any]) -> str:
+    # As Jinja's own "newstyle" gettext: escaped where the template autoescapes, and
+    # always formatted (so "%%" means "%" whether or not there are variables).
+    if context.eval_ctx.autoescape:
+        return Markup(text) % variables  # noqa: S704 - our catalogue, trusted as Jinja trusts it
+    return text % variables
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    return _template_text(context, translations().ugettext(string), variables)
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    return _template_text(context, translations().ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def _template_pgettext(context: Context, message_context: str, string: str, **variables: Any):
+    variables.setdefault("context", message_context)
+    return _template_text(context, translations().upgettext(message_context, string), variables)
+
+
+def install(app: Flask) -> None:
+    """Templates' ``_``, ``gettext``, ``ngettext`` and ``pgettext`` through the request's
+    catalogue, called directly (Jinja's i18n extension, which Flask-Babel installs, goes
+    through two context calls and Flask-Babel's look-ups for each string)."""
+    app.jinja_env.globals.update(
+        _=_template_gettext,
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+    )

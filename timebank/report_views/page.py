@@ -1,0 +1,168 @@
+"""What the report's pages show, prepared from a report: the summary a commissioner
+reads first, the headline with its changes, the charts, and the network view's data.
+Shared by the partners' pages, the coordinators' version and the PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from flask_babel import format_currency, format_date
+
+from timebank.filters import hours, month_abbr, month_year
+from timebank.quick_gettext import gettext as _
+from timebank.report_views import charts, graph, words
+from timebank.report_views.reading import broker_nodes
+from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
+from timebank.reports.reciprocity.model import Figure
+
+HEADLINE = ("hours", "exchanges", "hours_per_exchange", "registered", "active", "active_rate")
+# The measures drawn quarter by quarter (all of them are in the table).
+QUARTER_CHARTS = ("people", "reciprocity", "cycle_share", "density", "mean_partners")
+
+
+@dataclass(frozen=True)
+class Trend:
+    figure: Figure
+    chart: charts.ColumnChart
+
+
+def report_title(report: ReciprocityReport) -> str:
+    if len(report.banks) == 1:
+        return report.banks[0].name
+    return _("%(count)s time banks combined", count=len(report.banks))
+
+
+def summary(report: ReciprocityReport) -> list[tuple[str, str]]:
+    """The three questions a commissioner asks, each answered in one sentence from the
+    report's own figures (or saying that a figure is held back)."""
+    t = report.threshold
+    m, s, c = report.mutuality, report.shared_roles, report.core_economy
+    answers = []
+    if is_shown(m.two_way_rate.value):
+        mutuality = _(
+            "%(rate)s of the active members counted both gave and received time.",
+            rate=words.plain(m.two_way_rate.value, Unit.SHARE),
+        )
+    else:
+        mutuality = words.text(m.two_way_rate.value, Unit.SHARE, t)
+    answers.append((_("Mutuality"), mutuality))
+    if is_shown(s.index.value):
+        shared = _(
+            "Participants gave professionals and organisations %(index)s hours for every"
+            " hour they received from them.",
+            index=words.plain(s.index.value, Unit.RATIO),
+        )
+    else:
+        shared = words.text(s.index.value, Unit.RATIO, t)
+    answers.append((_("Shared roles"), shared))
+    if is_shown(c.hours.value) and is_shown(c.value.value):
+        core = _(
+            "%(hours)s given, worth %(value)s at %(rate)s an hour: the replacement cost,"
+            " not a social return.",
+            hours=words.plain(c.hours.value, Unit.MINUTES),
+            value=words.plain(c.value.value, Unit.PENCE),
+            rate=_money(c.rate_pence),
+        )
+    else:
+        core = words.text(c.value.value, Unit.PENCE, t)
+    answers.append((_("Core economy"), core))
+    growth = words.change(report.headline.hours, t)
+    answers.append((_("Hours exchanged"), growth.words))
+    return answers
+
+
+def _money(pence: int) -> str:
+    return format_currency(pence / 100, "GBP")
+
+
+def report_context(report: ReciprocityReport) -> dict:
+    """Everything the report page (and the PDF) draws, besides the report itself."""
+    t = report.threshold
+    headline = [getattr(report.headline, key) for key in HEADLINE]
+    trends = [
+        Trend(
+            figure=figure,
+            chart=charts.columns(
+                [(point.month.start, getattr(point, figure.key)) for point in report.trends]
+            ),
+        )
+        for figure in headline
+    ]
+    return {
+        "title": report_title(report),
+        "summary": summary(report),
+        "headline": [(figure, words.change(figure, t)) for figure in headline],
+        "balance_bars": charts.bars(report.mutuality.balance_index, 0, words.row_label),
+        "offers_bars": charts.bars(report.assets.offers, 0, words.row_label),
+        "core_bars": charts.bars(report.core_economy.by_category, 0, words.row_label),
+        "flows_drawn": charts.flows(report.shared_roles.flows, words.row_label),
+        "trends": trends,
+        "rate": _money(report.core_economy.rate_pence),
+        "kind_words": graph.kind_words(),
+        **helpers(report),
+    }
+
+
+def month_label(day: date, long: bool = False) -> str:
+    return month_year(day) if long else month_abbr(day)
+
+
+def quarter_label(day: date, long: bool = False) -> str:
+    """ "Q2 2026" on the axis; "April to June 2026" in the table."""
+    if not long:
+        return _("Q%(quarter)s %(year)s", quarter=(day.month - 1) // 3 + 1, year=day.year)
+    last = date(day.year, day.month + 2, 1)
+    return _(
+        "%(first)s to %(last)s",
+        first=format_date(day, "LLLL"),
+        last=month_year(last),
+    )
+
+
+def helpers(report: ReciprocityReport) -> dict:
+    t = report.threshold
+    return {
+        "month_label": month_label,
+        "quarter_label": quarter_label,
+        "show": lambda value, unit: words.show(value, unit, t),
+        "text": lambda value, unit: words.text(value, unit, t),
+        "tr": words.translate,
+        "row_label": words.row_label,
+        "is_shown": is_shown,
+        "is_suppressed": lambda value: isinstance(value, Suppressed),
+        "threshold": t,
+    }
+
+
+def network_context(report: ReciprocityReport) -> dict:
+    """The network view: the picture's data and its text alternative, the measures and
+    how they moved quarter by quarter."""
+    picture = report.network.graph
+    brokers = broker_nodes(report)
+    quarter_fields = [f.name for f in fields(report.network.measures)]
+    by_key = {name: getattr(report.network.measures, name) for name in quarter_fields}
+    measures = list(by_key.values())
+    charts_by_quarter = [
+        Trend(
+            figure=by_key[key],
+            chart=charts.columns(
+                [(point.quarter.start, getattr(point, key)) for point in report.network.by_quarter]
+            ),
+        )
+        for key in QUARTER_CHARTS
+        if key in by_key
+    ]
+    return {
+        "title": report_title(report),
+        "picture": picture if isinstance(picture, Graph) else None,
+        "picture_hidden": picture if isinstance(picture, Suppressed) else None,
+        "elements": graph.elements(picture, brokers) if isinstance(picture, Graph) else None,
+        "text_rows": graph.text_rows(picture, hours) if isinstance(picture, Graph) else [],
+        "kind_words": graph.kind_words(),
+        "measures": measures,
+        "quarter_fields": quarter_fields,
+        "measure_by_key": by_key,
+        "quarter_charts": charts_by_quarter,
+        **helpers(report),
+    }

@@ -1,0 +1,322 @@
+"""The fields of an audit entry's before and after snapshots in plain words: their
+labels, their values (minutes, dates, names, yes and no) and the list of what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from timebank.reports.audit_names import Names, is_membership_field
+from timebank.reports.audit_wording import humanise
+from timebank.reports.wording import ENGLISH, Wording
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    label: str
+    before: str | None
+    after: str | None
+
+
+# The order fields are listed in; fields not named here follow, by name.
+_ORDER = [
+    "kind",
+    "status",
+    "debit_account_id",
+    "credit_account_id",
+    "minutes",
+    "service_date",
+    "category_id",
+    "description",
+    "needs_confirmation",
+    "needs_approval",
+    "confirmed_by_id",
+    "approved_by_id",
+    "rejected_by_id",
+    "recorded_by_id",
+    "reason",
+    "reverses_id",
+    "batch_id",
+    "person_id",
+    "role",
+    "status_reason",
+    "name",
+    "slug",
+    "timezone",
+    "floor_minutes",
+    "cap_minutes",
+    "requires_confirmation",
+    "requires_approval",
+    "accepts_applications",
+    "auto_approve_max_minutes",
+    "max_minutes_per_transfer",
+    "max_backdate_days",
+    "minute_step",
+    "replacement_rate_pence",
+    "own_exchanges_need_another_coordinator",
+    "two_step_required_for_staff",
+    "two_step",
+    "currency",
+    "consent_reporting",
+    "consent_research",
+    "external_ref",
+    "organisation_id",
+    "active",
+    "is_sensitive",
+]
+
+
+def field_labels(w: Wording = ENGLISH) -> dict[str, str]:
+    return {
+        "kind": w.gettext("Kind"),
+        "status": w.gettext("Status"),
+        "debit_account_id": w.gettext("Received by"),
+        "credit_account_id": w.gettext("Given by"),
+        "minutes": w.gettext("Time"),
+        "service_date": w.gettext("Date of the exchange"),
+        "category_id": w.gettext("Category"),
+        "description": w.gettext("Description"),
+        "needs_confirmation": w.gettext("Needs the other person to confirm"),
+        "needs_approval": w.gettext("Needs a coordinator's approval"),
+        "confirmed_by_id": w.gettext("Confirmed by"),
+        "approved_by_id": w.gettext("Approved by"),
+        "rejected_by_id": w.gettext("Rejected by"),
+        "recorded_by_id": w.gettext("Recorded by"),
+        "reason": w.gettext("Reason"),
+        "reverses_id": w.gettext("Reverses"),
+        "batch_id": w.gettext("Group exchange"),
+        "person_id": w.gettext("Person"),
+        "role": w.gettext("Role"),
+        "status_reason": w.gettext("Reason"),
+        "name": w.gettext("Name"),
+        "slug": w.gettext("Web address name"),
+        "timezone": w.gettext("Time zone"),
+        "floor_minutes": w.gettext("Credit floor"),
+        "cap_minutes": w.gettext("Credit cap"),
+        "requires_confirmation": w.gettext("Exchanges need the other person to confirm"),
+        "requires_approval": w.gettext("Exchanges need a coordinator's approval"),
+        "accepts_applications": w.gettext("People can apply on the website"),
+        "auto_approve_max_minutes": w.gettext("Approve automatically up to"),
+        "max_minutes_per_transfer": w.gettext("Most time in one entry"),
+        "max_backdate_days": w.gettext("How far back an exchange can be dated (days)"),
+        "minute_step": w.gettext("Time recorded in steps of (minutes)"),
+        "replacement_rate_pence": w.gettext("Replacement-cost rate (pence an hour)"),
+        "own_exchanges_need_another_coordinator": w.gettext(
+            "A coordinator's own exchanges need another coordinator"
+        ),
+        "two_step_required_for_staff": w.gettext(
+            "Coordinators and partners must use two-step sign-in"
+        ),
+        "two_step": w.gettext("Two-step sign-in"),
+        "own_entry": w.gettext("The coordinator's own entry"),
+        "currency": w.gettext("Currency"),
+        "consent_reporting": w.gettext("Agrees to reporting"),
+        "consent_research": w.gettext("Agrees to research"),
+        "external_ref": w.gettext("Reference in other software"),
+        "organisation_id": w.gettext("Organisation"),
+        "active": w.gettext("Active"),
+        "is_sensitive": w.gettext("Sensitive category"),
+        "report_threshold": w.gettext("Smallest group partners' reports show (people)"),
+        "group_credit_rule": w.gettext("How a workshop's leader is credited"),
+        # Fields of profiles and listings.
+        "offers_text": w.gettext("What I can offer"),
+        "needs_text": w.gettext("What I would like help with"),
+        "availability": w.gettext("When I am usually available"),
+        "area": w.gettext("Area"),
+        "title": w.gettext("Title"),
+        "expires_on": w.gettext("Show it until"),
+        # Fields of invitations, notes, imports and exports.
+        "membership_id": w.gettext("Member"),
+        "note": w.gettext("Note"),
+        "length": w.gettext("Length"),
+        "expires_at": w.gettext("Expires at"),
+        "revoked_at": w.gettext("Revoked at"),
+        "used_at": w.gettext("Used at"),
+        "correction_reason": w.gettext("Correction reason"),
+        "import_line": w.gettext("Import line"),
+        "format": w.gettext("Format"),
+        "date_from": w.gettext("Date from"),
+        "date_to": w.gettext("Date to"),
+        "layout": w.gettext("Layout"),
+        "rows": w.gettext("Rows"),
+        "transfers": w.gettext("Transfers"),
+        "members": w.gettext("Members"),
+        "opening_balances": w.gettext("Opening balances"),
+        # Fields of a report read (timebank.reports.report_reads).
+        "audience": w.gettext("Read as"),
+        "page": w.gettext("Page"),
+        "time_banks": w.gettext("Time banks in the report"),
+    }
+
+
+FIELD_LABELS = field_labels()
+
+
+NO_LIMIT_FIELDS = {"floor_minutes", "cap_minutes"}
+
+
+def _value_words(w: Wording) -> dict[str, str]:
+    """Stored words as a coordinator reads them, for any field."""
+    return {
+        "pending": w.gettext("waiting"),
+        "posted": w.gettext("done"),
+        "rejected": w.gettext("not accepted"),
+        "opening_balance": w.gettext("opening balance"),
+    }
+
+
+def _field_value_words(w: Wording) -> dict[str, dict[str, str]]:
+    """The words of roles, kinds and statuses (the same in English as stored)."""
+    return {
+        "role": {
+            "member": w.gettext("member"),
+            "coordinator": w.gettext("coordinator"),
+            "partner": w.gettext("partner"),
+        },
+        "kind": {
+            "exchange": w.gettext("exchange"),
+            "group": w.gettext("group"),
+            "donation": w.gettext("donation"),
+            "grant": w.gettext("grant"),
+            "reversal": w.gettext("reversal"),
+            "participant": w.gettext("participant"),
+            "professional": w.gettext("professional"),
+        },
+        "group_credit_rule": {
+            "each": w.gettext("with each participant's hours"),
+            "session": w.gettext("with the session's length"),
+        },
+        "audience": {
+            "partner": w.gettext("partner"),
+            "coordinator": w.gettext("coordinator"),
+        },
+        "page": {
+            "report": w.gettext("the reciprocity report"),
+            "network": w.gettext("the network view"),
+        },
+        "format": {
+            "web": w.gettext("web page"),
+            "csv": "CSV",
+            "pdf": "PDF",
+            "json": "JSON",
+        },
+        "status": {
+            "applied": w.gettext("applied"),
+            "active": w.gettext("active"),
+            "suspended": w.gettext("suspended"),
+            "declined": w.gettext("declined"),
+            "left": w.gettext("left"),
+        },
+    }
+
+
+class Words:
+    """The labels and value words of one wording, made once per page."""
+
+    def __init__(self, w: Wording) -> None:
+        self.w = w
+        self.labels = field_labels(w)
+        self.values = _value_words(w)
+        self.field_values = _field_value_words(w)
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name) or humanise(name)
+
+    def word(self, name: str, value: str) -> str:
+        if value in self.values:
+            return self.values[value]
+        return self.field_values.get(name, {}).get(value, value)
+
+
+_ENGLISH_WORDS = Words(ENGLISH)
+
+
+def words_of(w: Wording) -> Words:
+    return _ENGLISH_WORDS if w is ENGLISH else Words(w)
+
+
+def field_label(name: str, w: Wording = ENGLISH) -> str:
+    return words_of(w).label(name)
+
+
+def format_value(name: str, value: Any, names: Names, words: Words | None = None) -> str | None:
+    """A value as a coordinator would read it; None when there is none."""
+    words = words or words_of(names.wording)
+    w = words.w
+    if value is None:
+        return w.gettext("no limit") if name in NO_LIMIT_FIELDS else None
+    if isinstance(value, bool):
+        return w.gettext("yes") if value else w.gettext("no")
+    if isinstance(value, int):
+        if name == "minutes" or name.endswith("_minutes"):
+            return w.minutes(value)
+        if name.endswith("account_id"):
+            return names.account(value)
+        if is_membership_field(name):
+            return names.membership(value)
+        if name == "person_id":
+            return names.people.get(value) or w.gettext("person %(id)s", id=value)
+        if name == "category_id":
+            return names.categories.get(value) or w.gettext("category %(id)s", id=value)
+        if name == "organisation_id":
+            return names.organisations.get(value) or w.gettext("organisation %(id)s", id=value)
+        if name == "reverses_id":
+            return w.gettext("exchange %(id)s", id=value)
+        return str(value)
+    if isinstance(value, str):
+        if name == "service_date" or name.endswith("_date"):
+            try:
+                return w.day(date.fromisoformat(value))
+            except ValueError:
+                return value
+        return words.word(name, value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def changes_of(
+    before: dict[str, Any], after: dict[str, Any], names: Names, words: Words | None = None
+) -> list[Change]:
+    """The fields that changed (or, for a new record, the fields it was created with)."""
+    words = words or words_of(names.wording)
+    none = words.w.gettext("none")
+    changes = []
+    doc_kind = after.get("kind", before.get("kind"))
+    for key in sorted(set(before) | set(after), key=field_order):
+        if key == "id":
+            continue
+        old, new = before.get(key), after.get(key)
+        if before and after and old == new:
+            continue
+        if not before and new in (None, ""):
+            continue
+        # A record being created has no "before"; otherwise a missing value reads "none".
+        changes.append(
+            Change(
+                field=key,
+                label=_transfer_label(key, doc_kind, words.w) or words.label(key),
+                before=(format_value(key, old, names, words) or none) if before else None,
+                after=(format_value(key, new, names, words) or none) if after else None,
+            )
+        )
+    return changes
+
+
+def _transfer_label(key: str, kind: Any, w: Wording) -> str | None:
+    """Donations, grants, opening balances and reversals move time between accounts
+    without anyone giving a service: their sides are named by what happens to each
+    balance."""
+    if kind in ("exchange", "group", None):
+        return None
+    if key == "debit_account_id":
+        return w.gettext("Time taken from")
+    if key == "credit_account_id":
+        return w.gettext("Time added to")
+    return None
+
+
+def field_order(key: str) -> tuple[int, str]:
+    return (_ORDER.index(key) if key in _ORDER else len(_ORDER), key)

@@ -1,0 +1,238 @@
+"""Reading the audit log: one time bank's entries, filtered and paged by keyset, each
+put into plain words.
+
+The page query reads 50 entries with their actors' names in one statement; the names
+the entries refer to are then looked up in one query per kind for the whole page
+(``audit_names``), so a page costs the same few queries however many entries it shows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger.models import (
+    Account,
+    AuditEntry,
+    Membership,
+    Person,
+    TimeBank,
+    Transfer,
+)
+from timebank.reports.audit_fields import Change, changes_of, words_of
+from timebank.reports.audit_names import load_names
+from timebank.reports.audit_sentences import summarise
+from timebank.reports.audit_wording import entity_words
+from timebank.reports.wording import ENGLISH, Wording
+
+PER_PAGE = 50
+
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to show. ``actor`` is a membership id, ``SYSTEM`` (entries no person
+    made) or None; ``member_id`` is the member the entries concern."""
+
+    actor: int | str | None = None
+    member_id: int | None = None
+    kind: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.actor, self.member_id, self.kind, self.date_from, self.date_to)
+        )
+
+
+@dataclass
+class AuditRow:
+    id: int
+    seq: int
+    created_at: datetime
+    when: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    entity_type: str
+    entity_id: int | None
+    summary: str
+    changes: list[Change] = field(default_factory=list)
+    # What the entry is about, e.g. "exchange 12".
+    entity: str = ""
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow]
+    # Cursors for the links: entries newer than ``newer_after``, older than ``older_before``.
+    newer_after: int | None
+    older_before: int | None
+
+
+def _utc_bounds(day: date, timezone: str) -> datetime:
+    """Midnight at the start of ``day`` where the time bank is, as naive UTC."""
+    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _conditions(bank: TimeBank, filters: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [AuditEntry.time_bank_id == bank.id]
+    if filters.actor == SYSTEM:
+        conditions.append(AuditEntry.actor_id.is_(None))
+    elif filters.actor is not None:
+        conditions.append(AuditEntry.actor_id == filters.actor)
+    if filters.member_id is not None:
+        account_id = (
+            sa.select(Account.id)
+            .where(Account.membership_id == filters.member_id, Account.time_bank_id == bank.id)
+            .scalar_subquery()
+        )
+        transfers = sa.select(Transfer.id).where(
+            Transfer.time_bank_id == bank.id,
+            sa.or_(
+                Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id
+            ),
+        )
+        conditions.append(
+            sa.or_(
+                sa.and_(
+                    AuditEntry.entity_type == "membership",
+                    AuditEntry.entity_id == filters.member_id,
+                ),
+                sa.and_(AuditEntry.entity_type == "transfer", AuditEntry.entity_id.in_(transfers)),
+            )
+        )
+    if filters.kind:
+        conditions.append(AuditEntry.action.startswith(filters.kind + ".", autoescape=True))
+    # A day at the edge of the calendar (1 January of year 1, 31 December 9999) bounds
+    # nothing: its midnight in UTC, or the next day, does not exist.
+    if filters.date_from is not None:
+        try:
+            start = _utc_bounds(filters.date_from, bank.timezone)
+        except OverflowError:
+            start = None
+        if start is not None:
+            conditions.append(AuditEntry.created_at >= start)
+    if filters.date_to is not None:
+        try:
+            end = _utc_bounds(filters.date_to + timedelta(days=1), bank.timezone)
+        except OverflowError:
+            end = None
+        if end is not None:
+            conditions.append(AuditEntry.created_at < end)
+    return conditions
+
+
+def list_audit(
+    session: Session,
+    bank: TimeBank,
+    filters: AuditFilter | None = None,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    per_page: int = PER_PAGE,
+    wording: Wording | None = None,
+) -> AuditPage:
+    """One page of the time bank's audit log, newest first.
+
+    Paged by the chain's sequence number (keyset): ``before`` shows the entries older
+    than that one, ``after`` the entries newer than it.
+    """
+    filters = filters or AuditFilter()
+    conditions = _conditions(bank, filters)
+    query = (
+        sa.select(AuditEntry, Person.display_name)
+        .outerjoin(Membership, Membership.id == AuditEntry.actor_id)
+        .outerjoin(Person, Person.id == Membership.person_id)
+    )
+    if after is not None:
+        found = session.execute(
+            query.where(*conditions, AuditEntry.seq > after)
+            .order_by(AuditEntry.seq.asc())
+            .limit(per_page + 1)
+        ).all()
+        more_newer = len(found) > per_page
+        found = list(reversed(found[:per_page]))
+        newer_after = found[0][0].seq if more_newer and found else None
+        older_before = found[-1][0].seq if found else None
+    else:
+        if before is not None:
+            conditions.append(AuditEntry.seq < before)
+        found = session.execute(
+            query.where(*conditions).order_by(AuditEntry.seq.desc()).limit(per_page + 1)
+        ).all()
+        more_older = len(found) > per_page
+        found = found[:per_page]
+        newer_after = found[0][0].seq if before is not None and found else None
+        older_before = found[-1][0].seq if more_older and found else None
+    rows = describe_entries(
+        session, bank, [(entry, name) for entry, name in found], wording=wording or ENGLISH
+    )
+    return AuditPage(rows=rows, newer_after=newer_after, older_before=older_before)
+
+
+def load_document(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def describe_entries(
+    session: Session,
+    bank: TimeBank,
+    entries: list[tuple[AuditEntry, str | None]],
+    wording: Wording = ENGLISH,
+) -> list[AuditRow]:
+    parsed = [
+        (entry, name, load_document(entry.before), load_document(entry.after))
+        for entry, name in entries
+    ]
+    names = load_names(
+        session,
+        bank.id,
+        [(e.entity_type, e.entity_id, {**b, **a}) for e, _name, b, a in parsed],
+        wording,
+    )
+    words = words_of(wording)
+    zone = ZoneInfo(bank.timezone)
+    rows = []
+    for entry, actor_name, before, after in parsed:
+        if actor_name is None:
+            actor_name = (
+                wording.gettext("system") if entry.actor_id is None else wording.gettext("a member")
+            )
+        rows.append(
+            AuditRow(
+                id=entry.id,
+                seq=entry.seq,
+                created_at=entry.created_at,
+                when=entry.created_at.replace(tzinfo=UTC).astimezone(zone),
+                actor_id=entry.actor_id,
+                actor_name=actor_name,
+                action=entry.action,
+                entity_type=entry.entity_type,
+                entity_id=entry.entity_id,
+                summary=summarise(
+                    entry.action, entry.entity_type, entry.entity_id, before, after, names, words
+                ),
+                changes=changes_of(before, after, names, words),
+                entity=entity_words(entry.entity_type, entry.entity_id, wording),
+            )
+        )
+    return rows

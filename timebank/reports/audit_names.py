@@ -1,0 +1,146 @@
+"""The names an audit entry refers to (accounts, members, people, categories,
+organisations), looked up in one query per kind for a whole page of entries, always
+within the time bank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    Category,
+    Membership,
+    Organisation,
+    Person,
+)
+from timebank.reports.wording import ENGLISH, Wording
+
+MEMBERSHIP_FIELDS = {"actor_id", "membership_id", "author_id", "created_by_id", "used_by_id"}
+
+
+def is_membership_field(name: str) -> bool:
+    return name in MEMBERSHIP_FIELDS or name.endswith("_by_id")
+
+
+@dataclass
+class Names:
+    accounts: dict[int, str] = field(default_factory=dict)
+    account_kinds: dict[int, AccountKind] = field(default_factory=dict)
+    memberships: dict[int, str] = field(default_factory=dict)
+    people: dict[int, str] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)
+    organisations: dict[int, str] = field(default_factory=dict)
+    wording: Wording = ENGLISH
+
+    def account(self, account_id: Any) -> str:
+        if account_id is None:
+            return self.wording.gettext("nobody")
+        if account_id in self.accounts:
+            return self.accounts[account_id]
+        return self.wording.gettext("account %(id)s", id=account_id)
+
+    def membership(self, membership_id: Any) -> str:
+        if membership_id is None:
+            return self.wording.gettext("nobody")
+        if membership_id in self.memberships:
+            return self.memberships[membership_id]
+        return self.wording.gettext("member %(id)s", id=membership_id)
+
+
+def _ints(values: Any) -> set[int]:
+    return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def load_names(
+    session: Session,
+    bank_id: int,
+    documents: list[tuple[str, int | None, dict[str, Any]]],
+    wording: Wording = ENGLISH,
+) -> Names:
+    """Names for every id the documents mention: one query per kind, all within the
+    time bank. ``documents`` are (entity type, entity id, merged before/after)."""
+    account_ids: set[int] = set()
+    membership_ids: set[int] = set()
+    person_ids: set[int] = set()
+    category_ids: set[int] = set()
+    organisation_ids: set[int] = set()
+    for entity_type, entity_id, doc in documents:
+        if entity_type == "membership" and entity_id is not None:
+            membership_ids.add(entity_id)
+        if entity_type == "organisation" and entity_id is not None:
+            organisation_ids.add(entity_id)
+        for key, value in doc.items():
+            if key.endswith("account_id"):
+                account_ids |= _ints([value])
+            elif is_membership_field(key):
+                membership_ids |= _ints([value])
+            elif key == "person_id":
+                person_ids |= _ints([value])
+            elif key == "category_id":
+                category_ids |= _ints([value])
+            elif key == "organisation_id":
+                organisation_ids |= _ints([value])
+    names = Names(wording=wording)
+    if account_ids:
+        account_rows = session.execute(
+            sa.select(Account.id, Account.kind, Person.display_name, Organisation.name)
+            .outerjoin(Membership, Membership.id == Account.membership_id)
+            .outerjoin(Person, Person.id == Membership.person_id)
+            .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+            .where(Account.time_bank_id == bank_id, Account.id.in_(account_ids))
+        )
+        for account_id, kind, person_name, organisation_name in account_rows:
+            names.accounts[account_id] = account_label(
+                kind, person_name, organisation_name, wording
+            )
+            names.account_kinds[account_id] = AccountKind(kind)
+    if membership_ids or person_ids:
+        membership_rows = session.execute(
+            sa.select(Membership.id, Membership.person_id, Person.display_name)
+            .join(Person, Person.id == Membership.person_id)
+            .where(
+                Membership.time_bank_id == bank_id,
+                sa.or_(Membership.id.in_(membership_ids), Membership.person_id.in_(person_ids)),
+            )
+        )
+        for membership_id, person_id, name in membership_rows:
+            names.memberships[membership_id] = name
+            names.people[person_id] = name
+    if category_ids:
+        category_rows = session.execute(
+            sa.select(Category.id, Category.name).where(
+                Category.time_bank_id == bank_id, Category.id.in_(category_ids)
+            )
+        )
+        names.categories.update({category_id: name for category_id, name in category_rows})
+    if organisation_ids:
+        organisation_rows = session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.time_bank_id == bank_id, Organisation.id.in_(organisation_ids)
+            )
+        )
+        names.organisations.update(
+            {organisation_id: name for organisation_id, name in organisation_rows}
+        )
+    return names
+
+
+def account_label(
+    kind: Any, person_name: str | None, organisation_name: str | None, w: Wording = ENGLISH
+) -> str:
+    """An account's name; the pot and the opening-balances account in words (in
+    English for the CSV exports)."""
+    kind = AccountKind(kind)
+    if kind == AccountKind.MEMBER:
+        return person_name or w.gettext("a member")
+    if kind == AccountKind.ORGANISATION:
+        return organisation_name or w.gettext("an organisation")
+    if kind == AccountKind.POT:
+        return w.gettext("the community pot")
+    return w.gettext("opening balances")

@@ -1,0 +1,246 @@
+"""A member's own figures: hours given and received by month and this year, and the
+people they have exchanged time with.
+
+Only time counts as given and received: posted exchanges and group exchanges that still
+stand (a reversed exchange and its reversal net out; see
+``timebank.reports.transfer_reading``). Donations to and grants from the community pot
+move credits rather than time: they are counted apart (``pot_moves``), never as time
+given to or received from the pot.
+Each read is one query whatever the length of the history. Dates are service dates,
+which are already the time bank's local dates; "this year" and "the last 12 months" are
+reckoned from today where the time bank is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from timebank.ledger.clock import today_in
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    Membership,
+    Organisation,
+    Person,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
+from timebank.reports.transfer_reading import time_given_condition
+
+# Made once: a new alias per call costs SQLAlchemy a fresh adaptation of every
+# column and loader option (about a third of the query's time on the dashboard).
+REVERSAL = aliased(Transfer, name="pot_reversal")
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date  # the first day of the month
+    given: int  # minutes
+    received: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    today: date
+    year: int
+    year_given: int
+    year_received: int
+    months: list[MonthFigures]  # the last 12 months, oldest first, this month last
+
+    @property
+    def busiest(self) -> int:
+        """The largest monthly figure (given or received), for scaling a chart."""
+        return max([0] + [max(m.given, m.received) for m in self.months])
+
+
+def month_starts(today: date, count: int = 12) -> list[date]:
+    """The first days of the ``count`` months ending with today's month, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def _involves(account_id: int):
+    return sa.or_(Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id)
+
+
+def _other_id(account_id: int):
+    return sa.case(
+        (Transfer.debit_account_id == account_id, Transfer.credit_account_id),
+        else_=Transfer.debit_account_id,
+    )
+
+
+def member_figures(session: Session, account: Account, today: date | None = None) -> Figures:
+    """Hours given and received in each of the last 12 months and this year, in one
+    query grouped by service date (at most 366 rows) folded into months here."""
+    if today is None:
+        today = today_in(account.time_bank.timezone)
+    months = month_starts(today)
+    start = months[0]
+    given = sa.func.sum(
+        sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
+    )
+    received = sa.func.sum(
+        sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
+    )
+    rows = session.execute(
+        sa.select(Transfer.service_date, given, received)
+        .where(
+            time_given_condition(Transfer),
+            _involves(account.id),
+            Transfer.service_date >= start,
+            Transfer.service_date <= today,
+        )
+        .group_by(Transfer.service_date)
+    ).all()
+    by_month = {m: [0, 0] for m in months}
+    year_given = year_received = 0
+    for service_date, gave, got in rows:
+        bucket = by_month[date(service_date.year, service_date.month, 1)]
+        bucket[0] += int(gave or 0)
+        bucket[1] += int(got or 0)
+        if service_date.year == today.year:
+            year_given += int(gave or 0)
+            year_received += int(got or 0)
+    return Figures(
+        today=today,
+        year=today.year,
+        year_given=year_given,
+        year_received=year_received,
+        months=[MonthFigures(m, given, received) for m, (given, received) in by_month.items()],
+    )
+
+
+# Names for accounts that have none of their own, in English: the ledger imports no
+# Flask, so the web layer puts them in the reader's language (timebank.members.network).
+NO_MEMBER_NAME = "A member"
+NO_ORGANISATION_NAME = "An organisation"
+
+
+@dataclass(frozen=True)
+class Connection:
+    account_id: int
+    kind: str  # member, organisation or pot
+    name: str
+    given: int  # minutes I gave them
+    received: int  # minutes they gave me
+    exchanges: int
+
+    @property
+    def total(self) -> int:
+        return self.given + self.received
+
+
+def my_network(session: Session, account: Account) -> list[Connection]:
+    """Everyone this account has exchanged time with (people and organisations), most
+    time first, in one query. ``given`` is time from me to them."""
+    other_id = _other_id(account.id).label("other_id")
+    per_other = (
+        sa.select(
+            other_id,
+            sa.func.sum(
+                sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
+            ).label("given"),
+            sa.func.sum(
+                sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
+            ).label("received"),
+            sa.func.count().label("exchanges"),
+        )
+        .where(_involves(account.id), time_given_condition(Transfer))
+        .group_by(other_id)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            Account.id,
+            Account.kind,
+            Person.display_name,
+            Organisation.name,
+            per_other.c.given,
+            per_other.c.received,
+            per_other.c.exchanges,
+        )
+        .join(per_other, per_other.c.other_id == Account.id)
+        .outerjoin(Membership, Membership.id == Account.membership_id)
+        .outerjoin(Person, Person.id == Membership.person_id)
+        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+        .where(Account.kind.in_([AccountKind.MEMBER, AccountKind.ORGANISATION]))
+    ).all()
+    connections = []
+    for account_id, kind, person_name, organisation_name, gave, got, count in rows:
+        if kind == AccountKind.MEMBER:
+            name = person_name or NO_MEMBER_NAME
+        else:
+            name = organisation_name or NO_ORGANISATION_NAME
+        connections.append(
+            Connection(
+                account_id=account_id,
+                kind=str(kind),
+                name=name,
+                given=int(gave or 0),
+                received=int(got or 0),
+                exchanges=int(count),
+            )
+        )
+    connections.sort(key=lambda c: (-c.total, c.name.lower(), c.account_id))
+    return connections
+
+
+@dataclass(frozen=True)
+class PotMoves:
+    """Credits this account moved to and from the community pot (not time)."""
+
+    donated: int  # minutes donated to the pot
+    granted: int  # minutes granted from the pot
+
+    @property
+    def any(self) -> bool:
+        return bool(self.donated or self.granted)
+
+
+def pot_moves(session: Session, account: Account) -> PotMoves:
+    """Donations and grants that still stand (a reversed one nets out), in one query."""
+    reversal = REVERSAL
+    stands = ~sa.exists().where(
+        reversal.reverses_id == Transfer.id, reversal.status == TransferStatus.POSTED
+    )
+    donated, granted = session.execute(
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case(
+                        (
+                            sa.and_(
+                                Transfer.kind == TransferKind.DONATION,
+                                Transfer.debit_account_id == account.id,
+                            ),
+                            Transfer.minutes,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case(
+                        (
+                            sa.and_(
+                                Transfer.kind == TransferKind.GRANT,
+                                Transfer.credit_account_id == account.id,
+                            ),
+                            Transfer.minutes,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            ),
+        ).where(_involves(account.id), Transfer.status == TransferStatus.POSTED, stands)
+    ).one()
+    return PotMoves(donated=int(donated), granted=int(granted))

@@ -1,0 +1,125 @@
+"""The report cache: one row per (banks, period, audience), valid while no bank in the
+selection has changed since it was built.
+
+A bank's *generation* is the sequence number of its last audit entry that is not
+someone reading (a report viewed, an export downloaded). Everything that can change a
+figure appends an audit entry in the same transaction: an exchange posted or reversed,
+a donation or grant, a member joining, leaving or changing consent, skills or offers, a
+category or setting changed. So a row whose generation is still the banks' current one
+is exactly what a new build would give (apart from ``generated_at`` and the partners'
+pseudonyms, which are made afresh on every read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from timebank.ledger.clock import utcnow
+from timebank.ledger.models import AuditEntry, TimeBank
+from timebank.reports.models import ReportCache
+from timebank.reports.reciprocity import codec, network_cache
+from timebank.reports.reciprocity.build import compute, finish
+from timebank.reports.reciprocity.model import ReciprocityReport
+from timebank.reports.reciprocity.period import Audience, BankSelection, Period
+
+# Rows not rebuilt for this long are removed when another is written: partners can
+# choose any period, and each choice leaves a row.
+KEEP_DAYS = 30
+
+# Audit actions that record someone reading (a report viewed, an export downloaded):
+# they do not change any figure, so they leave the cache valid. Web views that audit
+# a report being read should use an action starting with "report.".
+READING_ACTION_PREFIXES = ("report.", "export.")
+
+
+def generation(session: Session, selection: BankSelection) -> str:
+    """ "bank:seq,bank:seq..." with each bank's last audit sequence number outside
+    reading actions (one short index scan per bank, backwards from its newest entry)."""
+    latest = (
+        sa.select(AuditEntry.seq)
+        .where(
+            AuditEntry.time_bank_id == TimeBank.id,
+            *[~AuditEntry.action.startswith(p, autoescape=True) for p in READING_ACTION_PREFIXES],
+        )
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+        .correlate(TimeBank)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(TimeBank.id, latest)
+        .where(TimeBank.id.in_(selection.bank_ids))
+        .order_by(TimeBank.id)
+    ).all()
+    return ",".join(f"{bank_id}:{seq or 0}" for bank_id, seq in rows)
+
+
+def selection_hash(selection: BankSelection) -> str:
+    return hashlib.sha256(selection.key.encode()).hexdigest()
+
+
+def get_report(
+    session: Session, selection: BankSelection, period: Period, audience: Audience
+) -> ReciprocityReport:
+    """The report from the cache when every bank's ledger generation (its last audit
+    sequence number outside reading actions) is what it was when the report was built;
+    otherwise built afresh and stored (flushed, not committed: the caller owns the
+    transaction). A partner's network picture gets new pseudonyms on every call."""
+    key = selection_hash(selection)
+    current = generation(session, selection)
+    where = (
+        ReportCache.selection_hash == key,
+        ReportCache.period_start == period.start,
+        ReportCache.period_end == period.end,
+        ReportCache.audience == str(audience),
+    )
+    row = session.execute(
+        sa.select(ReportCache.generation, ReportCache.payload).where(*where)
+    ).first()
+    if row is not None and row.generation == current:
+        return finish(codec.loads(row.payload))
+    report = compute(session, selection, period, audience, remember_networks=True)
+    values = {
+        "selection_hash": key,
+        "bank_ids": selection.key,
+        "period_start": period.start,
+        "period_end": period.end,
+        "audience": str(audience),
+        "generation": current,
+        "payload": codec.dumps(report),
+        "built_at": utcnow(),
+    }
+    _store(session, values)
+    return finish(report)
+
+
+def _store(session: Session, values: dict) -> None:
+    """Insert or replace the row. Two readers building the same report at once both
+    write it: the later one wins, which is the same report."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(ReportCache)
+    statement = insert.values(**values).on_conflict_do_update(
+        index_elements=["selection_hash", "period_start", "period_end", "audience"],
+        set_={k: values[k] for k in ("generation", "payload", "built_at", "bank_ids")},
+    )
+    session.execute(statement)
+    session.execute(
+        sa.delete(ReportCache).where(
+            ReportCache.built_at < values["built_at"] - timedelta(days=KEEP_DAYS)
+        )
+    )
+    session.flush()
+
+
+def clear_cache(session: Session) -> int:
+    """Remove every cached report and the networks' measures kept beside them (for an
+    operator; they are rebuilt when read). Returns how many reports."""
+    networks = ReportCache.audience == network_cache.AUDIENCE
+    session.execute(sa.delete(ReportCache).where(networks))
+    return cast(sa.CursorResult, session.execute(sa.delete(ReportCache).where(~networks))).rowcount

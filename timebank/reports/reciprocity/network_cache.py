@@ -1,0 +1,92 @@
+"""Network measures kept by the fingerprint of their network, so that a report rebuilt
+after a posting works out again only the networks that changed (the period's and its
+quarter's; past quarters rarely change).
+
+A network's fingerprint is the sha256 of its edges (giver, receiver, minutes) and of its
+accounts that are people (with the person behind each): everything its measures and its
+count of people depend on. The same fingerprint therefore means the same measures,
+whichever banks, period or audience the network came from. They are kept in the report
+cache table as rows of audience ``network``, keyed by the fingerprint
+(``selection_hash``), and expire with the reports (``cache.KEEP_DAYS``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from timebank.ledger.clock import utcnow
+from timebank.reports.models import ReportCache
+from timebank.reports.reciprocity import facts, network
+from timebank.reports.reciprocity.period import Period
+
+AUDIENCE = "network"
+
+NetworkFigures = tuple[network.Measures, int]
+
+
+def network_of(found: facts.EdgeSet) -> NetworkFigures:
+    """The measures of one network and the number of people in it."""
+    graph = network.build_graph(found.minutes)
+    members = [a for a, role in found.role.items() if found.person.get(a) is not None]
+    people = len({found.person[a] for a in members})
+    return network.measures(graph, members), people
+
+
+def fingerprint(found: facts.EdgeSet) -> str:
+    edges = sorted(found.minutes.items())
+    people = sorted((a, p) for a in found.role if (p := found.person.get(a)) is not None)
+    return hashlib.sha256(repr((edges, people)).encode()).hexdigest()
+
+
+def stored_network_figures(
+    session: Session, networks: list[tuple[Period, facts.EdgeSet]], selection_key: str
+) -> list[NetworkFigures]:
+    """:func:`network_of` each of ``networks``, taken from the cache where a network
+    with the same fingerprint has been worked out before; the others are worked out and
+    stored (flushed, not committed). ``selection_key`` and the periods are kept with
+    the rows for whoever reads the table."""
+    prints = [fingerprint(found) for _, found in networks]
+    known = {
+        key: _loads(payload)
+        for key, payload in session.execute(
+            sa.select(ReportCache.selection_hash, ReportCache.payload).where(
+                ReportCache.audience == AUDIENCE, ReportCache.selection_hash.in_(set(prints))
+            )
+        )
+    }
+    now = utcnow()
+    for key, (period, found) in zip(prints, networks, strict=True):
+        if key in known:
+            continue
+        known[key] = network_of(found)
+        values = {
+            "selection_hash": key,
+            "bank_ids": selection_key,
+            "period_start": period.start,
+            "period_end": period.end,
+            "audience": AUDIENCE,
+            "generation": key,
+            "payload": _dumps(known[key]),
+            "built_at": now,
+        }
+        dialect = session.get_bind().dialect.name
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(ReportCache)
+        session.execute(insert.values(**values).on_conflict_do_nothing())
+    session.flush()
+    return [known[key] for key in prints]
+
+
+def _dumps(figures: NetworkFigures) -> str:
+    measures, people = figures
+    return json.dumps([dataclasses.asdict(measures), people])
+
+
+def _loads(payload: str) -> NetworkFigures:
+    measures, people = json.loads(payload)
+    return network.Measures(**measures), int(people)

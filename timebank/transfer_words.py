@@ -1,0 +1,106 @@
+"""A transfer in the reader's words, from ``timebank.reports.transfer_reading``'s one
+decision: "Gave 2 h", "Donated 2 h to the community pot", "Reversal of entry 41".
+
+Used by every page that lists entries, so that a donation never reads as time received,
+nor a grant as time given. Names the ledger wrote ("Community pot") are put into the
+reader's language first.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from timebank.filters import ledger_words
+from timebank.i18n import ReadersWording
+from timebank.ledger.models import Transfer
+from timebank.ledger.transfer_kinds import read_neutral, view_for
+from timebank.ledger.waiting import Confirmer, Waiting
+from timebank.quick_gettext import gettext as _
+from timebank.reports.statements import StatementLine
+from timebank.reports.transfer_reading import neutral_words, words_for_reader
+
+
+def my_entry_words(line: StatementLine) -> str:
+    """What an entry was for the account holder reading it, with its amount."""
+    return words_for_reader(ReadersWording(), line.view.reading, line.minutes, line.reverses_id)
+
+
+def words_for_side(transfer: Transfer, account_id: int) -> str:
+    """What a transfer was for the holder of ``account_id`` (one of its sides)."""
+    side = "credit" if transfer.credit_account_id == account_id else "debit"
+    view = view_for(transfer.kind, side, transfer.minutes)
+    return words_for_reader(ReadersWording(), view.reading, view.effect, transfer.reverses_id)
+
+
+def entry_words(
+    kind: object,
+    *,
+    giver: str,
+    receiver: str,
+    minutes: int,
+    reverses_id: int | None = None,
+    debit_kind: object = None,
+) -> str:
+    """What an entry was for someone reading both sides. ``giver`` is the credited
+    account's name, ``receiver`` the debited one's."""
+    return neutral_words(
+        ReadersWording(),
+        kind,
+        giver=ledger_words(giver) or "",
+        receiver=ledger_words(receiver) or "",
+        minutes=minutes,
+        reverses_id=reverses_id,
+        debit_kind=debit_kind,
+    )
+
+
+def waiting_words(waiting: Waiting, other_name: str, *, for_holder: bool = True) -> str:
+    """Who or what a pending entry waits for, in words. ``for_holder``: the reader is
+    the account's holder ("you"); otherwise a coordinator reads a member's entries.
+    Whole sentences, so that a translation can order its words."""
+    coordinator, approved = waiting.coordinator, waiting.approved
+    if waiting.confirmer == Confirmer.YOU and for_holder:
+        if coordinator:
+            return _("Waiting for you to confirm, then for a coordinator to approve")
+        if approved:
+            return _("Approved by a coordinator; waiting for you to confirm")
+        return _("Waiting for you to confirm")
+    if waiting.confirmer == Confirmer.YOU:
+        if coordinator:
+            return _("Waiting for this member to confirm, then for a coordinator to approve")
+        if approved:
+            return _("Approved by a coordinator; waiting for this member to confirm")
+        return _("Waiting for this member to confirm")
+    if waiting.confirmer == Confirmer.OTHER:
+        name = ledger_words(other_name) or ""
+        if coordinator:
+            return _(
+                "Waiting for %(name)s to confirm, then for a coordinator to approve", name=name
+            )
+        if approved:
+            return _("Approved by a coordinator; waiting for %(name)s to confirm", name=name)
+        return _("Waiting for %(name)s to confirm", name=name)
+    if coordinator and waiting.confirmed:
+        return _("Confirmed; waiting for a coordinator to approve")
+    if coordinator:
+        return _("Waiting for a coordinator to approve")
+    return _("Waiting")
+
+
+def entry_status(line: StatementLine, *, for_holder: bool = True) -> str:
+    """An entry's status in words: done, not accepted, or what it is waiting for."""
+    if line.status == "posted":
+        return _("Done")
+    if line.status == "rejected":
+        return _("Not accepted")
+    if line.waiting is None:
+        return _("Waiting")
+    return waiting_words(line.waiting, line.counterpart, for_holder=for_holder)
+
+
+def register_transfer_words(app: Flask) -> None:
+    app.add_template_global(entry_status, "entry_status")
+    app.add_template_global(waiting_words, "waiting_words")
+    app.add_template_global(my_entry_words, "my_entry_words")
+    app.add_template_global(entry_words, "entry_words")
+    app.add_template_global(read_neutral, "neutral_view")
