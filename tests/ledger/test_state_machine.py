@@ -316,6 +316,12 @@ class LedgerMachine(RuleBasedStateMachine):
             tuple(map(tuple, audit)),
         )
 
+    def may_replay(self, first, actor) -> bool:
+        """A request sent again is answered before the sender's standing is checked
+        (a retry writes nothing); someone else's entry goes back only to an active
+        coordinator."""
+        return actor == first.recorder or (actor == COORDINATOR and actor not in self.inactive)
+
     def attempt(self, label: str, expected: set[type], work):
         """Run ``work`` in a transaction; it must fail with one of ``expected`` or, when
         that is empty, succeed. A failure must write nothing at all."""
@@ -382,9 +388,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 today=TODAY,
             )
 
-        if actor in self.inactive:
-            self.attempt("record", {errors.NotAllowedError}, work)
-            return
         if key in self.keys:
             first = self.transfers[self.keys[key]]
             if (first.debit, first.credit, first.minutes, first.kind) == (
@@ -392,10 +395,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 giver,
                 minutes,
                 "exchange",
-            ) and actor in (first.recorder, COORDINATOR):
+            ) and self.may_replay(first, actor):
                 self.assert_replay("record", work, self.keys[key])
             else:
                 self.attempt("record", {errors.IdempotencyConflictError}, work)
+            return
+        if actor in self.inactive:
+            self.attempt("record", {errors.NotAllowedError}, work)
             return
         expected = date_errors(days_ago)
         if giver == receiver:
@@ -676,9 +682,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 today=TODAY,
             )
 
-        if actor in self.inactive:
-            self.attempt("group", {errors.NotAllowedError}, work)
-            return
         if key in self.keys:
             first = self.transfers[self.keys[key]]
             batch = self.batch_of(self.keys[key]) if first.batch is not None else []
@@ -687,10 +690,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 for i in batch
             )
             asked = sorted((n, hub, m) if hub_gives else (hub, n, m) for n, m in participants)
-            if batch and asked == recorded and actor in (first.recorder, COORDINATOR):
+            if batch and asked == recorded and self.may_replay(first, actor):
                 self.assert_replay("group", work, batch)
             else:
                 self.attempt("group", {errors.IdempotencyConflictError}, work)
+            return
+        if actor in self.inactive:
+            self.attempt("group", {errors.NotAllowedError}, work)
             return
         expected = date_errors(days_ago)
         names = [name for name, _ in participants]
@@ -778,9 +784,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 today=TODAY,
             )
 
-        if actor in self.inactive:
-            self.attempt("donate", {errors.NotAllowedError}, work)
-            return
         if key in self.keys:
             first = self.transfers[self.keys[key]]
             if (first.debit, first.credit, first.minutes, first.kind) == (
@@ -788,10 +791,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 "pot",
                 minutes,
                 "donation",
-            ) and actor in (first.recorder, COORDINATOR):
+            ) and self.may_replay(first, actor):
                 self.assert_replay("donate", work, self.keys[key])
             else:
                 self.attempt("donate", {errors.IdempotencyConflictError}, work)
+            return
+        if actor in self.inactive:
+            self.attempt("donate", {errors.NotAllowedError}, work)
             return
         expected: set[type] = set()
         if donor != actor and actor != COORDINATOR:

@@ -2,7 +2,7 @@
 entity_id), so an entry's history and the audit log filtered to a member read their
 own entries instead of the whole log
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 06:40:00
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0015'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
