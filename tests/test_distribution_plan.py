@@ -67,6 +67,7 @@ REFERENCE = {
 COORDINATOR_ONLY = {
     "api_token": "looked up by token hash before any bank is known; refers to person only",
     "api_idempotency_key": "per person, across banks; refers to person only",
+    "pending_application": "looked up by token hash before any bank is known; no person yet",
     "report_cache": "a partner's selection may span banks (a combined report)",
     "security_event": "account-wide events (sign-in, two-step) have no bank; refers to person",
     "two_step": "per person, across banks; refers to person only",

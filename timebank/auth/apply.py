@@ -1,29 +1,35 @@
 """Applying to join a time bank: /auth/apply lists the time banks, /auth/apply/<slug>
 asks for a name, email and password (unless already signed in), what the person can
-offer and would like help with, and two separate consent choices. The account and the
-application are written in one transaction; a coordinator then decides."""
+offer and would like help with, and two separate consent choices.
+
+Someone signed in applies at once. Someone signed out always gets the same "Check your
+email" page, whether or not the address has an account: its owner is emailed either
+"you already have an account: sign in and apply", or a link to confirm the application
+(timebank/auth/apply_confirm.py). Nothing becomes an account until that link is
+confirmed; a coordinator then decides."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, session, url_for
-from flask_babel import get_locale
+from flask import abort, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from timebank.auth.apply_mail import send_already_registered_email
+from timebank.auth.apply_mail import send_already_registered_email, send_confirm_application_email
 from timebank.auth.consent import ConsentForm
 from timebank.auth.forms import NewPersonForm
 from timebank.auth.passwords import hash_password
-from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
-from timebank.community.people import create_person, get_person_by_email
+from timebank.community.pending_applications import hold_application
+from timebank.community.people import get_person_by_email
 from timebank.community.profiles import MAX_TEXT, apply_to_join
 from timebank.extensions import db
-from timebank.ledger.models import Membership, Person, TimeBank
+from timebank.i18n import current_language
+from timebank.ledger.models import Membership, TimeBank
+from timebank.mail import demo_outbox_on, demo_reader
 from timebank.web import perform
 
 TOO_LONG = _l("Keep this under %(num)s characters.", num=MAX_TEXT)
@@ -116,43 +122,47 @@ def apply(slug: str):
                 return redirect(url_for("members.application"))
     else:
         form = ApplyForm()
-        if form.validate_on_submit():
-            # Hashed before the transaction (argon2 takes a moment and holds no lock),
-            # and whether or not the address has an account, so both take as long.
-            password_hash = hash_password(form.password.data)
-            known = get_person_by_email(db.session(), form.email.data)
-            if known is not None:
-                # Never "that address has an account" to whoever typed it: its owner
-                # is told by email how to apply, and the page says only that.
-                send_already_registered_email(known, bank)
-                return render_template("auth/apply_check_email.html", bank=bank)
-
-            def register_and_apply():
-                person = create_person(
-                    db.session(),
-                    email=form.email.data,
-                    display_name=form.display_name.data,
-                    password_hash=password_hash,
-                )
-                # They applied in this language: their emails and pages stay in it.
-                person.preferred_locale = str(get_locale())
-                apply_to_join(
-                    db.session(),
-                    bank=bank,
-                    person=person,
-                    offers=form.offers_text.data,
-                    needs=form.needs_text.data,
-                    consent_reporting=form.consent_reporting.data,
-                    consent_research=form.consent_research.data,
-                )
-                return person.id
-
-            person_id = perform(register_and_apply, form)
-            if person_id is not None:
-                person = db.session.get_one(Person, person_id)
-                # A fresh session for the new account: nothing from before carries over.
-                session.clear()
-                login_user(SignedInPerson(person))
-                return redirect(url_for("members.application"))
+        if form.validate_on_submit() and _hold_and_email(bank, form):
+            # The same page, whoever typed which address: only the address's owner
+            # learns, by email, whether it has an account.
+            return render_template(
+                "auth/apply_check_email.html", bank=bank, demo_outbox=demo_outbox_on()
+            )
     status = 400 if form.is_submitted() else 200
     return _page(bank, form, None), status
+
+
+def _hold_and_email(bank: TimeBank, form: ApplyForm) -> bool:
+    """Email the address's owner: "sign in and apply" if it has an account, else a
+    link to confirm the application, which waits until then. False (with the error at
+    the form) if what was typed cannot be kept."""
+    # Hashed whether or not the address has an account (argon2 takes a moment), and
+    # before the transaction (it holds no lock), so both answers take as long.
+    password_hash = hash_password(form.password.data)
+    reader = demo_reader()
+    known = get_person_by_email(db.session(), form.email.data)
+    if known is not None:
+        send_already_registered_email(known, bank, demo_reader=reader)
+        return True
+
+    def hold():
+        return hold_application(
+            db.session(),
+            bank=bank,
+            email=form.email.data,
+            display_name=form.display_name.data,
+            password_hash=password_hash,
+            offers=form.offers_text.data,
+            needs=form.needs_text.data,
+            consent_reporting=form.consent_reporting.data,
+            consent_research=form.consent_research.data,
+            # They applied in this language: the email, and their pages, stay in it.
+            locale=current_language(),
+        )
+
+    held = perform(hold, form)
+    if held is None:
+        return False
+    pending, token = held
+    send_confirm_application_email(pending, bank, token, demo_reader=reader)
+    return True

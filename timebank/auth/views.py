@@ -79,6 +79,7 @@ from timebank.auth import (  # noqa: E402, F401
     account,
     api_tokens,
     apply,
+    apply_confirm,
     confirm,
     invitations,
     recent,

@@ -192,6 +192,9 @@ class Person(Base):
     # The language the person chose for pages and emails ("en", "cy"); None = not chosen.
     preferred_locale: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person proved they read mail at ``email`` (by an emailed link); None for
+    # accounts made another way (an import, an invitation, before this was recorded).
+    email_verified_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")
 
