@@ -79,7 +79,8 @@ class Config:
     PASSWORD_CHANGE_LIMIT_PER_ACCOUNT = "5 per minute;20 per day"  # noqa: S105 (a limit)
     RESET_LIMIT_PER_ADDRESS = "10 per minute"
     RESET_LIMIT_PER_ACCOUNT = "3 per minute"
-    # Applications to join by someone signed out (each makes an account).
+    # Applications to join (each signed-out one emails the address given): per client
+    # address, and per email address (or per person, signed in).
     APPLY_LIMIT_PER_ADDRESS = "10 per hour"
     APPLY_LIMIT_PER_ACCOUNT = "3 per hour"
     # Every use of one personal access token for the API (TIMEBANK_API_RATE_LIMIT).

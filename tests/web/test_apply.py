@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.factories import TimeBankFactory
+from tests.web.apply_support import apply_and_confirm, confirm, confirm_links
 from tests.web.support import PASSWORD, csrf_token_from, location_path, make_member, sign_in
 from tests.web.test_auth import csrf_app  # noqa: F401 - a fixture
 from timebank.auth.passwords import verify_password
@@ -80,9 +81,9 @@ def test_the_form_asks_for_consent_unticked(client, session):
     assert 'aria-describedby="consent_research-hint"' in html
 
 
-def test_a_new_person_applies_is_signed_in_and_sees_the_status(client, session):
+def test_a_new_person_confirms_by_email_is_signed_in_and_sees_the_status(client, session):
     bank = _bank(session)
-    response = client.post(APPLY, data=new_person(consent_research="y"))
+    response = apply_and_confirm(client, APPLY, new_person(consent_research="y"))
     assert response.status_code == 302 and location_path(response) == STATUS
     membership = nina_membership(session)
     assert membership.time_bank_id == bank.id
@@ -104,14 +105,14 @@ def test_a_new_person_applies_is_signed_in_and_sees_the_status(client, session):
 
 def test_no_consent_given_means_none_stored(client, session):
     _bank(session)
-    client.post(APPLY, data=new_person())
+    apply_and_confirm(client, APPLY, new_person())
     membership = nina_membership(session)
     assert membership.consent_reporting is False and membership.consent_research is False
 
 
 def test_the_dashboard_points_an_applicant_to_the_status_page(client, session):
     _bank(session)
-    client.post(APPLY, data=new_person())
+    apply_and_confirm(client, APPLY, new_person())
     html = client.get(DASHBOARD).get_data(as_text=True)
     assert 'href="/members/application"' in html
 
@@ -185,7 +186,7 @@ def test_a_signed_in_person_applies_with_offers_needs_and_consent_only(client, s
 def test_declined_application_shows_so_with_the_reason(client, session):
     bank = _bank(session)
     coordinator = make_member(session, email="coord@example.org", bank=bank, role=Role.COORDINATOR)
-    client.post(APPLY, data=new_person())
+    apply_and_confirm(client, APPLY, new_person())
     membership_service.decline_application(
         session, actor=coordinator, membership=nina_membership(session), reason="We are full."
     )
@@ -199,7 +200,7 @@ def test_declined_application_shows_so_with_the_reason(client, session):
 def test_approval_lets_the_new_member_in(client, session):
     bank = _bank(session)
     coordinator = make_member(session, email="coord@example.org", bank=bank, role=Role.COORDINATOR)
-    client.post(APPLY, data=new_person())
+    apply_and_confirm(client, APPLY, new_person())
     membership_service.approve_application(
         session, actor=coordinator, membership=nina_membership(session)
     )
@@ -230,16 +231,30 @@ def test_apply_with_csrf_token_works(csrf_app):  # noqa: F811
         _bank(db.session)
     client = csrf_app.test_client()
     token = csrf_token_from(client.get(APPLY).get_data(as_text=True))
-    response = client.post(APPLY, data={**new_person(), "csrf_token": token})
+    response = apply_and_confirm(client, APPLY, {**new_person(), "csrf_token": token})
     assert response.status_code == 302 and location_path(response) == STATUS
     with csrf_app.app_context():
         assert counts(db.session) == (1, 1)
 
 
+def test_confirming_without_csrf_token_is_refused(csrf_app):  # noqa: F811
+    with csrf_app.app_context():
+        _bank(db.session)
+    client = csrf_app.test_client()
+    token = csrf_token_from(client.get(APPLY).get_data(as_text=True))
+    assert client.post(APPLY, data={**new_person(), "csrf_token": token}).status_code == 200
+    [path] = confirm_links(csrf_app, "nina@example.org")
+    assert client.post(path).status_code == 400
+    with csrf_app.app_context():
+        assert counts(db.session) == (0, 0)
+    # The link still works, with the page's token.
+    assert location_path(confirm(client, path)) == STATUS
+
+
 def test_password_is_not_the_shared_test_one(client, session):
     # The new account signs in with the password it chose.
     _bank(session)
-    client.post(APPLY, data=new_person())
+    apply_and_confirm(client, APPLY, new_person())
     client.post("/auth/sign-out")
     assert sign_in(client, "nina@example.org", PASSWORD).status_code == 400
     response = sign_in(client, "nina@example.org", "a good long password")

@@ -95,6 +95,18 @@ def address_key() -> str:
 def _too_many(_error):
     if request.endpoint == "auth.sign_in":
         record_sign_in_limited(submitted_email())
+    if request.endpoint == "auth.apply":
+        # Applications are counted by the hour: each sends an email to the address.
+        body = render_template(
+            "error.html",
+            title=_("Too many applications"),
+            detail=_(
+                "Too many applications have been sent from here, or for this email address."
+                " Nothing was sent this time. Wait an hour and try again."
+            ),
+            code=429,
+        )
+        return body, 429, [("Retry-After", "3600")]
     body = render_template(
         "error.html",
         title=_("Too many tries"),
