@@ -22,7 +22,8 @@ from babel.dates import format_date
 from sqlalchemy.exc import DBAPIError
 
 from tests.factories import TimeBankFactory, bank_today
-from tests.web.support import make_member, sign_in
+from tests.web.apply_support import confirm, confirm_path
+from tests.web.support import location_path, make_member, sign_in
 from timebank.community.models import Notification
 from timebank.community.notifications import Kind, notify, notify_transfer_outcome
 from timebank.extensions import db
@@ -431,8 +432,16 @@ def test_an_application_is_acknowledged_by_email(client, session, world, outbox)
             "needs_text": "",
         },
     )
-    assert response.status_code == 302
-    [mail] = emails(outbox)
+    # First the link to confirm the address, in Welsh too; the application arrives
+    # when it is confirmed.
+    assert response.status_code == 200
+    [link_mail] = emails(outbox)
+    assert link_mail["to"] == "nia@example.org"
+    assert link_mail["subject"] == "Cadarnhewch eich cais i Riverside Time Bank"
+    assert location_path(confirm(client, confirm_path(client.application, "nia@example.org"))) == (
+        "/members/application"
+    )
+    [_, mail] = emails(outbox)
     assert mail["to"] == "nia@example.org"
     assert "Mae gennym eich cais i ymuno â Riverside Time Bank" in mail["text"]
     assert "http://localhost/members/application" in mail["text"]
