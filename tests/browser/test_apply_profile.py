@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import TimeBankFactory
+from tests.web.apply_support import confirm_path
 from tests.web.test_auth import make_member
 from timebank.community.memberships import approve_application
 from timebank.community.people import get_person_by_email
@@ -75,6 +76,12 @@ def test_the_apply_journey_and_profile(page, live_server, riverside, axe_check):
     again.fill(NEW_PASSWORD)
     page.get_by_role("button", name="Send my application").click()
 
+    # Nothing is made until Nina opens the link emailed to her and confirms.
+    page.get_by_role("heading", name="Check your email").wait_for()
+    axe_check(page)
+    page.goto(live_server.url(confirm_path(live_server.app, "nina@example.org")))
+    axe_check(page)
+    page.get_by_role("button", name="Confirm my application").click()
     page.wait_for_url("**/members/application*")
     assert "is waiting for a coordinator" in page.locator("main").inner_text()
     axe_check(page)

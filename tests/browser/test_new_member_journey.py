@@ -1,9 +1,10 @@
 """A new member's whole journey in a real Chromium on a phone-sized screen: Nina applies
-to a time bank that asks for confirmation and approval, waits, is approved by a
-coordinator (in a browser of their own), signs in, posts an offer, logs time she gave
-Bob, Bob confirms it, the coordinator approves it, and her dashboard and network show
-it. Every page Nina sees passes axe-core and fits the screen without sideways scrolling;
-the controls are found by their roles and labels, so the pages are shown to be labelled.
+to a time bank that asks for confirmation and approval (confirming her application by
+the link emailed to her), waits, is approved by a coordinator (in a browser of their
+own), signs in, posts an offer, logs time she gave Bob, Bob confirms it, the
+coordinator approves it, and her dashboard and network show it. Every page Nina sees
+passes axe-core and fits the screen without sideways scrolling; the controls are found
+by their roles and labels, so the pages are shown to be labelled.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.factories import TimeBankFactory
 from tests.two_step_support import give_code_in_browser, set_up_two_step
+from tests.web.apply_support import confirm_path
 from tests.web.test_auth import PASSWORD, make_member
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
@@ -106,6 +108,13 @@ def test_a_new_member_from_applying_to_a_posted_exchange(
     page.get_by_label("Include my exchanges in the reports we send to partners").check()
     page.get_by_label("I am happy to be asked to take part in research").check()
     page.get_by_role("button", name="Send my application").click()
+    expect(heading(page)).to_have_text("Check your email")
+    check(page)
+    # She opens the link emailed to her, and confirms.
+    page.goto(live_server.url(confirm_path(live_server.app, NINA_EMAIL)))
+    expect(heading(page)).to_have_text("Confirm your application to Riverside Time Bank")
+    check(page)
+    page.get_by_role("button", name="Confirm my application").click()
     page.wait_for_url("**/members/application")
     waiting = page.get_by_role("heading", level=2)
     expect(waiting).to_have_text(
