@@ -46,7 +46,8 @@ def init_mail(app: Flask, instance_path: str) -> None:
 
 
 def demo_outbox_on() -> bool:
-    return bool(current_app.config.get("MAIL_OUTBOX") and current_app.config.get("DEMO_OUTBOX_PAGE"))
+    config = current_app.config
+    return bool(config.get("MAIL_OUTBOX") and config.get("DEMO_OUTBOX_PAGE"))
 
 
 def _reader_hash(secret: str) -> str:

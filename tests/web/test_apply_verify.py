@@ -96,7 +96,8 @@ def test_a_known_and_a_new_address_get_the_same_answer(csrf_app):  # noqa: F811
     known = answer("Alice@Example.org")
     new = answer("nina@example.org")
     # Before the fix: known 200 "Check your email", new 302 to the status page.
-    assert known[3] == new[3], "\n".join(difflib.unified_diff(*(a[3].split("\n") for a in (known, new))))
+    lines = [answer[3].split("\n") for answer in (known, new)]
+    assert known[3] == new[3], "\n".join(difflib.unified_diff(*lines))
     assert known == new
     status, _, _, body, is_signed_in = new
     assert status == 200 and CHECK_EMAIL in body and not is_signed_in
@@ -136,7 +137,7 @@ def test_nothing_is_created_before_the_link_is_confirmed(app, client, session, r
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Confirm your application to Riverside Time Bank" in html
-    assert "<form method=\"post\"" in html and "Confirm my application" in html
+    assert '<form method="post"' in html and "Confirm my application" in html
     assert counts(session) == (before[0], before[1], 1)
     # The password is kept only as its hash.
     pending = session.scalar(sa.select(PendingApplication))

@@ -141,17 +141,6 @@ def confirm_application(session: Session, *, token: str) -> Membership | None:
     once: the row is claimed by deleting it. If the address has an account by now,
     nothing is created and None is returned (the link is used up all the same)."""
     pending = find_pending(session, token)
-    values = {
-        "bank_id": pending.time_bank_id,
-        "email": pending.email,
-        "display_name": pending.display_name,
-        "password_hash": pending.password_hash,
-        "offers": pending.offers_text,
-        "needs": pending.needs_text,
-        "consent_reporting": pending.consent_reporting,
-        "consent_research": pending.consent_research,
-        "locale": pending.locale,
-    }
     claimed = session.execute(
         sa.delete(PendingApplication)
         .where(PendingApplication.id == pending.id)
@@ -159,25 +148,24 @@ def confirm_application(session: Session, *, token: str) -> Membership | None:
     )
     if getattr(claimed, "rowcount", 0) != 1:
         raise PendingLinkError(404)
+    # What it held stays readable; the row itself is gone.
     session.expunge(pending)
-    if get_person_by_email(session, values["email"]) is not None:
+    if get_person_by_email(session, pending.email) is not None:
         return None
-    now = utcnow()
     person: Person = create_person(
         session,
-        email=values["email"],
-        display_name=values["display_name"],
-        password_hash=values["password_hash"],
+        email=pending.email,
+        display_name=pending.display_name,
+        password_hash=pending.password_hash,
     )
-    person.email_verified_at = now
-    person.preferred_locale = values["locale"]
-    bank = session.get_one(TimeBank, values["bank_id"])
+    person.email_verified_at = utcnow()
+    person.preferred_locale = pending.locale
     return apply_to_join(
         session,
-        bank=bank,
+        bank=session.get_one(TimeBank, pending.time_bank_id),
         person=person,
-        offers=values["offers"],
-        needs=values["needs"],
-        consent_reporting=values["consent_reporting"],
-        consent_research=values["consent_research"],
+        offers=pending.offers_text,
+        needs=pending.needs_text,
+        consent_reporting=pending.consent_reporting,
+        consent_research=pending.consent_research,
     )
