@@ -26,6 +26,7 @@ from timebank.community.people import create_person, get_person_by_email, normal
 from timebank.community.profiles import MAX_TEXT, apply_to_join
 from timebank.ledger import errors
 from timebank.ledger.clock import utcnow
+from timebank.ledger.database import retry_on_unique_conflict
 from timebank.ledger.models import Base, Membership, Person, TimeBank
 
 VALID_HOURS = 24
@@ -52,6 +53,11 @@ class PendingApplication(Base):
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# Two submissions for one address at once: both delete nothing, both insert; the one
+# refused by the unique index runs again, replacing the other's row.
+retry_on_unique_conflict("uq_pending_application_email_time_bank_id")
 
 
 class PendingLinkError(Exception):

@@ -44,6 +44,14 @@ RETRYABLE_CONSTRAINTS = {
     "uq_person_email",
     "uq_membership_person_id_time_bank_id",
 }
+
+
+def retry_on_unique_conflict(constraint_name: str) -> None:
+    """Another room's unique constraint whose concurrent-insert conflict is retried the
+    same way (the retry sees the other transaction's row)."""
+    RETRYABLE_CONSTRAINTS.add(constraint_name)
+
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_BEGIN, READ_BEGIN = "BEGIN IMMEDIATE", "BEGIN"
 # How the next SQLite transaction in this context begins (see the module's docstring).
