@@ -209,10 +209,12 @@ def test_unique_constraints_of_distributed_tables_carry_the_bank_or_are_listed()
     found = set()
     for name in DISTRIBUTED:
         table = tables()[name]
-        keys = [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
-        keys += [sa.UniqueConstraint(*index.columns) for index in table.indexes if index.unique]
+        # Column names only: building a UniqueConstraint from an index's columns would
+        # attach it to the shared metadata (and the migrations test would then see it).
+        keys = [c.columns for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+        keys += [index.columns for index in table.indexes if index.unique]
         for key in keys:
-            columns = tuple(c.name for c in key.columns)
+            columns = tuple(c.name for c in key)
             if BANK not in columns:
                 found.add((name, columns))
         primary = tuple(c.name for c in table.primary_key.columns)
