@@ -134,7 +134,7 @@ def test_nothing_is_created_before_the_link_is_confirmed(app, client, session, r
     # scanner that follows links makes no account).
     path = confirm_path(app, "nina@example.org")
     page = client.get(path)
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
     assert "Confirm your application to Riverside Time Bank" in html
     assert '<form method="post"' in html and "Confirm my application" in html
@@ -219,6 +219,22 @@ def test_no_second_account_if_the_address_got_one_meanwhile(app, client, session
     assert counts(session) == (before[0], before[1], 0)
     assert not signed_in(client)
     assert client.get(path).status_code == 404
+
+
+def test_a_bank_that_stopped_taking_applications_meanwhile_is_said_so(
+    app, client, session, riverside
+):
+    client.post(APPLY, data=form())
+    path = confirm_path(app, "nina@example.org")
+    riverside.accepts_applications = False
+    session.commit()
+    before = counts(session)
+    response = confirm(client, path)
+    assert response.status_code == 400
+    assert "is not taking applications through the website" in response.get_data(as_text=True)
+    # Nothing written, and the link is not used up.
+    assert counts(session) == before and not signed_in(client)
+    assert client.get(path).status_code == 200
 
 
 def test_applying_is_rate_limited_per_client_with_a_clear_page(client, riverside):

@@ -12,7 +12,7 @@ second one is made: the page says to sign in and apply. The token is never logge
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import make_response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 
 from timebank.auth.signing_in import finish_sign_in
@@ -27,8 +27,15 @@ class ConfirmApplicationForm(FlaskForm):
     pass
 
 
+def _page(body: str, status: int):
+    # Reached by a secret link, and naming the applicant: kept out of every cache.
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _invalid(error: pending_applications.PendingLinkError):
-    return render_template("auth/apply_link_invalid.html"), error.status
+    return _page(render_template("auth/apply_link_invalid.html"), error.status)
 
 
 @bp.route("/apply/confirm/<token>", methods=["GET", "POST"])
@@ -51,13 +58,13 @@ def apply_confirm(token: str):
             # Opened twice at once: the other one used it.
             return _invalid(error)
         if person_id == 0:
-            return render_template("auth/apply_already_registered.html", bank=bank), 409
+            return _page(render_template("auth/apply_already_registered.html", bank=bank), 409)
         if person_id is not None:
             person = db.session.get_one(Person, person_id)
             # A fresh session for the new account: nothing from before carries over.
             finish_sign_in(person)
             return redirect(url_for("members.application"))
-    status = 400 if form.errors else 200
-    return render_template(
+    page = render_template(
         "auth/apply_confirm.html", bank=bank, form=form, name=pending.display_name
-    ), status
+    )
+    return _page(page, 400 if form.errors else 200)
