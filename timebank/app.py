@@ -91,6 +91,7 @@ def create_app(
     from timebank.auth.reset import redact_tokens_in_request_log
     from timebank.auth.security import init_two_step_gate
     from timebank.auth.session_timeouts import init_session_timeouts
+    from timebank.auth.sessions import init_sessions
     from timebank.coordinators import bp as coordinators_bp
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
@@ -133,6 +134,7 @@ def create_app(
         configure_logging(app.config.get("LOG_LEVEL") or "INFO")
     init_limits(app)
     init_session_timeouts(app)
+    init_sessions(app)
     init_mail(app, app.instance_path)
     init_notification_mail(app)
     init_report_refresh(app)

@@ -2,6 +2,8 @@
 
 The id in the session cookie is "person id:session version"; signing out (or changing
 the password) bumps the version, so a copied cookie stops working on the server side.
+The cookie also carries its session's secret (timebank/auth/sessions.py): a session
+ended on "Your sign-in and security", or by a coordinator, is refused too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
+from timebank.auth.sessions import is_open_for
 from timebank.extensions import db, login_manager
 from timebank.ledger.models import Membership, MembershipStatus, Person
 
@@ -66,6 +69,8 @@ def load_user(user_id: str) -> SignedInPerson | None:
         return None
     person = db.session.get(Person, person_id)
     if person is None or person.session_version != version or not person.is_active:
+        return None
+    if not is_open_for(person.id):
         return None
     return SignedInPerson(person)
 
