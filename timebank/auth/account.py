@@ -18,6 +18,7 @@ from timebank.auth.recent import recent_sign_in_required
 from timebank.auth.security import ActionForm
 from timebank.auth.security_log import log_event
 from timebank.auth.security_wording import event_rows
+from timebank.auth.session_list import open_sessions
 from timebank.auth.sessions import SESSION_KEY, current_session_id
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
@@ -65,6 +66,7 @@ def security():
         status=two_step.status(db.session(), person),
         required=two_step.is_required(person),
         action_form=ActionForm(),
+        sessions=open_sessions(person.id),
     )
 
 

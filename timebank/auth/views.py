@@ -89,4 +89,5 @@ from timebank.auth import (  # noqa: E402, F401
     reset,
     second_step,
     security,
+    session_list,
 )
