@@ -22,8 +22,10 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from timebank.ledger import errors
+from timebank.ledger.audit import append_audit
 from timebank.ledger.clock import utcnow
-from timebank.ledger.models import Base
+from timebank.ledger.models import Base, Membership
 
 # "Last seen" is written at most this often (seconds).
 SEEN_RESOLUTION = 60
@@ -209,3 +211,34 @@ def device_of(user_agent: str | None) -> tuple[str | None, str | None]:
     browser = next((name for mark, name in _BROWSERS if mark in text), None)
     system = next((name for mark, name in _SYSTEMS if mark in text), None)
     return browser, system
+
+
+class CannotEndSessions(errors.LedgerError):
+    """A coordinator asked to end sessions they may not end."""
+
+    code = "sessions"
+
+
+def end_for_member(session: Session, *, actor: Membership, membership: Membership) -> int:
+    """A coordinator ends every session of a member of their bank (a lost phone, a
+    shared computer, a suspicion): the member is signed out everywhere, pending two-step
+    sign-ins and reset links stop working (the session version moves on). Audited.
+    How many sessions ended."""
+    if not actor.is_coordinator or actor.time_bank_id != membership.time_bank_id:
+        raise errors.NotAllowedError("Only a coordinator of this time bank can do that.")
+    if actor.person_id == membership.person_id:
+        raise CannotEndSessions("End your own sessions on your “Your sign-in and security” page.")
+    person = membership.person
+    person.session_version += 1
+    ended = end_all(session, person_id=person.id, reason=Ended.ENDED_BY_COORDINATOR)
+    append_audit(
+        session,
+        time_bank_id=membership.time_bank_id,
+        actor=actor,
+        action="membership.sessions_ended",
+        entity_type="membership",
+        entity_id=membership.id,
+        before=None,
+        after={"sessions_ended": ended},
+    )
+    return ended
