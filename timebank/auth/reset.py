@@ -192,7 +192,7 @@ def reset(token: str):
     return render_template("auth/reset_form.html", form=form), 400 if form.errors else 200
 
 
-_TOKEN_IN_PATH = re.compile(r"(/auth/(?:reset|join)/)[^\s?\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/auth/(?:reset|join|email/confirm)/)[^\s?\"]+")
 
 
 class RedactTokens(logging.Filter):

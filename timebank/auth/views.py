@@ -84,6 +84,7 @@ from timebank.auth import (  # noqa: E402, F401
     api_tokens,
     apply,
     confirm,
+    email_change,
     invitations,
     recent,
     reset,
