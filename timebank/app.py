@@ -88,6 +88,7 @@ def create_app(
     from timebank.api.setup import init_api
     from timebank.auth import views as auth_views
     from timebank.auth.limits import init_limits
+    from timebank.auth.refusals import init_refusals
     from timebank.auth.reset import redact_tokens_in_request_log
     from timebank.auth.security import init_two_step_gate
     from timebank.auth.session_timeouts import init_session_timeouts
@@ -135,6 +136,7 @@ def create_app(
     init_limits(app)
     init_session_timeouts(app)
     init_sessions(app)
+    init_refusals(app)
     init_mail(app, app.instance_path)
     init_notification_mail(app)
     init_report_refresh(app)
