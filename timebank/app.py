@@ -152,8 +152,10 @@ def create_app(
     init_api(app)
 
     from timebank.cli import timebank_cli
+    from timebank.security_log_cli import security_log_cli
 
     app.cli.add_command(timebank_cli)
+    app.cli.add_command(security_log_cli)
 
     @app.get("/")
     def index():
