@@ -62,6 +62,7 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     production_settings.check(app.config)
+    production_settings.host_only_session_cookie(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
