@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import TimeBankFactory
+from tests.api.support import call, token_for
+from tests.factories import TimeBankFactory, bank_today
 from tests.web.support import table_rows
 from tests.web.test_auth import make_member, sign_in
 from timebank.community import security_events as ev
@@ -105,3 +106,16 @@ def test_a_404_is_not_logged(client, session, alice):
     sign_in(client, "alice@example.org")
     assert client.get("/members/nowhere-at-all").status_code == 404
     assert refusals(session) == []
+
+
+def test_an_api_token_refused_by_its_role_is_logged_too(client, session, bank, alice):
+    token = token_for(session, alice)
+    today = bank_today()
+    start = today - timedelta(days=90)
+    path = f"/api/v1/reports/reciprocity?bank={bank.id}&from={start}&to={today}"
+    refused = call(client, "GET", path, token)
+    assert refused.status_code == 403
+    assert refused.content_type == "application/problem+json"
+    [event] = refusals(session)
+    assert event.person_id == alice.person_id
+    assert event.details == {"where": "/api/v1/reports/reciprocity", "method": "GET"}
