@@ -13,11 +13,13 @@ import sqlalchemy as sa
 
 from tests.factories import TimeBankFactory
 from tests.web.test_auth import PASSWORD, make_member, sign_in
+from timebank.auth.reset import make_reset_token
 from timebank.auth.sessions import SESSION_KEY
 from timebank.community import security_events as ev
 from timebank.community.security_events import SecurityEvent
 from timebank.community.sign_in_sessions import SignInSession, device_of, digest
 from timebank.ledger.clock import frozen_at
+from timebank.ledger.models import Person
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
 CHROME_WINDOWS = (
@@ -281,3 +283,19 @@ def test_a_cookie_without_a_session_row_is_signed_out(app, session, alice):
     old = browser(app, FIREFOX_ANDROID)
     old.set_cookie(app.config["SESSION_COOKIE_NAME"], forged)
     assert old.get(DASHBOARD).status_code == 302
+
+
+def test_a_reset_link_used_while_signed_in_starts_a_fresh_session_that_works(app, session, alice):
+    phone = browser(app, FIREFOX_ANDROID)
+    sign_in(phone, "alice@example.org")
+    [before] = rows_of(session, alice.person_id)
+    token = make_reset_token(session.get(Person, alice.person_id))
+    new = "another quite new passphrase"
+    done = phone.post(f"/auth/reset/{token}", data={"password": new, "password_again": new})
+    assert done.status_code == 302
+    assert phone.get(DASHBOARD).status_code == 200
+    old_row, new_row = rows_of(session, alice.person_id)
+    assert old_row.id == before.id and old_row.ended_reason == "others_ended"
+    assert new_row.ended_at is None
+    assert cookie_session(app, phone)[SESSION_KEY] != ""
+    assert digest(cookie_session(app, phone)[SESSION_KEY]) == new_row.secret_hash

@@ -24,10 +24,16 @@ _CACHE = "sign_in_session"
 
 
 def current_row() -> SignInSession | None:
-    """This browser's session row (ended or not), read once per request."""
-    if _CACHE not in g:
-        setattr(g, _CACHE, rows.find(db.session(), session.get(SESSION_KEY)))
-    return getattr(g, _CACHE)
+    """The row of the secret this browser's session holds now (ended or not), read once
+    per request and secret (a sign-in clears the session and starts another)."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str):
+        return None
+    cached = g.get(_CACHE)
+    if cached is None or cached[0] != secret:
+        cached = (secret, rows.find(db.session(), secret))
+        setattr(g, _CACHE, cached)
+    return cached[1]
 
 
 def is_open_for(person_id: int) -> bool:
@@ -50,7 +56,7 @@ def _started(_app, user, **_extra) -> None:
         lambda: rows.start(db.session(), person_id=person_id, browser=browser, system=system),
     )
     session[SESSION_KEY] = started.secret
-    setattr(g, _CACHE, started.row)
+    setattr(g, _CACHE, (started.secret, started.row))
 
 
 def forget() -> None:
