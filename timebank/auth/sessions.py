@@ -10,6 +10,7 @@ seen" up to date.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, g, request, session
 from flask_login import login_user, user_logged_in
 
@@ -34,6 +35,24 @@ def current_row() -> SignInSession | None:
         cached = (secret, rows.find(db.session(), secret))
         setattr(g, _CACHE, cached)
     return cached[1]
+
+
+def person_with_open_row(person_id: int) -> Person | None:
+    """The person, when this browser's session row is theirs and open: one query for
+    both (the user loader's, on every request); the row is kept for the request."""
+    secret = session.get(SESSION_KEY)
+    if not isinstance(secret, str):
+        return None
+    found = db.session.execute(
+        sa.select(Person, SignInSession)
+        .join(SignInSession, SignInSession.person_id == Person.id)
+        .where(Person.id == person_id, SignInSession.secret_hash == rows.digest(secret))
+    ).first()
+    if found is None:
+        return None
+    person, row = found
+    setattr(g, _CACHE, (secret, row))
+    return person if row.ended_at is None else None
 
 
 def is_open_for(person_id: int) -> bool:

@@ -12,8 +12,8 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
-from timebank.auth.sessions import is_open_for
-from timebank.extensions import db, login_manager
+from timebank.auth.sessions import person_with_open_row
+from timebank.extensions import login_manager
 from timebank.ledger.models import Membership, MembershipStatus, Person
 
 
@@ -67,10 +67,10 @@ def load_user(user_id: str) -> SignedInPerson | None:
         person_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    person = db.session.get(Person, person_id)
+    # The person and this browser's session row, in one query: an ended (or unknown)
+    # session is refused as a stale session version is.
+    person = person_with_open_row(person_id)
     if person is None or person.session_version != version or not person.is_active:
-        return None
-    if not is_open_for(person.id):
         return None
     return SignedInPerson(person)
 
