@@ -144,3 +144,24 @@ def test_where_you_are_signed_in_at_320px_in_english_and_welsh(
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     axe_check(page)
     _shot(page, "sessions-cy-320")
+
+
+def test_changing_the_email_address_at_320px(new_page, live_server, riverside, axe_check):
+    page = new_page(viewport={"width": 320, "height": 700})
+    sign_in(page, live_server, email="ann@example.org")
+    page.goto(live_server.url("/auth/security"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Change your email address").click()
+    assert page.locator("h1").inner_text() == "Change your email address"
+    page.fill("#new_email", "not an address")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link").click()
+    assert "Enter an email address like name@example.org." in page.locator("main").inner_text()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    page.fill("#new_email", "ann.new@example.org")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link").click()
+    assert page.locator("h1").inner_text() == "Check your new email address"
+    axe_check(page)
+    _shot(page, "email-change-sent-320")
