@@ -70,6 +70,8 @@ COORDINATOR_ONLY = {
     "pending_application": "looked up by token hash before any bank is known; no person yet",
     "report_cache": "a partner's selection may span banks (a combined report)",
     "security_event": "account-wide events (sign-in, two-step) have no bank; refers to person",
+    "security_event_prune": "empty but inside the prune's own transaction; no foreign keys",
+    "sign_in_session": "looked up by its secret's hash before a bank is known; refers to person",
     "two_step": "per person, across banks; refers to person only",
     "recovery_code": "per person, across banks; refers to two_step only",
 }

@@ -62,6 +62,7 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     production_settings.check(app.config)
+    production_settings.host_only_session_cookie(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
@@ -88,9 +89,11 @@ def create_app(
     from timebank.api.setup import init_api
     from timebank.auth import views as auth_views
     from timebank.auth.limits import init_limits
+    from timebank.auth.refusals import init_refusals
     from timebank.auth.reset import redact_tokens_in_request_log
     from timebank.auth.security import init_two_step_gate
     from timebank.auth.session_timeouts import init_session_timeouts
+    from timebank.auth.sessions import init_sessions
     from timebank.coordinators import bp as coordinators_bp
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
@@ -133,6 +136,8 @@ def create_app(
         configure_logging(app.config.get("LOG_LEVEL") or "INFO")
     init_limits(app)
     init_session_timeouts(app)
+    init_sessions(app)
+    init_refusals(app)
     init_mail(app, app.instance_path)
     init_notification_mail(app)
     init_report_refresh(app)
@@ -148,8 +153,10 @@ def create_app(
     init_api(app)
 
     from timebank.cli import timebank_cli
+    from timebank.security_log_cli import security_log_cli
 
     app.cli.add_command(timebank_cli)
+    app.cli.add_command(security_log_cli)
 
     @app.get("/")
     def index():

@@ -169,7 +169,8 @@ def reset_two_step_command(email: str) -> None:
     """Turn off someone's two-step sign-in (a coordinator who lost their phone and their
     recovery codes, with no other coordinator to do it): they are signed out everywhere
     and, if their role needs it, set it up again at their next sign-in."""
-    from timebank.community import two_step
+    from timebank.community import sign_in_sessions, two_step
+    from timebank.community.sign_in_sessions import Ended
 
     person = get_person_by_email(db.session(), email)
     if person is None:
@@ -178,6 +179,7 @@ def reset_two_step_command(email: str) -> None:
     def work() -> None:
         two_step.turn_off(db.session(), person)
         person.session_version += 1
+        sign_in_sessions.end_all(db.session(), person_id=person.id, reason=Ended.SIGNED_OUT)
 
     run_in_transaction(db.session(), work)
     click.echo(f"Two-step sign-in is off for {email}; they are signed out everywhere.")

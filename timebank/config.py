@@ -78,6 +78,9 @@ class Config:
     PASSWORD_CHANGE_LIMIT_PER_ADDRESS = "10 per minute"  # noqa: S105 (a limit)
     PASSWORD_CHANGE_LIMIT_PER_ACCOUNT = "5 per minute;20 per day"  # noqa: S105 (a limit)
     RESET_LIMIT_PER_ADDRESS = "10 per minute"
+    # Asking for a new email address (each sends a mail to the address typed): per person.
+    EMAIL_CHANGE_LIMIT_PER_ADDRESS = "10 per minute"
+    EMAIL_CHANGE_LIMIT_PER_ACCOUNT = "3 per minute;10 per day"
     RESET_LIMIT_PER_ACCOUNT = "3 per minute"
     # Applications to join (each signed-out one emails the address given): per client
     # address, and per email address (or per person, signed in).
@@ -93,6 +96,8 @@ class Config:
     TWO_STEP_PENDING_MINUTES = 5
     # Password-reset links stop working after this many seconds.
     PASSWORD_RESET_MAX_AGE = 60 * 60
+    # Links to confirm a new email address stop working after this many seconds.
+    EMAIL_CHANGE_MAX_AGE = 60 * 60
     # Mail (Flask-Mail). Without MAIL_SERVER, messages are written as .eml files to
     # MAIL_OUTBOX (default instance/outbox) instead of being sent.
     MAIL_SERVER: str | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+HOST_PREFIX = "__Host-"
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 MIN_SECRET_KEY_LENGTH = 32
@@ -91,7 +92,28 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
             "TIMEBANK_SESSION_COOKIE_SECURE / TIMEBANK_REMEMBER_COOKIE_SECURE are false:"
             " sessions would travel over plain HTTP."
         )
+    if config.get("SESSION_COOKIE_DOMAIN"):
+        problems.append(
+            "TIMEBANK_SESSION_COOKIE_DOMAIN is set: the session cookie is for this host"
+            " only (its name starts with __Host-), so leave it unset."
+        )
     return problems
+
+
+def host_only_session_cookie(config: dict[str, Any]) -> None:
+    """Over HTTPS (``SESSION_COOKIE_SECURE``) the session cookie is named with the
+    ``__Host-`` prefix, with path ``/`` and no domain: a browser then takes it only from
+    this very host over HTTPS, so a neighbouring subdomain or a plain-HTTP page cannot
+    set or overwrite it (cookie tossing). Development over plain HTTP keeps the plain
+    name, which browsers would refuse with the prefix."""
+    if not config.get("SESSION_COOKIE_SECURE"):
+        return
+    name = str(config.get("SESSION_COOKIE_NAME") or "session")
+    if not name.startswith(HOST_PREFIX):
+        config["SESSION_COOKIE_NAME"] = HOST_PREFIX + name
+    config["SESSION_COOKIE_PATH"] = "/"
+    if not config.get("SESSION_COOKIE_DOMAIN"):
+        config["SESSION_COOKIE_DOMAIN"] = None
 
 
 def check(config: Mapping[str, Any]) -> None:

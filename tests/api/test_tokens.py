@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.api.support import call, exchange, token_for
 from tests.web.support import sign_in
 from timebank.community.api_tokens import ApiToken, hash_secret
-from timebank.ledger.clock import utcnow
+from timebank.ledger.clock import frozen_at, now, utcnow
 from timebank.ledger.models import Transfer
 
 ME = "/api/v1/me"
@@ -104,6 +104,18 @@ def test_a_person_creates_sees_once_and_revokes_a_token_on_their_own_page(client
     client.post(f"/auth/api-tokens/{token.id}/revoke")
     assert "Revoked" in client.get("/auth/api-tokens").get_data(as_text=True)
     assert call(client.application.test_client(), "GET", ME, secret).status_code == 401
+
+
+def test_making_a_token_asks_to_confirm_it_is_you_when_the_sign_in_is_old(client, session, world):
+    sign_in(client, "alice@example.org")
+    with frozen_at(now() + timedelta(minutes=11)):
+        made = client.post(
+            "/auth/api-tokens", data={"name": "Old sign-in", "scope": "read", "days": "30"}
+        )
+        assert made.status_code == 302
+        assert made.headers["Location"] == "/auth/confirm?next=/auth/api-tokens"
+        assert client.get("/auth/api-tokens").headers["Location"].startswith("/auth/confirm")
+    assert session.scalar(sa.select(ApiToken).where(ApiToken.name == "Old sign-in")) is None
 
 
 def test_the_token_page_refuses_bad_input_and_others_tokens(client, session, world):

@@ -105,3 +105,63 @@ def test_your_sign_in_and_security_at_320px_in_welsh(new_page, live_server, rive
     page.get_by_role("link", name="Newid eich cyfrinair").click()
     page.wait_for_url("**/auth/password")
     axe_check(page)
+
+
+FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0"
+
+
+def test_where_you_are_signed_in_at_320px_in_english_and_welsh(
+    new_page, live_server, riverside, axe_check
+):
+    phone = new_page(viewport={"width": 360, "height": 700}, user_agent=FIREFOX_ANDROID)
+    sign_in(phone, live_server, email="ann@example.org")
+    page = new_page(viewport={"width": 320, "height": 700})
+    sign_in(page, live_server, email="ann@example.org")
+    page.goto(live_server.url("/auth/security"))
+    sessions = page.locator("section[aria-labelledby=sessions-title]")
+    devices = sessions.locator("li strong").all_inner_texts()
+    assert devices == ["Chrome on Linux", "Firefox on Android"]
+    assert sessions.locator("li").first.locator(".tag").inner_text() == "This device"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    _shot(page, "sessions-en-320")
+
+    with page.expect_navigation():
+        sessions.get_by_role("button", name="End the session on Firefox on Android").click()
+    assert "That session has ended" in page.locator("main").inner_text()
+    assert sessions.locator("li strong").all_inner_texts() == ["Chrome on Linux"]
+    phone.goto(live_server.url("/members/"))
+    assert "/auth/sign-in" in phone.url
+    assert "You were signed out on this device" in phone.locator("main").inner_text()
+
+    with page.expect_navigation():
+        page.get_by_role("banner").get_by_role("button", name="Cymraeg").click()
+    page.goto(live_server.url("/auth/security"))
+    assert page.get_attribute("html", "lang") == "cy"
+    assert sessions.locator("h2").inner_text() == "Ble rydych wedi mewngofnodi"
+    assert sessions.locator("li strong").all_inner_texts() == ["Chrome ar Linux"]
+    assert sessions.locator(".tag").inner_text() == "Y ddyfais hon"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    _shot(page, "sessions-cy-320")
+
+
+def test_changing_the_email_address_at_320px(new_page, live_server, riverside, axe_check):
+    page = new_page(viewport={"width": 320, "height": 700})
+    sign_in(page, live_server, email="ann@example.org")
+    page.goto(live_server.url("/auth/security"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Change your email address").click()
+    assert page.locator("h1").inner_text() == "Change your email address"
+    page.fill("#new_email", "not an address")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link").click()
+    assert "Enter an email address like name@example.org." in page.locator("main").inner_text()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    page.fill("#new_email", "ann.new@example.org")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send the link").click()
+    assert page.locator("h1").inner_text() == "Check your new email address"
+    axe_check(page)
+    _shot(page, "email-change-sent-320")

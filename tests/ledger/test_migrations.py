@@ -28,11 +28,14 @@ SQLITE_TRIGGERS = {
     "trg_audit_entry_no_delete",
     "trg_transfer_final_no_update",
     "trg_transfer_no_delete",
+    "trg_security_event_no_update",
+    "trg_security_event_no_delete",
 }
 POSTGRESQL_TRIGGERS = {
     ("audit_entry", "trg_audit_entry_no_update"),
     ("transfer", "trg_transfer_final_no_update"),
     ("transfer", "trg_transfer_no_delete"),
+    ("security_event", "trg_security_event_append_only"),
 }
 
 

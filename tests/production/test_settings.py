@@ -73,6 +73,31 @@ def test_every_problem_is_named_at_once():
     assert "sqlite:///timebank.sqlite3" not in message
 
 
+def test_over_https_the_session_cookie_is_for_this_host_only():
+    app = create_app(PRODUCTION)
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert app.config["SESSION_COOKIE_PATH"] == "/"
+    assert app.config["SESSION_COOKIE_DOMAIN"] is None
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    # A domain would make browsers refuse a __Host- cookie (and share it with
+    # subdomains): production refuses it, naming the setting.
+    assert "TIMEBANK_SESSION_COOKIE_DOMAIN is set" in refusal(
+        SESSION_COOKIE_DOMAIN="timebank.example.org"
+    )
+
+
+def test_over_plain_http_in_development_the_name_stays_plain(database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": STRONG_KEY,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    assert app.config["SESSION_COOKIE_NAME"] == "session"
+
+
 def test_an_unknown_environment_is_refused():
     assert "TIMEBANK_ENVIRONMENT is 'staging'" in refusal(ENVIRONMENT="staging")
 

@@ -432,6 +432,27 @@ def test_session_cookie_is_httponly_lax_and_secure_by_default(default_app):
         assert attributes["samesite"].strip().lower() == "samesite=lax"
 
 
+def test_over_https_the_session_cookie_is_host_prefixed_with_path_and_no_domain(default_app):
+    member_in(default_app, "alice@example.org")
+    client = default_app.test_client()
+    base = "https://localhost"
+    token = csrf_token_from(client.get(SIGN_IN, base_url=base).get_data(as_text=True))
+    response = client.post(
+        SIGN_IN,
+        data={"email": "alice@example.org", "password": PASSWORD, "csrf_token": token},
+        base_url=base,
+        headers={"Referer": f"{base}{SIGN_IN}"},
+    )
+    assert response.status_code == 302
+    [header] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-")]
+    assert header.startswith("__Host-session=")
+    attributes = {part.strip().split("=")[0].lower(): part for part in header.split(";")[1:]}
+    assert "secure" in attributes and attributes["path"].strip() == "Path=/"
+    assert "domain" not in attributes
+    # The browser keeps it and stays signed in.
+    assert client.get(DASHBOARD, base_url=base).status_code == 200
+
+
 def test_session_cookie_is_httponly_and_lax_in_the_test_config(client, alice):
     response = sign_in(client, "alice@example.org")
     header = next(

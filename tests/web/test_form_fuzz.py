@@ -18,6 +18,7 @@ import pytest
 from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
 from tests.web.form_fuzzing import Failure, Target, find_targets, fuzz, signed_in_client
 from tests.web.support import make_member
+from timebank.community import sign_in_sessions
 from timebank.community.api_tokens import create_token
 from timebank.community.invitations import create_invitation
 from timebank.community.listings import pause_listing, post_listing
@@ -96,6 +97,10 @@ def world(app, session, tmp_path):
     )
     session.add(run)
     token = create_token(session, person=alice.person, name="phone", scope="read", days=30)
+    # Bob's sign-in elsewhere: ending it signs none of the fuzzing clients out.
+    bobs_session = sign_in_sessions.start(
+        session, person_id=bob.person_id, browser="Firefox", system="Android"
+    )
     session.commit()
     # What each route parameter names: the first is used where no page shows a form.
     return {
@@ -108,6 +113,7 @@ def world(app, session, tmp_path):
         "listing_id": [listing.id, paused.id],
         "thread_id": [thread.id],
         "token_id": [token.token.id],
+        "session_id": [bobs_session.row.id],
         "slug": ["riverside"],
         "token": [invitation_token],
     }

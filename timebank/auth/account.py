@@ -18,6 +18,8 @@ from timebank.auth.recent import recent_sign_in_required
 from timebank.auth.security import ActionForm
 from timebank.auth.security_log import log_event
 from timebank.auth.security_wording import event_rows
+from timebank.auth.session_list import open_sessions
+from timebank.auth.sessions import SESSION_KEY, current_session_id
 from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.community import two_step
@@ -64,6 +66,7 @@ def security():
         status=two_step.status(db.session(), person),
         required=two_step.is_required(person),
         action_form=ActionForm(),
+        sessions=open_sessions(person.id),
     )
 
 
@@ -84,10 +87,18 @@ def change_password():
             form.password.errors.append(_("Choose a password different from your current one."))
         else:
             # Every other session ends (a copied cookie stops working); this one goes on.
-            replace_password(person, form.password.data, because=PASSWORD_CHANGED)
+            replace_password(
+                person,
+                form.password.data,
+                because=PASSWORD_CHANGED,
+                keep_session_id=current_session_id(),
+            )
             db.session.commit()
             membership_id = session.get("membership_id")
+            kept = session.get(SESSION_KEY)
             session.clear()
+            # The session's row goes on (a new cookie, the same session in the list).
+            session[SESSION_KEY] = kept
             login_user(SignedInPerson(person))
             if membership_id is not None:
                 session["membership_id"] = membership_id

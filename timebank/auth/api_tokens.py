@@ -1,6 +1,8 @@
 """A person's own personal access tokens for the JSON API: create (named, with a scope
 and an expiry; the secret shown once), list and revoke. Any signed-in person may have
-them, members and partners alike: a token acts with exactly their memberships."""
+them, members and partners alike: a token acts with exactly their memberships. The page
+asks to confirm it's you (timebank.auth.recent) when the last confirmation is old, as
+every other page that changes how one signs in does."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from timebank.auth.recent import recent_sign_in_required
 from timebank.auth.views import bp
 from timebank.community.api_tokens import LIFETIMES, Scope, create_token, list_tokens, revoke_token
 from timebank.extensions import db
@@ -63,6 +66,7 @@ def _render(form: NewTokenForm, secret: str | None = None, status: int = 200):
 
 @bp.route("/api-tokens", methods=["GET", "POST"])
 @login_required
+@recent_sign_in_required()
 def api_tokens():
     form = NewTokenForm()
     if not form.is_submitted():

@@ -33,6 +33,7 @@ LIMITED_VIEWS = {
     "auth.sign_in_code": ("SIGN_IN_LIMIT_PER_ADDRESS", "SIGN_IN_LIMIT_PER_ACCOUNT"),
     "auth.confirm": ("SIGN_IN_LIMIT_PER_ADDRESS", "SIGN_IN_LIMIT_PER_ACCOUNT"),
     "auth.forgot": ("RESET_LIMIT_PER_ADDRESS", "RESET_LIMIT_PER_ACCOUNT"),
+    "auth.change_email": ("EMAIL_CHANGE_LIMIT_PER_ADDRESS", "EMAIL_CHANGE_LIMIT_PER_ACCOUNT"),
     "auth.apply": ("APPLY_LIMIT_PER_ADDRESS", "APPLY_LIMIT_PER_ACCOUNT"),
     "auth.change_password": (
         "PASSWORD_CHANGE_LIMIT_PER_ADDRESS",

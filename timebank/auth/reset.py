@@ -192,12 +192,12 @@ def reset(token: str):
     return render_template("auth/reset_form.html", form=form), 400 if form.errors else 200
 
 
-_TOKEN_IN_PATH = re.compile(r"(/auth/(?:reset|join|apply/confirm)/)[^\s?\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/auth/(?:reset|join|apply/confirm|email/confirm)/)[^\s?\"]+")
 
 
 class RedactTokens(logging.Filter):
-    """Keeps reset, invitation and application-confirming tokens out of the server's
-    request log."""
+    """Keeps reset, invitation, application-confirming and email-confirming tokens out
+    of the server's request log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

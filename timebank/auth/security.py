@@ -23,18 +23,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from timebank.auth.recent import recent_sign_in_required
+from timebank.auth.sessions import end_other_sessions
 from timebank.auth.two_step_keys import log_two_step_event, secret_box
-from timebank.auth.user import SignedInPerson
 from timebank.auth.views import bp
 from timebank.community import totp, two_step
 from timebank.community.security_events import MFA_DISABLED, MFA_ENABLED, MFA_RECOVERY_CODES_RENEWED
+from timebank.community.sign_in_sessions import Ended
 from timebank.extensions import db
 from timebank.ledger.models import Person
 from timebank.navigation import home_url
@@ -71,11 +72,7 @@ class ActionForm(FlaskForm):
 
 def _keep_this_session(person: Person) -> None:
     """End every other session of ``person`` and carry this one over."""
-    person.session_version += 1
-    db.session.commit()
-    # The same session, under the new version (what it holds, the confirmation time
-    # included, stays).
-    login_user(SignedInPerson(person))
+    end_other_sessions(person, Ended.OTHERS_ENDED)
 
 
 def _grouped(secret: str) -> str:

@@ -34,6 +34,10 @@ KIND_LABELS = {
     ev.MFA_RECOVERY_CODES_RENEWED: _l("New recovery codes made"),
     ev.REAUTHENTICATED: _l("Password confirmed again"),
     ev.REAUTHENTICATION_FAILED: _l("Password confirmation failed"),
+    ev.SESSION_ENDED: _l("Signed out on one device"),
+    ev.EMAIL_CHANGE_REQUESTED: _l("New email address asked for"),
+    ev.EMAIL_CHANGED: _l("Email address changed"),
+    ev.ACCESS_REFUSED: _l("Page refused (not allowed)"),
 }
 
 _ROLES = {
@@ -74,6 +78,23 @@ def _note(event: ev.SecurityEvent) -> str | None:
             return _("Because a new password was chosen by emailed link.")
         if details.get("because") == ev.PASSWORD_CHANGED:
             return _("Because the password was changed.")
+        if details.get("because") == "signed_out_elsewhere":
+            return _("Signed out everywhere else, from “Your sign-in and security”.")
+        if details.get("because") == "coordinator":
+            return _("Every session ended by a coordinator.")
+    if event.kind == ev.SESSION_ENDED:
+        return _("Ended from “Your sign-in and security” on another device.")
+    if event.kind == ev.EMAIL_CHANGE_REQUESTED:
+        return _("A link to confirm it was sent to the new address.")
+    if event.kind == ev.EMAIL_CHANGED:
+        return _("Confirmed by the link sent to the new address; the old address was told.")
+    if event.kind == ev.ACCESS_REFUSED:
+        where = details.get("where")
+        if isinstance(where, str) and where:
+            return _(
+                "Tried to open %(where)s, which their role does not allow.",
+                where=where,
+            )
     if event.kind == ev.ROLE_CHANGED:
         before = _ROLES.get(str(details.get("from")))
         after = _ROLES.get(str(details.get("to")))

@@ -2,6 +2,8 @@
 
 The id in the session cookie is "person id:session version"; signing out (or changing
 the password) bumps the version, so a copied cookie stops working on the server side.
+The cookie also carries its session's secret (timebank/auth/sessions.py): a session
+ended on "Your sign-in and security", or by a coordinator, is refused too.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
-from timebank.extensions import db, login_manager
+from timebank.auth.sessions import person_with_open_row
+from timebank.extensions import login_manager
 from timebank.ledger.models import Membership, MembershipStatus, Person
 
 
@@ -64,7 +67,9 @@ def load_user(user_id: str) -> SignedInPerson | None:
         person_id, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    person = db.session.get(Person, person_id)
+    # The person and this browser's session row, in one query: an ended (or unknown)
+    # session is refused as a stale session version is.
+    person = person_with_open_row(person_id)
     if person is None or person.session_version != version or not person.is_active:
         return None
     return SignedInPerson(person)

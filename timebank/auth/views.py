@@ -11,14 +11,16 @@ from timebank.auth.forms import SignInForm
 from timebank.auth.limits import account_key
 from timebank.auth.passwords import hash_password, needs_rehash, verify_password
 from timebank.auth.security_log import log_event
+from timebank.auth.sessions import forget
 from timebank.auth.signing_in import begin_second_step, finish_sign_in
-from timebank.community import two_step
+from timebank.community import sign_in_sessions, two_step
 from timebank.community.people import get_person_by_email
 from timebank.community.security_events import (
     SIGN_IN_FAILED,
     SIGN_OUT,
     record_security_event,
 )
+from timebank.community.sign_in_sessions import Ended
 from timebank.extensions import db
 from timebank.navigation import home_url
 from timebank.safe_redirect import is_local_path
@@ -65,10 +67,12 @@ def sign_out():
     # Ends every session of this person on the server, not only this cookie.
     person = current_user.person
     person.session_version += 1
+    sign_in_sessions.end_all(db.session(), person_id=person.id, reason=Ended.SIGNED_OUT)
     record_security_event(db.session(), kind=SIGN_OUT, person_id=person.id)
     db.session.commit()
     logout_user()
     session.clear()
+    forget()
     flash(_("You have signed out."))
     return redirect(url_for("auth.sign_in"))
 
@@ -81,9 +85,11 @@ from timebank.auth import (  # noqa: E402, F401
     apply,
     apply_confirm,
     confirm,
+    email_change,
     invitations,
     recent,
     reset,
     second_step,
     security,
+    session_list,
 )

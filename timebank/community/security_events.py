@@ -46,6 +46,10 @@ MFA_RECOVERY_CODE_USED = "mfa_recovery_code_used"
 MFA_RECOVERY_CODES_RENEWED = "mfa_recovery_codes_renewed"
 REAUTHENTICATED = "reauthenticated"
 REAUTHENTICATION_FAILED = "reauthentication_failed"
+SESSION_ENDED = "session_ended"
+EMAIL_CHANGE_REQUESTED = "email_change_requested"
+EMAIL_CHANGED = "email_changed"
+ACCESS_REFUSED = "access_refused"
 
 KINDS = (
     SIGN_IN,
@@ -65,6 +69,10 @@ KINDS = (
     MFA_RECOVERY_CODES_RENEWED,
     REAUTHENTICATED,
     REAUTHENTICATION_FAILED,
+    SESSION_ENDED,
+    EMAIL_CHANGE_REQUESTED,
+    EMAIL_CHANGED,
+    ACCESS_REFUSED,
 )
 
 # Keys and values that must never reach the log.

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from timebank.community import totp
 from timebank.community.secret_box import SecretBox, UnreadableSecretError
+from timebank.community.sign_in_sessions import Ended, end_all
 from timebank.ledger import errors
 from timebank.ledger.audit import append_audit
 from timebank.ledger.clock import now, utcnow
@@ -230,6 +231,7 @@ def reset_for_member(session: Session, *, actor: Membership, membership: Members
     turn_off(session, person)
     # Every session the member had ends: whoever holds the phone is signed out too.
     person.session_version += 1
+    end_all(session, person_id=person.id, reason=Ended.ENDED_BY_COORDINATOR)
     session.flush()
     append_audit(
         session,
