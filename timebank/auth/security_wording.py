@@ -112,7 +112,7 @@ def event_rows(
     names: dict[int, str] = {}
     if ids:
         query = sa.select(Person.id, Person.display_name).where(Person.id.in_(ids))
-        names = dict(session.execute(query).tuples().all())
+        names = dict(session.execute(query).all())
     zone = ZoneInfo(timezone)
     return [
         EventRow(
