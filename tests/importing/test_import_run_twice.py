@@ -5,6 +5,8 @@ run that finished."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
@@ -37,9 +39,7 @@ def test_a_second_run_while_the_first_holds_the_import_writes_nothing(session, c
     session.rollback()
     # The first run, elsewhere: its transaction holds the run's lock.
     with session.get_bind().connect() as first:
-        first.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(import_runs.IMPORT_LOCK_SPACE, run_id))
-        )
+        assert first.scalar(sa.select(import_runs.import_lock_key(run_id)))
         with pytest.raises(import_runs.AlreadyRunning):
             import_runs.execute(session, run_id, path, remove_file=False)
         first.rollback()
@@ -71,3 +71,26 @@ def test_a_failure_recorded_after_the_import_finished_leaves_it_done(session, cl
     session.expire_all()
     run = session.get(ImportRun, run_id)
     assert (run.status, run.processed_rows) == (import_runs.DONE, 4)
+
+
+@pytest.mark.postgres_only
+def test_a_run_with_the_same_id_in_another_schema_does_not_hold_this_one(session, claimed):
+    """Advisory locks belong to the whole database and run ids count from 1 in every
+    schema: another installation's (or test worker's) run with the same id once held
+    this one, which then never started (a CI run timed out waiting for it)."""
+    bank, run_id, path = claimed
+    session.rollback()
+    other = f"tb_other_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(session.get_bind().url)
+    try:
+        with engine.connect() as elsewhere:
+            elsewhere.exec_driver_sql(f'CREATE SCHEMA "{other}"')
+            elsewhere.exec_driver_sql(f'SET LOCAL search_path TO "{other}"')
+            # The other schema's run number `run_id`, held by its own import.
+            assert elsewhere.scalar(sa.select(import_runs.import_lock_key(run_id)))
+            result = import_runs.execute(session, run_id, path)
+            assert result.ok and result.ran
+            assert members(session, bank.id) == 5
+            elsewhere.rollback()  # the schema goes with it
+    finally:
+        engine.dispose()

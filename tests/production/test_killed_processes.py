@@ -130,8 +130,9 @@ def progress(session, run_id: int) -> tuple[str, int]:
 
 def wait_until_half_way(session, run_id: int, process, log: Path) -> None:
     """Until the import has written its first batch in its transaction: its progress row
-    (written beside the import's transaction, on a connection of its own) says so."""
-    deadline = time.monotonic() + 300
+    (written beside the import's transaction, on a connection of its own) says so. Gives
+    up well inside the test's own timeout, so that a failure shows the server's log."""
+    deadline = time.monotonic() + 200
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()[-3000:]
         status, processed = progress(session, run_id)

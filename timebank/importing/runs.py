@@ -314,9 +314,15 @@ class AlreadyRunning(RuntimeError):
     job while the first still runs, e.g. in a work-horse whose worker was killed)."""
 
 
-# The first key of the transaction-scoped advisory locks that hold an import run (the
-# second is the run's id); "ti" for timebank imports.
-IMPORT_LOCK_SPACE = 0x7469
+def import_lock_key(run_id: int) -> sa.ColumnElement[bool]:
+    """The transaction-scoped advisory lock that holds an import run, tried without
+    waiting. Advisory locks belong to the whole database, while run ids count from 1 in
+    every schema: the first key is a hash of the schema's name, so installations (or test
+    workers) that share a database in schemas of their own never hold each other's runs.
+    The second key is the run's id."""
+    schema = sa.func.coalesce(sa.func.current_schema(), "")
+    space = sa.func.hashtext(sa.literal("timebank import ") + schema)
+    return sa.func.pg_try_advisory_xact_lock(space, run_id)
 
 
 def _hold(session: Session, run_id: int) -> bool:
@@ -330,9 +336,7 @@ def _hold(session: Session, run_id: int) -> bool:
     transaction begins IMMEDIATE, so a second one waits for the first to end. Either
     way the status is read after that, so a run finished meanwhile is seen as such."""
     if session.get_bind().dialect.name == "postgresql":
-        held = session.scalar(
-            sa.select(sa.func.pg_try_advisory_xact_lock(IMPORT_LOCK_SPACE, run_id))
-        )
+        held = session.scalar(sa.select(import_lock_key(run_id)))
         if not held:
             session.rollback()
             raise AlreadyRunning(f"import {run_id} is running in another process")
