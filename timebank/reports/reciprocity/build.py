@@ -14,6 +14,7 @@ from timebank.ledger.models import TimeBank
 from timebank.reports.reciprocity import assemble, facts, partner_rules, scope
 from timebank.reports.reciprocity.coordinator_lists import account_names, coordinator_lists
 from timebank.reports.reciprocity.figures import read_numbers
+from timebank.reports.reciprocity.gc_pause import collector_paused
 from timebank.reports.reciprocity.graph import draw, pseudonymise
 from timebank.reports.reciprocity.model import BankInfo, Graph, ReciprocityReport
 from timebank.reports.reciprocity.network_cache import network_of, stored_network_figures
@@ -81,6 +82,18 @@ def compute(
     """The report with the network picture's internal node ids ("a<account id>").
     ``remember_networks``: take the measures of networks worked out before from the
     cache, and store the new ones (``network_cache``); otherwise read only."""
+    with collector_paused():
+        return _compute(session, selection, period, audience, now, remember_networks)
+
+
+def _compute(
+    session: Session,
+    selection: BankSelection,
+    period: Period,
+    audience: Audience,
+    now: datetime | None,
+    remember_networks: bool,
+) -> ReciprocityReport:
     banks = load_banks(session, selection)
     partner = audience == Audience.PARTNER
     if not partner and selection.is_combined:

@@ -11,6 +11,7 @@ time between reportable parties (organisations, the pot, members with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import date
 
 import sqlalchemy as sa
@@ -57,26 +58,58 @@ class PeriodTime:
 
 
 def period_time(session: Session, bank_ids: tuple[int, ...], period: Period) -> PeriodTime:
-    """Every person's time in the period and the period's totals, in one query: one
-    row per person (per kind of membership) and one for all organisations together."""
-    tt = scope.transfers(bank_ids, period.start, period.end).subquery()
-    s = scope.sides(tt)
+    """Every person's time in the period and the period's totals, in one query."""
+    (found,) = periods_time(session, bank_ids, [period])
+    return found
+
+
+def periods_time(
+    session: Session, bank_ids: tuple[int, ...], periods: list[Period]
+) -> list[PeriodTime]:
+    """:func:`period_time` of each of ``periods`` (sorted, consecutive), in one query:
+    each account's time is summed first (a few thousand rows, where joining every
+    transfer to its holder cost more than reading it), then one row per person (per
+    kind of membership) and one for all organisations together, per period."""
+    tt = scope.transfers(bank_ids, periods[0].start, periods[-1].end).subquery()
+    with_index = sa.select(
+        tt, scope.bucket(tt.c.service_date, [q.end for q in periods]).label("i")
+    ).subquery()
+    s = scope.sides(with_index, "i")
+    per_account = (
+        sa.select(
+            s.c.i,
+            s.c.account_id,
+            sa.func.sum(s.c.given).label("given"),
+            sa.func.sum(s.c.received).label("received"),
+            # Each transfer has one giving side: counting those counts the transfers.
+            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
+        )
+        .group_by(s.c.i, s.c.account_id)
+        .subquery()
+    )
     p = scope.parties(bank_ids)
     rows = session.execute(
         sa.select(
+            per_account.c.i,
             p.c.person_id,
             p.c.role,
             p.c.counted,
             p.c.reportable,
-            sa.func.sum(s.c.given),
-            sa.func.sum(s.c.received),
-            # Each transfer has one giving side: counting those counts the transfers.
-            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)),
+            sa.func.sum(per_account.c.given),
+            sa.func.sum(per_account.c.received),
+            sa.func.sum(per_account.c.gifts),
         )
-        .join(p, p.c.account_id == s.c.account_id)
-        .group_by(p.c.person_id, p.c.role, p.c.counted, p.c.reportable)
-        .order_by(p.c.person_id, p.c.counted.desc(), p.c.role)
+        .join(p, p.c.account_id == per_account.c.account_id)
+        .group_by(per_account.c.i, p.c.person_id, p.c.role, p.c.counted, p.c.reportable)
+        .order_by(per_account.c.i, p.c.person_id, p.c.counted.desc(), p.c.role)
     ).all()
+    by_period: list[list] = [[] for _ in periods]
+    for i, *row in rows:
+        by_period[i].append(row)
+    return [_period_time(found) for found in by_period]
+
+
+def _period_time(rows: list) -> PeriodTime:
     people: dict[int, PersonTime] = {}
     minutes = exchanges = 0
     for person_id, role, is_counted, reportable, given, received, gifts in rows:
@@ -123,20 +156,33 @@ def month_totals(session: Session, bank_ids: tuple[int, ...], period: Period) ->
         tt, scope.bucket(tt.c.service_date, [m.end for m in months]).label("month")
     ).subquery()
     s = scope.sides(with_month, "month")
-    p = scope.parties(bank_ids)
-    per_person = (
+    # Each account's month first: a few rows per account to join to its holder.
+    per_account = (
         sa.select(
             s.c.month,
-            p.c.person_id,
+            s.c.account_id,
             sa.func.sum(s.c.given).label("given"),
             sa.func.sum(s.c.received).label("received"),
             sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
-            sa.func.sum(sa.case((p.c.counted == 1, s.c.given + s.c.received), else_=0)).label(
+        )
+        .group_by(s.c.month, s.c.account_id)
+        .subquery()
+    )
+    a = per_account.c
+    p = scope.parties(bank_ids)
+    per_person = (
+        sa.select(
+            a.month,
+            p.c.person_id,
+            sa.func.sum(a.given).label("given"),
+            sa.func.sum(a.received).label("received"),
+            sa.func.sum(a.gifts).label("gifts"),
+            sa.func.sum(sa.case((p.c.counted == 1, a.given + a.received), else_=0)).label(
                 "counted_time"
             ),
         )
-        .join(p, p.c.account_id == s.c.account_id)
-        .group_by(s.c.month, p.c.person_id)
+        .join(p, p.c.account_id == a.account_id)
+        .group_by(a.month, p.c.person_id)
         .subquery()
     )
     is_person = per_person.c.person_id.is_not(None)
@@ -391,7 +437,8 @@ def describe(
 ) -> None:
     """Fill in what each account of the networks ``found`` is (role, person,
     membership), in one query for them all."""
-    accounts = {a for edge_set in found for pair in edge_set.minutes for a in pair}
+    ends = [set(chain.from_iterable(edge_set.minutes)) for edge_set in found]
+    accounts = set().union(*ends)
     if not accounts:
         return
     p = scope.parties(bank_ids, consenting=consenting)
@@ -402,8 +449,8 @@ def describe(
         )
         if account_id in accounts
     }
-    for edge_set in found:
-        for account_id in {a for pair in edge_set.minutes for a in pair}:
+    for edge_set, accounts_of in zip(found, ends, strict=True):
+        for account_id in accounts_of:
             role, person_id, membership_id = attributes[account_id]
             edge_set.role[account_id] = role
             edge_set.person[account_id] = person_id

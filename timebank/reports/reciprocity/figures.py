@@ -115,8 +115,7 @@ def read_numbers(
 ) -> Numbers:
     previous = period.previous()
     months = period.months()
-    now = facts.period_time(session, bank_ids, period)
-    before = facts.period_time(session, bank_ids, previous)
+    before, now = facts.periods_time(session, bank_ids, [previous, period])
     members = members_facts.member_facts(session, bank_ids, period.end)
     registered = members_facts.registered_at(
         members, [previous.end, *(m.end for m in months)], consenting=False
