@@ -20,8 +20,8 @@ def test_the_collector_is_paused_inside_and_running_after():
 
 
 def test_the_collector_runs_again_after_an_error():
-    with pytest.raises(ValueError), collector_paused():
-        raise ValueError
+    with pytest.raises(ValueError, match="while paused"), collector_paused():
+        raise ValueError("while paused")
     assert gc.isenabled()
 
 
