@@ -7,6 +7,7 @@ first giving and the coordinators' lists are worked out from these rows.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,7 +88,8 @@ def registered_at(facts: list[MemberFacts], ends: list[date], *, consenting: boo
             day = m.joined
             if m.person_id not in first or day < first[m.person_id]:
                 first[m.person_id] = day
-    return [sum(1 for day in first.values() if day <= end) for end in ends]
+    days = sorted(first.values())
+    return [bisect_right(days, end) for end in ends]
 
 
 @dataclass(frozen=True)
