@@ -29,7 +29,6 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rules import Counters, Policy, check_can_give, check_can_receive
 
-
 ACCOUNT = cast(sa.Table, Account.__table__)
 COUNTERS = ("posted_debits", "posted_credits", "pending_debits", "pending_credits")
 
