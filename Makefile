@@ -105,7 +105,7 @@ bench: $(DEV_STAMP) services
 
 ## bench-hordak-venv: django-hordak in the benchmark's own environment (not the app's)
 bench-hordak-venv: $(DEV_STAMP)
-	$(PY) -c "from bench.hordak import ensure_venv; ensure_venv()"
+	$(PY) -c "from bench.hordak_env import ensure_venv; ensure_venv()"
 
 ## translations: extract translatable strings and merge them into each catalogue
 translations: $(DEV_STAMP)

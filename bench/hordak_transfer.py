@@ -2,7 +2,7 @@
 ``ledger_write``.
 
 Runs inside the benchmark's own virtual environment (``bench/.hordak-venv``, made by
-``bench.hordak``), never the app's: it imports Django and hordak, not timebank.
+``bench.hordak_env``), never the app's: it imports Django and hordak, not timebank.
 
     python bench/hordak_transfer.py POSTGRES_URL COUNT SECONDS
 
@@ -20,7 +20,12 @@ import sys
 import time
 import uuid
 from importlib.metadata import version
+from pathlib import Path
 from urllib.parse import urlsplit
+
+# Run as a script, its folder (bench/) would come first on the path: keep the
+# installed packages first.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 MEMBERS = 50
 WARMUP = 25

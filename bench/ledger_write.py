@@ -35,7 +35,7 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench import hordak
+from bench import hordak_env
 from bench.common import Figure, env_int, pg_base_url, postgresql_database, sqlite_database
 from timebank.community import people
 from timebank.ledger import banks
@@ -451,9 +451,9 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
 
 def _hordak(n: int, seconds: float) -> float | None:
     """django-hordak's ``transfer_to`` rate on the same server (its own schema and
-    virtual environment, see bench/hordak.py), or None with the reason printed."""
+    virtual environment, see bench/hordak_env.py), or None with the reason printed."""
     try:
-        return float(hordak.transfer_to_rate(pg_base_url(), n, seconds)["rate"])
+        return float(hordak_env.transfer_to_rate(pg_base_url(), n, seconds)["rate"])
     except (OSError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", "") or ""
         print(f"django-hordak not measured: {error}\n{detail[-2000:]}", file=sys.stderr)

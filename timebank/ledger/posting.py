@@ -6,6 +6,7 @@ Lock order, always: transfers by id, then accounts by id, then the audit chain h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any, cast
@@ -238,35 +239,49 @@ def post_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
     transfer.posted_at = utcnow()
 
 
-def write_counters(session: Session, accounts: dict[int, Account]) -> None:
-    """Write the changed counters of these locked accounts in one UPDATE (the unit of
-    work would send one per account, as their changed columns differ), and mark them
-    written so the next flush leaves them alone.
-
-    The new values are absolute: the rows are locked and their counters were read
-    under the lock (``lock_accounts``), so no other writer can have moved them."""
-    changed = [
-        account
-        for account in accounts.values()
-        if any(sa.inspect(account).attrs[name].history.has_changes() for name in COUNTERS)
-    ]
-    if not changed:
-        return
-    # On the session's connection, past the unit of work (which would flush the very
-    # changes this writes first).
-    session.connection().execute(
+@functools.cache
+def _counters_update(count: int) -> sa.Update:
+    """``UPDATE account SET <each counter> = CASE id WHEN :id_k THEN :<counter>_k ...
+    END WHERE id IN (:id_0, ...)`` for ``count`` accounts, built once per count."""
+    ids = [sa.bindparam(f"id_{k}", type_=sa.Integer) for k in range(count)]
+    return (
         sa.update(ACCOUNT)
-        .where(ACCOUNT.c.id.in_([account.id for account in changed]))
+        .where(ACCOUNT.c.id.in_(ids))
         .values(
             {
                 name: sa.case(
-                    {account.id: getattr(account, name) for account in changed},
-                    value=ACCOUNT.c.id,
+                    *[
+                        (ACCOUNT.c.id == ids[k], sa.bindparam(f"{name}_{k}", type_=sa.Integer))
+                        for k in range(count)
+                    ]
                 )
                 for name in COUNTERS
             }
         )
     )
+
+
+def write_counters(session: Session, accounts: dict[int, Account]) -> None:
+    """Write the counters of these locked accounts that changed, in one UPDATE (the
+    unit of work would send one per account, as their changed columns differ), and mark
+    them written so the next flush leaves them alone.
+
+    The values written are absolute: the rows are locked and their counters were read
+    under the lock (``lock_accounts``), so no other writer can have moved them. Only
+    the counters change on a locked account in the services, so "modified" means its
+    counters changed (and writing the four of an account whose counters did not change
+    would do no harm)."""
+    changed = [account for account in accounts.values() if sa.inspect(account).modified]
+    if not changed:
+        return
+    params: dict[str, int] = {}
+    for k, account in enumerate(changed):
+        params[f"id_{k}"] = account.id
+        for name in COUNTERS:
+            params[f"{name}_{k}"] = getattr(account, name)
+    # On the session's connection, past the unit of work (which would flush the very
+    # changes this writes first).
+    session.connection().execute(_counters_update(len(changed)), params)
     for account in changed:
         for name in COUNTERS:
             set_committed_value(account, name, getattr(account, name))

@@ -20,6 +20,7 @@ from timebank.ledger.database import read_snapshot
 from timebank.ledger.models import Account, AuditEntry, TimeBank, Transfer
 
 AUDIT_BATCH = 20_000
+VERIFY_WORK_MEM = "256MB"
 # The checks read through a session (inside its transaction) or a snapshot connection.
 Reader = Session | sa.Connection
 
@@ -161,6 +162,9 @@ def _check_transfers(
         .join(original, original.id == Transfer.reverses_id)
         .where(
             *bank_filter,
+            # Said outright so the reversals are found by the unique index on
+            # reverses_id (they are few) instead of joining every transfer to itself.
+            Transfer.reverses_id.is_not(None),
             sa.or_(
                 original.debit_account_id != Transfer.credit_account_id,
                 original.credit_account_id != Transfer.debit_account_id,
@@ -300,6 +304,11 @@ def verify_ledger(session: Session, time_bank_id: int | None = None) -> list[Pro
     if session.in_transaction():
         return _verify(session, time_bank_id)
     with read_snapshot(session.get_bind()) as connection:
+        if connection.dialect.name == "postgresql":
+            # The sorts and hashes over the whole log (the links in seq order, the
+            # audited transfers) fit in memory instead of spilling to disk; for this
+            # read-only transaction only.
+            connection.exec_driver_sql(f"SET LOCAL work_mem = '{VERIFY_WORK_MEM}'")
         return _verify(connection, time_bank_id)
 
 
