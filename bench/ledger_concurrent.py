@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import Figure, env_int, postgresql_database
-from bench.ledger_write import WARMUP, RawBank, Run, _bank, _posts_at_once, _ratio
+from bench.ledger_write import RawBank, Run, _bank, _posts_at_once, _ratio
 from timebank.ledger.database import configure_engine
 from timebank.ledger.verify import verify_ledger
 
@@ -39,62 +39,72 @@ RING = 6  # members per writer
 
 
 @dataclass(frozen=True)
-class Writer:
-    url: str
+class Job:
     raw: bool
     bank_id: int
     members: list[int]
-    count: int
     offset: int
-    seconds: float
 
 
-def _write(writer: Writer, barrier, results) -> None:
-    """One writer process: warm up, wait for the others, write, report."""
-    engine = sa.create_engine(writer.url)
+def _write(url: str, jobs: list[Job], count: int, seconds: float, barrier, results) -> None:
+    """One writer process: for each job in turn, warm up, wait for the others, write,
+    report. The same processes serve every measurement (spawning 8 interpreters that
+    import the app takes longer than a measurement on a loaded machine)."""
+    engine = sa.create_engine(url)
     configure_engine(engine)
     try:
         with Session(engine) as session, engine.connect() as connection:
-            if writer.raw:
-                raw = RawBank(connection, writer.bank_id, writer.members, shared_head=True)
+            for job in jobs:
+                if job.raw:
+                    raw = RawBank(connection, job.bank_id, job.members, shared_head=True)
 
-                def go(run: Run) -> Run:
-                    for giver, receiver in run.pairs():
-                        with connection.begin():
-                            raw.record(giver, receiver, pending=False)
-                    return run
+                    def go(run: Run, raw: RawBank = raw) -> Run:
+                        for giver, receiver in run.pairs():
+                            with connection.begin():
+                                raw.record(giver, receiver, pending=False)
+                        return run
 
-            else:
+                else:
 
-                def go(run: Run) -> Run:
-                    return _posts_at_once(session, writer.members, run)
+                    def go(run: Run, members: list[int] = job.members) -> Run:
+                        return _posts_at_once(session, members, run)
 
-            go(Run(RING, writer.offset, writer.seconds, ring=RING))
-            barrier.wait()
-            run = go(Run(writer.count, writer.offset + RING, writer.seconds, ring=RING))
-            results.put((run.done, time.perf_counter()))
+                go(Run(RING, job.offset, seconds, ring=RING))
+                barrier.wait()
+                run = go(Run(count, job.offset + RING, seconds, ring=RING))
+                results.put((run.done, time.perf_counter()))
     finally:
         engine.dispose()
 
 
-def _together(writers: list[Writer]) -> tuple[int, float]:
-    """Run the writers at once: (transfers written, seconds from start to last end)."""
+def _measure_all(
+    url: str, plans: list[list[Job]], count: int, seconds: float
+) -> list[tuple[int, float]]:
+    """Run measurement after measurement; in each, writer k does ``plans[k][i]`` at
+    the same moment as the others. (transfers written, seconds from the common start
+    to the last writer's end) for each measurement."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(writers) + 1)
+    barrier = context.Barrier(len(plans) + 1)
     results = context.Queue()
-    processes = [context.Process(target=_write, args=(w, barrier, results)) for w in writers]
+    processes = [
+        context.Process(target=_write, args=(url, jobs, count, seconds, barrier, results))
+        for jobs in plans
+    ]
     for process in processes:
         process.start()
-    barrier.wait(timeout=300)
-    start = time.perf_counter()
-    answers = [results.get(timeout=600) for _ in writers]
+    measured = []
+    for _ in plans[0]:
+        barrier.wait(timeout=600)
+        start = time.perf_counter()
+        # perf_counter is the system-wide monotonic clock on Linux: comparable across
+        # processes of one machine.
+        answers = [results.get(timeout=600) for _ in plans]
+        measured.append((sum(done for done, _ in answers), max(end for _, end in answers) - start))
     for process in processes:
         process.join()
         if process.exitcode != 0:
             raise RuntimeError(f"a writer failed (exit code {process.exitcode})")
-    # perf_counter is the system-wide monotonic clock on Linux: comparable across
-    # processes of one machine.
-    return sum(done for done, _ in answers), max(end for _, end in answers) - start
+    return measured
 
 
 def measure(engine: sa.Engine, n: int, seconds: float) -> list[Figure]:
@@ -109,23 +119,31 @@ def measure(engine: sa.Engine, n: int, seconds: float) -> list[Figure]:
         "spread": [(bank_id, members[:RING]) for bank_id, members, _ in spread],
         "one_bank": [(shared[0], shared[1][k * RING : (k + 1) * RING]) for k in range(WRITERS)],
     }
+    # Per layout: raw, services, raw again (the better raw run is the baseline).
+    order = [(layout, raw) for layout in layouts for raw in (True, False, True)]
+    plans = [
+        [
+            Job(raw, *layouts[layout][k], offset=i * (n + 2 * RING))
+            for i, (layout, raw) in enumerate(order)
+        ]
+        for k in range(WRITERS)
+    ]
+    measured = _measure_all(url, plans, n, seconds)
     figures: list[Figure] = []
-    offset = 0
-    for layout, places in layouts.items():
-        rates: dict[str, list[float]] = {"raw": [], "services": []}
-        for raw in (True, False, True):
-            writers = [
-                Writer(url, raw, bank_id, members, n, offset, seconds)
-                for bank_id, members in places
+    for layout in layouts:
+        rates = {
+            raw: [
+                done / took
+                for (lay, raw_), (done, took) in zip(order, measured, strict=True)
+                if lay == layout and raw_ == raw
             ]
-            done, took = _together(writers)
-            offset += n + WARMUP
-            rates["raw" if raw else "services"].append(done / took)
-        baseline = max(rates["raw"])
+            for raw in (True, False)
+        }
+        baseline = max(rates[True])
         label = f"postgresql.{WRITERS}_writers_{layout}"
         figures += [
             Figure(f"{label}.raw_sql_posts_at_once", round(baseline, 1), "transfers/s"),
-            _ratio(label, "record_posts_at_once", rates["services"][0], baseline),
+            _ratio(label, "record_posts_at_once", rates[False][0], baseline),
         ]
     with sessionmaker(bind=engine)() as session:
         problems = verify_ledger(session)
