@@ -75,18 +75,24 @@ class Run:
 
     def __init__(self, count: int, offset: int, seconds: float, ring: int = MEMBERS) -> None:
         self.count, self.offset, self.limit, self.ring = count, offset, seconds, ring
-        self.done, self.seconds = 0, 0.0
+        self.done, self.seconds, self.cpu_seconds = 0, 0.0, 0.0
 
     def pairs(self):
         # Member k gives to member k+1 (of ``ring`` members): everyone gives as much as
         # they receive, so balances stay near zero and no limit refuses anything.
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(self.offset, self.offset + self.count):
             if time.perf_counter() - start > self.limit:
                 break
             yield i % self.ring, (i + 1) % self.ring
             self.done += 1
         self.seconds = time.perf_counter() - start
+        # This process's CPU (the client's share; SQLite's work is in-process).
+        self.cpu_seconds = time.process_time() - cpu
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / self.done
 
     @property
     def rate(self) -> float:
@@ -434,11 +440,35 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
 
     raw_once = max(raw_once_1.rate, raw_once_2.rate)
     raw_steps = max(raw_steps_1.rate, raw_steps_2.rate)
+    raw_once_cpu = min(raw_once_1.cpu_ms, raw_once_2.cpu_ms)
+    raw_steps_cpu = min(raw_steps_1.cpu_ms, raw_steps_2.cpu_ms)
     figures = [
         Figure(f"{label}.raw_sql_posts_at_once", round(raw_once, 1), "transfers/s"),
         _ratio(label, "record_posts_at_once", posts.rate, raw_once),
         Figure(f"{label}.raw_sql_record_confirm_approve", round(raw_steps, 1), "transfers/s"),
         _ratio(label, "record_confirm_approve", steps.rate, raw_steps),
+    ]
+    # Client CPU per transfer: what the services cost in this process whatever the
+    # machine's load (ratio = services / raw: how many times the raw writer's CPU).
+    figures += [
+        Figure(f"{label}.cpu_ms_raw_sql_posts_at_once", round(raw_once_cpu, 3), "ms/transfer"),
+        Figure(
+            f"{label}.cpu_ms_record_posts_at_once",
+            round(posts.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_once_cpu, 3),
+            round(posts.cpu_ms / raw_once_cpu, 2),
+        ),
+        Figure(
+            f"{label}.cpu_ms_raw_sql_record_confirm_approve", round(raw_steps_cpu, 3), "ms/transfer"
+        ),
+        Figure(
+            f"{label}.cpu_ms_record_confirm_approve",
+            round(steps.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_steps_cpu, 3),
+            round(steps.cpu_ms / raw_steps_cpu, 2),
+        ),
     ]
     if hordak is not None:
         figures += [
