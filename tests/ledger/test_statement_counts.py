@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
 from timebank.extensions import db
+from timebank.ledger.group import record_group_exchange
 from timebank.ledger.models import TransferStatus
 from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
 
@@ -91,3 +92,31 @@ def test_record_confirm_approve(session):
     # both accounts, lock their holders' memberships, both counters in one UPDATE, one
     # update of the transfer.
     assert len(statements) <= 5 + audit_statements(), statements
+
+
+def test_a_group_exchange_writes_every_account_in_one_update(session):
+    bank = TimeBankFactory(floor_minutes=-600, requires_confirmation=False, requires_approval=False)
+    coordinator = CoordinatorFactory(bank=bank)
+    tutor, *learners = [MembershipFactory(bank=bank) for _ in range(6)]
+    session.commit()
+    for member in (coordinator, tutor, *learners):
+        _ = member.status, member.account.id
+
+    with counting() as statements:
+        transfers = record_group_exchange(
+            session,
+            actor=coordinator,
+            hub=tutor.account,
+            hub_gives=True,
+            participants=[(learner.account, 60) for learner in learners],
+            service_date=bank_today(),
+        )
+    assert [t.status for t in transfers] == [TransferStatus.POSTED] * len(learners)
+    # Six accounts' counters move: one UPDATE of them all (the unit of work sent two, one per
+    # set of changed columns).
+    account_updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE ACCOUNT")]
+    assert len(account_updates) == 1, account_updates
+    session.commit()
+    session.expire_all()
+    assert tutor.account.posted_credits == 60 * len(learners)
+    assert [learner.account.posted_debits for learner in learners] == [60] * len(learners)
