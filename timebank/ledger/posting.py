@@ -45,7 +45,7 @@ def get_bank(session: Session, time_bank_id: int) -> TimeBank:
 
 
 def lock_accounts(
-    session: Session, ids: Iterable[int], *, active: Iterable[int] = ()
+    session: Session, ids: Iterable[int], *, active: Iterable[int] = (), with_bank: bool = True
 ) -> dict[int, Account]:
     """Lock the accounts (id order, so two writers never wait on each other in a cycle)
     and reload their counters from the database.
@@ -60,15 +60,16 @@ def lock_accounts(
     key checks of rows that other transactions insert (transfers, audit entries).
 
     The accounts' time bank is read (not locked) in the same statement: ``get_bank``
-    then finds it in the session, as it is at this moment."""
+    then finds it in the session, as it is at this moment. ``with_bank=False`` when a
+    lock earlier in this transaction (the transfer's) has just read it."""
     wanted = sorted(set(ids))
+    statement = sa.select(Account)
+    if with_bank:
+        statement = statement.join(Account.time_bank).options(contains_eager(Account.time_bank))
     found = {
         account.id: account
         for account in session.scalars(
-            sa.select(Account)
-            .join(Account.time_bank)
-            .options(contains_eager(Account.time_bank))
-            .where(Account.id.in_(wanted))
+            statement.where(Account.id.in_(wanted))
             .order_by(Account.id)
             .with_for_update(key_share=True, of=Account)
             .execution_options(populate_existing=True)

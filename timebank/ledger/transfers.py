@@ -258,7 +258,8 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     ids = [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
     # Nothing posts for a member who is no longer active (or an organisation): the entry
     # keeps waiting; a coordinator can reject it, or approve it once they are active.
-    accounts = lock_accounts(session, ids, active=ids)
+    # The bank was read by the transfers' lock, earlier in this transaction.
+    accounts = lock_accounts(session, ids, active=ids, with_bank=False)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
     check_limits(
