@@ -10,7 +10,7 @@ PROD_STAMP := $(VENV)/.production-installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: serve worker translations run test test-sqlite test-postgresql bench lint lock format services browser frontend pdf clean
+.PHONY: serve worker translations run test test-sqlite test-postgresql bench bench-hordak-venv lint lock format services browser frontend pdf clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -102,6 +102,10 @@ test-postgresql: $(DEV_STAMP) services browser frontend pdf
 ## bench: benchmarks; figures land in bench/results/
 bench: $(DEV_STAMP) services
 	$(PY) -m bench
+
+## bench-hordak-venv: django-hordak in the benchmark's own environment (not the app's)
+bench-hordak-venv: $(DEV_STAMP)
+	$(PY) -c "from bench.hordak_env import ensure_venv; ensure_venv()"
 
 ## translations: extract translatable strings and merge them into each catalogue
 translations: $(DEV_STAMP)

@@ -1,6 +1,6 @@
 """``python -m bench``: run every benchmark, write bench/results/<name>.json, print a
 summary. ``python -m bench ledger_write`` (or ``verify_1m``, ``import_stream``, ``reports``)
-runs just one.
+runs just one (also ``ledger_concurrent``).
 
 Environment: BENCH_N (transfers per write benchmark, default 2000), BENCH_SECONDS (cap
 per write measurement, default 30), BENCH_VERIFY_N (transfers for verify_1m, default
@@ -13,11 +13,21 @@ import os
 import sys
 import time
 
-from bench import import_stream, ledger_write, load, pages, pages_at_scale, reports, verify_1m
+from bench import (
+    import_stream,
+    ledger_concurrent,
+    ledger_write,
+    load,
+    pages,
+    pages_at_scale,
+    reports,
+    verify_1m,
+)
 from bench.common import Figure, write_results
 
 BENCHMARKS = {
     "ledger_write": ledger_write.run,
+    "ledger_concurrent": ledger_concurrent.run,
     "verify_1m": verify_1m.run,
     "import_stream": import_stream.run,
     "reports": reports.run,
@@ -27,7 +37,7 @@ BENCHMARKS = {
     # Needs locust (pip install locust); run it by name: python -m bench load.
     "load": load.run,
 }
-DEFAULT = ["ledger_write", "verify_1m", "import_stream", "reports", "pages"]
+DEFAULT = ["ledger_write", "ledger_concurrent", "verify_1m", "import_stream", "reports", "pages"]
 
 
 def _line(figure: Figure) -> str:

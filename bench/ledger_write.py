@@ -28,12 +28,15 @@ every bank, the raw ones included, consistent.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import Figure, env_int, postgresql_database, sqlite_database
+from bench import hordak_env
+from bench.common import Figure, env_int, pg_base_url, postgresql_database, sqlite_database
 from timebank.community import people
 from timebank.ledger import banks
 from timebank.ledger.audit import canonical_json, entry_hash
@@ -70,20 +73,26 @@ class Run:
     """Up to ``count`` transfers starting at number ``offset``, stopping early once
     ``seconds`` have passed; ``done`` and ``seconds`` say how many and how long."""
 
-    def __init__(self, count: int, offset: int, seconds: float) -> None:
-        self.count, self.offset, self.limit = count, offset, seconds
-        self.done, self.seconds = 0, 0.0
+    def __init__(self, count: int, offset: int, seconds: float, ring: int = MEMBERS) -> None:
+        self.count, self.offset, self.limit, self.ring = count, offset, seconds, ring
+        self.done, self.seconds, self.cpu_seconds = 0, 0.0, 0.0
 
     def pairs(self):
-        # Member k gives to member k+1: everyone gives as much as they receive, so
-        # balances stay near zero and no limit refuses anything.
-        start = time.perf_counter()
+        # Member k gives to member k+1 (of ``ring`` members): everyone gives as much as
+        # they receive, so balances stay near zero and no limit refuses anything.
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(self.offset, self.offset + self.count):
             if time.perf_counter() - start > self.limit:
                 break
-            yield i % MEMBERS, (i + 1) % MEMBERS
+            yield i % self.ring, (i + 1) % self.ring
             self.done += 1
         self.seconds = time.perf_counter() - start
+        # This process's CPU (the client's share; SQLite's work is in-process).
+        self.cpu_seconds = time.process_time() - cpu
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / self.done
 
     @property
     def rate(self) -> float:
@@ -195,14 +204,36 @@ ADVANCE_HEAD = sa.text(
     " WHERE time_bank_id = :bank AND last_seq = :prev_seq"
 )
 READ_HEAD = sa.text("SELECT last_seq, last_hash FROM audit_chain WHERE time_bank_id = :bank")
+# With other writers on the same chain (ledger_concurrent, PostgreSQL) the head cannot
+# be kept in memory: it is locked and read by the UPDATE that takes the next seq, and
+# the entry goes in with the new hash in one statement (the services' way too), so the
+# chain costs the same two statements as the compare-and-set above.
+TAKE_HEAD = sa.text(
+    "UPDATE audit_chain SET last_seq = last_seq + 1 WHERE time_bank_id = :bank"
+    " RETURNING last_seq, last_hash"
+)
+INSERT_AUDIT_SET_HEAD = sa.text(
+    "WITH head AS (UPDATE audit_chain SET last_hash = :hash WHERE time_bank_id = :bank)"
+    " INSERT INTO audit_entry (time_bank_id, seq, actor_id, action, entity_type, entity_id,"
+    " before, after, created_at, prev_hash, hash) VALUES (:bank, :seq, :actor, :action,"
+    " 'transfer', :entity_id, :before, :after, :now, :prev_hash, :hash)"
+).bindparams(*_TYPES[:1])
 
 
 class RawBank:
     """One time bank written to with plain SQL: the same transfer rows, counter updates,
     hash-chained audit entries and chain-head updates as the services write."""
 
-    def __init__(self, connection: sa.Connection, bank_id: int, members: list[int]) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        bank_id: int,
+        members: list[int],
+        *,
+        shared_head: bool = False,
+    ) -> None:
         self.connection, self.bank_id, self.members = connection, bank_id, members
+        self.shared_head = shared_head
         with connection.begin():
             self.accounts = [
                 connection.execute(
@@ -238,6 +269,9 @@ class RawBank:
 
     def audit(self, actor: int, action: str, entity_id: int, before, after, now) -> None:
         """Chain one entry onto the head, as append_audit does."""
+        if self.shared_head:
+            self.seq, self.hash = self.connection.execute(TAKE_HEAD, {"bank": self.bank_id}).one()
+            self.seq -= 1
         seq, before_text, after_text = self.seq + 1, canonical_json(before), canonical_json(after)
         digest = entry_hash(
             prev_hash=self.hash,
@@ -252,7 +286,7 @@ class RawBank:
             created_at_iso=now.isoformat(),
         )
         self.connection.execute(
-            INSERT_AUDIT,
+            INSERT_AUDIT_SET_HEAD if self.shared_head else INSERT_AUDIT,
             {
                 "bank": self.bank_id,
                 "seq": seq,
@@ -266,11 +300,13 @@ class RawBank:
                 "hash": digest,
             },
         )
-        moved = self.connection.execute(
-            ADVANCE_HEAD, {"seq": seq, "hash": digest, "bank": self.bank_id, "prev_seq": self.seq}
-        )
-        if moved.rowcount != 1:
-            raise RuntimeError("raw baseline: the audit chain head moved under it")
+        if not self.shared_head:
+            moved = self.connection.execute(
+                ADVANCE_HEAD,
+                {"seq": seq, "hash": digest, "bank": self.bank_id, "prev_seq": self.seq},
+            )
+            if moved.rowcount != 1:
+                raise RuntimeError("raw baseline: the audit chain head moved under it")
         self.seq, self.hash = seq, digest
 
     def record(self, giver: int, receiver: int, *, pending: bool) -> tuple[int, dict]:
@@ -387,6 +423,9 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
         _record_confirm_approve(session, stepwise[1], stepwise[2], Run(WARMUP, 0, seconds))
         steps = _record_confirm_approve(session, stepwise[1], stepwise[2], Run(n, WARMUP, seconds))
 
+        # The peer, on the same server right after the services (PostgreSQL only).
+        hordak = _hordak(n, seconds) if label == "postgresql" else None
+
         raw_once_2 = _raw_posts_at_once(raw_at_once, Run(n, WARMUP + raw_once_1.done, seconds))
         raw_steps_2 = _raw_confirm_approve(
             raw_stepwise, raw_coordinator, Run(n, WARMUP + raw_steps_1.done, seconds)
@@ -401,12 +440,54 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
 
     raw_once = max(raw_once_1.rate, raw_once_2.rate)
     raw_steps = max(raw_steps_1.rate, raw_steps_2.rate)
-    return [
+    raw_once_cpu = min(raw_once_1.cpu_ms, raw_once_2.cpu_ms)
+    raw_steps_cpu = min(raw_steps_1.cpu_ms, raw_steps_2.cpu_ms)
+    figures = [
         Figure(f"{label}.raw_sql_posts_at_once", round(raw_once, 1), "transfers/s"),
         _ratio(label, "record_posts_at_once", posts.rate, raw_once),
         Figure(f"{label}.raw_sql_record_confirm_approve", round(raw_steps, 1), "transfers/s"),
         _ratio(label, "record_confirm_approve", steps.rate, raw_steps),
     ]
+    # Client CPU per transfer: what the services cost in this process whatever the
+    # machine's load (ratio = services / raw: how many times the raw writer's CPU).
+    figures += [
+        Figure(f"{label}.cpu_ms_raw_sql_posts_at_once", round(raw_once_cpu, 3), "ms/transfer"),
+        Figure(
+            f"{label}.cpu_ms_record_posts_at_once",
+            round(posts.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_once_cpu, 3),
+            round(posts.cpu_ms / raw_once_cpu, 2),
+        ),
+        Figure(
+            f"{label}.cpu_ms_raw_sql_record_confirm_approve", round(raw_steps_cpu, 3), "ms/transfer"
+        ),
+        Figure(
+            f"{label}.cpu_ms_record_confirm_approve",
+            round(steps.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_steps_cpu, 3),
+            round(steps.cpu_ms / raw_steps_cpu, 2),
+        ),
+    ]
+    if hordak is not None:
+        figures += [
+            Figure(f"{label}.hordak_transfer_to", round(hordak, 1), "transfers/s"),
+            _ratio(label, "record_posts_at_once_vs_hordak", posts.rate, hordak),
+            _ratio(label, "raw_sql_posts_at_once_vs_hordak", raw_once, hordak),
+        ]
+    return figures
+
+
+def _hordak(n: int, seconds: float) -> float | None:
+    """django-hordak's ``transfer_to`` rate on the same server (its own schema and
+    virtual environment, see bench/hordak_env.py), or None with the reason printed."""
+    try:
+        return float(hordak_env.transfer_to_rate(pg_base_url(), n, seconds)["rate"])
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or ""
+        print(f"django-hordak not measured: {error}\n{detail[-2000:]}", file=sys.stderr)
+        return None
 
 
 def run() -> list[Figure]:

@@ -23,6 +23,7 @@ from timebank.ledger.posting import (
     lock_transfer_and_batch,
     require_coordinator,
     snapshot,
+    write_counters,
 )
 
 CORRECTABLE_KINDS = (TransferKind.EXCHANGE, TransferKind.GROUP)
@@ -107,6 +108,7 @@ def correct_pending_transfer(
             )
         accounts[transfer.debit_account_id].pending_debits += difference
         accounts[transfer.credit_account_id].pending_credits += difference
+        write_counters(session, accounts)
 
     if transfer.confirmed_at is not None and (new_minutes, new_date) != (
         transfer.minutes,

@@ -30,6 +30,7 @@ from timebank.ledger.posting import (
     lock_accounts,
     require_active_actor,
     snapshot,
+    write_counters,
 )
 from timebank.ledger.transfers import (
     find_by_idempotency_key,
@@ -246,6 +247,7 @@ def record_group_exchange(
             add_posted(accounts, transfer)
         session.add(transfer)
         transfers.append(transfer)
+    write_counters(session, accounts)
     session.flush()
     for transfer in transfers:
         after = snapshot(transfer)

@@ -443,6 +443,8 @@ class Transfer(Base):
         primaryjoin="Transfer.credit_account_id == Account.id",
     )
     category: Mapped[Category | None] = relationship()
+    # Read only: the transfer locks load the bank with the transfer (posting.py).
+    time_bank: Mapped[TimeBank] = relationship(viewonly=True)
     reverses: Mapped[Transfer | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
     recorded_by: Mapped[Membership | None] = relationship(foreign_keys=[recorded_by_id])
 

@@ -28,6 +28,7 @@ from timebank.ledger.posting import (
     lock_accounts,
     require_coordinator,
     snapshot,
+    write_counters,
 )
 
 
@@ -79,6 +80,7 @@ def record_opening_balance(
         posted_at=now,
     )
     add_posted(accounts, transfer)
+    write_counters(session, accounts)
     session.add(transfer)
     session.flush()
     append_audit(

@@ -6,12 +6,14 @@ Lock order, always: transfers by id, then accounts by id, then the audit chain h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.ledger import errors
 from timebank.ledger.clock import utcnow
@@ -28,8 +30,14 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rules import Counters, Policy, check_can_give, check_can_receive
 
+ACCOUNT = cast(sa.Table, Account.__table__)
+COUNTERS = ("posted_debits", "posted_credits", "pending_debits", "pending_credits")
+
 
 def get_bank(session: Session, time_bank_id: int) -> TimeBank:
+    """The time bank, from the session when a lock of this transaction has just read
+    it (``lock_accounts`` and the transfer locks read the bank's row with theirs, so
+    the policy costs no statement of its own), else from the database."""
     bank = session.get(TimeBank, time_bank_id)
     if bank is None:
         raise errors.NotFoundError("That time bank does not exist.")
@@ -37,7 +45,7 @@ def get_bank(session: Session, time_bank_id: int) -> TimeBank:
 
 
 def lock_accounts(
-    session: Session, ids: Iterable[int], *, active: Iterable[int] = ()
+    session: Session, ids: Iterable[int], *, active: Iterable[int] = (), with_bank: bool = True
 ) -> dict[int, Account]:
     """Lock the accounts (id order, so two writers never wait on each other in a cycle)
     and reload their counters from the database.
@@ -49,15 +57,21 @@ def lock_accounts(
     this reads (and is seen) or waits until this transaction ends.
 
     ``FOR NO KEY UPDATE``: exclusive between writers, yet it does not block the foreign
-    key checks of rows that other transactions insert (transfers, audit entries)."""
+    key checks of rows that other transactions insert (transfers, audit entries).
+
+    The accounts' time bank is read (not locked) in the same statement: ``get_bank``
+    then finds it in the session, as it is at this moment. ``with_bank=False`` when a
+    lock earlier in this transaction (the transfer's) has just read it."""
     wanted = sorted(set(ids))
+    statement = sa.select(Account)
+    if with_bank:
+        statement = statement.join(Account.time_bank).options(contains_eager(Account.time_bank))
     found = {
         account.id: account
         for account in session.scalars(
-            sa.select(Account)
-            .where(Account.id.in_(wanted))
+            statement.where(Account.id.in_(wanted))
             .order_by(Account.id)
-            .with_for_update(key_share=True)
+            .with_for_update(key_share=True, of=Account)
             .execution_options(populate_existing=True)
         )
     }
@@ -109,31 +123,32 @@ def _require_active_holders_locked(session: Session, accounts: list[Account]) ->
         )
 
 
-def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
-    wanted = sorted(set(ids))
+def _locked_with_bank(session: Session, where: sa.ColumnElement[bool]) -> list[Transfer]:
+    """Lock the transfers ``where`` selects, in id order, reading their time bank (not
+    locked) in the same statement, for ``get_bank``."""
     return list(
         session.scalars(
             sa.select(Transfer)
-            .where(Transfer.id.in_(wanted))
+            .join(Transfer.time_bank)
+            .options(contains_eager(Transfer.time_bank))
+            .where(where)
             .order_by(Transfer.id)
-            .with_for_update()
+            .with_for_update(of=Transfer)
             .execution_options(populate_existing=True)
-        ).all()
+        )
     )
+
+
+def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
+    return _locked_with_bank(session, Transfer.id.in_(sorted(set(ids))))
 
 
 def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer]:
     """Lock a transfer and, if it belongs to a group, every transfer of its group (one
     statement; a transfer's group never changes, so reading it inside is safe)."""
     batch_of = sa.select(Transfer.batch_id).where(Transfer.id == transfer_id).scalar_subquery()
-    found = list(
-        session.scalars(
-            sa.select(Transfer)
-            .where(sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of))
-            .order_by(Transfer.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
+    found = _locked_with_bank(
+        session, sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of)
     )
     if not found:
         raise errors.NotFoundError("That exchange does not exist.")
@@ -223,6 +238,54 @@ def post_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
     add_posted(accounts, transfer)
     transfer.status = TransferStatus.POSTED
     transfer.posted_at = utcnow()
+
+
+@functools.cache
+def _counters_update(count: int) -> sa.Update:
+    """``UPDATE account SET <each counter> = CASE id WHEN :id_k THEN :<counter>_k ...
+    END WHERE id IN (:id_0, ...)`` for ``count`` accounts, built once per count."""
+    ids = [sa.bindparam(f"id_{k}", type_=sa.Integer) for k in range(count)]
+    return (
+        sa.update(ACCOUNT)
+        .where(ACCOUNT.c.id.in_(ids))
+        .values(
+            {
+                name: sa.case(
+                    *[
+                        (ACCOUNT.c.id == ids[k], sa.bindparam(f"{name}_{k}", type_=sa.Integer))
+                        for k in range(count)
+                    ]
+                )
+                for name in COUNTERS
+            }
+        )
+    )
+
+
+def write_counters(session: Session, accounts: dict[int, Account]) -> None:
+    """Write the counters of these locked accounts that changed, in one UPDATE (the
+    unit of work would send one per account, as their changed columns differ), and mark
+    them written so the next flush leaves them alone.
+
+    The values written are absolute: the rows are locked and their counters were read
+    under the lock (``lock_accounts``), so no other writer can have moved them. Only
+    the counters change on a locked account in the services, so "modified" means its
+    counters changed (and writing the four of an account whose counters did not change
+    would do no harm)."""
+    changed = [account for account in accounts.values() if sa.inspect(account).modified]
+    if not changed:
+        return
+    params: dict[str, int] = {}
+    for k, account in enumerate(changed):
+        params[f"id_{k}"] = account.id
+        for name in COUNTERS:
+            params[f"{name}_{k}"] = getattr(account, name)
+    # On the session's connection, past the unit of work (which would flush the very
+    # changes this writes first).
+    session.connection().execute(_counters_update(len(changed)), params)
+    for account in changed:
+        for name in COUNTERS:
+            set_committed_value(account, name, getattr(account, name))
 
 
 def snapshot(transfer: Transfer) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from timebank.ledger.posting import (
     require_active_actor,
     require_coordinator,
     snapshot,
+    write_counters,
 )
 from timebank.ledger.transfers import find_by_idempotency_key, replay_idempotent
 
@@ -119,6 +120,7 @@ def donate_to_pot(
     )
     transfer.idempotency_key = idempotency_key or None
     add_posted(accounts, transfer)
+    write_counters(session, accounts)
     session.add(transfer)
     session.flush()
     append_audit(
@@ -194,6 +196,7 @@ def grant_from_pot(
     )
     transfer.idempotency_key = idempotency_key or None
     add_posted(accounts, transfer)
+    write_counters(session, accounts)
     session.add(transfer)
     session.flush()
     append_audit(

@@ -45,6 +45,7 @@ from timebank.ledger.posting import (
     require_version,
     snapshot,
     version_of,
+    write_counters,
 )
 
 TRADING_KINDS = (AccountKind.MEMBER, AccountKind.ORGANISATION)
@@ -137,9 +138,9 @@ def record_transfer(
     it posts or is rejected. Recording again with the same ``idempotency_key`` returns
     the first transfer and writes nothing.
     """
-    bank = get_bank(session, actor.time_bank_id)
+    bank_id = actor.time_bank_id
     if idempotency_key:
-        existing = find_by_idempotency_key(session, bank.id, idempotency_key)
+        existing = find_by_idempotency_key(session, bank_id, idempotency_key)
         if existing is not None:
             return replay_idempotent(
                 session,
@@ -151,7 +152,7 @@ def record_transfer(
                 kind=TransferKind.EXCHANGE,
             )
     require_active_actor(actor)
-    if giver.time_bank_id != bank.id or receiver.time_bank_id != bank.id:
+    if giver.time_bank_id != bank_id or receiver.time_bank_id != bank_id:
         raise errors.CrossBankTransferError("Both people must belong to the same time bank as you.")
     if giver.id == receiver.id:
         raise errors.SelfTransferError("You cannot record an exchange with yourself.")
@@ -173,6 +174,7 @@ def record_transfer(
     # Locked here (and both holders checked active in the same statement), before the
     # amount and date are checked, so an inactive member is the first thing said.
     accounts = lock_accounts(session, [giver.id, receiver.id], active=[giver.id, receiver.id])
+    bank = get_bank(session, bank_id)  # read by the lock: no statement of its own
 
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
@@ -220,6 +222,7 @@ def record_transfer(
         add_posted(accounts, transfer)
     else:
         add_pending(accounts, transfer)
+    write_counters(session, accounts)
     session.add(transfer)
     session.flush()
     append_audit(
@@ -255,7 +258,8 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     ids = [i for t in transfers for i in (t.debit_account_id, t.credit_account_id)]
     # Nothing posts for a member who is no longer active (or an organisation): the entry
     # keeps waiting; a coordinator can reject it, or approve it once they are active.
-    accounts = lock_accounts(session, ids, active=ids)
+    # The bank was read by the transfers' lock, earlier in this transaction.
+    accounts = lock_accounts(session, ids, active=ids, with_bank=False)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
     check_limits(
@@ -263,6 +267,7 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     )
     for transfer in transfers:
         post_pending(accounts, transfer)
+    write_counters(session, accounts)
     return True
 
 
@@ -425,6 +430,7 @@ def reject_transfer(
         transfer.status = TransferStatus.REJECTED
         transfer.rejected_by_id, transfer.rejected_at = actor.id, now
         transfer.reason = reason
+    write_counters(session, accounts)
     session.flush()
     for transfer in transfers:
         append_audit(
@@ -495,6 +501,7 @@ def reverse_transfer(
         reverses_id=original.id,
     )
     add_posted(accounts, reversal)
+    write_counters(session, accounts)
     session.add(reversal)
     session.flush()
     append_audit(

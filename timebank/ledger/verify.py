@@ -20,6 +20,7 @@ from timebank.ledger.database import read_snapshot
 from timebank.ledger.models import Account, AuditEntry, TimeBank, Transfer
 
 AUDIT_BATCH = 20_000
+VERIFY_WORK_MEM = "256MB"
 # The checks read through a session (inside its transaction) or a snapshot connection.
 Reader = Session | sa.Connection
 
@@ -161,6 +162,9 @@ def _check_transfers(
         .join(original, original.id == Transfer.reverses_id)
         .where(
             *bank_filter,
+            # Said outright so the reversals are found by the unique index on
+            # reverses_id (they are few) instead of joining every transfer to itself.
+            Transfer.reverses_id.is_not(None),
             sa.or_(
                 original.debit_account_id != Transfer.credit_account_id,
                 original.credit_account_id != Transfer.debit_account_id,
@@ -300,7 +304,24 @@ def verify_ledger(session: Session, time_bank_id: int | None = None) -> list[Pro
     if session.in_transaction():
         return _verify(session, time_bank_id)
     with read_snapshot(session.get_bind()) as connection:
+        if connection.dialect.name == "postgresql":
+            _tune_for_whole_scans(connection)
         return _verify(connection, time_bank_id)
+
+
+def _tune_for_whole_scans(connection: sa.Connection) -> None:
+    """Settings for verify's own read-only transaction (``SET LOCAL``: they end with it).
+
+    - ``work_mem``: the sorts and hashes over the whole log (the links in seq order, the
+      audited transfers) stay in memory instead of spilling to disk.
+    - Parallel scans at no setup cost: the planner prices ``sha256`` of each entry's
+      text like any operator, so it would read a million entries in one process; the
+      hash check splits between the server's parallel workers
+      (``max_parallel_workers_per_gather``, 2 by default) and the leader.
+    """
+    connection.exec_driver_sql(f"SET LOCAL work_mem = '{VERIFY_WORK_MEM}'")
+    connection.exec_driver_sql("SET LOCAL parallel_setup_cost = 0")
+    connection.exec_driver_sql("SET LOCAL parallel_tuple_cost = 0")
 
 
 def _verify(reader: Reader, time_bank_id: int | None) -> list[Problem]:
