@@ -163,3 +163,46 @@ def test_too_small_for_some_measures():
     assert m.reciprocity == 0.0 and m.size_corrected_reciprocity == pytest.approx(-1.0)
     empty = measures(build_graph({}), [])
     assert empty.nodes == 0 and empty.reciprocity is None and empty.density is None
+
+
+@st.composite
+def ring_networks(draw):
+    """Networks like a time bank's: mostly ties to near neighbours on a ring, some
+    returned, a few long jumps; sparse enough that returned ties both do and do not
+    lie on longer cycles."""
+    n = draw(st.integers(3, 40))
+    seed = draw(st.integers(0, 10**6))
+    edges = draw(st.integers(n // 2, 3 * n))
+    returned = draw(st.floats(0, 0.8))
+    rng = random.Random(seed)
+    minutes = {}
+    for _ in range(edges):
+        u = rng.randrange(n)
+        v = (u + rng.choice((1, 2, -1, 3))) % n if rng.random() < 0.8 else rng.randrange(n)
+        if u == v:
+            continue
+        minutes[(u, v)] = rng.choice([30, 60, 90])
+        if rng.random() < returned:
+            minutes[(v, u)] = rng.choice([30, 60, 90])
+    return minutes
+
+
+@settings(max_examples=300, deadline=None)
+@given(ring_networks())
+def test_cycle_edges_on_ring_networks_agree_with_plain_reachability(minutes):
+    """Each edge u -> v against its definition: v reaches u once u -> v and v -> u are
+    taken away (ring-like networks, where returned ties both do and do not lie on
+    longer cycles, exercise the one-way shortcut and the search)."""
+    graph = build_graph(minutes)
+    expected = set()
+    for u, v in graph.edges:
+        without = graph.copy()
+        if without.has_edge(v, u):
+            without.remove_edge(v, u)
+        without.remove_edge(u, v)
+        if nx.has_path(without, v, u):
+            expected.add((u, v))
+    assert edges_on_long_cycles(graph) == expected
+    if minutes:
+        m = measures(graph, list(graph))
+        assert m.cycle_share == sum(minutes[e] for e in expected) / sum(minutes.values())

@@ -11,8 +11,8 @@ time between reportable parties (organisations, the pot, members with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import chain
 from datetime import date
+from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

@@ -116,27 +116,51 @@ def edges_on_long_cycles(graph: nx.DiGraph) -> set[tuple]:
 
     An edge u -> v lies on such a cycle exactly when there is a path from v back to u
     that does not use the edge v -> u (that path is simple and at least two steps long).
-    Within a strongly connected component an edge whose reverse is absent always does;
-    for a returned tie the path is looked for with a bidirectional search."""
+    Within a strongly connected component an edge whose reverse is absent always does.
+    A returned tie does when its two ends are strongly connected by one-way edges
+    alone; otherwise the path is looked for with a bidirectional search."""
     succ = {u: dict(nbrs) for u, nbrs in graph.adjacency()}
     return _edges_on_long_cycles(succ, list(nx.strongly_connected_components(graph)))
 
 
 def _edges_on_long_cycles(succ: dict, components: list[set]) -> set[tuple]:
-    pred: dict = {u: {} for u in succ}
-    for u, nbrs in succ.items():
-        for v in nbrs:
-            pred[v][u] = True
+    where: dict = {}  # node -> its component, for components of three or more
+    for i, component in enumerate(components):
+        if len(component) >= 3:
+            for u in component:
+                where[u] = i
     found: set[tuple] = set()
-    for component in components:
-        if len(component) < 3:
+    returned: list[tuple] = []
+    # The one-way edges inside those components each lie on a long cycle. Two nodes
+    # strongly connected by one-way edges alone are joined, each way, by a path that
+    # uses no returned tie, so both edges of a returned tie between them do too: that
+    # settles most returned ties without a search of their own.
+    one_way = nx.DiGraph()
+    one_way.add_nodes_from(where)
+    for u, i in where.items():
+        for v in succ[u]:
+            if where.get(v) != i:
+                continue
+            if u in succ[v]:
+                returned.append((u, v))
+            else:
+                found.add((u, v))
+                one_way.add_edge(u, v)
+    settled = {
+        node: j for j, part in enumerate(nx.strongly_connected_components(one_way)) for node in part
+    }
+    pred: dict | None = None
+    for u, v in returned:
+        if settled[u] == settled[v]:
+            found.add((u, v))
             continue
-        for u in component:
-            for v in succ[u]:
-                if v not in component:
-                    continue
-                if u not in succ[v] or _path_avoiding(succ, pred, component, v, u):
-                    found.add((u, v))
+        if pred is None:
+            pred = {node: {} for node in succ}
+            for x, nbrs in succ.items():
+                for y in nbrs:
+                    pred[y][x] = True
+        if _path_avoiding(succ, pred, components[where[u]], v, u):
+            found.add((u, v))
     return found
 
 
