@@ -539,7 +539,7 @@ def test_a_grant_to_someone_of_another_bank_is_refused(client, session, world):
     before = ledger_state(session)
     response = grant(client, world, stranger)
     assert response.status_code == 400
-    assert "Not a valid choice" in text_of(response)
+    assert "Choose someone from the list." in text_of(response)
     assert ledger_state(session) == before
 
 
