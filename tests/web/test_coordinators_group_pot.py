@@ -132,9 +132,17 @@ def test_the_form_lists_active_members_and_carries_a_fresh_request_key(client, w
     assert page.status_code == 200
     html = text_of(page)
     assert "Record a group exchange" in html
+    # No drop-down of members: the person at the centre is found by search as you type,
+    # which offers active members and organisations.
+    assert "Alice Example" not in html and "Bob Example" not in html
+    assert 'data-person-among="payers"' in html
+    offered = client.post(
+        "/coordinators/people/search", data={"q": "e", "among": "payers"}
+    ).get_json()["matches"]
+    names = [m["name"] for m in offered]
     for name in ("Alice Example", "Bob Example", "Council Youth Team (organisation)"):
-        assert name in html
-    assert "Gwen Gone" not in html
+        assert name in names
+    assert "Gwen Gone" not in names
     keys = {
         re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', client.get(GROUP).text).group(1)
         for _ in range(2)

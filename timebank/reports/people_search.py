@@ -66,6 +66,7 @@ class Among:
     accounts: bool = False
     organisations: bool = False
     leave_out: int | None = None
+    leave_out_all: tuple[int, ...] = ()
     not_staff_of: int | None = None
 
 
@@ -94,6 +95,8 @@ def _members(time_bank_id: int, among: Among) -> sa.Select:
         )
     if among.leave_out is not None:
         query = query.where(ident != among.leave_out)
+    if among.leave_out_all:
+        query = query.where(ident.not_in(among.leave_out_all))
     if among.not_staff_of is not None:
         query = query.where(
             Membership.id.not_in(
@@ -134,6 +137,29 @@ def find_among(
         found += [Match(row.id, row.name, organisation) for row in rows]
     found.sort(key=lambda m: (m.name.lower(), m.organisation, m.id))
     return found[:limit], len(found) > limit
+
+
+def count_among(session: Session, time_bank_id: int, text: str, among: Among) -> int:
+    """How many members of ``among`` have a name containing ``text`` (organisations are
+    not counted)."""
+    needle = text.strip().lower()[:MAX_SEARCH_LENGTH]
+    if not needle:
+        return 0
+    matching = _members(time_bank_id, among).where(
+        sa.func.lower(Person.display_name).contains(needle, autoescape=True)
+    )
+    return session.scalar(sa.select(sa.func.count()).select_from(matching.subquery())) or 0
+
+
+def names_among(
+    session: Session, time_bank_id: int, ids: list[int], among: Among
+) -> dict[int, Match]:
+    """Those of ``ids`` that ``among`` holds (members only), by id: one query."""
+    if not ids:
+        return {}
+    ident = Account.id if among.accounts else Membership.id
+    rows = session.execute(_members(time_bank_id, among).where(ident.in_(ids))).all()
+    return {row.id: Match(row.id, row.name) for row in rows}
 
 
 def one_among(session: Session, time_bank_id: int, ident: int, among: Among) -> Match | None:
