@@ -115,7 +115,9 @@ def selected(html, field_id):
 
 def chosen_value(html, field_id="counterpart"):
     """The id a person box holds (its hidden field)."""
-    match = re.search(rf'<input id="{field_id}" name="{field_id}" type="hidden" value="([^"]*)"', html)
+    match = re.search(
+        rf'<input id="{field_id}" name="{field_id}" type="hidden" value="([^"]*)"', html
+    )
     return match and match.group(1)
 
 
@@ -127,9 +129,7 @@ def selected_value(html, field_id):
 # The log form ------------------------------------------------------------------------
 
 
-def test_the_form_offers_the_other_members_of_my_bank_by_search_not_a_list(
-    client, session, people
-):
+def test_the_form_offers_the_other_members_of_my_bank_by_search_not_a_list(client, session, people):
     make_member(
         session,
         email="eve@example.org",

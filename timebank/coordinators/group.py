@@ -27,7 +27,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from timebank.coordinators import bp
-from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.form_helpers import (
     account_in_bank,
@@ -36,6 +35,7 @@ from timebank.coordinators.form_helpers import (
     minute_choices,
     to_minutes,
 )
+from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.i18n import ledger_message

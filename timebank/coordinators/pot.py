@@ -11,13 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import aliased, joinedload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
-
 
 from timebank.community.notifications import Kind, notify
 from timebank.coordinators import bp
-from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.form_helpers import (
     account_in_bank,
@@ -25,6 +22,7 @@ from timebank.coordinators.form_helpers import (
     minute_choices,
     to_minutes,
 )
+from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.ids import id_arg
@@ -213,7 +211,9 @@ def pot_grant():
                 )
             return transfer
 
-        transfer = perform(work, form, remap={"minutes": "hours", "counterpart": "counterpart_name"})
+        transfer = perform(
+            work, form, remap={"minutes": "hours", "counterpart": "counterpart_name"}
+        )
         if transfer is not None:
             if already:
                 flash(_("That grant was already recorded; it was not recorded twice."))

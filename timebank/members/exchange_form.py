@@ -194,7 +194,11 @@ def _from_listing(form, membership: Membership) -> int | None:
             sa.select(Account.id).where(Account.membership_id == listing.membership_id)
         )
         preset(
-            form.counterpart, form.counterpart_name, membership.time_bank_id, among(membership), author
+            form.counterpart,
+            form.counterpart_name,
+            membership.time_bank_id,
+            among(membership),
+            author,
         )
     return listing.id
 
