@@ -26,12 +26,9 @@ from timebank.ledger import rules
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import (
-    MEMBER_ROLES,
     Account,
-    AccountKind,
     Category,
     Membership,
-    MembershipStatus,
     Person,
     TimeBank,
     Transfer,

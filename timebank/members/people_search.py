@@ -20,7 +20,6 @@ from timebank.members.views import bp
 from timebank.person_choice import as_json
 from timebank.reports.people_search import exchange_among, find_among, message_among
 
-
 AMONG = {"exchange": exchange_among, "message": message_among}
 
 
