@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import aliased, joinedload
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -23,22 +21,20 @@ from timebank.coordinators.form_helpers import (
     to_minutes,
 )
 from timebank.coordinators.people_search import ACCOUNTS, PAYERS
+from timebank.coordinators.queue import page_cursor
 from timebank.extensions import db
 from timebank.filters import hours
-from timebank.ids import id_arg
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.models import (
-    Account,
     AccountKind,
-    Membership,
     TimeBank,
-    Transfer,
     TransferKind,
 )
 from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.person_choice import PersonIdField, choose
+from timebank.reports.pot_history import pot_page
 from timebank.web import perform
 
 PAGE_SIZE = 25
@@ -109,48 +105,13 @@ def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
     time_bank = bank()
     pot = get_pot_account(db.session(), time_bank.id)
     db.session.refresh(pot)
-    other = aliased(Account)
-    involves = sa.or_(Transfer.debit_account_id == pot.id, Transfer.credit_account_id == pot.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(involves)) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(request.args.get("page", 1, type=id_arg), pages)
-    rows = db.session.execute(
-        sa.select(Transfer, other)
-        .join(
-            other,
-            other.id
-            == sa.case(
-                (Transfer.debit_account_id == pot.id, Transfer.credit_account_id),
-                else_=Transfer.debit_account_id,
-            ),
-        )
-        .where(involves)
-        .options(
-            joinedload(other.membership).joinedload(Membership.person),
-            joinedload(other.organisation),
-        )
-        .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    entries = [
-        {
-            "transfer": transfer,
-            "who": account.label,
-            "incoming": transfer.credit_account_id == pot.id,
-            "note": transfer.reason or transfer.description,
-        }
-        for transfer, account in rows
-    ]
+    page = pot_page(db.session(), time_bank.id, pot.id, page_cursor())
     return (
         render_template(
             "coordinators/pot.html",
             bank=time_bank,
             pot=pot,
-            entries=entries,
             page=page,
-            pages=pages,
-            total=total,
             grant_form=grant,
             donation_form=donation,
             TransferKind=TransferKind,
