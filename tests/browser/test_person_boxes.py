@@ -41,14 +41,18 @@ def riverside(live_server):
 
 
 # (who signs in, the page, the box, what to type, the name chosen, the hidden field)
+ANN, CORA = "ann@example.org", "cora@example.org"
+POT, GROUP = "/coordinators/pot", "/coordinators/group-exchange"
+STAFF = "/coordinators/organisations/{organisation}"
+YOUTH = "Youth Team (organisation)"
 FORMS = [
-    ("ann@example.org", "/members/log", "#counterpart_name", "bak", "Bob Baker", "counterpart"),
-    ("ann@example.org", "/members/messages/new", "#recipient_name", "bak", "Bob Baker", "recipient"),
-    ("cora@example.org", "/coordinators/pot", "#grant-counterpart_name", "arch", "Ann Archer", "grant-counterpart"),
-    ("cora@example.org", "/coordinators/pot", "#donate-donor_name", "youth", "Youth Team (organisation)", "donate-donor"),
-    ("cora@example.org", "/coordinators/group-exchange", "#hub_name", "bak", "Bob Baker", "hub"),
-    ("cora@example.org", "/coordinators/organisations/{organisation}", "#membership_name", "arch", "Ann Archer", "membership_id"),
-]  # fmt: skip
+    (ANN, "/members/log", "#counterpart_name", "bak", "Bob Baker", "counterpart"),
+    (ANN, "/members/messages/new", "#recipient_name", "bak", "Bob Baker", "recipient"),
+    (CORA, POT, "#grant-counterpart_name", "arch", "Ann Archer", "grant-counterpart"),
+    (CORA, POT, "#donate-donor_name", "youth", YOUTH, "donate-donor"),
+    (CORA, GROUP, "#hub_name", "bak", "Bob Baker", "hub"),
+    (CORA, STAFF, "#membership_name", "arch", "Ann Archer", "membership_id"),
+]
 
 
 @pytest.mark.parametrize(("email", "path", "box_id", "typed", "name", "hidden"), FORMS)

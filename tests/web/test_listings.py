@@ -6,7 +6,6 @@ token."""
 from __future__ import annotations
 
 import re
-
 from datetime import timedelta
 
 import pytest
