@@ -410,10 +410,11 @@ class Transfer(Base):
         # (time_bank_id, status) alone served.
         sa.Index("ix_transfer_bank_status_posted", "time_bank_id", "status", "posted_at", "id"),
         sa.Index("ix_transfer_bank_status_recorded", "time_bank_id", "status", "recorded_at", "id"),
-        # An account's entries newest first (the pot page, a member's recent exchanges),
-        # one index a side; each serves what the account id alone served.
-        sa.Index("ix_transfer_debit_recorded", "debit_account_id", "recorded_at", "id"),
-        sa.Index("ix_transfer_credit_recorded", "credit_account_id", "recorded_at", "id"),
+        # An account's entries by date, one index a side: the pot page newest first, and
+        # each member's last exchange (the coordinators' overview); each serves what the
+        # account id alone served.
+        sa.Index("ix_transfer_debit_date", "debit_account_id", "service_date", "id"),
+        sa.Index("ix_transfer_credit_date", "credit_account_id", "service_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,18 +9,27 @@ thousands of members, and the overview is the page a coordinator opens most."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.ledger.models import Membership, MembershipStatus, Person, Transfer, TransferStatus
+from timebank.ledger.models import (
+    Account,
+    Membership,
+    MembershipStatus,
+    Person,
+    Role,
+    Transfer,
+    TransferStatus,
+)
 from timebank.reports.queue import STAGE_APPROVAL, STAGE_CONFIRMATION, count_waiting
-from timebank.reports.reciprocity import Period, facts
+from timebank.reports.reciprocity import Period, facts, scope
 from timebank.reports.reciprocity.coordinator_lists import coordinator_lists
 from timebank.reports.reciprocity.figures import active_people
-from timebank.reports.reciprocity.members import member_facts
+from timebank.reports.reciprocity.members import MemberFacts
 from timebank.reports.reciprocity.model import CoordinatorLists
 
 # The people lists look back three months: long enough that "only received" is a
@@ -59,11 +68,67 @@ def month_time(session: Session, time_bank_id: int, period: Period) -> MonthTime
 
 
 def people_to_call(session: Session, time_bank_id: int, period: Period) -> CoordinatorLists:
-    """The report's lists of names for the period, without the brokers (they need the
-    network's betweenness, the dearest figure of all)."""
+    """The report's two lists the overview shows (who has only received in the period,
+    who has gone quiet), as the report makes them, without the brokers (they need the
+    network's betweenness, the dearest figure of all) or "never given" (not shown)."""
     found = facts.period_time(session, (time_bank_id,), period)
-    members = member_facts(session, (time_bank_id,), period.end)
-    return coordinator_lists(session, time_bank_id, period, found.people, members, facts.EdgeSet())
+    members = last_exchanges(session, time_bank_id, period.end)
+    lists = coordinator_lists(session, time_bank_id, period, found.people, members, facts.EdgeSet())
+    return dataclasses.replace(lists, never_given=())
+
+
+def last_exchanges(session: Session, time_bank_id: int, end: date) -> list[MemberFacts]:
+    """Every membership of the bank (partners apart) with its last exchange of time up
+    to ``end``: what "gone quiet" needs, read as two short index probes a member
+    (``ix_transfer_credit_date`` / ``ix_transfer_debit_date``: the account's newest
+    entry on or before ``end`` that is time, posted and not reversed) instead of every
+    transfer of the bank's history (``member_facts``, which the report needs for its
+    first exchanges too). First exchanges are not read: a member registered by
+    ``end`` is then one who joined by then, which for the overview (``end`` is today)
+    is every counted member."""
+    bank_ids = (time_bank_id,)
+    t = scope.TRANSFER.alias("t")
+
+    def newest(side) -> sa.ScalarSelect:
+        return (
+            sa.select(t.c.service_date)
+            .where(
+                side == Account.id,
+                t.c.status == TransferStatus.POSTED.value,
+                t.c.kind.in_([k.value for k in scope.TIME_KINDS]),
+                t.c.service_date <= end,
+                scope.not_reversed(t, bank_ids),
+            )
+            .order_by(t.c.service_date.desc())
+            .limit(1)
+            .correlate(Account)
+            .scalar_subquery()
+        )
+
+    rows = session.execute(
+        sa.select(
+            Membership.id,
+            Membership.person_id,
+            Membership.kind,
+            scope.counted(Membership),
+            Membership.consent_reporting,
+            Membership.joined_at,
+            newest(t.c.credit_account_id),
+            newest(t.c.debit_account_id),
+        )
+        .join(Account, Account.membership_id == Membership.id)
+        .where(Membership.time_bank_id == time_bank_id, Membership.role != Role.PARTNER)
+    ).all()
+    return [
+        MemberFacts(m, p, str(k), bool(c), bool(consent), j, None, None, _later(gave, got))
+        for m, p, k, c, consent, j, gave, got in rows
+    ]
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)
 
 
 def this_month(today: date) -> Period:

@@ -1,9 +1,10 @@
-"""The community pot's donations and grants, newest first, a page at a time by keyset
-(``reports/keyset.py``): never OFFSET, and never the pot's whole history sorted.
+"""The community pot's donations and grants, newest first (by the date shown), a page
+at a time by keyset (``reports/keyset.py``): never OFFSET, and never the pot's whole
+history sorted.
 
 An entry is the pot's on either side (a donation credits it, a grant debits it), so a
-page is read as two short index scans, one a side (``ix_transfer_debit_recorded`` and
-``ix_transfer_credit_recorded``: the account, then newest first), each stopping after
+page is read as two short index scans, one a side (``ix_transfer_debit_date`` and
+``ix_transfer_credit_date``: the account, then by date), each stopping after
 ``per_page + 1`` rows, merged; then the page's rows with the other side's names.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from timebank.ledger.models import Account, Membership, Transfer
 from timebank.reports.keyset import Cursor, KeysetPage, Order
 
-ORDER = Order((Transfer.recorded_at, Transfer.id), descending=True)
+ORDER = Order((Transfer.service_date, Transfer.id), descending=True)
 PER_PAGE = 25
 
 
@@ -30,7 +31,7 @@ class PotEntry:
 
 
 def _ids(session: Session, side, pot_id: int, key, backwards: bool, limit: int):
-    query = sa.select(Transfer.recorded_at, Transfer.id).where(side == pot_id)
+    query = sa.select(Transfer.service_date, Transfer.id).where(side == pot_id)
     if key is not None:
         query = query.where(ORDER.beyond(tuple(key), reverse=backwards))
     return session.execute(query.order_by(*ORDER.by(reverse=backwards)).limit(limit)).all()
@@ -52,7 +53,7 @@ def pot_page(
     key = None
     if mark is not None:
         key = session.execute(
-            sa.select(Transfer.recorded_at, Transfer.id).where(
+            sa.select(Transfer.service_date, Transfer.id).where(
                 Transfer.id == mark,
                 Transfer.time_bank_id == time_bank_id,
                 sa.or_(Transfer.debit_account_id == pot_id, Transfer.credit_account_id == pot_id),

@@ -1,6 +1,7 @@
 """indexes that serve the lists still paged by OFFSET, now by keyset: a bank's members
-by name (with the name's sort key kept on the membership), an account's entries newest
-first (the pot page, a member's recent exchanges) and the notice board newest first
+by name (with the name's sort key kept on the membership), an account's entries by date
+(the pot page; each member's last exchange on the coordinators' overview) and the
+notice board newest first
 
 Revision ID: 0018
 Revises: 0014
@@ -45,10 +46,10 @@ def upgrade():
     )
     op.drop_index('ix_membership_time_bank_id', table_name='membership')
     op.create_index(
-        'ix_transfer_debit_recorded', 'transfer', ['debit_account_id', 'recorded_at', 'id']
+        'ix_transfer_debit_date', 'transfer', ['debit_account_id', 'service_date', 'id']
     )
     op.create_index(
-        'ix_transfer_credit_recorded', 'transfer', ['credit_account_id', 'recorded_at', 'id']
+        'ix_transfer_credit_date', 'transfer', ['credit_account_id', 'service_date', 'id']
     )
     op.drop_index('ix_transfer_debit_account_id', table_name='transfer')
     op.drop_index('ix_transfer_credit_account_id', table_name='transfer')
@@ -61,8 +62,8 @@ def downgrade():
     op.drop_index('ix_listing_bank_status_created', table_name='listing')
     op.create_index('ix_transfer_credit_account_id', 'transfer', ['credit_account_id'])
     op.create_index('ix_transfer_debit_account_id', 'transfer', ['debit_account_id'])
-    op.drop_index('ix_transfer_credit_recorded', table_name='transfer')
-    op.drop_index('ix_transfer_debit_recorded', table_name='transfer')
+    op.drop_index('ix_transfer_credit_date', table_name='transfer')
+    op.drop_index('ix_transfer_debit_date', table_name='transfer')
     op.create_index('ix_membership_time_bank_id', 'membership', ['time_bank_id'])
     op.drop_index('ix_membership_bank_sort_name', table_name='membership')
     op.drop_column('membership', 'sort_name')
