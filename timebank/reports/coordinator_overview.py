@@ -23,6 +23,7 @@ from timebank.ledger.models import (
     Person,
     Role,
     Transfer,
+    TransferKind,
     TransferStatus,
 )
 from timebank.reports.queue import STAGE_APPROVAL, STAGE_CONFIRMATION, count_waiting
@@ -86,8 +87,19 @@ def last_exchanges(session: Session, time_bank_id: int, end: date) -> list[Membe
     first exchanges too). First exchanges are not read: a member registered by
     ``end`` is then one who joined by then, which for the overview (``end`` is today)
     is every counted member."""
-    bank_ids = (time_bank_id,)
     t = scope.TRANSFER.alias("t")
+    # The bank's reversed entries, read once and given to the probes as a list: as a
+    # subquery its estimated cost, counted again for every probe, made PostgreSQL
+    # compile the query with JIT (over a second of the two it took on the bench).
+    reversal = scope.TRANSFER.alias("reversal")
+    undone = session.scalars(
+        sa.select(reversal.c.reverses_id).where(
+            reversal.c.reverses_id.is_not(None),
+            reversal.c.time_bank_id == time_bank_id,
+            reversal.c.kind == TransferKind.REVERSAL.value,
+            reversal.c.status == TransferStatus.POSTED.value,
+        )
+    ).all()
 
     def newest(side) -> sa.ScalarSelect:
         return (
@@ -97,7 +109,7 @@ def last_exchanges(session: Session, time_bank_id: int, end: date) -> list[Membe
                 t.c.status == TransferStatus.POSTED.value,
                 t.c.kind.in_([k.value for k in scope.TIME_KINDS]),
                 t.c.service_date <= end,
-                scope.not_reversed(t, bank_ids),
+                t.c.id.not_in(undone) if undone else sa.true(),
             )
             .order_by(t.c.service_date.desc())
             .limit(1)
