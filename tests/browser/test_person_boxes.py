@@ -17,6 +17,21 @@ from timebank.ledger.models import Role
 from timebank.ledger.pot import donate_to_pot
 
 
+def choose_person(page, box: str, typed: str, name: str) -> None:
+    """Type into a person box and choose ``name`` from the names offered, by keyboard."""
+    page.locator(box).click()
+    page.keyboard.type(typed)
+    options = page.locator(f"#{page.get_attribute(box, 'aria-controls')} [role=option]")
+    options.first.wait_for()
+    for _ in range(options.count()):
+        page.keyboard.press("ArrowDown")
+        active = page.get_attribute(box, "aria-activedescendant")
+        if page.locator(f"#{active}").inner_text() == name:
+            page.keyboard.press("Enter")
+            break
+    assert page.input_value(box) == name
+
+
 @pytest.fixture
 def riverside(live_server):
     with live_server.app.app_context():
