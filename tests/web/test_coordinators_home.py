@@ -190,3 +190,28 @@ def test_gone_quiet_reads_the_last_exchange_that_is_time_as_the_report_does(sess
     earlier = lately(TODAY - timedelta(days=151))
     report = build_report(session, BankSelection.one(bank.id), earlier, Audience.COORDINATOR)
     assert people_to_call(session, bank.id, earlier).quiet == report.coordinator.quiet
+
+
+def test_the_overview_keeps_its_figures_until_the_bank_changes(client, session, riverside):
+    """The second view reads the figures from the report cache (no period queries);
+    an exchange posted since makes the next view work them out again."""
+    from tests.reports.test_statements import count_queries
+
+    sign_in(client, "cora@example.org")
+    first = text(client.get("/coordinators/"))
+    with count_queries(session.get_bind()) as again:
+        second = text(client.get("/coordinators/"))
+    assert second == first
+    assert not any("sum(" in statement for statement in again)
+    record_transfer(
+        session,
+        actor=riverside["coordinator"],
+        giver=riverside["bob"].account,
+        receiver=riverside["alice"].account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    session.commit()
+    after = text(client.get("/coordinators/"))
+    assert "Bob Brennan : received" not in after  # Bob has given now
+    assert after != first
