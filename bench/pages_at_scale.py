@@ -49,8 +49,10 @@ def _pages(dataset: Dataset, ids: dict) -> dict[str, tuple[str, list[str]]]:
                 "/members/network",
                 "/members/notifications",
                 "/members/log",
+                "/members/messages/new",
                 "/members/confirm",
                 "/members/listings",
+                f"/members/listings?after={ids['middle_listing']}",
                 f"/members/people/{ids['other_member']}",
             ],
         ),
@@ -61,9 +63,13 @@ def _pages(dataset: Dataset, ids: dict) -> dict[str, tuple[str, list[str]]]:
                 "/coordinators/approvals",
                 f"/coordinators/approvals/{ids['pending']}",
                 "/coordinators/audit",
-                "/coordinators/audit?page=50",
+                f"/coordinators/audit?before={ids['middle_audit']}",
                 "/coordinators/members",
-                "/coordinators/members?page=20",
+                f"/coordinators/members?after={ids['middle_member']}",
+                "/coordinators/pot",
+                f"/coordinators/pot?after={ids['middle_pot']}",
+                "/coordinators/group-exchange",
+                f"/coordinators/organisations/{ids['organisation']}",
                 f"/coordinators/members/{ids['other_member']}",
                 "/coordinators/exports",
                 "/coordinators/report",
@@ -86,6 +92,46 @@ def _ids(engine: sa.Engine, bank_id: int) -> dict:
                 sa.text(
                     "SELECT min(id) FROM transfer WHERE time_bank_id = :b AND status = 'pending'"
                 ),
+                {"b": bank_id},
+            ),
+            # Rows halfway down each list, for a page deep in it (keyset: ``after``).
+            "middle_member": connection.scalar(
+                sa.text(
+                    "SELECT id FROM membership WHERE time_bank_id = :b ORDER BY sort_name, id"
+                    " OFFSET (SELECT count(*) / 2 FROM membership WHERE time_bank_id = :b)"
+                    " LIMIT 1"
+                ),
+                {"b": bank_id},
+            ),
+            "middle_audit": connection.scalar(
+                sa.text(
+                    "SELECT seq FROM audit_entry WHERE time_bank_id = :b ORDER BY seq"
+                    " OFFSET (SELECT count(*) / 2 FROM audit_entry WHERE time_bank_id = :b)"
+                    " LIMIT 1"
+                ),
+                {"b": bank_id},
+            ),
+            "middle_pot": connection.scalar(
+                sa.text(
+                    "SELECT t.id FROM transfer t JOIN account a ON a.kind = 'pot'"
+                    " AND a.time_bank_id = :b AND a.id IN (t.debit_account_id,"
+                    " t.credit_account_id) ORDER BY t.service_date, t.id"
+                    " OFFSET (SELECT count(*) / 2 FROM transfer t2 JOIN account a2"
+                    " ON a2.kind = 'pot' AND a2.time_bank_id = :b"
+                    " AND a2.id IN (t2.debit_account_id, t2.credit_account_id)) LIMIT 1"
+                ),
+                {"b": bank_id},
+            )
+            or 0,
+            "middle_listing": connection.scalar(
+                sa.text(
+                    "SELECT coalesce((SELECT id FROM listing WHERE time_bank_id = :b"
+                    " ORDER BY created_at, id LIMIT 1), 0)"
+                ),
+                {"b": bank_id},
+            ),
+            "organisation": connection.scalar(
+                sa.text("SELECT min(id) FROM organisation WHERE time_bank_id = :b"),
                 {"b": bank_id},
             ),
             "other_member": connection.scalar(

@@ -132,6 +132,7 @@ def _load(engine: sa.Engine, banks_count: int, members: int, transfers: int) -> 
                 "t" if rng.random() < 0.9 else "f",
                 "f",
                 joined,
+                f"member {person_id}",
             )
             accounts.row(account_id, bank_id, "member", membership_id, None, 0, 0, 0, 0, NOW)
             member_accounts.append(account_id)
@@ -269,7 +270,7 @@ def _load(engine: sa.Engine, banks_count: int, members: int, transfers: int) -> 
             memberships.send(
                 cur,
                 "COPY membership (id, person_id, time_bank_id, role, kind, status,"
-                " consent_reporting, consent_research, joined_at) FROM STDIN",
+                " consent_reporting, consent_research, joined_at, sort_name) FROM STDIN",
             )
             organisations.send(
                 cur, "COPY organisation (id, time_bank_id, name, active, created_at) FROM STDIN"

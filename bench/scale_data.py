@@ -28,7 +28,16 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-import timebank.extensions  # noqa: F401  (attaches the history triggers to the metadata)
+# Every model, so that create_all makes every table (the app imports some only when
+# it is made: without these the sign-in's two-step check found no table).
+import timebank.api.models
+import timebank.community.api_tokens
+import timebank.community.models
+import timebank.community.security_events
+import timebank.community.two_step
+import timebank.extensions
+import timebank.importing.models
+import timebank.reports.models  # noqa: F401
 from bench.common import env_int, pg_base_url
 from bench.reports import NOW, _load
 from timebank.auth.passwords import hash_password
@@ -214,7 +223,9 @@ def _people(engine: sa.Engine, bank_id: int) -> dict:
         connection.execute(
             sa.text(
                 "UPDATE time_bank SET requires_confirmation = false, requires_approval = true,"
-                " floor_minutes = NULL, cap_minutes = NULL WHERE id = :bank"
+                " floor_minutes = NULL, cap_minutes = NULL,"
+                # The bench signs in with the password alone (as the demo does).
+                " two_step_required_for_staff = false WHERE id = :bank"
             ),
             {"bank": bank_id},
         )

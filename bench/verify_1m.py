@@ -83,8 +83,9 @@ def _load(engine: sa.Engine, n: int) -> dict[str, float]:
             )
             cur.execute(
                 "INSERT INTO membership (person_id, time_bank_id, role, kind, status,"
-                " consent_reporting, consent_research, joined_at)"
-                " SELECT id, %s, 'member', 'participant', 'active', false, false, now()"
+                " consent_reporting, consent_research, joined_at, sort_name)"
+                " SELECT id, %s, 'member', 'participant', 'active', false, false, now(),"
+                " lower(display_name)"
                 " FROM person ORDER BY id",
                 (bank_id,),
             )

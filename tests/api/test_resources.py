@@ -4,6 +4,8 @@ in that bank may see, and another bank's objects answer 404."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from tests.api.support import call, exchange
 from tests.api.test_tokens import assert_problem
 from timebank.community.listings import post_listing
@@ -95,3 +97,31 @@ def test_offers_and_requests(client, session, world):
         ).status_code
         == 404
     )
+
+
+def test_the_members_list_pages_by_keyset_in_name_order(client, session, world):
+    """100 a page by name (case folded), the next page ``after`` the last membership."""
+    from tests.factories import MembershipFactory
+    from timebank.ledger.models import Membership
+
+    bank = world["a"]
+    bank_id = bank.id
+    for _ in range(105):
+        MembershipFactory(bank=bank)
+    session.commit()
+    url = f"/api/v1/banks/{bank_id}/members"
+    seen, pages = [], 0
+    while url:
+        page = call(client, "GET", url, world["tokens"]["cora"])
+        assert page.status_code == 200
+        seen += [m["membership"] for m in page.get_json()]
+        pages += 1
+        link = page.headers.get("Link")
+        url = link.split(">")[0].lstrip("<").replace("http://localhost", "") if link else None
+        assert url is None or "after=" in url
+    expected = session.scalars(
+        sa.select(Membership.id)
+        .where(Membership.time_bank_id == bank_id)
+        .order_by(Membership.sort_name, Membership.id)
+    ).all()
+    assert seen == expected and pages == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from tests.browser.test_person_boxes import choose_person
 from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
 from tests.two_step_support import give_code_in_browser, set_up_two_step
 from tests.web.test_auth import PASSWORD, make_member
@@ -94,7 +95,7 @@ def test_recording_a_workshop_with_one_invalid_person_then_success(
     # The shared details first; the date is already today's.
     assert page.get_by_label("Date").input_value() == TODAY.isoformat()
     page.get_by_label("One person or organisation gave time to everyone").check()
-    page.get_by_label("Person or organisation at the centre").select_option(label="Alice Example")
+    choose_person(page, "#hub_name", "alice", "Alice Example")
     page.locator("#hours").select_option("2")
     page.get_by_label("Category").select_option(label="Learning and skills")
     page.get_by_label("What happened").fill("Bike maintenance workshop")
@@ -176,7 +177,7 @@ def test_granting_from_the_pot(page, live_server, riverside, axe_check):
     axe_check(page)
 
     # Missing reason and more than the pot holds: errors beside the fields.
-    page.get_by_label("Member receiving the grant").select_option(label="Alice Example")
+    choose_person(page, "#grant-counterpart_name", "alice", "Alice Example")
     page.locator("#grant-hours").select_option("6")
     page.get_by_role("button", name="Grant from the pot").click()
     assert page.locator(".error-summary").is_visible()
@@ -217,9 +218,7 @@ def test_organisation_pages_pass_axe(page, live_server, riverside, axe_check):
     page.get_by_label("Name of the organisation").fill("Food Bank Charity")
     page.get_by_role("button", name="Add the organisation").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Food Bank Charity"
-    page.get_by_label("Member who will act for it").select_option(
-        label="Bob Example (bob@example.org)"
-    )
+    choose_person(page, "#membership_name", "bob", "Bob Example")
     page.get_by_role("button", name="Add to the staff").click()
     assert "Bob Example can now act for Food Bank Charity." in page.locator(".notice").inner_text()
     axe_check(page)

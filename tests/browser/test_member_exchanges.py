@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.browser.test_pages import assert_focus_visible
+from tests.browser.test_person_boxes import choose_person
 from tests.factories import CoordinatorFactory, TimeBankFactory, bank_today
 from tests.web.test_auth import PASSWORD, make_member
 from timebank.extensions import db
@@ -83,11 +84,12 @@ def test_the_whole_journey_by_keyboard(page, new_page, live_server, riverside, a
     page.keyboard.press("Space")
     assert page.is_checked("#direction-0")
     page.keyboard.press("Tab")
-    assert focused(page, "#counterpart")
-    page.keyboard.type("Bob")
-    assert page.eval_on_selector("#counterpart", "el => el.options[el.selectedIndex].text") == (
-        "Bob Brennan"
-    )
+    assert focused(page, "#counterpart_name")
+    page.keyboard.type("Bob")  # the combobox offers the names that match
+    page.locator("#person-search-0-list [role=option]").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert page.input_value("#counterpart_name") == "Bob Brennan"
     page.keyboard.press("Tab")
     assert focused(page, "#hours")
     page.keyboard.press("ArrowDown")  # 1 h -> 2 h
@@ -167,7 +169,7 @@ def test_errors_sit_at_their_fields_and_pass_axe(page, live_server, riverside, a
     sign_in_by_keyboard(page, live_server, "alice@example.org")
     page.goto(live_server.url("/members/log"))
     page.check("#direction-1")
-    page.select_option("#counterpart", label="Carol Cheung")
+    choose_person(page, "#counterpart_name", "carol", "Carol Cheung")
     page.select_option("#hours", "12")
     page.select_option("#minutes", "15")
     page.fill("#service_date", (TODAY + timedelta(days=1)).isoformat())
@@ -194,7 +196,7 @@ def test_the_pages_fit_320_px(new_page, live_server, riverside, axe_check):
     page.goto(live_server.url("/members/log"))
     fits_320(page)
     page.check("#direction-0")
-    page.select_option("#counterpart", label="Bob Brennan")
+    choose_person(page, "#counterpart_name", "bob", "Bob Brennan")
     page.fill("#description", "A long description " * 10)
     with page.expect_navigation():
         page.click("button[value=review]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_person_boxes import choose_person
 from tests.factories import TimeBankFactory
 from tests.web.test_auth import PASSWORD, make_member
 from timebank.extensions import db
@@ -46,10 +47,10 @@ def test_alice_writes_and_bob_replies(page, new_page, live_server, riverside, ax
     page.get_by_role("button", name="Send message").click()
     assert page.get_by_role("heading", name="There is a problem").is_visible()
     assert page.get_by_label("Your message").input_value() == "Could you help in the garden?"
-    assert page.locator("#recipient").get_attribute("aria-invalid") == "true"
+    assert page.locator("#recipient_name").get_attribute("aria-invalid") == "true"
     axe_check(page)
 
-    page.get_by_label("Who do you want to write to?").select_option(label="Bob Brennan")
+    choose_person(page, "#recipient_name", "bob", "Bob Brennan")
     page.get_by_label("Subject").fill("Garden on Saturday")
     page.get_by_role("button", name="Send message").click()
     assert page.get_by_text("Your message was sent.").is_visible()

@@ -181,9 +181,16 @@ def test_browse_by_category_and_pages(session, bank, alice):
     assert [r.id for r in listings.list_listings(session, bank.id, category=garden.id).items] == [
         gardened.id
     ]
-    first = listings.list_listings(session, bank.id, page=1, per_page=4)
-    second = listings.list_listings(session, bank.id, page=2, per_page=4)
-    assert first.has_next and not second.has_next and second.has_previous
+    first = listings.list_listings(session, bank.id, per_page=4)
+    second = listings.list_listings(session, bank.id, after=first.next_after, per_page=4)
+    assert first.has_next and not first.has_previous
+    assert not second.has_next and second.has_previous
+    back = listings.list_listings(session, bank.id, before=second.previous_before, per_page=4)
+    assert [r.id for r in back.items] == [r.id for r in first.items]
+    # A listing of another bank named in a link gives the first page.
+    assert [
+        r.id for r in listings.list_listings(session, bank.id, after=10**9, per_page=4).items
+    ] == [r.id for r in first.items]
     assert len(first.items) == 4 and len(second.items) == 2
     assert not {r.id for r in first.items} & {r.id for r in second.items}
 

@@ -81,6 +81,12 @@ def test_no_personal_value_sent_through_the_forms_reaches_the_logs(client, peopl
             data={"offers_text": "x", "area": SECRETS["profile"], "contact_preference": "email"},
         )
         client.get(f"/members/people/{bob.id}?q={SECRETS['name']}")
+        # A person box's search as you type, and a name typed without the script.
+        client.post("/members/people/search", data={"q": SECRETS["name"], "among": "message"})
+        client.post(
+            "/members/messages/new",
+            data={"recipient_name": SECRETS["name"], "subject": "Hi", "body": "Hello"},
+        )
         client.get(f"/auth/reset/{'t' * 40}")
     text = _all_text(caplog.records)
     for what, value in SECRETS.items():

@@ -23,7 +23,7 @@ from timebank.ledger.models import (
     TransferKind,
     TransferStatus,
 )
-from timebank.ledger.pot import donate_to_pot
+from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
 
@@ -132,9 +132,17 @@ def test_the_form_lists_active_members_and_carries_a_fresh_request_key(client, w
     assert page.status_code == 200
     html = text_of(page)
     assert "Record a group exchange" in html
+    # No drop-down of members: the person at the centre is found by search as you type,
+    # which offers active members and organisations.
+    assert "Alice Example" not in html and "Bob Example" not in html
+    assert 'data-person-among="payers"' in html
+    offered = client.post(
+        "/coordinators/people/search", data={"q": "e", "among": "payers"}
+    ).get_json()["matches"]
+    names = [m["name"] for m in offered]
     for name in ("Alice Example", "Bob Example", "Council Youth Team (organisation)"):
-        assert name in html
-    assert "Gwen Gone" not in html
+        assert name in names
+    assert "Gwen Gone" not in names
     keys = {
         re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', client.get(GROUP).text).group(1)
         for _ in range(2)
@@ -539,19 +547,51 @@ def test_a_grant_to_someone_of_another_bank_is_refused(client, session, world):
     before = ledger_state(session)
     response = grant(client, world, stranger)
     assert response.status_code == 400
-    assert "Not a valid choice" in text_of(response)
+    assert "Choose someone from the list." in text_of(response)
     assert ledger_state(session) == before
 
 
-def test_the_pot_history_is_paginated(client, session, world):
-    for _ in range(30):
+def test_the_pot_history_is_paged_by_keyset(client, session, world):
+    """Donations in and grants out, newest first, 25 a page; the links carry the id of
+    an entry (no page number, no OFFSET); every entry shows once."""
+    for i in range(30):
         donate_to_pot(session, actor=world["coordinator"], donor=world["org"].account, minutes=15)
+        if i == 10:
+            grant_from_pot(
+                session,
+                actor=world["coordinator"],
+                recipient=world["Alice"].account,
+                minutes=15,
+                reason="Grant in the middle",
+            )
     session.commit()
-    first = text_of(client.get(POT))
-    assert first.count("Donation in") == 25
-    assert "Page 1 of 2" in first and "Older entries" in first
-    second = text_of(client.get(POT + "?page=2"))
-    assert second.count("Donation in") == 5 and "Newer entries" in second
+    pot = get_pot_account(session, world["bank"].id).id
+    total = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Transfer)
+        .where(sa.or_(Transfer.debit_account_id == pot, Transfer.credit_account_id == pot))
+    )
+    assert total == 31
+
+    def shown(text):
+        return text.count("Donation in") + text.count("Grant out")
+
+    first = client.get(POT).text
+    assert shown(text_of(client.get(POT))) == 25
+    older = re.search(r'href="(/coordinators/pot\?after=\d+)" rel="next">Older entries', first)
+    assert older and "page=" not in first
+    second_html = client.get(older.group(1)).text
+    second = text_of(client.get(older.group(1)))
+    assert shown(second) == total - 25
+    assert "Grant in the middle" in first + second and "Older entries" not in second
+    newer = re.search(
+        r'href="(/coordinators/pot\?before=\d+)" rel="prev">Newer entries', second_html
+    )
+    assert newer
+    back = text_of(client.get(newer.group(1)))
+    assert shown(back) == 25 and "Newer entries" not in back and "Older entries" in back
+    # An id that is not one of this pot's entries gives the first page.
+    assert shown(text_of(client.get(POT + "?after=999999"))) == 25
 
 
 def test_the_review_names_no_category_when_none_was_chosen(client, world):

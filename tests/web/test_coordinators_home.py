@@ -13,7 +13,7 @@ import pytest
 from tests.factories import TimeBankFactory, bank_today
 from tests.web.support import location_path, make_member, sign_in
 from timebank.ledger.models import MembershipStatus, Role
-from timebank.ledger.transfers import confirm_transfer, record_transfer
+from timebank.ledger.transfers import confirm_transfer, record_transfer, reverse_transfer
 
 TODAY = bank_today()
 LAST_MONTH_DAY = TODAY.replace(day=1) - timedelta(days=3)
@@ -145,6 +145,73 @@ def test_the_overview_counts_as_the_coordinators_report_does(session, riverside)
     lists = people_to_call(session, bank.id, recent)
     assert lists.only_received == report.coordinator.only_received
     assert lists.quiet == report.coordinator.quiet
-    assert lists.never_given == report.coordinator.never_given
     assert [m.name for m in lists.quiet] == ["Dev Quietly"]
-    assert lists.brokers == ()
+    assert lists.brokers == () and lists.never_given == ()  # not shown, not read
+
+
+def test_gone_quiet_reads_the_last_exchange_that_is_time_as_the_report_does(session, riverside):
+    """The overview finds each member's last exchange by index probes (newest entry
+    first); an entry reversed, one still waiting, a donation, and one dated after the
+    period do not count, exactly as in the report."""
+    from timebank.ledger.pot import donate_to_pot
+    from timebank.reports.coordinator_overview import lately, people_to_call
+    from timebank.reports.reciprocity import Audience, BankSelection, build_report
+
+    bank, dev, carol = riverside["bank"], riverside["dev"], riverside["carol"]
+    cora = riverside["coordinator"]
+    later = record_transfer(
+        session,
+        actor=cora,
+        giver=dev.account,
+        receiver=carol.account,
+        minutes=30,
+        service_date=TODAY - timedelta(days=120),
+        today=TODAY - timedelta(days=120),
+    )
+    reverse_transfer(session, actor=cora, transfer_id=later.id, reason="Recorded twice")
+    record_transfer(  # waits for Carol to confirm
+        session,
+        actor=dev,
+        giver=dev.account,
+        receiver=carol.account,
+        minutes=30,
+        service_date=TODAY - timedelta(days=100),
+    )
+    donate_to_pot(session, actor=cora, donor=dev.account, minutes=15)
+    session.commit()
+    recent = lately(TODAY)
+    report = build_report(session, BankSelection.one(bank.id), recent, Audience.COORDINATOR)
+    lists = people_to_call(session, bank.id, recent)
+    assert lists.quiet == report.coordinator.quiet
+    assert [(m.name, m.last_exchange) for m in lists.quiet] == [
+        ("Dev Quietly", TODAY - timedelta(days=150))
+    ]
+    # A period that ended before Dev's exchange: nobody had gone quiet then.
+    earlier = lately(TODAY - timedelta(days=151))
+    report = build_report(session, BankSelection.one(bank.id), earlier, Audience.COORDINATOR)
+    assert people_to_call(session, bank.id, earlier).quiet == report.coordinator.quiet
+
+
+def test_the_overview_keeps_its_figures_until_the_bank_changes(client, session, riverside):
+    """The second view reads the figures from the report cache (no period queries);
+    an exchange posted since makes the next view work them out again."""
+    from tests.reports.test_statements import count_queries
+
+    sign_in(client, "cora@example.org")
+    first = text(client.get("/coordinators/"))
+    with count_queries(session.get_bind()) as again:
+        second = text(client.get("/coordinators/"))
+    assert second == first
+    assert not any("sum(" in statement for statement in again)
+    record_transfer(
+        session,
+        actor=riverside["coordinator"],
+        giver=riverside["bob"].account,
+        receiver=riverside["alice"].account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    session.commit()
+    after = text(client.get("/coordinators/"))
+    assert "Bob Brennan : received" not in after  # Bob has given now
+    assert after != first

@@ -309,3 +309,34 @@ def test_an_application_shows_what_the_applicant_wrote(signed_in, session, appli
         page = signed_in.get(path).get_data(as_text=True)
         assert "What they can offer" in page and "Gardening and baking bread" in page
         assert "A lift to the shops now and then" in page
+
+
+def test_the_list_is_paged_by_name_with_keyset_links(client, session, bank, coordinator):
+    """50 a page, by name whatever the case (the sort key kept on the membership); the
+    links carry a membership id, never a page number or a name; every member once."""
+    other = TimeBankFactory(name="Hillside Time Bank")
+    names = [f"{'ab'[i % 2]}{'Mm'[i % 3 % 2]}ember {i:02d}" for i in range(55)]
+    for i, name in enumerate(names):
+        make_member(session, email=f"m{i}@example.org", name=name, bank=bank)
+    make_member(session, email="far@example.org", name="aa Far Away", bank=other)
+    session.commit()
+    everyone = sorted([*names, "Cora Coordinator"], key=str.casefold)
+    sign_in(client, "coord@example.org")
+
+    def shown(html):
+        return re.findall(r'<a href="/coordinators/members/\d+">([^<]+)</a>', html)
+
+    first = client.get(MEMBERS).get_data(as_text=True)
+    assert shown(first) == everyone[:50]
+    after = re.search(r'href="/coordinators/members\?after=(\d+)" rel="next"', first)
+    assert after and "page=" not in first
+    second = client.get(f"{MEMBERS}?after={after.group(1)}").get_data(as_text=True)
+    assert shown(second) == everyone[50:]
+    before = re.search(r'href="/coordinators/members\?before=(\d+)" rel="prev"', second)
+    back = client.get(f"{MEMBERS}?before={before.group(1)}").get_data(as_text=True)
+    assert shown(back) == everyone[:50]
+    # Filters travel with the links.
+    filtered = client.get(f"{MEMBERS}?q=ember&status=current").get_data(as_text=True)
+    assert "status=current" in re.search(
+        r'href="(/coordinators/members\?[^"]*after=[^"]*)"', filtered
+    ).group(1)

@@ -128,7 +128,7 @@ def test_adding_and_removing_staff(client, session, world):
 
     # Already staff: no longer offered, so the form refuses it.
     again = client.post(f"{detail(world)}/staff", data={"membership_id": str(sam.id)})
-    assert again.status_code == 400 and "Not a valid choice" in text_of(again)
+    assert again.status_code == 400 and "Choose someone from the list." in text_of(again)
 
     response = client.post(f"{detail(world)}/staff/{sam.id}/remove")
     assert response.status_code == 302

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from tests.factories import bank_today
 from tests.web import test_member_exchanges as exchanges
 from tests.web.test_auth import location_path, sign_in
-from tests.web.test_member_exchanges import LOG, entry, field_error, selected_value, transfers
+from tests.web.test_member_exchanges import (
+    LOG,
+    chosen_value,
+    entry,
+    field_error,
+    selected_value,
+    transfers,
+)
 from timebank.community import listings
 from timebank.community.listing_exchanges import record_answering
 from timebank.community.models import ListingExchange
@@ -57,7 +64,7 @@ def test_the_listing_page_opens_the_form_with_the_listing_and_its_author(client,
     assert f'href="/members/log?listing={offer.id}"' in page
     html = client.get(f"{LOG}?listing={offer.id}").get_data(as_text=True)
     assert selected_value(html, "listing") == str(offer.id)
-    assert selected_value(html, "counterpart") == str(people["bob"].account.id)
+    assert chosen_value(html) == str(people["bob"].account.id)
     assert options(html, "listing") == [
         ("", "Nothing in particular"),
         (str(offer.id), "Offer by Bob Brennan: Lifts to the shops"),
@@ -124,7 +131,7 @@ def test_a_foreign_listing_is_refused_at_the_field_keeping_what_was_typed(client
         )
         assert "Hillside secret" not in html
         assert "Weeding the front garden</textarea>" in html
-        assert selected_value(html, "counterpart") == str(people["bob"].account.id)
+        assert chosen_value(html) == str(people["bob"].account.id)
         assert selected_value(html, "minutes") == "30"
         assert 'value="key-1"' in html
     assert transfers(session) == [] and links(session) == []

@@ -113,6 +113,14 @@ def selected(html, field_id):
     return re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
 
 
+def chosen_value(html, field_id="counterpart"):
+    """The id a person box holds (its hidden field)."""
+    match = re.search(
+        rf'<input id="{field_id}" name="{field_id}" type="hidden" value="([^"]*)"', html
+    )
+    return match and match.group(1)
+
+
 def selected_value(html, field_id):
     match = selected(html, field_id)
     return match and (match.group(1) or match.group(2))
@@ -121,7 +129,7 @@ def selected_value(html, field_id):
 # The log form ------------------------------------------------------------------------
 
 
-def test_the_form_lists_the_other_members_of_my_bank_by_name_only(client, session, people):
+def test_the_form_offers_the_other_members_of_my_bank_by_search_not_a_list(client, session, people):
     make_member(
         session,
         email="eve@example.org",
@@ -131,15 +139,25 @@ def test_the_form_lists_the_other_members_of_my_bank_by_name_only(client, sessio
     )
     sign_in(client, "alice@example.org")
     html = client.get(LOG).get_data(as_text=True)
-    select = re.search(r'<select[^>]*id="counterpart".*?</select>', html, re.S).group(0)
-    names = re.findall(r"<option[^>]*>([^<]*)</option>", select)
-    assert names[0] == "Choose a name"
+    # No drop-down of members: a name box and the chosen person's id.
+    assert not re.search(r'<select[^>]*id="counterpart', html)
+    assert "Bob Brennan" not in html and "Carol Cheung" not in html
+    assert re.search(r'<input[^>]*id="counterpart_name"[^>]*type="text"', html)
+    assert chosen_value(html) == ""
+    assert 'data-person-search="/members/people/search"' in html
+    # What the box offers: the other active members of my bank, by name only.
+    token = csrf_token_from(html)
+    names = [
+        m["name"]
+        for m in client.post(
+            "/members/people/search", data={"q": "e", "among": "exchange", "csrf_token": token}
+        ).get_json()["matches"]
+    ]
     assert "Bob Brennan" in names and "Carol Cheung" in names
-    assert names[1:] == sorted(names[1:])
+    assert names == sorted(names)
     assert "Alice Ashdown" not in names  # not me
     assert "Dora Dunn" not in names  # another bank
     assert "Eve Gone" not in names  # left
-    assert "@example.org" not in select
     assert f'value="{TODAY.isoformat()}"' in html  # the date defaults to today
     minutes = re.search(r'<select[^>]*id="minutes".*?</select>', html, re.S).group(0)
     assert re.findall(r'value="(\d+)"', minutes) == ["0", "15", "30", "45"]
@@ -179,7 +197,7 @@ def test_change_brings_back_the_form_with_what_was_typed(client, session, people
     html = client.post(LOG, data={**entry(people), "action": "change"}).get_data(as_text=True)
     assert "<h1>Log an exchange</h1>" in html
     assert "Weeding the front garden</textarea>" in html
-    assert selected_value(html, "counterpart") == str(people["bob"].account.id)
+    assert chosen_value(html) == str(people["bob"].account.id)
     assert selected_value(html, "minutes") == "30"
     assert 'value="key-1"' in html
     assert transfers(session) == []
@@ -248,7 +266,7 @@ def test_a_future_date_is_refused_at_the_date(client, session, people, action):
     assert field_error(html, "service_date") == "The date cannot be in the future."
     assert f'value="{tomorrow}"' in html
     assert "Weeding the front garden</textarea>" in html
-    assert selected_value(html, "counterpart") == str(people["bob"].account.id)
+    assert chosen_value(html) == str(people["bob"].account.id)
     assert selected_value(html, "hours") == "1" and selected_value(html, "minutes") == "30"
     assert re.search(r'<input checked id="direction-0"[^>]*value="gave"', html)
     assert transfers(session) == []
@@ -346,10 +364,10 @@ def test_an_unknown_person_is_refused_at_the_name(client, session, people, who):
     html = client.post(LOG, data={**entry(people, counterpart=value), "action": "review"}).get_data(
         as_text=True
     )
-    message = field_error(html, "counterpart")
+    message = field_error(html, "counterpart_name")
     assert message in (
-        "We could not find that person in your time bank. Choose a name from the list.",
-        "Choose the person you exchanged time with.",
+        "Choose someone from the list.",
+        "Type the name of the person you exchanged time with, and choose them.",
     )
     assert "Weeding the front garden</textarea>" in html
     assert transfers(session) == []
@@ -361,7 +379,8 @@ def test_myself_is_refused_at_the_name(client, session, people):
     html = client.post(LOG, data={**entry(people, counterpart=mine), "action": "record"}).get_data(
         as_text=True
     )
-    assert field_error(html, "counterpart") == "You cannot record an exchange with yourself."
+    # I am not among the people the box may name.
+    assert field_error(html, "counterpart_name") == "Choose someone from the list."
     assert transfers(session) == []
 
 

@@ -202,8 +202,14 @@ def test_a_partner_is_offered_as_nobodys_counterpart(app, client, session, world
     sign_in(client, "member-a@example.org")
     for url in ("/members/log", "/members/messages/new"):
         html = client.get(url).get_data(as_text=True)
-        assert "Otto Other" in html, url
         assert "Pat Partner" not in html and "Cara Council" not in html, url
+    for among in ("exchange", "message"):
+        for text in ("o", "pat", "cara"):
+            answer = client.post("/members/people/search", data={"q": text, "among": among})
+            names = [match["name"] for match in answer.get_json()["matches"]]
+            assert "Pat Partner" not in names and "Cara Council" not in names, among
+        answer = client.post("/members/people/search", data={"q": "otto", "among": among})
+        assert [match["name"] for match in answer.get_json()["matches"]] == ["Otto Other"]
     client.post("/auth/sign-out")
     sign_in(client, "coord-a@example.org")
     coordinator_pages = [

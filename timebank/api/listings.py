@@ -45,19 +45,17 @@ def _shape(bank_id: int, row: ListingRow) -> dict:
 @blp.response(200, ListingSchema(many=True))
 @blp.alt_response(404, description="Not a bank of the caller (as a member)")
 def listings(args):
-    """Active, unexpired offers and requests of the bank, newest first, by page."""
+    """Active, unexpired offers and requests of the bank, newest first; the ``Link``
+    header's next page starts ``after`` the last one (keyset)."""
     membership = member_in(args["bank"])
     page = list_listings(
         db.session,
         membership.time_bank_id,
         kind=args.get("kind"),
         words=args.get("words"),
-        page=args["page"],
+        after=args.get("after"),
     )
-    headers = links(
-        next={"page": page.page + 1} if page.has_next else None,
-        prev={"page": page.page - 1} if page.has_previous else None,
-    )
+    headers = links(next={"after": page.next_after} if page.has_next else None)
     return [_shape(membership.time_bank_id, row) for row in page.items], 200, headers
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 from flask_smorest import Blueprint
+from sqlalchemy.orm import joinedload
 
 from timebank.api import shapes
 from timebank.api.aborting import abort
@@ -15,7 +16,7 @@ from timebank.api.paths import ID
 from timebank.api.schemas import BankSchema, MemberSchema, MeSchema, PageQuery, ProfileSchema
 from timebank.community.profiles import skills_of
 from timebank.extensions import db
-from timebank.ledger.models import Membership, Person
+from timebank.ledger.models import Membership
 
 blp = Blueprint(
     "api_people",
@@ -79,24 +80,33 @@ def profile(bank_id: int):
 @blp.alt_response(403, description="Not a coordinator of the bank")
 @blp.alt_response(404, description="Not a bank of the caller")
 def members(args, bank_id: int):
-    """Coordinators: every membership of the bank (any status), by name, 100 a page."""
+    """Coordinators: every membership of the bank (any status), by name (case folded),
+    100 a page; the ``Link`` header's next page starts ``after`` the last one (keyset,
+    served by the index on the bank and the name's sort key)."""
     coordinator_in(bank_id)
-    page = args["page"]
+    query = sa.select(Membership).where(Membership.time_bank_id == bank_id)
+    if args.get("after"):
+        key = db.session.execute(
+            sa.select(Membership.sort_name, Membership.id).where(
+                Membership.id == args["after"], Membership.time_bank_id == bank_id
+            )
+        ).first()
+        if key is not None:
+            query = query.where(
+                sa.tuple_(Membership.sort_name, Membership.id)
+                > sa.tuple_(*(sa.literal(v) for v in key))
+            )
     rows = list(
         db.session.scalars(
-            sa.select(Membership)
-            .join(Person, Person.id == Membership.person_id)
-            .where(Membership.time_bank_id == bank_id)
-            .order_by(Person.display_name, Membership.id)
-            .offset((page - 1) * PER_PAGE)
+            query.order_by(Membership.sort_name, Membership.id)
+            .options(joinedload(Membership.person))
             .limit(PER_PAGE + 1)
         )
     )
     more = len(rows) > PER_PAGE
-    headers = links(
-        next={"page": page + 1} if more else None, prev={"page": page - 1} if page > 1 else None
-    )
-    return [shapes.member(m) for m in rows[:PER_PAGE]], 200, headers
+    rows = rows[:PER_PAGE]
+    headers = links(next={"after": rows[-1].id} if more else None)
+    return [shapes.member(m) for m in rows], 200, headers
 
 
 @blp.route(f"/banks/<{ID}:bank_id>/members/<{ID}:membership_id>")

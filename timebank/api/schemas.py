@@ -179,7 +179,9 @@ class BankQuery(StrictSchema):
 
 
 class PageQuery(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    after = _id(
+        metadata={"description": "keyset cursor: the members after this membership, by name"}
+    )
 
 
 class TransferFilters(StrictSchema):
@@ -206,7 +208,7 @@ class ListingFilters(StrictSchema):
     bank = _id(required=True)
     kind = fields.String(validate=validate.OneOf(["offer", "request"]))
     words = fields.String(validate=validate.Length(max=100))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    after = _id(metadata={"description": "keyset cursor: the listings older than this one"})
 
 
 class RecordTransfer(StrictSchema):

@@ -57,13 +57,20 @@ class ListingRow:
 
 @dataclass(frozen=True)
 class ListingPage:
+    """A page of listings and the ids for the links either side (keyset paging: a link
+    carries the id of the last or first listing shown, never a page number)."""
+
     items: list[ListingRow]
-    page: int
-    has_next: bool
+    next_after: int | None = None
+    previous_before: int | None = None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_after is not None
 
     @property
     def has_previous(self) -> bool:
-        return self.page > 1
+        return self.previous_before is not None
 
 
 def _today(session: Session, time_bank_id: int) -> date:
@@ -327,15 +334,27 @@ def list_listings(
     kind: str | None = None,
     category: int | None = None,
     words: str | None = None,
-    page: int = 1,
     *,
+    after: int | None = None,
+    before: int | None = None,
     today: date | None = None,
     per_page: int = PER_PAGE,
 ) -> ListingPage:
-    """Active, unexpired listings of a time bank, newest first, one page at a time,
-    with their authors' names: one query (two when ``today`` is not given)."""
+    """Active, unexpired listings of a time bank, newest first, one page at a time
+    from the listing ``after`` (or ``before``, going back) by keyset, which
+    ``ix_listing_bank_status_created`` serves: never OFFSET. With their authors' names:
+    one query, and one for the key of the listing a link names (one more when
+    ``today`` is not given)."""
     today = today or _today(session, bank_id)
-    page = max(1, page)
+    mark = before if before is not None else after
+    key = None
+    if mark is not None:
+        key = session.execute(
+            sa.select(Listing.created_at, Listing.id).where(
+                Listing.id == mark, Listing.time_bank_id == bank_id
+            )
+        ).first()
+    backwards = key is not None and before is not None
     query = _rows_query().where(
         Listing.time_bank_id == bank_id,
         Listing.status == "active",
@@ -354,13 +373,34 @@ def list_listings(
                 sa.func.lower(Listing.description).like(pattern, escape="\\"),
             )
         )
-    query = (
-        query.order_by(Listing.created_at.desc(), Listing.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
+    position = sa.tuple_(Listing.created_at, Listing.id)
+    if key is not None:
+        bound = sa.tuple_(*(sa.literal(v) for v in key))
+        query = query.where(position > bound if backwards else position < bound)
+    if backwards:
+        query = query.order_by(Listing.created_at.asc(), Listing.id.asc())
+    else:
+        query = query.order_by(Listing.created_at.desc(), Listing.id.desc())
+    rows = [_row(r) for r in session.execute(query.limit(per_page + 1))]
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    if not rows and key is not None:  # nothing that way any more: the first page
+        return list_listings(
+            session, bank_id, kind, category, words, today=today, per_page=per_page
+        )
+    if not rows:
+        return ListingPage(items=[])
+    if backwards:
+        return ListingPage(
+            rows, next_after=rows[-1].id, previous_before=rows[0].id if more else None
+        )
+    return ListingPage(
+        rows,
+        next_after=rows[-1].id if more else None,
+        previous_before=rows[0].id if key is not None else None,
     )
-    rows = [_row(r) for r in session.execute(query)]
-    return ListingPage(items=rows[:per_page], page=page, has_next=len(rows) > per_page)
 
 
 def list_my_listings(session: Session, membership: Membership) -> list[ListingRow]:

@@ -84,6 +84,8 @@ class Listing(Base):
         sa.CheckConstraint("kind IN ('offer', 'request')", name="kind"),
         sa.CheckConstraint("status IN ('active', 'paused', 'closed')", name="status"),
         sa.Index("ix_listing_bank_status_kind", "time_bank_id", "status", "kind"),
+        # The notice board newest first, paged by keyset (timebank.reports.keyset).
+        sa.Index("ix_listing_bank_status_created", "time_bank_id", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,13 +12,9 @@ from timebank.amounts import minutes_from_parts
 from timebank.extensions import db
 from timebank.ids import parse_id
 from timebank.ledger.models import (
-    MEMBER_ROLES,
     Account,
     AccountKind,
-    Membership,
-    MembershipStatus,
     Organisation,
-    Person,
     TimeBank,
 )
 
@@ -39,25 +35,6 @@ def to_minutes(hours: str | None, minutes: str | None) -> int:
     """The time chosen; 0 (refused by the ledger at the hours) when a part is not one
     of the lists' numbers."""
     return minutes_from_parts(hours, minutes) or 0
-
-
-def active_member_accounts(time_bank_id: int, name_filter: str = "") -> list[tuple[int, str]]:
-    """(account id, name) of the active members, by name."""
-    query = (
-        sa.select(Account.id, Person.display_name)
-        .join(Membership, Membership.id == Account.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Account.time_bank_id == time_bank_id,
-            Account.kind == AccountKind.MEMBER,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_(MEMBER_ROLES),
-        )
-        .order_by(Person.display_name, Account.id)
-    )
-    if name_filter:
-        query = query.where(Person.display_name.ilike(f"%{name_filter}%"))
-    return [(row.id, row.display_name) for row in db.session.execute(query)]
 
 
 def active_organisation_accounts(time_bank_id: int) -> list[tuple[int, str]]:

@@ -30,12 +30,12 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.form_helpers import (
     account_in_bank,
-    active_member_accounts,
     active_organisation_accounts,
     hour_choices,
     minute_choices,
     to_minutes,
 )
+from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.i18n import ledger_message
@@ -49,6 +49,8 @@ from timebank.ledger.group import MAX_GROUP_SIZE, SESSION, record_group_exchange
 from timebank.ledger.models import Account, AccountKind, TimeBank
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import find_by_idempotency_key
+from timebank.person_choice import PersonIdField, choose
+from timebank.reports.people_search import Among, count_among, find_among, names_among
 
 # A search shows at most this many names to add.
 SEARCH_LIMIT = 30
@@ -79,10 +81,12 @@ class GroupExchangeForm(FlaskForm):
         default=WORKSHOP,
         validators=[InputRequired(_l("Choose which way the time went."))],
     )
-    hub = SelectField(
+    hub_name = StringField(
         _l("Person or organisation at the centre"),
-        validators=[InputRequired(_l("Choose the person or organisation at the centre."))],
+        validators=[Length(max=120)],
+        render_kw={"autocomplete": "off"},
     )
+    hub = PersonIdField()
     hours = SelectField(_l("Hours"), default="1")
     minutes = SelectField(_l("Minutes"), default="0")
     participants = SelectMultipleField(_l("People in the group"), validate_choice=False)
@@ -98,14 +102,6 @@ class GroupExchangeForm(FlaskForm):
 
 def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     form = GroupExchangeForm(**kw)
-    form.hub.choices = (
-        [SelectChoice("", _("Choose a person or organisation"))]
-        + [SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)]
-        + [
-            SelectChoice(str(i), _("%(name)s (organisation)", name=name))
-            for i, name in active_organisation_accounts(time_bank.id)
-        ]
-    )
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
     form.category.choices = [SelectChoice("", _("No category"))] + [
@@ -148,22 +144,27 @@ def _chosen_ids(form: GroupExchangeForm) -> list[int]:
 
 def _people(time_bank: TimeBank, form: GroupExchangeForm, chosen: list[int]):
     """The people in the group, in the order they were added, and the active members
-    matching the name searched for who are not in it yet (none before a search)."""
+    matching the name searched for who are not in it yet (none before a search): the
+    first ``SEARCH_LIMIT`` of them, and how many there are."""
+    session = db.session()
     name_filter = (form.name_filter.data or "").strip()
-    names = dict(active_member_accounts(time_bank.id))
+    names = names_among(session, time_bank.id, chosen, ACCOUNTS)
     group = [
         {
             "id": i,
-            "name": names[i],
+            "name": names[i].name,
             "hours": request.form.get(f"hours_{i}", ""),
             "minutes": request.form.get(f"minutes_{i}", ""),
         }
         for i in chosen
         if i in names
     ]
-    matching = active_member_accounts(time_bank.id, name_filter) if name_filter else []
-    found = [{"id": i, "name": name} for i, name in matching if i not in set(chosen)]
-    return group, found[:SEARCH_LIMIT], len(found)
+    if not name_filter:
+        return group, [], 0
+    among = Among(accounts=True, leave_out_all=tuple(chosen))
+    found, _more = find_among(session, time_bank.id, name_filter, among, limit=SEARCH_LIMIT)
+    count = count_among(session, time_bank.id, name_filter, among)
+    return group, [{"id": m.id, "name": m.name} for m in found], count
 
 
 def _participants(time_bank: TimeBank, form: GroupExchangeForm, default_minutes: int):
@@ -206,7 +207,7 @@ def _place_error(form: GroupExchangeForm, error: LedgerError, hub: Account) -> N
     """Put a ledger error beside the right part of the form; messages name the person."""
     name = error.field
     if name in ("minutes", "counterpart", "participants"):
-        name = "hub" if hub.label in error.message else "participants"
+        name = "hub_name" if hub.label in error.message else "participants"
     message = ledger_message(error)
     if name in form._fields:
         form._fields[name].errors = [*form._fields[name].errors, message]
@@ -268,11 +269,18 @@ def group_exchange():
     valid = form.validate_on_submit()
     default_minutes = to_minutes(form.hours.data, form.minutes.data)
     participants = _participants(time_bank, form, default_minutes)
-    hub = account_in_bank(
-        form.hub.data, time_bank.id, (AccountKind.MEMBER, AccountKind.ORGANISATION)
+    form.hub.chosen = choose(
+        form.hub,
+        form.hub_name,
+        time_bank.id,
+        PAYERS,
+        missing=_("Choose the person or organisation at the centre."),
     )
-    if form.hub.data and hub is None:
-        abort(404)
+    hub = (
+        account_in_bank(form.hub.data, time_bank.id, (AccountKind.MEMBER, AccountKind.ORGANISATION))
+        if form.hub.chosen.id is not None
+        else None
+    )
     hub_gives = form.direction.data == WORKSHOP
     funder = None
     if hub_gives and time_bank.group_credit_rule == SESSION:

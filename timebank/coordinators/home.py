@@ -10,14 +10,14 @@ from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.clock import today_in
+from timebank.ledger.database import run_in_transaction
 from timebank.reports.coordinator_overview import (
     SHOWN,
     get_waiting,
     last_month,
     lately,
     list_applicants,
-    month_time,
-    people_to_call,
+    overview_figures,
     this_month,
 )
 
@@ -28,7 +28,10 @@ def home():
     today = today_in(time_bank.timezone)
     month, previous, recent = this_month(today), last_month(today), lately(today)
     session = db.session()
-    people = people_to_call(session, time_bank.id, recent)
+    # Kept in the report cache while nothing in the bank changes (one write when it
+    # has: committed with the page's transaction).
+    figures = run_in_transaction(session, lambda: overview_figures(session, time_bank.id, today))
+    people = figures.people
     return render_template(
         "coordinators/home.html",
         bank=time_bank,
@@ -36,9 +39,9 @@ def home():
         waiting=get_waiting(db.session(), time_bank.id),
         applicants=list_applicants(db.session(), time_bank.id),
         month=month,
-        month_time=month_time(session, time_bank.id, month),
+        month_time=figures.month_time,
         previous=previous,
-        previous_time=month_time(session, time_bank.id, previous),
+        previous_time=figures.previous_time,
         recent=recent,
         only_received=people.only_received,
         quiet=people.quiet,

@@ -19,8 +19,8 @@ from timebank.community import two_step
 from timebank.community.models import Invitation
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
+from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
-from timebank.ids import id_arg
 from timebank.ledger.models import (
     Account,
     MemberKind,
@@ -32,6 +32,7 @@ from timebank.ledger.models import (
 from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
+from timebank.reports.keyset import Order, page_of
 from timebank.reports.statements import list_recent_transfers
 from timebank.web import get_in_bank, perform, then_true
 
@@ -156,6 +157,9 @@ def _base_query(bank_id: int):
     )
 
 
+BY_NAME = Order((Membership.sort_name, Membership.id))
+
+
 @bp.get("/members")
 def members():
     time_bank = bank()
@@ -188,23 +192,27 @@ def members():
     else:
         query = query.where(Membership.status != MembershipStatus.APPLIED)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(request.args.get("page", 1, type=id_arg), pages)
-    rows = _balance_rows(
-        query.order_by(sa.func.lower(Person.display_name), Membership.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+    # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
+    page = page_of(
+        db.session(),
+        query,
+        order=BY_NAME,
+        row_id=Membership.id,
+        key_of=sa.select(*BY_NAME.columns).where(Membership.time_bank_id == time_bank.id),
+        cursor=page_cursor(),
+        per_page=PAGE_SIZE,
+        total=int(total),
+        ident=lambda row: row[0].id,
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = filter_args()
     return render_template(
         "coordinators/members.html",
         bank=time_bank,
         form=form,
         applications=applications,
-        rows=rows,
+        rows=page.rows,
         total=total,
         page=page,
-        pages=pages,
         page_args=args,
         action_form=ActionForm(),
         status_labels=STATUS_LABELS,

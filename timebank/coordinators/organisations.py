@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from timebank.community import organisations as services
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
+from timebank.coordinators.people_search import staff_among
 from timebank.extensions import db
-from timebank.ids import parse_id
 from timebank.ledger.banks import create_organisation
 from timebank.ledger.models import (
-    MEMBER_ROLES,
     Account,
     Membership,
-    MembershipStatus,
     Organisation,
     OrganisationStaff,
-    Person,
 )
 from timebank.members.views import counterpart_name, description_of, kind_label
+from timebank.person_choice import PersonIdField, choose
 from timebank.reports.statements import list_recent_transfers
 from timebank.web import get_in_bank, perform
 
@@ -43,9 +40,12 @@ class OrganisationForm(FlaskForm):
 
 
 class StaffForm(FlaskForm):
-    membership_id = SelectField(
-        _l("Member who will act for it"), validators=[InputRequired(_l("Choose a member."))]
+    membership_name = StringField(
+        _l("Member who will act for it"),
+        validators=[Length(max=120)],
+        render_kw={"autocomplete": "off"},
     )
+    membership_id = PersonIdField()
 
 
 class ActionForm(FlaskForm):
@@ -106,25 +106,7 @@ def organisations():
 
 
 def _staff_form(organisation: Organisation, **kw) -> StaffForm:
-    form = StaffForm(**kw)
-    current = sa.select(OrganisationStaff.membership_id).where(
-        OrganisationStaff.organisation_id == organisation.id
-    )
-    rows = db.session.execute(
-        sa.select(Membership.id, Person.display_name, Person.email)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.time_bank_id == organisation.time_bank_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_(MEMBER_ROLES),
-            Membership.id.not_in(current),
-        )
-        .order_by(Person.display_name, Membership.id)
-    )
-    form.membership_id.choices = [SelectChoice("", _("Choose a member"))] + [
-        SelectChoice(str(row.id), f"{row.display_name} ({row.email})") for row in rows
-    ]
-    return form
+    return StaffForm(**kw)
 
 
 def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200):
@@ -163,11 +145,16 @@ def organisation(organisation_id: int):
 def organisation_add_staff(organisation_id: int):
     organisation = _organisation(organisation_id)
     form = _staff_form(organisation)
-    if form.validate_on_submit():
-        member_id = parse_id(form.membership_id.data)
-        if member_id is None:
-            abort(404)
-        member = get_in_bank(Membership, member_id, bank().id)
+    valid = form.validate_on_submit()
+    form.membership_id.chosen = choose(
+        form.membership_id,
+        form.membership_name,
+        organisation.time_bank_id,
+        staff_among(organisation.id),
+        missing=_("Type the name of a member, and choose them."),
+    )
+    if valid and form.membership_id.chosen.id is not None:
+        member = get_in_bank(Membership, form.membership_id.chosen.id, bank().id)
         actor = coordinator()
         done = perform(
             lambda: services.add_staff(

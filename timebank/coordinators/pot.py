@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import aliased, joinedload
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from timebank.community.notifications import Kind, notify
@@ -19,34 +16,37 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.form_helpers import (
     account_in_bank,
-    active_member_accounts,
-    active_organisation_accounts,
     hour_choices,
     minute_choices,
     to_minutes,
 )
+from timebank.coordinators.people_search import ACCOUNTS, PAYERS
+from timebank.coordinators.queue import page_cursor
 from timebank.extensions import db
 from timebank.filters import hours
-from timebank.ids import id_arg
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.models import (
-    Account,
     AccountKind,
-    Membership,
     TimeBank,
-    Transfer,
     TransferKind,
 )
 from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
+from timebank.person_choice import PersonIdField, choose
+from timebank.reports.pot_history import pot_page
 from timebank.web import perform
 
 PAGE_SIZE = 25
 
 
 class GrantForm(FlaskForm):
-    counterpart = SelectField(_l("Member receiving the grant"), validators=[InputRequired()])
+    counterpart_name = StringField(
+        _l("Member receiving the grant"),
+        validators=[Length(max=120)],
+        render_kw={"autocomplete": "off"},
+    )
+    counterpart = PersonIdField()
     hours = SelectField(_l("Hours"), default="1")
     minutes = SelectField(_l("Minutes"), default="0")
     reason = TextAreaField(
@@ -60,7 +60,10 @@ class GrantForm(FlaskForm):
 
 
 class DonationForm(FlaskForm):
-    donor = SelectField(_l("Who is donating"), validators=[InputRequired()])
+    donor_name = StringField(
+        _l("Who is donating"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
+    )
+    donor = PersonIdField()
     hours = SelectField(_l("Hours"), default="1")
     minutes = SelectField(_l("Minutes"), default="0")
     description = TextAreaField(_l("Note (optional)"), validators=[Length(max=MAX_TEXT_LENGTH)])
@@ -69,9 +72,6 @@ class DonationForm(FlaskForm):
 
 def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
     form = GrantForm(prefix="grant", **kw)
-    form.counterpart.choices = [SelectChoice("", _("Choose a member"))] + [
-        SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)
-    ]
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
     if not form.idempotency_key.data:
@@ -81,14 +81,6 @@ def _grant_form(time_bank: TimeBank, **kw) -> GrantForm:
 
 def _donation_form(time_bank: TimeBank, **kw) -> DonationForm:
     form = DonationForm(prefix="donate", **kw)
-    form.donor.choices = (
-        [SelectChoice("", _("Choose a member or organisation"))]
-        + [SelectChoice(str(i), name) for i, name in active_member_accounts(time_bank.id)]
-        + [
-            SelectChoice(str(i), _("%(name)s (organisation)", name=name))
-            for i, name in active_organisation_accounts(time_bank.id)
-        ]
-    )
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
     if not form.idempotency_key.data:
@@ -113,48 +105,13 @@ def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
     time_bank = bank()
     pot = get_pot_account(db.session(), time_bank.id)
     db.session.refresh(pot)
-    other = aliased(Account)
-    involves = sa.or_(Transfer.debit_account_id == pot.id, Transfer.credit_account_id == pot.id)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Transfer).where(involves)) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(request.args.get("page", 1, type=id_arg), pages)
-    rows = db.session.execute(
-        sa.select(Transfer, other)
-        .join(
-            other,
-            other.id
-            == sa.case(
-                (Transfer.debit_account_id == pot.id, Transfer.credit_account_id),
-                else_=Transfer.debit_account_id,
-            ),
-        )
-        .where(involves)
-        .options(
-            joinedload(other.membership).joinedload(Membership.person),
-            joinedload(other.organisation),
-        )
-        .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    entries = [
-        {
-            "transfer": transfer,
-            "who": account.label,
-            "incoming": transfer.credit_account_id == pot.id,
-            "note": transfer.reason or transfer.description,
-        }
-        for transfer, account in rows
-    ]
+    page = pot_page(db.session(), time_bank.id, pot.id, page_cursor())
     return (
         render_template(
             "coordinators/pot.html",
             bank=time_bank,
             pot=pot,
-            entries=entries,
             page=page,
-            pages=pages,
-            total=total,
             grant_form=grant,
             donation_form=donation,
             TransferKind=TransferKind,
@@ -175,7 +132,15 @@ def pot_grant():
     form = _grant_form(time_bank)
     donation = _donation_form(time_bank, formdata=None)
     minutes = to_minutes(form.hours.data, form.minutes.data)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    form.counterpart.chosen = choose(
+        form.counterpart,
+        form.counterpart_name,
+        time_bank.id,
+        ACCOUNTS,
+        missing=_("Type the name of the member receiving the grant, and choose them."),
+    )
+    if valid and form.counterpart.chosen.id is not None:
         if minutes <= 0:
             form.hours.errors = [_("Choose how much time to grant.")]
             return _render(form, donation, 400)
@@ -207,7 +172,9 @@ def pot_grant():
                 )
             return transfer
 
-        transfer = perform(work, form, remap={"minutes": "hours"})
+        transfer = perform(
+            work, form, remap={"minutes": "hours", "counterpart": "counterpart_name"}
+        )
         if transfer is not None:
             if already:
                 flash(_("That grant was already recorded; it was not recorded twice."))
@@ -229,7 +196,15 @@ def pot_donate():
     form = _donation_form(time_bank)
     grant = _grant_form(time_bank, formdata=None)
     minutes = to_minutes(form.hours.data, form.minutes.data)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    form.donor.chosen = choose(
+        form.donor,
+        form.donor_name,
+        time_bank.id,
+        PAYERS,
+        missing=_("Type the name of the member or organisation donating, and choose them."),
+    )
+    if valid and form.donor.chosen.id is not None:
         if minutes <= 0:
             form.hours.errors = [_("Choose how much time is donated.")]
             return _render(grant, form, 400)
@@ -262,7 +237,7 @@ def pot_donate():
                 )
             return transfer
 
-        transfer = perform(work, form, remap={"minutes": "hours", "counterpart": "donor"})
+        transfer = perform(work, form, remap={"minutes": "hours", "counterpart": "donor_name"})
         if transfer is not None:
             if already:
                 flash(_("That donation was already recorded; it was not recorded twice."))

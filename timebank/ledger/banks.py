@@ -25,6 +25,7 @@ from timebank.ledger.models import (
     Role,
     TimeBank,
     Transfer,
+    sort_name_of,
 )
 
 DEFAULT_CATEGORIES: list[tuple[str, str, bool]] = [
@@ -240,6 +241,7 @@ def add_membership(
     membership = Membership(
         person=person,
         time_bank_id=bank.id,
+        sort_name=sort_name_of(person.display_name),
         role=role,
         kind=kind,
         status=status,

@@ -202,6 +202,12 @@ class Person(Base):
         return f"<Person {self.id}>"
 
 
+def sort_name_of(display_name: str) -> str:
+    """A name as lists sort it: spaces made single, case folded (the same on both
+    engines, unlike SQL's ``lower``)."""
+    return " ".join(display_name.split()).casefold()[:120]
+
+
 class Membership(Base):
     """A person in a time bank, with a role and a kind."""
 
@@ -209,11 +215,18 @@ class Membership(Base):
     __table_args__ = (
         sa.UniqueConstraint("person_id", "time_bank_id"),
         sa.UniqueConstraint("time_bank_id", "external_ref"),
+        # The members lists by name, paged by keyset (timebank.reports.keyset); it also
+        # serves what time_bank_id alone served.
+        sa.Index("ix_membership_bank_sort_name", "time_bank_id", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
-    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"), index=True)
+    time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"))
+    # The person's name as the members lists sort it (``sort_name_of``), kept on the
+    # membership so that one index serves a bank's members in name order. A person's
+    # name is given once, when they are created, so it is written with the membership.
+    sort_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default=sa.text("''"))
     role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"), default=Role.MEMBER)
     kind: Mapped[MemberKind] = mapped_column(
         _enum(MemberKind, "membership_kind"), default=MemberKind.PARTICIPANT
@@ -400,12 +413,17 @@ class Transfer(Base):
         # (time_bank_id, status) alone served.
         sa.Index("ix_transfer_bank_status_posted", "time_bank_id", "status", "posted_at", "id"),
         sa.Index("ix_transfer_bank_status_recorded", "time_bank_id", "status", "recorded_at", "id"),
+        # An account's entries by date, one index a side: the pot page newest first, and
+        # each member's last exchange (the coordinators' overview); each serves what the
+        # account id alone served.
+        sa.Index("ix_transfer_debit_date", "debit_account_id", "service_date", "id"),
+        sa.Index("ix_transfer_credit_date", "credit_account_id", "service_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     time_bank_id: Mapped[int] = mapped_column(sa.ForeignKey("time_bank.id"))
-    debit_account_id: Mapped[int] = mapped_column(index=True)
-    credit_account_id: Mapped[int] = mapped_column(index=True)
+    debit_account_id: Mapped[int] = mapped_column()
+    credit_account_id: Mapped[int] = mapped_column()
     minutes: Mapped[int]
     service_date: Mapped[date]
     description: Mapped[str] = mapped_column(sa.Text, default="")

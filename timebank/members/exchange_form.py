@@ -26,24 +26,23 @@ from timebank.ledger import rules
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import (
-    MEMBER_ROLES,
     Account,
-    AccountKind,
     Category,
     Membership,
-    MembershipStatus,
     Person,
     TimeBank,
     Transfer,
     TransferStatus,
 )
 from timebank.members.forms import LogExchangeForm
+from timebank.person_choice import choose, preset
+from timebank.reports.people_search import Among, exchange_among
 
 # The ledger's field names -> this form's (the amount error sits by the hours).
 REMAP = {
     "minutes": "hours",
     "service_date": "service_date",
-    "counterpart": "counterpart",
+    "counterpart": "counterpart_name",
     "category": "category",
     "description": "description",
     "listing": "listing",
@@ -53,6 +52,7 @@ REMAP = {
 CARRIED = (
     "direction",
     "counterpart",
+    "counterpart_name",
     "hours",
     "minutes",
     "service_date",
@@ -100,24 +100,6 @@ def minutes_of(form) -> int | None:
     if minutes is None:
         form.hours.errors = [*form.hours.errors, _("Choose the hours and minutes from the lists.")]
     return minutes
-
-
-def member_choices(bank_id: int, own_account_id: int) -> list[SelectChoice]:
-    """The other active members of the bank, by name (names only)."""
-    rows = db.session.execute(
-        sa.select(Account.id, Person.display_name)
-        .join(Membership, Membership.id == Account.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Account.time_bank_id == bank_id,
-            Account.kind == AccountKind.MEMBER,
-            Account.id != own_account_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_(MEMBER_ROLES),
-        )
-        .order_by(Person.display_name, Account.id)
-    )
-    return [SelectChoice(str(row.id), row.display_name) for row in rows]
 
 
 def category_choices(bank_id: int) -> list[SelectChoice]:
@@ -183,7 +165,7 @@ def listing_choices(membership: Membership, also: int | None = None) -> list[Sel
     return [SelectChoice("", _("Nothing in particular")), *choices]
 
 
-def _from_listing(form, membership: Membership, others: list[SelectChoice]) -> int | None:
+def _from_listing(form, membership: Membership) -> int | None:
     """On a page opened from a listing (``?listing=<id>``), choose that listing and, if
     it is someone else's, its author as the other person."""
     wanted = listing_id_of(request.args.get("listing"))
@@ -208,22 +190,25 @@ def _from_listing(form, membership: Membership, others: list[SelectChoice]) -> i
         author = db.session.scalar(
             sa.select(Account.id).where(Account.membership_id == listing.membership_id)
         )
-        if author is not None and any(choice.value == str(author) for choice in others):
-            form.counterpart.data = str(author)
+        preset(
+            form.counterpart,
+            form.counterpart_name,
+            membership.time_bank_id,
+            among(membership),
+            author,
+        )
     return listing.id
 
 
 def log_form(membership: Membership) -> LogExchangeForm:
     bank = membership.time_bank
     form = LogExchangeForm()
-    others = member_choices(bank.id, own_account(membership).id)
-    form.counterpart.choices = [SelectChoice("", _("Choose a name")), *others]
     form.hours.choices = hour_choices(bank)
     form.minutes.choices = minute_choices(bank)
     form.category.choices = category_choices(bank.id)
     if request.method == "GET":
         form.service_date.data = today_in(bank.timezone)
-        also = _from_listing(form, membership, others)
+        also = _from_listing(form, membership)
     else:
         also = listing_id_of(form.listing.data)
     form.listing.choices = listing_choices(membership, also)
@@ -232,18 +217,23 @@ def log_form(membership: Membership) -> LogExchangeForm:
     return form
 
 
+def among(membership: Membership) -> Among:
+    """Whom an exchange can be with (what the search box offers, too)."""
+    return exchange_among(membership)
+
+
 def _counterpart(form, membership: Membership) -> Account | None:
-    unknown = _("We could not find that person in your time bank. Choose a name from the list.")
-    account_id = parse_id(form.counterpart.data)
-    account = db.session.get(Account, account_id) if account_id is not None else None
-    if (
-        account is None
-        or account.time_bank_id != membership.time_bank_id
-        or account.kind != AccountKind.MEMBER
-    ):
-        form.counterpart.errors = [*form.counterpart.errors, unknown]
+    chosen = choose(
+        form.counterpart,
+        form.counterpart_name,
+        membership.time_bank_id,
+        among(membership),
+        missing=_("Type the name of the person you exchanged time with, and choose them."),
+    )
+    form.counterpart.chosen = chosen
+    if chosen.id is None:
         return None
-    return account
+    return db.session.get(Account, chosen.id)
 
 
 def put_error(form, error: LedgerError, own_account_id: int | None = None) -> None:

@@ -84,7 +84,12 @@ def log_exchange():
         return render_template(
             "members/log_review.html",
             form=form,
-            carried={name: request.form.get(name, "") for name in CARRIED},
+            carried={
+                **{name: request.form.get(name, "") for name in CARRIED},
+                # The person as chosen (the id), not as typed.
+                "counterpart": form.counterpart.data,
+                "counterpart_name": form.counterpart_name.data,
+            },
             other_name=other.label,
             gave=gave,
             minutes=minutes,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from timebank.ledger.rules import MAX_TEXT_LENGTH
+from timebank.person_choice import PersonIdField
 
 
 class PlainDateField(DateField):
@@ -34,13 +35,12 @@ class LogExchangeForm(FlaskForm):
         choices=DIRECTIONS,
         validators=[InputRequired(_l("Choose whether you gave time or received it."))],
     )
-    # The choices are the active members of the bank; an id that is not among them is
-    # reported by the view with a plain message (not WTForms' "Not a valid choice").
-    counterpart = SelectField(
-        _l("Who was it with?"),
-        validate_choice=False,
-        validators=[InputRequired(_l("Choose the person you exchanged time with."))],
+    # Who it was with: a name typed in the box (search as you type with the script) and
+    # the chosen member's account id; the view checks it (timebank/person_choice.py).
+    counterpart_name = StringField(
+        _l("Who was it with?"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
     )
+    counterpart = PersonIdField()
     hours = SelectField(_l("Hours"), default="1", validate_choice=False)
     minutes = SelectField(_l("Minutes"), default="0", validate_choice=False)
     service_date = PlainDateField(

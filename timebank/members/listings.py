@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Optional
 
 from timebank.community import listings, profiles
 from timebank.extensions import db
-from timebank.ids import MAX_PAGE, id_arg, parse_id
+from timebank.ids import id_arg, parse_id
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category
@@ -86,14 +86,14 @@ def listings_browse():
         kind = ""
     category = request.args.get("category", type=id_arg)
     words = request.args.get("q", "").strip()[:200]
-    page = min(request.args.get("page", 1, type=id_arg), MAX_PAGE)
     result = listings.list_listings(
         db.session(),
         bank.id,
         kind=kind or None,
         category=category,
         words=words or None,
-        page=page,
+        after=request.args.get("after", type=id_arg),
+        before=request.args.get("before", type=id_arg),
         today=today_in(bank.timezone),
     )
     filters = {"kind": kind, "category": category or "", "q": words}

@@ -5,23 +5,23 @@ Routes join the ``members`` blueprint (imported at the bottom of views.py)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from timebank.community import messages as service
 from timebank.community.models import Listing
 from timebank.extensions import db
 from timebank.ids import parse_id
-from timebank.ledger.models import MEMBER_ROLES, Membership, MembershipStatus, Person
+from timebank.ledger.models import Membership
 from timebank.members.error_summary import problems
 from timebank.members.views import bp
+from timebank.person_choice import PersonIdField, choose, preset
+from timebank.reports.people_search import Among, message_among
 from timebank.web import perform
 
 TOO_LONG_SUBJECT = _l(
@@ -31,13 +31,14 @@ TOO_LONG_BODY = _l("The message can be at most %(num)s characters long.", num=se
 
 
 class NewThreadForm(FlaskForm):
-    # Choices are the other active members of the bank; an id not among them gets a
-    # plain message from the service.
-    recipient = SelectField(
+    # A name typed (search as you type with the script) and the chosen member's
+    # membership id, checked by the view (timebank/person_choice.py).
+    recipient_name = StringField(
         _l("Who do you want to write to?"),
-        validate_choice=False,
-        validators=[InputRequired(_l("Choose the person you want to write to."))],
+        validators=[Length(max=120)],
+        render_kw={"autocomplete": "off"},
     )
+    recipient = PersonIdField()
     subject = StringField(
         _l("Subject"),
         validators=[
@@ -72,23 +73,6 @@ def _membership() -> Membership:
     return membership
 
 
-def _recipient_choices(me: Membership) -> list[SelectChoice]:
-    rows = db.session.execute(
-        sa.select(Membership.id, Person.display_name)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.time_bank_id == me.time_bank_id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role.in_(MEMBER_ROLES),
-            Membership.id != me.id,
-        )
-        .order_by(Person.display_name, Membership.id)
-    ).all()
-    return [SelectChoice("", _("Choose a person"))] + [
-        SelectChoice(str(i), name) for i, name in rows
-    ]
-
-
 def _int_or_none(value) -> int | None:
     return parse_id(value)
 
@@ -100,6 +84,20 @@ def _listing_in_bank(listing_id: int | None, me: Membership) -> Listing | None:
     if listing is None or listing.time_bank_id != me.time_bank_id:
         abort(404)
     return listing
+
+
+def _chose(form: NewThreadForm, me: Membership, among: Among) -> bool:
+    """Check the form, then read the person box: True when it is valid and someone was
+    chosen."""
+    valid = form.validate_on_submit()
+    form.recipient.chosen = choose(
+        form.recipient,
+        form.recipient_name,
+        me.time_bank_id,
+        among,
+        missing=_("Type the name of the person you want to write to, and choose them."),
+    )
+    return valid and form.recipient.chosen.id is not None
 
 
 @bp.get("/messages")
@@ -115,7 +113,7 @@ def messages():
 def new_thread():
     me = _membership()
     form = NewThreadForm()
-    form.recipient.choices = _recipient_choices(me)
+    among = message_among(me)
     if request.method == "GET":
         listing = _listing_in_bank(_int_or_none(request.args.get("listing_id")), me)
         if listing is not None:
@@ -127,12 +125,13 @@ def new_thread():
             if existing is not None:
                 flash(_("You already have a conversation about this. Write to them here."))
                 return redirect(url_for("members.thread", thread_id=existing.id))
-            form.recipient.data = str(listing.membership_id)
+            preset(form.recipient, form.recipient_name, me.time_bank_id, among, owner.id)
             form.subject.data = _("About: %(title)s", title=listing.title)
             form.listing_id.data = str(listing.id)
         elif request.args.get("to"):
-            form.recipient.data = request.args.get("to")
-    elif form.validate_on_submit():
+            to = _int_or_none(request.args.get("to"))
+            preset(form.recipient, form.recipient_name, me.time_bank_id, among, to)
+    elif _chose(form, me, among):
         recipient = db.session.get(Membership, _int_or_none(form.recipient.data) or 0)
         listing = _listing_in_bank(_int_or_none(form.listing_id.data), me)
         if listing is not None and listing.membership_id != getattr(recipient, "id", None):
@@ -142,6 +141,7 @@ def new_thread():
                 db.session(), me, recipient, form.subject.data, form.body.data, listing=listing
             ),
             form,
+            remap={"recipient": "recipient_name"},
         )
         if thread is not None:
             flash(_("Your message was sent."))

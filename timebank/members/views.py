@@ -146,6 +146,7 @@ from timebank.members import (  # noqa: E402, F401
     listings,
     messages,
     network,
+    people_search,
     profile,
     statement,
 )

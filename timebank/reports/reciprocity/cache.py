@@ -99,6 +99,12 @@ def get_report(
     return finish(report)
 
 
+def store_row(session: Session, values: dict) -> None:
+    """Insert or replace one row of the cache (for other readers that keep what they
+    built by generation, like the coordinators' overview)."""
+    _store(session, values)
+
+
 def _store(session: Session, values: dict) -> None:
     """Insert or replace the row. Two readers building the same report at once both
     write it: the later one wins, which is the same report."""

@@ -1,14 +1,20 @@
-// Search as you type for a member's name (templates/_person_search.html): the text box
-// becomes an ARIA 1.2 combobox whose list of names comes from the box's JSON source
-// (the members of the coordinator's own time bank). Up and Down move through the
-// names, Enter or a click chooses one, Escape closes the list. The member chosen is
-// kept as an id in the hidden field; typing again clears it. Without this script the
-// box is a plain text search that the server answers.
+// Search as you type for a person's name (templates/_person_search.html and
+// _person_choice.html): the text box becomes an ARIA 1.2 combobox whose list of names
+// comes from the box's JSON source (only people of the reader's own time bank whom the
+// form may name: ``data-person-among``). Up and Down move through the names, Enter or a
+// click chooses one, Escape closes the list. The person chosen is kept as an id in the
+// hidden field; typing again clears it. The text is sent in the body of a POST with the
+// page's CSRF token, never in an address. Without this script the box is a plain text
+// search that the server answers.
 document.querySelectorAll("[data-person-search]").forEach((box, index) => {
   const input = box.querySelector("input[type=text]");
   const hidden = box.querySelector(`input[type=hidden][name="${box.dataset.personId}"]`);
   if (!input || !hidden) return;
   const source = box.dataset.personSearch;
+  // Any of the page's CSRF tokens will do (a prefixed form's is named "grant-csrf_token").
+  const token =
+    (input.form && input.form.querySelector('input[name$="csrf_token"]')) ||
+    document.querySelector('input[name$="csrf_token"]');
   const list = document.createElement("ul");
   list.id = `person-search-${index}-list`;
   list.setAttribute("role", "listbox");
@@ -86,7 +92,16 @@ document.querySelectorAll("[data-person-search]").forEach((box, index) => {
     }
     const ask = ++asked;
     try {
-      const response = await fetch(`${source}?q=${encodeURIComponent(text)}`, {
+      const body = new FormData();
+      body.append("q", text);
+      body.append("csrf_token", token ? token.value : "");
+      if (box.dataset.personAmong) body.append("among", box.dataset.personAmong);
+      if (box.dataset.personOrganisation) {
+        body.append("organisation", box.dataset.personOrganisation);
+      }
+      const response = await fetch(source, {
+        method: "POST",
+        body,
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });
@@ -125,7 +140,7 @@ document.querySelectorAll("[data-person-search]").forEach((box, index) => {
   input.addEventListener("blur", close);
   // A member chosen travels as its id only: the name stays out of the address.
   input.form.addEventListener("submit", () => {
-    if (hidden.value) input.disabled = true;
+    if (hidden.value && input.form.method.toLowerCase() === "get") input.disabled = true;
   });
   window.addEventListener("pageshow", () => {
     input.disabled = false;

@@ -1,0 +1,122 @@
+"""The community pot's donations and grants, newest first (by the date shown), a page
+at a time by keyset (``reports/keyset.py``): never OFFSET, and never the pot's whole
+history sorted.
+
+An entry is the pot's on either side (a donation credits it, a grant debits it), so a
+page is read as two short index scans, one a side (``ix_transfer_debit_date`` and
+``ix_transfer_credit_date``: the account, then by date), each stopping after
+``per_page + 1`` rows, merged; then the page's rows with the other side's names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from timebank.ledger.models import Account, Membership, Transfer
+from timebank.reports.keyset import Cursor, KeysetPage, Order
+
+ORDER = Order((Transfer.service_date, Transfer.id), descending=True)
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PotEntry:
+    transfer: Transfer
+    who: str  # the other side: a member, an organisation or the ledger's own account
+    incoming: bool
+    note: str | None
+
+
+def _ids(session: Session, side, pot_id: int, key, backwards: bool, limit: int):
+    query = sa.select(Transfer.service_date, Transfer.id).where(side == pot_id)
+    if key is not None:
+        query = query.where(ORDER.beyond(tuple(key), reverse=backwards))
+    return session.execute(query.order_by(*ORDER.by(reverse=backwards)).limit(limit)).all()
+
+
+def pot_page(
+    session: Session,
+    time_bank_id: int,
+    pot_id: int,
+    cursor: Cursor | None = None,
+    *,
+    per_page: int = PER_PAGE,
+) -> KeysetPage:
+    """A page of the pot's entries from ``cursor``: at most four short queries (the
+    cursor's key, each side's ids, the rows)."""
+    cursor = cursor or Cursor()
+    mark = cursor.before if cursor.before is not None else cursor.after
+    backwards = cursor.before is not None
+    key = None
+    if mark is not None:
+        key = session.execute(
+            sa.select(Transfer.service_date, Transfer.id).where(
+                Transfer.id == mark,
+                Transfer.time_bank_id == time_bank_id,
+                sa.or_(Transfer.debit_account_id == pot_id, Transfer.credit_account_id == pot_id),
+            )
+        ).first()
+    if key is None:
+        backwards = False
+    found = sorted(
+        {
+            *_ids(session, Transfer.debit_account_id, pot_id, key, backwards, per_page + 1),
+            *_ids(session, Transfer.credit_account_id, pot_id, key, backwards, per_page + 1),
+        },
+        reverse=not backwards,
+    )
+    more = len(found) > per_page
+    found = found[:per_page]
+    if backwards:
+        found.reverse()
+    if not found and key is not None:
+        return pot_page(session, time_bank_id, pot_id, per_page=per_page)
+    ids = [i for _, i in found]
+    other = aliased(Account)
+    loaded = (
+        {
+            transfer.id: (transfer, account)
+            for transfer, account in session.execute(
+                sa.select(Transfer, other)
+                .join(
+                    other,
+                    other.id
+                    == sa.case(
+                        (Transfer.debit_account_id == pot_id, Transfer.credit_account_id),
+                        else_=Transfer.debit_account_id,
+                    ),
+                )
+                .where(Transfer.id.in_(ids))
+                .options(
+                    joinedload(other.membership).joinedload(Membership.person),
+                    joinedload(other.organisation),
+                )
+            ).all()
+        }
+        if ids
+        else {}
+    )
+    page = KeysetPage(
+        rows=[
+            PotEntry(
+                transfer=transfer,
+                who=account.label,
+                incoming=transfer.credit_account_id == pot_id,
+                note=transfer.reason or transfer.description,
+            )
+            for transfer, account in (loaded[i] for i in ids)
+        ],
+        total=0,
+        per_page=per_page,
+    )
+    if ids:
+        if backwards:
+            page.previous_before = ids[0] if more else None
+            page.next_after = ids[-1]
+        else:
+            page.next_after = ids[-1] if more else None
+            page.previous_before = ids[0] if key is not None else None
+    return page
