@@ -368,6 +368,35 @@ def test_the_print_page_behind_the_pdf(app, session, world):
 # The coordinators' version -------------------------------------------------------------
 
 
+NAME_CELL = r'<th scope="row" role="rowheader"><a href="[^"]+">([^<]+)</a>'
+
+
+def test_each_list_of_names_shows_the_first_ones_and_points_to_the_csv_for_everyone(
+    app, client, world
+):
+    """A big bank's "never given" list runs to thousands of names: the page shows the
+    first ones of each list and says how many there are; the CSV has everyone."""
+    sign_in(client, "coord-bank-a@example.org")
+    html = client.get("/coordinators/report").get_data(as_text=True)
+    assert "are shown." not in html  # a small bank: every name on the page
+    lists = {
+        key: re.findall(NAME_CELL, re.search(rf'id="{key}-title".*?</table>', html, re.S).group(0))
+        for key in ("only-received", "never-given", "quiet")
+        if re.search(rf'id="{key}-title".*?</table>', html, re.S)
+    }
+    key, everyone = max(lists.items(), key=lambda item: len(item[1]))
+    assert len(everyone) >= 2
+
+    app.config["REPORT_NAMES_SHOWN"] = 1
+    html = client.get("/coordinators/report").get_data(as_text=True)
+    part = re.search(rf'id="{key}-title".*?</div>\s*<p>(.*?)</p>', html, re.S)
+    assert re.findall(NAME_CELL, part.group(0)) == everyone[:1]
+    assert f"The first 1 of {len(everyone)} are shown." in part.group(1)
+    assert 'href="/coordinators/report.csv?' in part.group(1)
+    csv = client.get("/coordinators/report.csv").get_data(as_text=True)
+    assert all(name in csv for name in everyone)
+
+
 def test_the_coordinators_report_has_names_and_their_navigation_links_it(client, session, world):
     sign_in(client, "coord-bank-a@example.org")
     html = client.get("/coordinators/").get_data(as_text=True)

@@ -8,7 +8,7 @@ reading the pages is not logged (a coordinator reads their own bank's records)."
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
@@ -19,10 +19,21 @@ from timebank.report_views.periods import period_from
 from timebank.report_views.reading import read_report
 from timebank.reports.reciprocity import Audience
 
+# Each list of names on the page shows this many; everyone is in the CSV download. A
+# big bank's "never given" list runs to thousands: a page of them helps nobody and took
+# over a second to draw.
+NAMES_SHOWN = 50
+
 
 def _page(page: str):
     form, chosen = period_from(request.args, today_in(bank().timezone))
-    context = {"bank": bank(), "form": form, "period": chosen, "page": page}
+    context = {
+        "bank": bank(),
+        "form": form,
+        "period": chosen,
+        "page": page,
+        "names_shown": current_app.config.get("REPORT_NAMES_SHOWN", NAMES_SHOWN),
+    }
     if chosen is None:
         return render_template(f"coordinators/report_{page}.html", report=None, **context), 400
     report = read_report(
