@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_person_boxes import choose_person
 from tests.factories import TimeBankFactory
 from tests.two_step_support import give_code_in_browser, set_up_two_step
 from tests.web.apply_support import confirm_path
@@ -175,7 +176,7 @@ def test_a_new_member_from_applying_to_a_posted_exchange(
     expect(heading(page)).to_have_text("Log an exchange")
     check(page)
     page.get_by_label("I gave time").check()
-    page.get_by_label("Who was it with?").select_option(label="Bob Brennan")
+    choose_person(page, "#counterpart_name", "bob", "Bob Brennan")
     page.get_by_label("Hours", exact=True).select_option("2")
     page.get_by_label("Minutes", exact=True).select_option("30")
     page.get_by_label("Date", exact=True).fill(riverside["yesterday"].isoformat())
