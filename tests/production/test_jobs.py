@@ -33,6 +33,7 @@ from timebank.jobs.email_marks import EmailMarks
 from timebank.jobs.queue import enqueue, is_running, job_id, queue_name, redis_connection, rq_queue
 from timebank.ledger.models import Membership, Transfer, TransferStatus
 from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
+from timebank.reports import coordinator_overview
 from timebank.reports.models import ReportCache
 from timebank.reports.reciprocity import BankSelection, network_cache
 from timebank.reports.reciprocity.cache import generation
@@ -173,12 +174,20 @@ def test_an_import_runs_in_the_worker(on_redis, client, session, coordinator):
 
 
 def _cached_reports(session) -> int:
-    """Reports in the cache (not the networks' measures kept beside them)."""
+    """Reports in the cache (not the networks' measures or the overview kept beside)."""
     return session.scalar(
         sa.select(sa.func.count())
         .select_from(ReportCache)
-        .where(ReportCache.audience != network_cache.AUDIENCE)
+        .where(ReportCache.audience.not_in([network_cache.AUDIENCE, coordinator_overview.AUDIENCE]))
     )
+
+
+def _cached_overview_generations(session) -> list[str]:
+    return session.scalars(
+        sa.select(ReportCache.generation).where(
+            ReportCache.audience == coordinator_overview.AUDIENCE
+        )
+    ).all()
 
 
 class WorkerKilled(BaseException):
@@ -270,6 +279,9 @@ def test_report_rebuilds_run_in_the_worker(on_redis, runner, session, world):
     assert queued() == 1
     work_off(on_redis)
     assert _cached_reports(session) == 6
+    assert _cached_overview_generations(session) == [
+        generation(session, BankSelection.one(world["bank"].id))
+    ]
 
 
 def test_without_redis_report_rebuilds_run_at_once(app, runner, session, world):
@@ -313,6 +325,23 @@ def test_a_posting_queues_its_banks_report_rebuild_once(on_redis, session, world
         sa.select(ReportCache.generation).where(ReportCache.audience != network_cache.AUDIENCE)
     ).all()
     assert set(stored) == {current}
+    # The coordinators' overview too: their home page reads it without working it out.
+    assert _cached_overview_generations(session) == [current]
+    built_at = session.scalar(
+        sa.select(ReportCache.built_at).where(ReportCache.audience == coordinator_overview.AUDIENCE)
+    )
+    signed_in = on_redis.test_client()
+    sign_in(signed_in, "cora@example.org")
+    assert signed_in.get("/coordinators/").status_code == 200
+    session.rollback()
+    assert (
+        session.scalar(
+            sa.select(ReportCache.built_at).where(
+                ReportCache.audience == coordinator_overview.AUDIENCE
+            )
+        )
+        == built_at
+    )
 
 
 def test_no_rebuild_is_queued_when_turned_off(on_redis, session, world):

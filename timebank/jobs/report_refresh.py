@@ -1,6 +1,6 @@
-"""Rebuilding a bank's cached reports after something posts in it, on the job queue, so
-that a partner or coordinator opening a report after an exchange does not wait for it
-to be built.
+"""Rebuilding a bank's cached reports (and the coordinators' overview figures) after
+something posts in it, on the job queue, so that a partner or coordinator opening a
+report or their home page after an exchange does not wait for it to be built.
 
 After each commit that posted a transfer (an exchange, a group exchange, a reversal, a
 donation or grant: anything that changes the report's figures and the bank's

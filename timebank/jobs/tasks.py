@@ -180,12 +180,14 @@ REBUILD_ROUNDS = 3
 
 @job
 def rebuild_reports(bank_id: int) -> int:
-    """Build the bank's report for this quarter, last quarter and the last 12 months,
-    for its coordinators and its partners, into the cache. Returns how many."""
+    """Work out the coordinators' overview figures, then build the bank's report for
+    this quarter, last quarter and the last 12 months, for its coordinators and its
+    partners, into the cache. Returns how many reports (the overview not counted)."""
     from timebank.ledger.clock import today_in
     from timebank.ledger.database import run_in_transaction
     from timebank.ledger.models import TimeBank
     from timebank.report_views.periods import LAST_12_MONTHS, LAST_QUARTER, THIS_QUARTER, resolve
+    from timebank.reports.coordinator_overview import overview_figures
     from timebank.reports.reciprocity import Audience, BankSelection, get_report
     from timebank.reports.reciprocity.cache import generation
 
@@ -200,6 +202,8 @@ def rebuild_reports(bank_id: int) -> int:
     for _ in range(REBUILD_ROUNDS):
         before = generation(db.session(), selection)
         db.session.rollback()
+        # The overview first: the coordinators' home page is read most after a posting.
+        run_in_transaction(db.session(), lambda: overview_figures(db.session(), bank_id, today))
         for choice in (THIS_QUARTER, LAST_QUARTER, LAST_12_MONTHS):
             period = resolve(choice, today).period
             for audience in (Audience.COORDINATOR, Audience.PARTNER):
