@@ -77,7 +77,9 @@ def people_to_call(session: Session, time_bank_id: int, period: Period) -> Coord
     network's betweenness, the dearest figure of all) or "never given" (not shown)."""
     found = facts.period_time(session, (time_bank_id,), period)
     members = last_exchanges(session, time_bank_id, period.end)
-    lists = coordinator_lists(session, time_bank_id, period, found.people, members, facts.EdgeSet())
+    lists = coordinator_lists(
+        session, time_bank_id, period, found.people, members, facts.EdgeSet(), []
+    )
     return dataclasses.replace(lists, never_given=())
 
 

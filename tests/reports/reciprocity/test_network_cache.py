@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.reports.reciprocity.support import Bank
 from timebank.reports.models import ReportCache
 from timebank.reports.reciprocity import Audience, BankSelection, Period, get_report, network_cache
-from timebank.reports.reciprocity.build import compute
+from timebank.reports.reciprocity.build import REPORT_WORK_MEM, compute
 from timebank.reports.reciprocity.facts import EdgeSet
 from timebank.reports.reciprocity.network_cache import (
     fingerprint,
@@ -141,3 +141,23 @@ def test_a_report_rebuilt_after_a_posting_is_the_report_built_afresh(session, ci
         fresh = replace(fresh, network=replace(fresh.network, graph=rebuilt.network.graph))
     assert rebuilt == fresh
     assert rebuilt.network.by_quarter[-1].reciprocity is not None
+
+
+def test_a_network_that_fails_fails_the_report_and_stores_nothing(session, circles, monkeypatch):
+    # The networks are worked out in a thread beside the figures' queries (build.py):
+    # its failure is the report's.
+    def broken(_):
+        raise RuntimeError("network failed")
+
+    monkeypatch.setattr(network_cache, "network_of", broken)
+    with pytest.raises(RuntimeError, match="network failed"):
+        get_report(session, BankSelection.one(circles.id), PERIOD, Audience.PARTNER)
+    session.flush()
+    assert session.scalar(sa.select(sa.func.count()).select_from(ReportCache)) == 0
+
+
+def test_a_report_built_on_postgresql_sorts_in_memory(session, circles, engine_name):
+    if engine_name != "postgresql":
+        pytest.skip("work_mem is PostgreSQL's")
+    compute(session, BankSelection.one(circles.id), PERIOD, Audience.PARTNER)
+    assert session.scalar(sa.text("SHOW work_mem")) == REPORT_WORK_MEM

@@ -3,6 +3,7 @@ rules, the words."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
@@ -12,12 +13,21 @@ from sqlalchemy.orm import Session
 from timebank.ledger.clock import utcnow
 from timebank.ledger.models import TimeBank
 from timebank.reports.reciprocity import assemble, facts, partner_rules, scope
-from timebank.reports.reciprocity.coordinator_lists import account_names, coordinator_lists
+from timebank.reports.reciprocity.coordinator_lists import (
+    account_names,
+    brokers_of,
+    coordinator_lists,
+)
 from timebank.reports.reciprocity.figures import read_numbers
 from timebank.reports.reciprocity.gc_pause import collector_paused
 from timebank.reports.reciprocity.graph import draw, pseudonymise
 from timebank.reports.reciprocity.model import BankInfo, Graph, ReciprocityReport
-from timebank.reports.reciprocity.network_cache import network_of, stored_network_figures
+from timebank.reports.reciprocity.network_cache import (
+    fingerprint,
+    remember,
+    remembered,
+    work_out,
+)
 from timebank.reports.reciprocity.period import (
     Audience,
     BankSelection,
@@ -100,14 +110,22 @@ def _compute(
         raise InvalidSelectionError("A coordinator's report covers one time bank.")
     bank_ids = selection.bank_ids
     threshold = max(b.threshold for b in banks)
-    numbers = read_numbers(session, bank_ids, period, consenting=partner)
+    use_report_memory(session)
     quarters = period.trailing_quarters(QUARTERS)
     time, pot, by_quarter = networks(session, bank_ids, period, quarters, consenting=partner)
     found = [(period, time), *zip(quarters, by_quarter, strict=True)]
-    if remember_networks:
-        figures = stored_network_figures(session, found, selection.key)
-    else:
-        figures = [network_of(edge_set) for _, edge_set in found]
+    prints = [fingerprint(edge_set) for _, edge_set in found] if remember_networks else None
+    known = remembered(session, prints) if prints else None
+    # The networks' measures are Python's work and the figures the database's: each
+    # goes on while the other does (the thread touches no session).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-networks") as pool:
+        working = pool.submit(work_out, found, prints, known)
+        ranking = None if partner else pool.submit(brokers_of, time)
+        numbers = read_numbers(session, bank_ids, period, consenting=partner)
+        figures = working.result()
+        brokers = None if ranking is None else ranking.result()
+    if prints is not None and known is not None:
+        remember(session, found, prints, figures, known, selection.key)
     period_network, quarter_networks = figures[0], figures[1:]
     decisions = partner_rules.decide(numbers, threshold, period_network[1]) if partner else {}
     names = None if partner else account_names(session, sorted({*time.role, *pot.role}))
@@ -153,10 +171,23 @@ def _compute(
             graph,
         ),
         coordinator=None
-        if partner
-        else coordinator_lists(session, bank_ids[0], period, numbers.people, numbers.members, time),
+        if brokers is None
+        else coordinator_lists(
+            session, bank_ids[0], period, numbers.people, numbers.members, time, brokers
+        ),
         notes=tuple(notes),
     )
+
+
+# Memory for each sort and hash of the report's statements (PostgreSQL; for the rest of
+# the transaction only): a large bank's per-account sums and edges need tens of
+# megabytes, and with the default 4 MB they were written to disk in batches.
+REPORT_WORK_MEM = "32MB"
+
+
+def use_report_memory(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
 def networks(

@@ -26,9 +26,11 @@ def coordinator_lists(
     people: dict[int, facts.PersonTime],
     members: list[MemberFacts],
     time: facts.EdgeSet,
+    brokers: list[tuple[int, float]],
 ) -> CoordinatorLists:
-    """The four lists, from the period's people and the members' facts (up to the
-    period's end); one query for the names."""
+    """The four lists, from the period's people, the members' facts (up to the
+    period's end) and the network's ``brokers`` (:func:`brokers_of`); one query for
+    the names."""
     names = dict(
         session.execute(
             sa.select(Membership.id, Person.display_name)
@@ -62,21 +64,22 @@ def coordinator_lists(
         ),
         key=lambda m: (m.last_exchange, m.name),
     )
-    brokers = [
+    named_brokers = [
         named(by_person[person_id], score=score)
-        for account_id, score in _brokers(time)
+        for account_id, score in brokers
         if (person_id := time.person.get(account_id)) is not None and person_id in by_person
     ][:BROKERS]
     return CoordinatorLists(
         only_received=tuple(only_received),
         never_given=tuple(never_given),
         quiet=tuple(quiet),
-        brokers=tuple(brokers),
+        brokers=tuple(named_brokers),
     )
 
 
-def _brokers(time: facts.EdgeSet) -> list[tuple[int, float]]:
-    """Member accounts by betweenness, highest first (ties by account id)."""
+def brokers_of(time: facts.EdgeSet) -> list[tuple[int, float]]:
+    """Member accounts by betweenness, highest first (ties by account id). Touches no
+    database."""
     scores = network.betweenness(network.build_graph(time.minutes))
     return sorted(
         (

@@ -135,8 +135,6 @@ def _edges_on_long_cycles(succ: dict, components: list[set]) -> set[tuple]:
     # strongly connected by one-way edges alone are joined, each way, by a path that
     # uses no returned tie, so both edges of a returned tie between them do too: that
     # settles most returned ties without a search of their own.
-    one_way = nx.DiGraph()
-    one_way.add_nodes_from(where)
     for u, i in where.items():
         for v in succ[u]:
             if where.get(v) != i:
@@ -145,7 +143,9 @@ def _edges_on_long_cycles(succ: dict, components: list[set]) -> set[tuple]:
                 returned.append((u, v))
             else:
                 found.add((u, v))
-                one_way.add_edge(u, v)
+    one_way = nx.DiGraph()
+    one_way.add_nodes_from(where)
+    one_way.add_edges_from(found)
     settled = {
         node: j for j, part in enumerate(nx.strongly_connected_components(one_way)) for node in part
     }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from array import array
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,9 +40,16 @@ def network_of(found: facts.EdgeSet) -> NetworkFigures:
 
 
 def fingerprint(found: facts.EdgeSet) -> str:
+    """sha256 of the sorted edges (giver, receiver, minutes) and the sorted (account,
+    person) of the accounts that are people, as 64-bit integers (account and person
+    ids are integers; packing them is several times faster than their text)."""
     edges = sorted(found.minutes.items())
     people = sorted((a, p) for a in found.role if (p := found.person.get(a)) is not None)
-    return hashlib.sha256(repr((edges, people)).encode()).hexdigest()
+    digest = hashlib.sha256()
+    digest.update(array("q", [len(edges)]).tobytes())
+    digest.update(array("q", [n for (u, v), m in edges for n in (u, v, m)]).tobytes())
+    digest.update(array("q", [n for pair in people for n in pair]).tobytes())
+    return digest.hexdigest()
 
 
 def stored_network_figures(
@@ -52,7 +60,15 @@ def stored_network_figures(
     stored (flushed, not committed). ``selection_key`` and the periods are kept with
     the rows for whoever reads the table."""
     prints = [fingerprint(found) for _, found in networks]
-    known = {
+    known = remembered(session, prints)
+    figures = work_out(networks, prints, known)
+    remember(session, networks, prints, figures, known, selection_key)
+    return figures
+
+
+def remembered(session: Session, prints: list[str]) -> dict[str, NetworkFigures]:
+    """The figures kept for those of ``prints`` worked out before, by fingerprint."""
+    return {
         key: _loads(payload)
         for key, payload in session.execute(
             sa.select(ReportCache.selection_hash, ReportCache.payload).where(
@@ -60,11 +76,42 @@ def stored_network_figures(
             )
         )
     }
+
+
+def work_out(
+    networks: list[tuple[Period, facts.EdgeSet]],
+    prints: list[str] | None = None,
+    known: dict[str, NetworkFigures] | None = None,
+) -> list[NetworkFigures]:
+    """The figures of each network: from ``known`` by its fingerprint (``prints``, in
+    the same order) where there, otherwise worked out. Touches no database, so it can
+    run beside the queries of the rest of the report."""
+    if prints is None or known is None:
+        return [network_of(found) for _, found in networks]
+    return [
+        known[key] if key in known else network_of(found)
+        for key, (_, found) in zip(prints, networks, strict=True)
+    ]
+
+
+def remember(
+    session: Session,
+    networks: list[tuple[Period, facts.EdgeSet]],
+    prints: list[str],
+    figures: list[NetworkFigures],
+    known: dict[str, NetworkFigures],
+    selection_key: str,
+) -> None:
+    """Store the figures of the networks that were not ``known`` (flushed, not
+    committed)."""
     now = utcnow()
-    for key, (period, found) in zip(prints, networks, strict=True):
-        if key in known:
+    stored = set(known)
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(ReportCache)
+    for key, (period, _), found in zip(prints, networks, figures, strict=True):
+        if key in stored:
             continue
-        known[key] = network_of(found)
+        stored.add(key)
         values = {
             "selection_hash": key,
             "bank_ids": selection_key,
@@ -72,14 +119,11 @@ def stored_network_figures(
             "period_end": period.end,
             "audience": AUDIENCE,
             "generation": key,
-            "payload": _dumps(known[key]),
+            "payload": _dumps(found),
             "built_at": now,
         }
-        dialect = session.get_bind().dialect.name
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(ReportCache)
         session.execute(insert.values(**values).on_conflict_do_nothing())
     session.flush()
-    return [known[key] for key in prints]
 
 
 def _dumps(figures: NetworkFigures) -> str:
