@@ -23,6 +23,9 @@ Timed (best of BENCH_REPORT_REPEAT, warm cache), for the period 2025-07-01 to 20
 - ``largest.report_rebuild``: ``get_report`` after one more exchange in the period's
   last quarter made the cached report stale: the period's and that quarter's networks
   are worked out again, the seven others' measures come from the cache;
+- ``largest.report_figures``: the report's figures without its network section (every
+  aggregate query of ``read_numbers``: headline, mutuality, shared roles, assets, core
+  economy, pot, trends);
 - ``largest.network``: the period's network measures alone (edge query, graph,
   measures); ``largest.network_quarters`` the eight quarters';
 - the same for ``all.*``: all banks as one partner's combined report;
@@ -54,6 +57,8 @@ from timebank.reports.reciprocity import (
     facts,
     get_report,
 )
+from timebank.reports.reciprocity.build import use_report_memory
+from timebank.reports.reciprocity.figures import read_numbers
 from timebank.reports.reciprocity.network_cache import network_of
 
 FIRST_DAY = date(2024, 7, 1)
@@ -380,7 +385,13 @@ def _timings(make_session, selection: BankSelection, repeat: int, *, coordinator
                 network_of(found_edges)
             session.rollback()
 
+        def figures():
+            use_report_memory(session)
+            read_numbers(session, selection.bank_ids, PERIOD, consenting=True)
+            session.rollback()
+
         found["report_partner"] = _best(partner, repeat)
+        found["report_figures"] = _best(figures, repeat)
         found["network"] = _best(network, repeat)
         found["network_quarters"] = _best(quarters, repeat)
         if coordinator:
@@ -466,6 +477,11 @@ def run() -> list[Figure]:
                 Figure(
                     f"postgresql.growth.rank_{rank}.report_partner",
                     round(found["report_partner"], 3),
+                    "s",
+                ),
+                Figure(
+                    f"postgresql.growth.rank_{rank}.report_figures",
+                    round(found["report_figures"], 3),
                     "s",
                 ),
                 Figure(f"postgresql.growth.rank_{rank}.network", round(found["network"], 3), "s"),
