@@ -206,3 +206,14 @@ def test_cycle_edges_on_ring_networks_agree_with_plain_reachability(minutes):
     if minutes:
         m = measures(graph, list(graph))
         assert m.cycle_share == sum(minutes[e] for e in expected) / sum(minutes.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(weighted_digraphs(), st.sets(st.integers(0, 8)), st.data())
+def test_measures_from_the_minutes_are_the_measures_of_the_weighted_graph(case, members, data):
+    # network_of reads the minutes without building a weighted graph (measures_of);
+    # some pairs may have summed to nothing.
+    _, minutes = case
+    for pair in data.draw(st.sets(st.sampled_from(sorted(minutes)))) if minutes else ():
+        minutes[pair] = 0
+    assert network.measures_of(minutes, members) == measures(build_graph(minutes), members)

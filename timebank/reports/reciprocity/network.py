@@ -57,14 +57,36 @@ def build_graph(minutes: dict[tuple[int, int], int]) -> nx.DiGraph:
 
 
 def measures(graph: nx.DiGraph, member_nodes: Iterable) -> Measures:
-    """Every measure of ``graph``; ``member_nodes`` are the nodes that are people (mean
-    partners is per member). Undefined measures (too few nodes or edges) are None.
-    networkx finds the components; the sums run over plain dicts (its views cost more
-    than the arithmetic)."""
+    """Every measure of ``graph`` (edges weighted by "minutes"); ``member_nodes`` are the
+    nodes that are people (mean partners is per member). Undefined measures (too few
+    nodes or edges) are None."""
+    succ = {u: {v: data["minutes"] for v, data in nbrs.items()} for u, nbrs in graph.adjacency()}
+    return _measures(graph, succ, member_nodes)
+
+
+def measures_of(minutes: dict[tuple[int, int], int], member_nodes: Iterable) -> Measures:
+    """:func:`measures` of the network of ``minutes`` by (giver, receiver), without
+    building a weighted graph: networkx gets the bare edges (for the components) and the
+    sums read the minutes from plain dicts."""
+    succ: dict = {}
+    edges = []
+    for (u, v), m in minutes.items():
+        if m > 0:
+            succ.setdefault(u, {})[v] = m
+            edges.append((u, v))
+    for v in {v for nbrs in succ.values() for v in nbrs}:
+        succ.setdefault(v, {})
+    graph = nx.DiGraph()
+    graph.add_edges_from(edges)
+    return _measures(graph, succ, member_nodes)
+
+
+def _measures(graph: nx.DiGraph, succ: dict, member_nodes: Iterable) -> Measures:
+    """networkx finds the components; the sums run over plain dicts (its views cost
+    more than the arithmetic). ``succ``: each node's successors and minutes."""
     n = graph.number_of_nodes()
     if n == 0:
         return Measures(0, *([None] * 10))
-    succ = {u: {v: data["minutes"] for v, data in nbrs.items()} for u, nbrs in graph.adjacency()}
     links = sum(len(nbrs) for nbrs in succ.values())
     total = sum(w for nbrs in succ.values() for w in nbrs.values())
     reciprocated = returned = 0

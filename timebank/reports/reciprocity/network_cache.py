@@ -33,10 +33,9 @@ NetworkFigures = tuple[network.Measures, int]
 
 def network_of(found: facts.EdgeSet) -> NetworkFigures:
     """The measures of one network and the number of people in it."""
-    graph = network.build_graph(found.minutes)
     members = [a for a, role in found.role.items() if found.person.get(a) is not None]
     people = len({found.person[a] for a in members})
-    return network.measures(graph, members), people
+    return network.measures_of(found.minutes, members), people
 
 
 def fingerprint(found: facts.EdgeSet) -> str:
