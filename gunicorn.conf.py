@@ -1,6 +1,7 @@
 """gunicorn's settings for timebank (`make serve`; `gunicorn -c gunicorn.conf.py
 timebank.wsgi:app`). Every value comes from the environment, with these defaults."""
 
+import gc
 import os
 
 bind = os.environ.get("TIMEBANK_BIND", "127.0.0.1:8000")
@@ -35,3 +36,13 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Move everything the worker has made so far (modules, the app, its pools) out of
+    the cyclic garbage collector's sight: a full collection then walks only what
+    requests make. Without it, a request that reads a big cached report (many small
+    objects) now and then paid a full walk of the whole process: 100-120 ms more of CPU
+    for the partners' network page of the bench's largest bank (45-50 ms otherwise)."""
+    gc.collect()
+    gc.freeze()

@@ -65,15 +65,15 @@ class TextRow:
     credits: bool  # a donation to or grant from the pot: credits, not time
 
 
-def band_words(weight: float) -> str:
-    bands = {
+def band_table() -> dict[int, str]:
+    """The words of each band of hours (a partner's picture shows bands, not hours)."""
+    return {
         1: _("under 2 h"),
         2: _("2 to 5 h"),
         3: _("5 to 10 h"),
         4: _("10 to 20 h"),
         5: _("20 h or more"),
     }
-    return bands.get(round(weight), "")
 
 
 def text_rows(graph: Graph, hours) -> list[TextRow]:
@@ -81,20 +81,26 @@ def text_rows(graph: Graph, hours) -> list[TextRow]:
     by kind and a short number for this picture only (Person 1, Person 2...), so the
     structure can be followed without any name."""
     kinds = kind_words()
+    bands = band_table()
+    names: dict[str, str] = {}  # each end's words, worked out once (a big picture has
+    # thousands of rows, and the same ends again and again)
     numbers: dict[str, int] = {}
 
     def name(node_id: str, kind: NodeKind, label: str | None) -> str:
         if label and not graph.pseudonymised:
             return label
-        if node_id not in numbers:
+        if node_id in names:
+            return names[node_id]
+        if kind == NodeKind.POT:  # one per bank: its name is enough, and takes no number
+            names[node_id] = kinds[kind]
+        else:
             numbers[node_id] = len(numbers) + 1
-        if kind == NodeKind.POT:
-            return kinds[kind]
-        return _("%(kind)s %(number)s", kind=kinds[kind], number=numbers[node_id])
+            names[node_id] = _("%(kind)s %(number)s", kind=kinds[kind], number=numbers[node_id])
+        return names[node_id]
 
     rows = []
     for row in graph.rows():
-        amount = hours(row.minutes) if row.minutes is not None else band_words(row.weight)
+        amount = hours(row.minutes) if row.minutes is not None else bands.get(round(row.weight), "")
         rows.append(
             TextRow(
                 giver=name(row.source, row.source_kind, row.source_label),

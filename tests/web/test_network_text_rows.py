@@ -1,0 +1,60 @@
+"""The network picture's text alternative (report_views/graph.py): a partner's rows
+name each end by its kind and a number kept for the whole table, amounts in bands; a
+coordinator's rows name people and give hours."""
+
+from __future__ import annotations
+
+from timebank.report_views.graph import text_rows
+from timebank.reports.reciprocity.model import Edge, Graph, Node, NodeKind
+
+
+def hours(minutes: int) -> str:
+    return f"{minutes / 60:g} h"
+
+
+def picture(pseudonymised: bool) -> Graph:
+    label = (lambda name: None) if pseudonymised else (lambda name: name)
+    return Graph(
+        nodes=(
+            Node("x1", NodeKind.PARTICIPANT, label("Ann")),
+            Node("x2", NodeKind.PROFESSIONAL, label("Bea")),
+            Node("x3", NodeKind.PARTICIPANT, label("Cai")),
+            Node("pot", NodeKind.POT, None),
+        ),
+        edges=(
+            Edge("x1", "x2", 5, 900 if not pseudonymised else None, True, True),
+            Edge("x2", "x1", 3, 240 if not pseudonymised else None, True, True),
+            Edge("x3", "x1", 1, 60 if not pseudonymised else None, False, True),
+            Edge("pot", "x3", 2, 120 if not pseudonymised else None, False, False),
+        ),
+        pseudonymised=pseudonymised,
+    )
+
+
+def test_a_partners_rows_number_each_end_once_for_the_whole_table(app):
+    with app.test_request_context():
+        rows = text_rows(picture(pseudonymised=True), hours)
+    assert [(r.giver, r.receiver, r.amount, r.returned, r.credits) for r in rows] == [
+        ("Participant 1", "Professional 2", "20 h or more", True, False),
+        ("Professional 2", "Participant 1", "5 to 10 h", True, False),
+        ("Community pot", "Participant 3", "2 to 5 h", False, True),
+        ("Participant 3", "Participant 1", "under 2 h", False, False),
+    ]
+
+
+def test_a_coordinators_rows_name_people_and_give_hours(app):
+    with app.test_request_context():
+        rows = text_rows(picture(pseudonymised=False), hours)
+    assert [(r.giver, r.receiver, r.amount) for r in rows] == [
+        ("Ann", "Bea", "15 h"),
+        ("Bea", "Ann", "4 h"),
+        ("Community pot", "Cai", "2 h"),
+        ("Cai", "Ann", "1 h"),
+    ]
+
+
+def test_the_rows_are_in_welsh_for_a_welsh_reader(app):
+    with app.test_request_context(headers={"Accept-Language": "cy"}):
+        rows = text_rows(picture(pseudonymised=True), hours)
+    assert rows[0].giver != "Participant 1"
+    assert rows[0].amount != "20 h or more"
