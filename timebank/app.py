@@ -98,7 +98,7 @@ def create_app(
     from timebank.errors import register_error_handlers
     from timebank.filters import register_filters
     from timebank.headers import register_security_headers
-    from timebank.health import bp as health_bp
+    from timebank.health import init_health
     from timebank.i18n import init_i18n
     from timebank.jobs.report_refresh import init_report_refresh
     from timebank.mail import init_mail
@@ -129,7 +129,7 @@ def create_app(
     app.register_blueprint(auth_views.bp)
     init_two_step_gate(app)
     app.register_blueprint(public_bp)
-    app.register_blueprint(health_bp)
+    init_health(app)
     init_request_log(app)
     init_metrics(app)
     if not production_settings.is_development(app.config):

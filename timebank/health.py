@@ -8,22 +8,54 @@
 
 Both say only "ok" or what failed, in English, as JSON: no names, no counts, no
 addresses, not even the error's text (which could carry a host name or a user).
-Never cached, never rate-limited, never behind a sign-in.
+Never cached, never rate-limited, never behind a sign-in, and answered whatever the
+Host header says: a load balancer's or orchestrator's probe names the app server by its
+own address, which is not one of the site's trusted hosts (every other page answers
+such a request with 400).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 
 from timebank.extensions import db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PROBES = frozenset({"/healthz", "/readyz"})
+
+
+class AnyHostForProbes:
+    """WSGI middleware: a GET or HEAD of a probe is handed to the app as if addressed to
+    the site's first trusted host, so the host check lets it through. Nothing else is
+    changed; the probes build no links."""
+
+    def __init__(self, wsgi_app: Callable, host: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.host = host
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") in PROBES and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
+            environ = {**environ, "HTTP_HOST": self.host}
+        return self.wsgi_app(environ, start_response)
+
+
+def init_health(app: Flask) -> None:
+    """The probes' routes, answered whatever the Host header (after ``init_links``, which
+    settles the trusted hosts)."""
+    app.register_blueprint(bp)
+    trusted = app.config.get("TRUSTED_HOSTS")
+    if trusted:
+        app.wsgi_app = AnyHostForProbes(app.wsgi_app, trusted[0])  # type: ignore[method-assign]
 
 
 def _answer(body: dict, status: int):

@@ -131,3 +131,17 @@ def test_forwarded_host_is_never_believed(database_url, tmp_path):
         assert "evil" not in mail
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_load_balancers_probe_is_answered_whatever_host_it_names(site):
+    # A probe names the app server by its own address, which is not a site's host.
+    client = site.test_client()
+    for path in ("/healthz", "/readyz"):
+        response = client.get(path, base_url="http://10.0.0.5:8000")
+        assert response.status_code == 200, path
+        assert response.get_json()["status"] == "ok"
+        assert client.head(path, base_url="http://10.0.0.5:8000").status_code == 200
+    # Nothing else is: not another page, not another method on a probe's path.
+    assert client.get("/auth/sign-in", base_url="http://10.0.0.5:8000").status_code == 400
+    assert client.get("/healthz/", base_url="http://10.0.0.5:8000").status_code == 400
+    assert client.post("/healthz", base_url="http://10.0.0.5:8000").status_code == 400
