@@ -12,7 +12,7 @@ import smtplib
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import bank_today
+from tests.factories import TimeBankFactory, bank_today
 from tests.importing.support import MEMBERS_CSV, ledger_state
 from tests.production.conftest import work_off
 from tests.web.support import sign_in
@@ -33,9 +33,10 @@ from timebank.jobs.email_marks import EmailMarks
 from timebank.jobs.queue import enqueue, is_running, job_id, queue_name, redis_connection, rq_queue
 from timebank.ledger.models import Membership, Transfer, TransferStatus
 from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
+from timebank.report_views.periods import LAST_12_MONTHS, resolve
 from timebank.reports import coordinator_overview
 from timebank.reports.models import ReportCache
-from timebank.reports.reciprocity import BankSelection, network_cache
+from timebank.reports.reciprocity import Audience, BankSelection, get_report, network_cache
 from timebank.reports.reciprocity.cache import generation
 
 __all__ = ["coordinator", "world"]  # fixtures borrowed from the web tests
@@ -341,6 +342,45 @@ def test_a_posting_queues_its_banks_report_rebuild_once(on_redis, session, world
             )
         )
         == built_at
+    )
+
+
+def test_a_posting_rebuilds_the_combined_reports_partners_read_with_its_bank(
+    on_redis, session, world
+):
+    on_redis.config["REBUILD_REPORTS_AFTER_POSTING"] = True
+    bank_id = world["bank"].id
+    other, unrelated = TimeBankFactory(name="Hillside"), TimeBankFactory(name="Seaside")
+    session.commit()
+    both = BankSelection((bank_id, other.id))
+    apart = BankSelection((other.id, unrelated.id))
+    period = resolve(LAST_12_MONTHS, bank_today()).period
+    for selection in (both, apart):
+        get_report(session, selection, period, Audience.PARTNER)  # a partner read them
+    session.commit()
+    approve_transfer(
+        session,
+        actor=world["cora"],
+        transfer_id=confirmed_exchange(session, world["alice"], world["bob"]),
+    )
+    session.commit()
+    work_off(on_redis)  # the bank's rebuild, which queues the combined one, then that
+    combined = session.scalars(
+        sa.select(ReportCache.generation).where(
+            ReportCache.bank_ids == both.key, ReportCache.audience == str(Audience.PARTNER)
+        )
+    ).all()
+    # This quarter, last quarter and the last 12 months, each built after the posting.
+    assert len(combined) == 3
+    assert set(combined) == {generation(session, both)}
+    # A combined report without the bank is left as it was.
+    assert (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ReportCache)
+            .where(ReportCache.bank_ids == apart.key, ReportCache.audience == str(Audience.PARTNER))
+        )
+        == 1
     )
 
 

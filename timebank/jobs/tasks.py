@@ -19,6 +19,7 @@ same effect (a retry after a failure, or after a worker was killed mid-job):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Callable
@@ -217,7 +218,53 @@ def rebuild_reports(bank_id: int) -> int:
         db.session.rollback()
         if after == before:
             break
+    queue_combined_rebuilds(bank_id)
     return built
+
+
+def combined_job_name(selection_key: str) -> str:
+    return f"reports-combined-{hashlib.sha256(selection_key.encode()).hexdigest()[:16]}"
+
+
+def queue_combined_rebuilds(bank_id: int) -> None:
+    """Queue a rebuild of each combined report (several banks, this one among them) a
+    partner has read, unless one is waiting: a council reading all its banks together
+    finds that ready too after a posting in any of them."""
+    from timebank.jobs.queue import enqueue, is_running
+    from timebank.reports.reciprocity.cache import combined_selections
+
+    selections = combined_selections(db.session(), bank_id)
+    db.session.rollback()
+    for selection in selections:
+        name = combined_job_name(selection.key)
+        if not is_running(name):
+            enqueue(rebuild_combined_reports, selection.key, name=name, background=False)
+
+
+@job
+def rebuild_combined_reports(selection_key: str) -> int:
+    """Build the partners' combined report of the banks in ``selection_key`` ("3,5,9")
+    for this quarter, last quarter and the last 12 months (the first bank's calendar,
+    as the partners' pages use). Returns how many."""
+    from timebank.ledger.clock import today_in
+    from timebank.ledger.database import run_in_transaction
+    from timebank.ledger.models import TimeBank
+    from timebank.report_views.periods import LAST_12_MONTHS, LAST_QUARTER, THIS_QUARTER, resolve
+    from timebank.reports.reciprocity import Audience, BankSelection, get_report
+
+    selection = BankSelection(tuple(int(part) for part in selection_key.split(",")))
+    banks = [db.session.get(TimeBank, bank_id) for bank_id in selection.bank_ids]
+    if any(bank is None for bank in banks):
+        return 0  # a bank was removed: the report can no longer be asked for
+    today = today_in(banks[0].timezone)
+    for choice in (THIS_QUARTER, LAST_QUARTER, LAST_12_MONTHS):
+        period = resolve(choice, today).period
+
+        def build(period=period) -> None:
+            get_report(db.session(), selection, period, Audience.PARTNER)
+
+        run_in_transaction(db.session(), build)
+    return 3
 
 
 # Exports ------------------------------------------------------------------------------

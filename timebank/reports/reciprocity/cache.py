@@ -123,6 +123,22 @@ def _store(session: Session, values: dict) -> None:
     session.flush()
 
 
+def combined_selections(session: Session, bank_id: int) -> list[BankSelection]:
+    """The combined selections (several banks, one of them ``bank_id``) that a partner
+    has a report of in the cache: what a posting in the bank makes stale beside the
+    bank's own reports."""
+    keys = session.scalars(
+        sa.select(ReportCache.bank_ids)
+        .where(
+            ReportCache.audience == str(Audience.PARTNER),
+            ReportCache.bank_ids.contains(","),
+        )
+        .distinct()
+    ).all()
+    found = [BankSelection(tuple(int(part) for part in key.split(","))) for key in keys]
+    return sorted((s for s in found if bank_id in s.bank_ids), key=lambda s: s.bank_ids)
+
+
 def clear_cache(session: Session) -> int:
     """Remove every cached report and the networks' measures kept beside them (for an
     operator; they are rebuilt when read). Returns how many reports."""
