@@ -253,10 +253,10 @@ def rebuild_combined_reports(selection_key: str) -> int:
     from timebank.reports.reciprocity import Audience, BankSelection, get_report
 
     selection = BankSelection(tuple(int(part) for part in selection_key.split(",")))
-    banks = [db.session.get(TimeBank, bank_id) for bank_id in selection.bank_ids]
-    if any(bank is None for bank in banks):
-        return 0  # a bank was removed: the report can no longer be asked for
-    today = today_in(banks[0].timezone)
+    first = db.session.get(TimeBank, selection.bank_ids[0])
+    if first is None:
+        return 0  # the bank was removed: the report can no longer be asked for
+    today = today_in(first.timezone)
     for choice in (THIS_QUARTER, LAST_QUARTER, LAST_12_MONTHS):
         period = resolve(choice, today).period
 
