@@ -122,13 +122,13 @@ def _compute(
         working = pool.submit(work_out, found, prints, known)
         ranking = None if partner else pool.submit(brokers_of, time)
         numbers = read_numbers(session, bank_ids, period, consenting=partner)
+        names = None if partner else account_names(session, sorted({*time.role, *pot.role}))
         figures = working.result()
         brokers = None if ranking is None else ranking.result()
     if prints is not None and known is not None:
         remember(session, found, prints, figures, known, selection.key)
     period_network, quarter_networks = figures[0], figures[1:]
     decisions = partner_rules.decide(numbers, threshold, period_network[1]) if partner else {}
-    names = None if partner else account_names(session, sorted({*time.role, *pot.role}))
     graph, kinds_hidden = draw(time, pot, partner=partner, threshold=threshold, names=names)
     hidden_people = decisions.get(("network_people",))
     if hidden_people is not None and isinstance(graph, Graph):
