@@ -1,7 +1,7 @@
 """The demo time bank that ``make run`` seeds: ``seed_demo`` and the sign-ins it prints.
 
 ``cast`` holds its people and the shapes of their help, ``builder`` writes people and
-steps through the services, ``history`` plans six months of exchanges, ``community`` adds
+steps through the services, ``history`` plans eighteen months of exchanges, ``community`` adds
 the notice board, profiles and conversations, ``valley`` is the partner's second,
 smaller bank, and ``seeding`` puts it all together.
 """

@@ -25,7 +25,9 @@ PARTNER_EMAIL = "partner@example.org"
 MEMBER_EMAIL = "member@example.org"
 
 
-HISTORY_DAYS = 180
+# Eighteen months: a partner's default report (the last 12 months) then compares with
+# a previous period that had exchanges too, fewer as the bank was younger.
+HISTORY_DAYS = 540
 
 
 COORDINATORS = [

@@ -238,7 +238,7 @@ def plan_history(b: Builder) -> None:
     # neighbours, sometimes with someone new.
     traders = regulars + professionals + [jo]
     neighbours = {t.name: rng.sample([o for o in traders if o is not t], 3) for t in traders}
-    for _ in range(150):
+    for _ in range(300):
         giver = rng.choice(traders)
         receiver = (
             rng.choice(neighbours[giver.name])
@@ -350,6 +350,20 @@ def plan_history(b: Builder) -> None:
     # coordinators' overview and the reports early in a month. Who, when and what are
     # drawn from a generator of their own, so everything drawn above stays the same.
     recent = random.Random(20261207)
+    # Professionals help each other too (shared roles run every way): each gives an hour
+    # or two to the next, over the last ten months.
+    for index, giver in enumerate(professionals):
+        receiver = professionals[(index + 1) % len(professionals)]
+        category = recent.choice(["learning", "digital", "practical", "transport"])
+        b.exchange(
+            recent.randint(20, 300),
+            giver,
+            receiver,
+            recent.choice([60, 90, 120]),
+            category,
+            recent.choice(DESCRIPTIONS[category]),
+            how="giver",
+        )
     for _ in range(24):
         giver = recent.choice(traders)
         receiver = recent.choice(neighbours[giver.name])
