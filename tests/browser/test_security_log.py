@@ -165,3 +165,36 @@ def test_changing_the_email_address_at_320px(new_page, live_server, riverside, a
     assert page.locator("h1").inner_text() == "Check your new email address"
     axe_check(page)
     _shot(page, "email-change-sent-320")
+
+
+def test_changing_ones_name_at_320px_in_english_and_welsh(
+    new_page, live_server, riverside, axe_check
+):
+    page = new_page(viewport={"width": 320, "height": 700})
+    sign_in(page, live_server, email="ann@example.org")
+    page.goto(live_server.url("/auth/security"))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Change your name").click()
+    assert page.locator("h1").inner_text() == "Change your name"
+    assert page.input_value("#display_name") == "Ann Archer"
+    page.fill("#display_name", "   ")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save your name").click()
+    assert "Enter your name." in page.locator("main").inner_text()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    page.fill("#display_name", "Ann Wright")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save your name").click()
+    assert page.locator("h1").inner_text() == "Your sign-in and security"
+    assert "Your name is now Ann Wright." in page.locator("main").inner_text()
+    assert "The other members see you as Ann Wright." in page.locator("main").inner_text()
+    axe_check(page)
+    with page.expect_navigation():
+        page.get_by_role("banner").get_by_role("button", name="Cymraeg").click()
+    page.goto(live_server.url("/auth/name"))
+    assert page.locator("h1").inner_text() == "Newid eich enw"
+    assert page.input_value("#display_name") == "Ann Wright"
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    axe_check(page)
+    _shot(page, "name-change-cy-320")

@@ -87,6 +87,7 @@ from timebank.auth import (  # noqa: E402, F401
     confirm,
     email_change,
     invitations,
+    name_change,
     recent,
     reset,
     second_step,

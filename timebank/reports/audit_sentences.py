@@ -127,6 +127,7 @@ def _membership_sentence(verb: str, who: str, w: Wording) -> str:
         "reactivated": w.gettext("Reactivated: %(who)s", who=who),
         "rejoined": w.gettext("Joined again by invitation: %(who)s", who=who),
         "profile_updated": w.gettext("Profile updated: %(who)s", who=who),
+        "renamed": w.gettext("Name changed: %(who)s", who=who),
         "two_step_reset": w.gettext("Two-step sign-in reset: %(who)s", who=who),
         "sessions_ended": w.gettext("Signed out everywhere: %(who)s", who=who),
     }
