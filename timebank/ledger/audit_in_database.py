@@ -62,6 +62,7 @@ _SUSPECTS = f"""
 SELECT e.id, e.time_bank_id, e.seq, e.prev_hash,
     coalesce(sha256(convert_to({_text("e")}, 'UTF8')) <> decode(e.hash, 'hex'), false)
         AS altered,
+    b.time_bank_id IS NULL AS first,
     b.time_bank_id IS NULL OR b.hash IS DISTINCT FROM e.prev_hash AS unlinked
 FROM audit_entry e
 LEFT JOIN audit_entry b
@@ -84,8 +85,9 @@ FROM (
     WINDOW w AS (PARTITION BY time_bank_id ORDER BY seq)
 ) linked
 WHERE (before_seq IS NULL AND seq <> :from_seq)
-    OR (before_seq IS NULL AND seq = 1 AND prev_hash <> :genesis)
-    OR (before_seq IS NOT NULL AND (seq <> before_seq + 1 OR prev_hash <> before_hash))
+    OR (before_seq IS NULL AND seq = 1 AND prev_hash IS DISTINCT FROM :genesis)
+    OR (before_seq IS NOT NULL
+        AND (seq <> before_seq + 1 OR prev_hash IS DISTINCT FROM before_hash))
 ORDER BY time_bank_id, seq
 """
 
@@ -166,7 +168,10 @@ def chain_breaks(
     # With seq unique, only one entry of a chain can pass that (seq 1, or the
     # checkpoint's seq or the one after). Any other suspect link, or a table where seq
     # could repeat, and the window runs to report the breaks as it always has.
-    unlinked = any(row.unlinked and not _starts_chain(row, from_seq, from_hash) for row in suspects)
+    unlinked = any(
+        row.unlinked and not (row.first and _starts_chain(row, from_seq, from_hash))
+        for row in suspects
+    )
     if unlinked or not connection.scalar(sa.text(_SEQ_UNIQUE)):
         links = where("audit_entry").replace("audit_entry.", "")
         for row in connection.execute(sa.text(_LINKS.format(where=links)), params):
