@@ -360,11 +360,12 @@ def verify_ledger(session: Session, time_bank_id: int | None = None) -> list[Pro
 def _tune_for_whole_scans(connection: sa.Connection) -> None:
     """Settings for verify's own read-only transaction (``SET LOCAL``: they end with it).
 
-    - ``work_mem``: the sorts and hashes over the whole log (the links in seq order, the
-      audited transfers) stay in memory instead of spilling to disk.
+    - ``work_mem``: the hashes and sorts over the whole log (the join of each entry to
+      the one before it, the audited transfers) stay in memory instead of spilling to
+      disk (a million entries: about 120 MB of hash table).
     - Parallel scans at no setup cost: the planner prices ``sha256`` of each entry's
       text like any operator, so it would read a million entries in one process; the
-      hash check splits between the server's parallel workers
+      chain check splits between the server's parallel workers
       (``max_parallel_workers_per_gather``, 2 by default) and the leader.
     """
     connection.exec_driver_sql(f"SET LOCAL work_mem = '{VERIFY_WORK_MEM}'")
