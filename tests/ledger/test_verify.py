@@ -18,8 +18,8 @@ from tests.factories import (
     bank_today,
 )
 from timebank.extensions import db
-from timebank.ledger import triggers
-from timebank.ledger.audit import entry_hash
+from timebank.ledger import audit_in_database, triggers
+from timebank.ledger.audit import check_chain, entry_hash, read_chain
 from timebank.ledger.group import record_group_exchange
 from timebank.ledger.models import Account, AuditChain, AuditEntry, Transfer
 from timebank.ledger.opening import record_opening_balance
@@ -450,3 +450,107 @@ def test_the_equity_account_is_created_with_an_audit_entry(session, ledger):
     ).all()
     assert entry.action == "account.created" and json.loads(entry.after) == {"kind": "equity"}
     assert entry.seq < max(r.seq for r in audit_rows(session, ledger["bank"].id))
+
+
+def _python_breaks(connection, bank_id):
+    """The chain check as the SQLite path does it (``audit.check_chain`` over the rows
+    in seq order): the reference the check inside PostgreSQL must agree with."""
+    head, rows = read_chain(connection, bank_id, 1000)
+    with rows:
+        return set(check_chain(bank_id, rows, head))
+
+
+# Faults made inside one transaction (schema changes included) and rolled back after.
+CHAIN_FAULTS = {
+    "deleted": ["DELETE FROM audit_entry WHERE id = {e5}"],
+    "deleted first": ["DELETE FROM audit_entry WHERE id = {e1}"],
+    "relinked": ["UPDATE audit_entry SET prev_hash = '{f}' WHERE id = {e5}"],
+    "first relinked": ["UPDATE audit_entry SET prev_hash = '{f}' WHERE id = {e1}"],
+    "renumbered": ["UPDATE audit_entry SET seq = seq + 100 WHERE id = {e5}"],
+    "renumbered below": ["UPDATE audit_entry SET seq = 0 WHERE id = {e1}"],
+    "prev hash gone": [
+        "ALTER TABLE audit_entry ALTER COLUMN prev_hash DROP NOT NULL",
+        "UPDATE audit_entry SET prev_hash = NULL WHERE id = {e5}",
+    ],
+    "seq repeated": [
+        "ALTER TABLE audit_entry DROP CONSTRAINT uq_audit_entry_time_bank_id_seq",
+        "ALTER TABLE audit_entry DROP CONSTRAINT uq_audit_entry_time_bank_id_prev_hash",
+        "INSERT INTO audit_entry (time_bank_id, seq, actor_id, action, entity_type,"
+        " entity_id, before, after, created_at, prev_hash, hash) SELECT time_bank_id, seq,"
+        " actor_id, action, entity_type, entity_id, before, after, created_at, prev_hash,"
+        " hash FROM audit_entry WHERE id = {e5}",
+    ],
+}
+
+
+# Faults the row-by-row check reads the same way (it reads from seq 1 on, and stops
+# at a prev_hash that is not text).
+AS_ROW_BY_ROW = {"deleted", "deleted first", "relinked", "first relinked", "renumbered"}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("fault", sorted(CHAIN_FAULTS))
+def test_the_chain_check_in_postgresql_finds_what_the_window_finds(session, ledger, fault):
+    """The check inside PostgreSQL (hashes and links in one joined scan; the lag window
+    over the log in seq order only when a link is suspect) reports exactly what the
+    window always reported, which is what ``check_chain`` reports row by row."""
+    bank_id = ledger["bank"].id
+    rows = audit_rows(session, bank_id)
+    names = {"e1": rows[0].id, "e5": rows[5].id, "f": "f" * 64}
+    session.rollback()
+    connection = session.connection()
+    connection.exec_driver_sql("ALTER TABLE audit_entry DISABLE TRIGGER trg_audit_entry_no_update")
+    for statement in CHAIN_FAULTS[fault]:
+        connection.exec_driver_sql(statement.format(**names))
+    try:
+        found = list(audit_in_database.chain_breaks(connection, bank_id))
+        assert found, fault
+        if fault == "seq repeated":
+            # The window runs (seq is not unique); which of the two entries with one seq
+            # it sorts first is the sort's choice: the other breaks the sequence.
+            assert any("expected" in b.message for b in found)
+            return
+        assert set(audit_in_database.chain_breaks(connection)) == set(found)
+        if fault in AS_ROW_BY_ROW:
+            assert set(found) == _python_breaks(connection, bank_id)
+        # Without the unique seq the join cannot stand for the window: the window runs.
+        connection.exec_driver_sql(
+            "ALTER TABLE audit_entry DROP CONSTRAINT uq_audit_entry_time_bank_id_seq"
+        )
+        windowed = list(audit_in_database.chain_breaks(connection, bank_id))
+        assert set(windowed) == set(found)
+    finally:
+        session.rollback()
+    assert verify_ledger(session) == []
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "ALTER TABLE transfer DROP CONSTRAINT ck_transfer_positive_minutes;"
+        " UPDATE transfer SET minutes = 0 WHERE id = {t}",
+        "ALTER TABLE transfer DROP CONSTRAINT ck_transfer_not_to_self;"
+        " UPDATE transfer SET credit_account_id = debit_account_id WHERE id = {t}",
+        "SET LOCAL session_replication_role = replica;"
+        " UPDATE transfer SET debit_account_id = {other} WHERE id = {t}",
+    ],
+    ids=["no time", "to itself", "other bank"],
+)
+def test_a_transfer_of_a_shape_the_schema_forbids_is_named(session, ledger, fault):
+    """Faults only possible with the schema's checks out of the way (inside one
+    transaction, verified there and rolled back): the balances' scans see them and the
+    shape check names the transfer."""
+    other = MembershipFactory(bank=TimeBankFactory()).account.id
+    session.commit()
+    transfer_id = ledger["confirmed"].id
+    connection = session.connection()
+    connection.exec_driver_sql("ALTER TABLE transfer DISABLE TRIGGER trg_transfer_final_no_update")
+    for statement in fault.split(";"):
+        connection.exec_driver_sql(statement.format(t=transfer_id, other=other))
+    try:
+        bad = [p for p in verify_ledger(session) if p.kind == "bad_transfer"]
+        assert [p.transfer_id for p in bad] == [transfer_id]
+    finally:
+        session.rollback()
+    assert verify_ledger(session) == []

@@ -1,11 +1,13 @@
-"""The audit hash chain checked inside PostgreSQL: two scans of the log, no row sent
-to Python unless something is wrong.
+"""The audit hash chain checked inside PostgreSQL: one statement over the log, no row
+sent to Python unless something is wrong.
 
 Each entry's hash is ``sha256(prev_hash + text)`` where the text is the compact JSON
 list that ``audit.entry_hash`` builds. PostgreSQL builds the text from the row (strings
 quoted with ``\\`` and ``"`` escaped, the time as ``isoformat`` writes it), computes
-``sha256`` and compares it with the stored hash; ``lag`` over the entries in seq order
-checks that each links to the one before.
+``sha256`` and compares it with the stored hash; in the same statement a hash join of
+each entry to the one before it (same chain, seq - 1) checks the links, so the log is
+read in parallel and never sorted. Only when that finds a suspect link does the older
+``lag`` over the entries in seq order run, to report the breaks in its words.
 
 An entry whose hash PostgreSQL does not reproduce is hashed again in Python by
 ``entry_hash`` itself, and is a break only if that fails too. That keeps the check
@@ -18,7 +20,7 @@ the row equal to the one Python hashed, so the row is what was hashed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -32,27 +34,46 @@ def _quoted(column: str) -> str:
     return "'\"' || replace(replace(" + column + ", '\\', '\\\\'), '\"', '\\\"') || '\"'"
 
 
-_TEXT = (
-    "prev_hash || '[' || time_bank_id || ',' || seq || ','"
-    " || coalesce(actor_id::text, 'null') || ','"
-    f" || {_quoted('action')} || ',' || {_quoted('entity_type')} || ','"
-    " || coalesce(entity_id::text, 'null') || ','"
-    f" || coalesce({_quoted('before')}, 'null') || ','"
-    f" || coalesce({_quoted('after')}, 'null') || ','"
-    # datetime.isoformat(): the fraction only when there are microseconds.
-    " || '\"' || to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN date_part('microseconds', created_at)::bigint % 1000000 = 0 THEN ''"
-    " ELSE to_char(created_at, '.US') END || '\"]'"
-)
+def _text(e: str) -> str:
+    """The hashed text of the entry ``e`` (a table alias): its prev_hash, then the
+    compact JSON list ``audit.entry_hash`` builds."""
+    return (
+        f"{e}.prev_hash || '[' || {e}.time_bank_id || ',' || {e}.seq || ','"
+        f" || coalesce({e}.actor_id::text, 'null') || ','"
+        f" || {_quoted(f'{e}.action')} || ',' || {_quoted(f'{e}.entity_type')} || ','"
+        f" || coalesce({e}.entity_id::text, 'null') || ','"
+        f" || coalesce({_quoted(f'{e}.before')}, 'null') || ','"
+        f" || coalesce({_quoted(f'{e}.after')}, 'null') || ','"
+        # datetime.isoformat(): the fraction only when there are microseconds.
+        f" || '\"' || to_char({e}.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        f" || CASE WHEN date_part('microseconds', {e}.created_at)::bigint % 1000000 = 0"
+        f" THEN '' ELSE to_char({e}.created_at, '.US') END || '\"]'"
+    )
 
-# Two scans: the hashes (no order needed, so PostgreSQL may split it between workers)
-# and the links (seq order, by the (time_bank_id, seq) index). Each returns only what
-# is wrong.
-_HASHES = f"""
-SELECT id FROM audit_entry
-WHERE {{where}} AND sha256(convert_to({_TEXT}, 'UTF8')) <> decode(hash, 'hex')
+
+# The one scan of the log when nothing is wrong: each entry's hash recomputed, and each
+# entry joined to the one before it in its chain (seq - 1) by a parallel hash join, so
+# both checks are split between the server's parallel workers and no sort of the whole
+# log is needed. It returns only the entries that are suspect: hash not reproduced
+# (``altered``), no entry just before it or one whose hash is not its prev_hash
+# (``unlinked``; the first entry of each chain is one of these, and is fine if it starts
+# the chain as it should).
+_SUSPECTS = f"""
+SELECT e.id, e.time_bank_id, e.seq, e.prev_hash,
+    coalesce(sha256(convert_to({_text("e")}, 'UTF8')) <> decode(e.hash, 'hex'), false)
+        AS altered,
+    b.time_bank_id IS NULL AS first,
+    b.time_bank_id IS NULL OR b.hash IS DISTINCT FROM e.prev_hash AS unlinked
+FROM audit_entry e
+LEFT JOIN audit_entry b
+    ON b.time_bank_id = e.time_bank_id AND b.seq = e.seq - 1 AND {{where_b}}
+WHERE {{where_e}}
+    AND (sha256(convert_to({_text("e")}, 'UTF8')) <> decode(e.hash, 'hex')
+        OR b.time_bank_id IS NULL OR b.hash IS DISTINCT FROM e.prev_hash)
 """  # noqa: S608 (constant text: the only parameters are bound)
 
+# The links in seq order (a sort of the log): run only when the join found an entry that
+# does not follow on from the one before it, to report each break as it always has.
 _LINKS = """
 SELECT id, time_bank_id, seq, prev_hash, before_seq, before_hash
 FROM (
@@ -64,10 +85,37 @@ FROM (
     WINDOW w AS (PARTITION BY time_bank_id ORDER BY seq)
 ) linked
 WHERE (before_seq IS NULL AND seq <> :from_seq)
-    OR (before_seq IS NULL AND seq = 1 AND prev_hash <> :genesis)
-    OR (before_seq IS NOT NULL AND (seq <> before_seq + 1 OR prev_hash <> before_hash))
+    OR (before_seq IS NULL AND seq = 1 AND prev_hash IS DISTINCT FROM :genesis)
+    OR (before_seq IS NOT NULL
+        AND (seq <> before_seq + 1 OR prev_hash IS DISTINCT FROM before_hash))
 ORDER BY time_bank_id, seq
 """
+
+# Whether (time_bank_id, seq) is unique, checked at once: then an entry has at most one
+# entry just before it, and the join sees every break the window would (a second entry
+# with the same seq is a break only the window sees).
+_SEQ_UNIQUE = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_index i
+    WHERE i.indrelid = 'audit_entry'::regclass
+        AND i.indisunique AND i.indisvalid AND i.indimmediate
+        AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = 2
+        AND i.indkey[0] = (SELECT attnum FROM pg_attribute
+            WHERE attrelid = 'audit_entry'::regclass AND attname = 'time_bank_id')
+        AND i.indkey[1] = (SELECT attnum FROM pg_attribute
+            WHERE attrelid = 'audit_entry'::regclass AND attname = 'seq')
+)
+"""
+
+
+class _Row(NamedTuple):
+    id: int
+    time_bank_id: int
+    seq: int
+    prev_hash: str
+    before_seq: int | None
+    before_hash: str | None
+
 
 _ROW = sa.text(
     "SELECT id, time_bank_id, seq, actor_id, action, entity_type, entity_id, before, after,"
@@ -100,21 +148,39 @@ def chain_breaks(
     are read, and every one after it must link on from ``from_hash`` (that the entry
     at ``from_seq`` still has that hash is the caller's check).
     """
-    where = "true" if time_bank_id is None else "time_bank_id = :bank"
-    if from_seq:
-        where += " AND seq >= :from_seq"
+
+    def where(e: str) -> str:
+        if time_bank_id is None:
+            return "true"
+        return f"{e}.time_bank_id = :bank" + (f" AND {e}.seq >= :from_seq" if from_seq else "")
+
     params: dict[str, Any] = {
         "bank": time_bank_id,
         "from_seq": from_seq if from_seq else 1,
         "from_hash": from_hash,
         "genesis": GENESIS,
     }
-    for row in connection.execute(sa.text(_LINKS.format(where=where)), params):
-        yield from _link_breaks(row, from_seq, from_hash)
-    for (entry_id,) in connection.execute(sa.text(_HASHES.format(where=where)), params):
-        broken = _hash_break(connection, entry_id)
-        if broken is not None:
-            yield broken
+    suspects = connection.execute(
+        sa.text(_SUSPECTS.format(where_e=where("e"), where_b=where("b"))), params
+    ).all()
+    # An entry with nothing just before it is a break unless it starts the chain (or
+    # the part after the checkpoint) as it should: the window's check of its first row.
+    # With seq unique, only one entry of a chain can pass that (seq 1, or the
+    # checkpoint's seq or the one after). Any other suspect link, or a table where seq
+    # could repeat, and the window runs to report the breaks as it always has.
+    unlinked = any(
+        row.unlinked and not (row.first and _starts_chain(row, from_seq, from_hash))
+        for row in suspects
+    )
+    if unlinked or not connection.scalar(sa.text(_SEQ_UNIQUE)):
+        links = where("audit_entry").replace("audit_entry.", "")
+        for row in connection.execute(sa.text(_LINKS.format(where=links)), params):
+            yield from _link_breaks(row, from_seq, from_hash)
+    for row in sorted(suspects, key=lambda r: r.id):
+        if row.altered:
+            broken = _hash_break(connection, row.id)
+            if broken is not None:
+                yield broken
     ends_where = "true" if time_bank_id is None else "c.time_bank_id = :bank"
     for bank_id, last_seq, last_hash, seq, digest in connection.execute(
         sa.text(_ENDS.format(where=ends_where)), params
@@ -127,6 +193,13 @@ def chain_breaks(
                 f"the audit chain head says entry {last_seq} is last, but the log"
                 f" ends at entry {seq or 0}",
             )
+
+
+def _starts_chain(row: Any, from_seq: int, from_hash: str) -> bool:
+    """Whether an entry with no entry just before it would pass the window's check of
+    the first row: ``_link_breaks`` finds nothing in it."""
+    first = _Row(row.id, row.time_bank_id, row.seq, row.prev_hash, None, None)
+    return next(_link_breaks(first, from_seq, from_hash), None) is None
 
 
 def _link_breaks(row: Any, from_seq: int, from_hash: str) -> Iterator[ChainBreak]:
