@@ -44,8 +44,9 @@ def _sums(
 ) -> dict[tuple[int, str], int]:
     """Each account's sum of transfers on one side (``column``), by status. With
     ``seen`` the same scan also groups by the transfer's bank and counts the transfers
-    that move no time or go to their own account, appending (account, bank, count) to
-    ``seen``: what the shape check needs, so it need not read the transfers again."""
+    that move no time or go to their own account, and all of them, appending (account,
+    bank, odd count, count) to ``seen``: what the shape check and the audited-transfers
+    count need, so they need not read the transfers again."""
     if seen is None:
         rows = session.execute(
             sa.select(column, Transfer.status, sa.func.sum(Transfer.minutes))
@@ -55,19 +56,20 @@ def _sums(
         return {(account_id, str(status)): int(total) for account_id, status, total in rows}
     odd = sa.or_(Transfer.minutes <= 0, Transfer.debit_account_id == Transfer.credit_account_id)
     sums: dict[tuple[int, str], int] = defaultdict(int)
-    for account_id, status, bank_id, total, odd_count in session.execute(
+    for account_id, status, bank_id, total, odd_count, count in session.execute(
         sa.select(
             column,
             Transfer.status,
             Transfer.time_bank_id,
             sa.func.sum(Transfer.minutes),
             sa.func.count().filter(odd),
+            sa.func.count(),
         )
         .where(*bank_filter)
         .group_by(column, Transfer.status, Transfer.time_bank_id)
     ):
         sums[account_id, str(status)] += int(total)
-        seen.append((account_id, bank_id, odd_count))
+        seen.append((account_id, bank_id, odd_count, count))
     return dict(sums)
 
 
@@ -76,21 +78,30 @@ def _check_balances(
 ) -> list[Problem]:
     """Every account's counters against its transfers (or only the accounts that
     ``only_accounts`` selects), and each bank's balances summing to zero."""
-    return _balances(session, time_bank_id, only_accounts)[0]
+    return _balances(session, time_bank_id, only_accounts).problems
+
+
+@dataclass(frozen=True)
+class _Balances:
+    problems: list[Problem]
+    # Seen by the same scans (for all accounts only): whether every transfer is within
+    # its accounts' bank and moves time between two accounts (then the shape check
+    # need not look for one that does not), and the number of transfers of each bank.
+    shapes_seen: bool = False
+    transfers: dict[int, int] | None = None
 
 
 def _balances(
     session: Reader, time_bank_id: int | None, only_accounts: sa.Select | None = None
-) -> tuple[list[Problem], bool]:
-    """``_check_balances``, and (for all accounts) whether the same scans saw every
-    transfer within its accounts' bank, moving time between two accounts: then no
-    transfer crosses banks, moves no time or goes to itself, and the shape check need
-    not look for one."""
+) -> _Balances:
+    """``_check_balances``, with what the same scans saw of the transfers."""
     problems: list[Problem] = []
     bank_filter = [Transfer.time_bank_id == time_bank_id] if time_bank_id else []
-    seen: list | None = None if only_accounts is not None else []
-    debits = _sums(session, bank_filter, Transfer.debit_account_id, only_accounts, seen)
-    credits = _sums(session, bank_filter, Transfer.credit_account_id, only_accounts, seen)
+    whole = only_accounts is None
+    seen_debits: list | None = [] if whole else None
+    seen_credits: list | None = [] if whole else None
+    debits = _sums(session, bank_filter, Transfer.debit_account_id, only_accounts, seen_debits)
+    credits = _sums(session, bank_filter, Transfer.credit_account_id, only_accounts, seen_credits)
     accounts = session.execute(
         sa.select(
             Account.id,
@@ -155,12 +166,18 @@ def _balances(
                     time_bank_id=bank_id,
                 )
             )
+    if seen_debits is None or seen_credits is None:
+        return _Balances(problems)
     bank_of = {row.id: row.time_bank_id for row in accounts}
-    shapes_seen = seen is not None and all(
+    shapes_seen = all(
         odd == 0 and account_id in bank_of and bank_of[account_id] == bank_id
-        for account_id, bank_id, odd in seen
+        for account_id, bank_id, odd, _ in seen_debits + seen_credits
     )
-    return problems, shapes_seen
+    # Every transfer is in exactly one group of the debit side.
+    transfers: dict[int, int] = defaultdict(int)
+    for _, bank_id, _, count in seen_debits:
+        transfers[bank_id] += count
+    return _Balances(problems, shapes_seen, dict(transfers))
 
 
 def _check_transfers(
@@ -169,11 +186,13 @@ def _check_transfers(
     only_transfers: sa.Select | None = None,
     *,
     shapes_seen: bool = False,
+    transfers: dict[int, int] | None = None,
 ) -> list[Problem]:
     """The shapes of every transfer (or of those ``only_transfers`` selects): within
     one bank, reversals mirroring their originals, groups agreeing on their status.
     ``shapes_seen``: the balances' scans found no transfer crossing banks, moving no
-    time or going to itself, so those are not looked for again."""
+    time or going to itself, so those are not looked for again; ``transfers``: the
+    number of transfers of each bank, counted by those scans."""
     problems: list[Problem] = []
     debit, credit = aliased(Account), aliased(Account)
     bank_filter = [Transfer.time_bank_id == time_bank_id] if time_bank_id else []
@@ -250,20 +269,23 @@ def _check_transfers(
         )
     if only_transfers is not None:
         return problems
-    return problems + _check_transfers_audited(session, time_bank_id)
+    return problems + _check_transfers_audited(session, time_bank_id, transfers)
 
 
-def _check_transfers_audited(session: Reader, time_bank_id: int | None) -> list[Problem]:
+def _check_transfers_audited(
+    session: Reader, time_bank_id: int | None, transfers: dict[int, int] | None = None
+) -> list[Problem]:
     """Every transfer has at least one audit entry (the one that recorded it). Counted
     per bank first (no index is needed); only a bank whose counts differ is searched for
-    the transfers that lack one."""
-    transfers = dict(
-        session.execute(
-            sa.select(Transfer.time_bank_id, sa.func.count(Transfer.id))
-            .where(*([Transfer.time_bank_id == time_bank_id] if time_bank_id else []))
-            .group_by(Transfer.time_bank_id)
-        ).all()
-    )
+    the transfers that lack one. ``transfers``: the banks' counts if already known."""
+    if transfers is None:
+        transfers = dict(
+            session.execute(
+                sa.select(Transfer.time_bank_id, sa.func.count(Transfer.id))
+                .where(*([Transfer.time_bank_id == time_bank_id] if time_bank_id else []))
+                .group_by(Transfer.time_bank_id)
+            ).all()
+        )
     audited = dict(
         session.execute(
             sa.select(AuditEntry.time_bank_id, sa.func.count(sa.distinct(AuditEntry.entity_id)))
@@ -374,9 +396,14 @@ def _tune_for_whole_scans(connection: sa.Connection) -> None:
 
 
 def _verify(reader: Reader, time_bank_id: int | None) -> list[Problem]:
-    balances, shapes_seen = _balances(reader, time_bank_id)
+    balances = _balances(reader, time_bank_id)
     return [
-        *balances,
-        *_check_transfers(reader, time_bank_id, shapes_seen=shapes_seen),
+        *balances.problems,
+        *_check_transfers(
+            reader,
+            time_bank_id,
+            shapes_seen=balances.shapes_seen,
+            transfers=balances.transfers,
+        ),
         *_check_audit(reader, time_bank_id),
     ]
