@@ -13,6 +13,7 @@ Flask-Babel holds at the time of the call.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, g
@@ -60,8 +61,18 @@ def _template_text(context: Context, text: str, variables: dict[str, Any]) -> st
     return text % variables
 
 
+@lru_cache(maxsize=4096)
+def _template_words(catalogue: Any, string: str, autoescape: bool) -> str:
+    # A string without variables is the same text for every request in a language:
+    # looked up and formatted once (a page has tens to hundreds of them).
+    text = catalogue.ugettext(string)
+    return Markup(text) % {} if autoescape else text % {}  # noqa: S704 - as _template_text
+
+
 @pass_context
 def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    if not variables:
+        return _template_words(translations(), string, context.eval_ctx.autoescape)
     return _template_text(context, translations().ugettext(string), variables)
 
 
