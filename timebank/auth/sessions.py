@@ -11,9 +11,9 @@ seen" up to date.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import Flask, g, request, session
 from flask_login import login_user, user_logged_in
+from sqlalchemy.orm import joinedload
 
 from timebank.community import sign_in_sessions as rows
 from timebank.community.sign_in_sessions import SignInSession
@@ -44,19 +44,23 @@ def person_with_open_row(person_id: int) -> Person | None:
     secret = session.get(SESSION_KEY)
     if not isinstance(secret, str):
         return None
-    found = db.session.execute(
-        sa.select(Person, SignInSession)
-        .join(SignInSession, SignInSession.person_id == Person.id)
-        .where(Person.id == person_id, SignInSession.secret_hash == rows.digest(secret))
-        # Every page reads the person's memberships (the navigation, the language and
-        # time zone), each one's bank and, on most member pages, its account: in the
-        # same query rather than three more.
-        .options(
-            joinedload(Person.memberships).options(
-                joinedload(Membership.time_bank), joinedload(Membership.account)
+    found = (
+        db.session.execute(
+            sa.select(Person, SignInSession)
+            .join(SignInSession, SignInSession.person_id == Person.id)
+            .where(Person.id == person_id, SignInSession.secret_hash == rows.digest(secret))
+            # Every page reads the person's memberships (the navigation, the language and
+            # time zone), each one's bank and, on most member pages, its account: in the
+            # same query rather than three more.
+            .options(
+                joinedload(Person.memberships).options(
+                    joinedload(Membership.time_bank), joinedload(Membership.account)
+                )
             )
         )
-    ).unique().one_or_none()
+        .unique()
+        .one_or_none()
+    )
     if found is None:
         return None
     person, row = found

@@ -21,6 +21,11 @@ from timebank.ledger.models import MEMBER_ROLES, Membership, MembershipStatus, P
 SUBJECT_MAX = 200
 BODY_MAX = 5000
 KIND = "new_message"
+# The reader's and the other person's participation: made once (a new alias on every
+# call costs SQLAlchemy about as much as running the query; the unread count is on
+# every page).
+MINE = aliased(ThreadParticipant, name="mine")
+OTHER = aliased(ThreadParticipant, name="other")
 
 
 class MessageError(LedgerError):
@@ -289,8 +294,7 @@ def _unread_condition(mine):
 
 def list_threads(session: Session, membership: Membership) -> list[ThreadSummary]:
     """My threads, newest activity first, in one query."""
-    mine = aliased(ThreadParticipant)
-    other = aliased(ThreadParticipant)
+    mine, other = MINE, OTHER
     rows = session.execute(
         sa.select(
             MessageThread.id,
@@ -327,7 +331,7 @@ def list_threads(session: Session, membership: Membership) -> list[ThreadSummary
 
 def count_unread_threads(session: Session, membership: Membership) -> int:
     """How many of my threads have a message I have not read (one query)."""
-    mine = aliased(ThreadParticipant)
+    mine = MINE
     return (
         session.scalar(
             sa.select(sa.func.count())
