@@ -130,9 +130,16 @@ def _hammer(port: int, path: str, headers: dict, seconds: float, connections: in
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
+                try:
+                    connection.request("GET", path, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                except (http.client.HTTPException, OSError):
+                    # A worker restarting (gunicorn's max_requests) closes its kept-alive
+                    # connections: open another and carry on.
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    continue
                 if response.status != 200:
                     with lock:
                         failures.append(f"{path}: {response.status}")
