@@ -19,9 +19,10 @@ from typing import Any
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import format_datetime, get_locale, to_user_timezone
+from flask_babel import format_datetime, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
+from timebank import quick_gettext
 from timebank.quick_gettext import gettext, translations
 
 CACHED_VALUES = 8192
@@ -30,7 +31,7 @@ CACHED_VALUES = 8192
 def _locale() -> Locale | None:
     # None outside a request: Babel then formats as the process's default locale, as
     # Flask-Babel's own functions do.
-    return get_locale()
+    return quick_gettext.locale()
 
 
 @lru_cache(maxsize=CACHED_VALUES, typed=True)
