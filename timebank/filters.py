@@ -19,8 +19,8 @@ from typing import Any
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import format_datetime, to_user_timezone
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 
 from timebank import quick_gettext
 from timebank.quick_gettext import gettext, translations
@@ -129,8 +129,17 @@ def short_date(value: date | datetime) -> str:
     return format_date(value, "d MMM y")
 
 
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _wall_time(value: datetime, pattern: str, locale: Locale | None) -> str:
+    # A naive time is formatted as it stands (Babel takes it as UTC and moves it nowhere).
+    return dates.format_datetime(value, pattern, locale=locale)
+
+
 def date_time(value: datetime) -> str:
-    return format_datetime(value, "d MMM y, HH:mm")
+    """A moment in the reader's time zone, to the minute. Kept by the time on the
+    reader's clock (naive, so that the same instant in two zones is two keys)."""
+    local = to_user_timezone(value).replace(second=0, microsecond=0, tzinfo=None)
+    return _wall_time(local, "d MMM y, HH:mm", _locale())
 
 
 def month_year(value: date) -> str:

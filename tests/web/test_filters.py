@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import flask_babel
+import pytz
 from flask import g
 
 from timebank import filters
@@ -56,3 +57,26 @@ def test_hours_in_each_language_and_under_force_locale(app):
         assert filters.hours(90) == "1 h 30 min"
     with fresh_request(app, "cy"):
         assert filters.hours(90) == welsh
+
+
+def test_a_moment_in_the_readers_zone_as_flask_babel_writes_it(app):
+    moments = [
+        datetime(2026, 7, 1, 23, 30, 59, 999, tzinfo=UTC),  # the next day in London
+        datetime(2026, 1, 1, 23, 30),  # noqa: DTZ001 - naive, as SQLite gives them: UTC
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # an hour before London's clocks go on
+    ]
+    for zone in ("UTC", "Europe/London", "Pacific/Auckland", "UTC"):
+        for language in ("en", "cy"):
+            with fresh_request(app, language):
+                flask_babel.get_locale()  # makes Flask-Babel's context for the request
+                g._flask_babel.babel_tzinfo = pytz.timezone(zone)
+                for moment in moments:
+                    assert filters.date_time(moment) == flask_babel.format_datetime(
+                        moment, "d MMM y, HH:mm"
+                    )
+    with fresh_request(app, "en"):
+        flask_babel.get_locale()
+        g._flask_babel.babel_tzinfo = pytz.timezone("Europe/London")
+        assert filters.date_time(moments[0]) == "2 Jul 2026, 00:30"
+        g._flask_babel.babel_tzinfo = pytz.timezone("UTC")
+        assert filters.date_time(moments[0]) == "1 Jul 2026, 23:30"
