@@ -67,6 +67,7 @@ def _serve(directory: str) -> tuple[subprocess.Popen, int]:
         "TIMEBANK_BIND": f"127.0.0.1:{port}",
         "TIMEBANK_LOG_LEVEL": "WARNING",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+        "TIMEBANK_THREADS": os.environ.get("TIMEBANK_THREADS", "4"),
     }
     process = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "timebank.wsgi:app"],
@@ -193,6 +194,7 @@ def run() -> list[Figure]:
     median_ms = {name: statistics.median(t[2]) * 1000 for name, t in totals.items()}
     return [
         Figure("pages_gunicorn.workers", int(os.environ.get("WEB_CONCURRENCY", "2")), "workers"),
+        Figure("pages_gunicorn.threads", int(os.environ.get("TIMEBANK_THREADS", "4")), "threads"),
         Figure("pages_gunicorn.connections", connections, "connections"),
         Figure("pages_gunicorn.sign_in", round(rate["sign_in"], 1), "requests/s"),
         Figure(
