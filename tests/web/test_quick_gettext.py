@@ -67,9 +67,7 @@ def test_template_words_without_variables_follow_the_language_of_each_request(ap
     for language in ("en", "cy", "en"):
         with fresh_request(app, language):
             pages.setdefault(language, set()).add(render_template_string(template))
-            assert render_template_string(template) == (
-                f"{flask_babel.gettext('Sign in')}|100%"
-            )
+            assert render_template_string(template) == (f"{flask_babel.gettext('Sign in')}|100%")
     assert pages["en"] == {"Sign in|100%"}
     assert pages["cy"] != pages["en"]
 
