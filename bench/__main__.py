@@ -20,6 +20,7 @@ from bench import (
     load,
     pages,
     pages_at_scale,
+    pages_gunicorn,
     reports,
     verify_1m,
 )
@@ -32,6 +33,8 @@ BENCHMARKS = {
     "import_stream": import_stream.run,
     "reports": reports.run,
     "pages": pages.run,
+    # Serves the demo with gunicorn for about 40 s: run it by name.
+    "pages_gunicorn": pages_gunicorn.run,
     # Builds (once, then keeps) the full-size data set: run it by name.
     "pages_at_scale": pages_at_scale.run,
     # Needs locust (pip install locust); run it by name: python -m bench load.

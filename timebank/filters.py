@@ -1,32 +1,90 @@
 """Template filters that put ledger values into plain words, in the reader's language:
 hours and minutes, dates, months and numbers follow the chosen locale (Flask-Babel);
-times are shown in the time bank's time zone."""
+times are shown in the time bank's time zone.
+
+Babel's formatting parses its pattern and looks up the locale's symbols on every call
+(10-20 µs each); a report or a history page formats hundreds of values, most of them
+the same few. The formatting itself is a pure function of the value, the pattern and
+the locale, so it is kept (``lru_cache``) once per value, pattern and locale.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale, dates, numbers
+from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 
-from timebank.quick_gettext import gettext
+from timebank import quick_gettext
+from timebank.quick_gettext import gettext, translations
+
+CACHED_VALUES = 8192
+
+
+def _locale() -> Locale | None:
+    # None outside a request: Babel then formats as the process's default locale, as
+    # Flask-Babel's own functions do.
+    return quick_gettext.locale()
+
+
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _decimal(value: float | int, pattern: str | None, locale: Locale | None) -> str:
+    return numbers.format_decimal(value, format=pattern, locale=locale)
+
+
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _date(value: date, pattern: str, locale: Locale | None) -> str:
+    return dates.format_date(value, pattern, locale=locale)
+
+
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _percent(value: float | int, pattern: str | None, locale: Locale | None) -> str:
+    return numbers.format_percent(value, format=pattern, locale=locale)
+
+
+def format_percent(value: float | int, pattern: str | None = None) -> str:
+    """Flask-Babel's ``format_percent``: the share in the reader's locale."""
+    return _percent(value, pattern, _locale())
+
+
+def format_decimal(value: float | int, pattern: str | None = None) -> str:
+    """Flask-Babel's ``format_decimal``: the number in the reader's locale."""
+    return _decimal(value, pattern, _locale())
+
+
+def format_date(value: date | datetime, pattern: str) -> str:
+    """Flask-Babel's ``format_date``: a moment is first put in the reader's time zone."""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return _date(value, pattern, _locale())
+
+
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _hours(minutes: int, locale: Locale | None, catalogue: NullTranslations) -> str:
+    sign = "-" if minutes < 0 else ""
+    whole, rest = divmod(abs(minutes), 60)
+    if whole and rest:
+        text = catalogue.ugettext("%(hours)s h %(minutes)s min") % {
+            "hours": _decimal(whole, None, locale),
+            "minutes": rest,
+        }
+    elif whole:
+        text = catalogue.ugettext("%(hours)s h") % {"hours": _decimal(whole, None, locale)}
+    else:
+        text = catalogue.ugettext("%(minutes)s min") % {"minutes": rest}
+    return sign + text
 
 
 def hours(minutes: int) -> str:
     """Minutes as hours and minutes: 90 -> '1 h 30 min' (Welsh '1 awr 30 mun')."""
-    sign = "-" if minutes < 0 else ""
-    whole, rest = divmod(abs(int(minutes)), 60)
-    if whole and rest:
-        text = gettext("%(hours)s h %(minutes)s min", hours=format_decimal(whole), minutes=rest)
-    elif whole:
-        text = gettext("%(hours)s h", hours=format_decimal(whole))
-    else:
-        text = gettext("%(minutes)s min", minutes=rest)
-    return sign + text
+    return _hours(int(minutes), _locale(), translations())
 
 
 # Names and descriptions the ledger writes itself, in English (it imports no Flask):
@@ -71,8 +129,17 @@ def short_date(value: date | datetime) -> str:
     return format_date(value, "d MMM y")
 
 
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _wall_time(value: datetime, pattern: str, locale: Locale | None) -> str:
+    # A naive time is formatted as it stands (Babel takes it as UTC and moves it nowhere).
+    return dates.format_datetime(value, pattern, locale=locale)
+
+
 def date_time(value: datetime) -> str:
-    return format_datetime(value, "d MMM y, HH:mm")
+    """A moment in the reader's time zone, to the minute. Kept by the time on the
+    reader's clock (naive, so that the same instant in two zones is two keys)."""
+    local = to_user_timezone(value).replace(second=0, microsecond=0, tzinfo=None)
+    return _wall_time(local, "d MMM y, HH:mm", _locale())
 
 
 def month_year(value: date) -> str:

@@ -1,21 +1,38 @@
-"""What the navigation shows: the current membership and, for coordinators, how many
-entries wait for approval (one count query per page)."""
+"""What the navigation shows: the current membership, its unread news and messages and,
+for coordinators, how many entries wait for approval (one query of counts per page)."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, url_for
 from flask_login import current_user
 
-from timebank.community.messages import count_unread_threads
-from timebank.community.notifications import count_unread
+from timebank.community.messages import UNREAD_THREADS_COUNT
+from timebank.community.notifications import UNREAD_COUNT
 from timebank.extensions import db
-from timebank.reports.queue import STAGE_APPROVAL, count_waiting
+from timebank.ledger.models import Membership
+from timebank.reports.queue import APPROVALS_WAITING_COUNT
+
+# The counts in one statement (each a subquery), built once: every page shows them.
+# A coordinator also sees the entries they can act on now: the approval queue's first
+# tab (an entry still waiting for the other person is counted there, not here).
+MEMBER_COUNTS = sa.select(UNREAD_COUNT.scalar_subquery(), UNREAD_THREADS_COUNT.scalar_subquery())
+COORDINATOR_COUNTS = MEMBER_COUNTS.add_columns(APPROVALS_WAITING_COUNT.scalar_subquery())
 
 
-def pending_approvals(time_bank_id: int) -> int:
-    """Entries a coordinator can act on now: the approval queue's first tab (an entry
-    still waiting for the other person is counted there, not here)."""
-    return count_waiting(db.session(), time_bank_id)[STAGE_APPROVAL]
+def navigation_counts(membership: Membership) -> tuple[int, int, int]:
+    """Unread notifications, unread threads, and entries waiting for approval (0 for
+    someone who does not coordinate)."""
+    parameters = {
+        "unread_membership_id": membership.id,
+        "unread_threads_membership_id": membership.id,
+    }
+    if not membership.is_coordinator:
+        unread, messages = db.session.execute(MEMBER_COUNTS, parameters).one()
+        return unread, messages, 0
+    parameters["approvals_time_bank_id"] = membership.time_bank_id
+    unread, messages, approvals = db.session.execute(COORDINATOR_COUNTS, parameters).one()
+    return unread, messages, approvals
 
 
 def home_url() -> str:
@@ -47,13 +64,9 @@ def register_navigation(app: Flask) -> None:
                 "nav_messages": 0,
             }
         membership = current_user.current_membership()
-        count = (
-            pending_approvals(membership.time_bank_id)
-            if membership is not None and membership.is_coordinator
-            else 0
+        unread, messages, count = (
+            navigation_counts(membership) if membership is not None else (0, 0, 0)
         )
-        unread = count_unread(db.session(), membership) if membership is not None else 0
-        messages = count_unread_threads(db.session(), membership) if membership is not None else 0
         return {
             "nav_membership": membership,
             # A partner-only person sees the partners' area and not the member menu.

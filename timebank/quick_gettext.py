@@ -13,8 +13,10 @@ Flask-Babel holds at the time of the call.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from flask import Flask, g
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
@@ -22,23 +24,34 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 
+def _babel_context() -> Any:
+    try:
+        return g.get("_flask_babel")
+    except RuntimeError:  # outside an application context
+        return None
+
+
+def locale() -> Locale | None:
+    """Flask-Babel's ``get_locale()``, read from its request context once it has been
+    chosen (the number and date filters ask for it hundreds of times on a report)."""
+    chosen = getattr(_babel_context(), "babel_locale", None)
+    return chosen if chosen is not None else get_locale()
+
+
 def translations():
     """The catalogue of the current request's language (Flask-Babel's own object)."""
-    try:
-        context = g.get("_flask_babel")
-    except RuntimeError:  # outside an application context
-        context = None
-    locale = getattr(context, "babel_locale", None)
-    if locale is None:
+    context = _babel_context()
+    chosen = getattr(context, "babel_locale", None)
+    if chosen is None:
         # First string of the request, or outside one: Flask-Babel chooses (and, in a
         # request, remembers the locale on its context for the next call).
         get_locale()
         return get_translations()
     cached = getattr(context, "quick_translations", None)
-    if cached is not None and cached[0] is locale:
+    if cached is not None and cached[0] is chosen:
         return cached[1]
     found = get_translations()
-    context.quick_translations = (locale, found)
+    context.quick_translations = (chosen, found)
     return found
 
 
@@ -60,8 +73,18 @@ def _template_text(context: Context, text: str, variables: dict[str, Any]) -> st
     return text % variables
 
 
+@lru_cache(maxsize=4096)
+def _template_words(catalogue: Any, string: str, autoescape: bool) -> str:
+    # A string without variables is the same text for every request in a language:
+    # looked up and formatted once (a page has tens to hundreds of them).
+    text = catalogue.ugettext(string)
+    return Markup(text) % {} if autoescape else text % {}  # noqa: S704 - as _template_text
+
+
 @pass_context
 def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    if not variables:
+        return _template_words(translations(), string, context.eval_ctx.autoescape)
     return _template_text(context, translations().ugettext(string), variables)
 
 

@@ -58,3 +58,28 @@ def test_templates_escape_variables_and_format_as_jinja_does(app):
             "{{ ngettext('%(num)d hour', '%(num)d hours', 2) }}"
         ).render(name="<b>Jo</b>")
         assert page == expected
+
+
+def test_template_words_without_variables_follow_the_language_of_each_request(app):
+    # Kept once per catalogue: the same template in English, then Welsh, then English.
+    template = "{{ _('Sign in') }}|{{ _('100%%') }}"
+    pages = {}
+    for language in ("en", "cy", "en"):
+        with fresh_request(app, language):
+            pages.setdefault(language, set()).add(render_template_string(template))
+            assert render_template_string(template) == (f"{flask_babel.gettext('Sign in')}|100%")
+    assert pages["en"] == {"Sign in|100%"}
+    assert pages["cy"] != pages["en"]
+
+
+def test_the_locale_is_flask_babels_and_follows_force_locale(app):
+    with fresh_request(app, "cy"):
+        assert quick_gettext.locale() == flask_babel.get_locale()
+        assert str(quick_gettext.locale()) == "cy"
+        with flask_babel.force_locale("en"):
+            assert str(quick_gettext.locale()) == "en"
+        assert str(quick_gettext.locale()) == "cy"
+
+
+def test_outside_an_application_there_is_no_locale():
+    assert quick_gettext.locale() is None

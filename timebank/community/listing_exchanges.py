@@ -21,6 +21,9 @@ from timebank.ledger.audit import append_audit
 from timebank.ledger.models import Account, Membership, Transfer, TransferStatus
 from timebank.ledger.transfers import find_by_idempotency_key, record_transfer
 
+# Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
+REVERSAL = aliased(Transfer, name="listing_reversal")
+
 
 class ListingAnswerError(errors.InvalidTransferError):
     """The offer or request an exchange is said to answer cannot be linked to it."""
@@ -171,7 +174,7 @@ class ListingTime:
 def listing_time(session: Session, time_bank_id: int, listing_id: int) -> ListingTime:
     """The exchanges that answer a listing of this time bank, with their counts and
     hours: one query, whatever their number."""
-    reversal = aliased(Transfer)
+    reversal = REVERSAL
     rows = session.execute(
         sa.select(Transfer.id, Transfer.service_date, Transfer.minutes, Transfer.status)
         .join(ListingExchange, ListingExchange.transfer_id == Transfer.id)

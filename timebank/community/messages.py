@@ -21,6 +21,11 @@ from timebank.ledger.models import MEMBER_ROLES, Membership, MembershipStatus, P
 SUBJECT_MAX = 200
 BODY_MAX = 5000
 KIND = "new_message"
+# The reader's and the other person's participation: made once (a new alias on every
+# call costs SQLAlchemy about as much as running the query; the unread count is on
+# every page).
+MINE = aliased(ThreadParticipant, name="mine")
+OTHER = aliased(ThreadParticipant, name="other")
 
 
 class MessageError(LedgerError):
@@ -289,8 +294,7 @@ def _unread_condition(mine):
 
 def list_threads(session: Session, membership: Membership) -> list[ThreadSummary]:
     """My threads, newest activity first, in one query."""
-    mine = aliased(ThreadParticipant)
-    other = aliased(ThreadParticipant)
+    mine, other = MINE, OTHER
     rows = session.execute(
         sa.select(
             MessageThread.id,
@@ -325,15 +329,20 @@ def list_threads(session: Session, membership: Membership) -> list[ThreadSummary
     ]
 
 
+# How many of a membership's threads have a message it has not read (parameter
+# "unread_threads_membership_id"): built once, as every page's navigation shows it.
+UNREAD_THREADS_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(MessageThread)
+    .join(MINE, MINE.thread_id == MessageThread.id)
+    .where(
+        MINE.membership_id == sa.bindparam("unread_threads_membership_id", type_=sa.Integer),
+        _unread_condition(MINE),
+    )
+)
+
+
 def count_unread_threads(session: Session, membership: Membership) -> int:
     """How many of my threads have a message I have not read (one query)."""
-    mine = aliased(ThreadParticipant)
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(MessageThread)
-            .join(mine, mine.thread_id == MessageThread.id)
-            .where(mine.membership_id == membership.id, _unread_condition(mine))
-        )
-        or 0
-    )
+    parameters = {"unread_threads_membership_id": membership.id}
+    return session.scalar(UNREAD_THREADS_COUNT, parameters) or 0

@@ -153,15 +153,20 @@ def list_notifications(session: Session, membership: Membership, limit: int = 50
     ).all()
 
 
-def count_unread(session: Session, membership: Membership) -> int:
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Notification)
-            .where(Notification.membership_id == membership.id, Notification.read_at.is_(None))
-        )
-        or 0
+# How many notifications of a membership are unread (parameter "unread_membership_id"):
+# built once, as every page's navigation shows it (timebank/navigation.py).
+UNREAD_COUNT = (
+    sa.select(sa.func.count())
+    .select_from(Notification)
+    .where(
+        Notification.membership_id == sa.bindparam("unread_membership_id", type_=sa.Integer),
+        Notification.read_at.is_(None),
     )
+)
+
+
+def count_unread(session: Session, membership: Membership) -> int:
+    return session.scalar(UNREAD_COUNT, {"unread_membership_id": membership.id}) or 0
 
 
 def mark_read(session: Session, membership: Membership) -> None:

@@ -4,15 +4,18 @@ rules, the replacement-cost rate, the time zone) and its categories."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.widgets import Select
 
 from timebank.auth.recent import recent_sign_in_required
 from timebank.coordinators import bp
@@ -49,7 +52,13 @@ def _place(name: str) -> str:
 
 def timezone_choices(current: str) -> dict:
     """The time zones as groups of choices, one group a region, places in alphabetical
-    order; UTC first; the bank's own zone is always there, even an old alias."""
+    order; UTC first; the bank's own zone is always there, even an old alias. The same
+    for every request in a language (kept; WTForms only reads it)."""
+    return _timezone_choices(current, str(get_locale()))
+
+
+@lru_cache(maxsize=64)
+def _timezone_choices(current: str, _language: str) -> dict:
     groups: dict = {_("Universal"): [SelectChoice("UTC", _("UTC (no summer time)"))]}
     for region, label in REGIONS.items():
         places = [n for n in TIMEZONES if n.split("/", 1)[0] == region]
@@ -59,6 +68,23 @@ def timezone_choices(current: str) -> dict:
     if current not in TIMEZONES and current != "UTC":
         groups[_("Other")] = [SelectChoice(current, current)]
     return groups
+
+
+@lru_cache(maxsize=4096)
+def _option(value: str, label: str, selected: bool) -> str:
+    return Select.render_option(Choice(value, label, selected, None))
+
+
+class ManyOptionsSelect(Select):
+    """WTForms' select, each plain option's HTML made once: the time zones are about
+    500 options, and WTForms' attribute rendering took most of the settings page's
+    time."""
+
+    @classmethod
+    def render_option(cls, choice: Choice, **kwargs) -> str:
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        return _option(choice.value, str(choice.label), choice.selected)
 
 
 # The form's field for each policy setting (errors from the service land there).
@@ -161,7 +187,7 @@ class PolicyForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
-    timezone = SelectField(_l("Time zone"), choices=[])
+    timezone = SelectField(_l("Time zone"), choices=[], widget=ManyOptionsSelect())
     group_credit_rule = RadioField(
         _l("How a workshop's leader is credited"),
         choices=[

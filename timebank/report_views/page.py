@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from flask_babel import format_currency, format_date
+from flask_babel import format_currency
 
-from timebank.filters import hours, month_abbr, month_year
+from timebank.filters import format_date, hours, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
 from timebank.report_views.reading import broker_nodes

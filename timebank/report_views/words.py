@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_currency, format_decimal, format_percent, get_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_currency, get_locale
 from markupsafe import Markup, escape
 
-from timebank.filters import hours
+from timebank.filters import format_decimal, format_percent, hours
+from timebank.quick_gettext import gettext as _
+from timebank.quick_gettext import ngettext
 from timebank.reports.reciprocity import Figure, Suppressed, SuppressionReason, Table, Unit
 from timebank.reports.reciprocity.model import Row, Value
 

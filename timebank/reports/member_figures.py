@@ -75,29 +75,34 @@ def _other_id(account_id: int):
     )
 
 
+# Time given and received by an account, day by day between two dates: built once
+# with its values as parameters (the dashboard asks on every visit, and building the
+# query cost SQLAlchemy about half as much as running it).
+_ACCOUNT = sa.bindparam("figures_account_id", type_=sa.Integer)
+BY_DAY = (
+    sa.select(
+        Transfer.service_date,
+        sa.func.sum(sa.case((Transfer.credit_account_id == _ACCOUNT, Transfer.minutes), else_=0)),
+        sa.func.sum(sa.case((Transfer.debit_account_id == _ACCOUNT, Transfer.minutes), else_=0)),
+    )
+    .where(
+        time_given_condition(Transfer),
+        sa.or_(Transfer.debit_account_id == _ACCOUNT, Transfer.credit_account_id == _ACCOUNT),
+        Transfer.service_date >= sa.bindparam("figures_from", type_=sa.Date),
+        Transfer.service_date <= sa.bindparam("figures_to", type_=sa.Date),
+    )
+    .group_by(Transfer.service_date)
+)
+
+
 def member_figures(session: Session, account: Account, today: date | None = None) -> Figures:
     """Hours given and received in each of the last 12 months and this year, in one
     query grouped by service date (at most 366 rows) folded into months here."""
     if today is None:
         today = today_in(account.time_bank.timezone)
     months = month_starts(today)
-    start = months[0]
-    given = sa.func.sum(
-        sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
-    )
-    received = sa.func.sum(
-        sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
-    )
-    rows = session.execute(
-        sa.select(Transfer.service_date, given, received)
-        .where(
-            time_given_condition(Transfer),
-            _involves(account.id),
-            Transfer.service_date >= start,
-            Transfer.service_date <= today,
-        )
-        .group_by(Transfer.service_date)
-    ).all()
+    parameters = {"figures_account_id": account.id, "figures_from": months[0], "figures_to": today}
+    rows = session.execute(BY_DAY, parameters).all()
     by_month = {m: [0, 0] for m in months}
     year_given = year_received = 0
     for service_date, gave, got in rows:

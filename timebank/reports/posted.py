@@ -15,6 +15,8 @@ from timebank.reports.transfer_lists import PER_PAGE, involving, names_loaded
 
 # Newest first; served by the index ix_transfer_bank_status_posted.
 ORDER = Order((Transfer.posted_at, Transfer.id), descending=True)
+# Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
+REVERSAL = aliased(Transfer, name="posted_reversal")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def list_posted(
     if filters.kind:
         conditions.append(Transfer.kind == filters.kind)
     total = session.scalar(sa.select(sa.func.count(Transfer.id)).where(*conditions)) or 0
-    reversal = aliased(Transfer)
+    reversal = REVERSAL
     page = page_of(
         session,
         sa.select(Transfer, reversal.id)

@@ -20,6 +20,8 @@ from timebank.reports.keyset import Cursor, KeysetPage, Order
 
 ORDER = Order((Transfer.service_date, Transfer.id), descending=True)
 PER_PAGE = 25
+# Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
+OTHER = aliased(Account, name="pot_other")
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def pot_page(
     if not found and key is not None:
         return pot_page(session, time_bank_id, pot_id, per_page=per_page)
     ids = [i for _, i in found]
-    other = aliased(Account)
+    other = OTHER
     loaded = (
         {
             transfer.id: (transfer, account)

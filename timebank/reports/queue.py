@@ -147,6 +147,16 @@ def list_queue(
     return page
 
 
+# How many pending entries of a bank (parameter "approvals_time_bank_id") wait for a
+# coordinator's approval, as count_waiting counts them: built once, as every page of a
+# coordinator shows it in the navigation (timebank/navigation.py).
+APPROVALS_WAITING_COUNT = sa.select(sa.func.count(Transfer.id)).where(
+    Transfer.time_bank_id == sa.bindparam("approvals_time_bank_id", type_=sa.Integer),
+    Transfer.status == TransferStatus.PENDING,
+    _stage_condition(STAGE_APPROVAL),
+)
+
+
 def count_waiting(session: Session, time_bank_id: int) -> dict[str, int]:
     """How many pending entries wait for a coordinator and for the other person."""
     base = [Transfer.time_bank_id == time_bank_id, Transfer.status == TransferStatus.PENDING]

@@ -54,7 +54,7 @@ class Statement:
     lines: list[StatementLine]
 
 
-def _counterpart_query(account_id: int):
+def _counterpart_query(account_id: int | sa.BindParameter[int]):
     other = COUNTERPART
     return (
         sa.select(Transfer, other)
@@ -112,19 +112,30 @@ def _line(
     )
 
 
+# The recent and pending lists (the dashboard shows both) are built once, with the
+# account and the number of rows as parameters: building the query with its joined
+# loads cost SQLAlchemy about half as much as running it.
+_ACCOUNT = sa.bindparam("list_account_id", type_=sa.Integer)
+_LIMIT = sa.bindparam("list_limit", type_=sa.Integer)
+RECENT = (
+    _counterpart_query(_ACCOUNT)
+    .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
+    .limit(_LIMIT)
+)
+PENDING = (
+    _counterpart_query(_ACCOUNT)
+    .where(Transfer.status == TransferStatus.PENDING)
+    .order_by(Transfer.recorded_at, Transfer.id)
+    .limit(_LIMIT)
+)
+
+
 def list_recent_transfers(
     session: Session, account: Account, limit: int = 10
 ) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
-    rows = (
-        session.execute(
-            _counterpart_query(account.id)
-            .order_by(Transfer.recorded_at.desc(), Transfer.id.desc())
-            .limit(limit)
-        )
-        .unique()
-        .all()
-    )
+    parameters = {"list_account_id": account.id, "list_limit": limit}
+    rows = session.execute(RECENT, parameters).unique().all()
     return [_line(account, transfer, other, None) for transfer, other in rows]
 
 
@@ -179,14 +190,6 @@ def list_pending_transfers(
 ) -> list[StatementLine]:
     """The account's entries still waiting for a confirmation or an approval, oldest
     first, each saying what it waits for."""
-    rows = (
-        session.execute(
-            _counterpart_query(account.id)
-            .where(Transfer.status == TransferStatus.PENDING)
-            .order_by(Transfer.recorded_at, Transfer.id)
-            .limit(limit)
-        )
-        .unique()
-        .all()
-    )
+    parameters = {"list_account_id": account.id, "list_limit": limit}
+    rows = session.execute(PENDING, parameters).unique().all()
     return [_line(account, transfer, other, None) for transfer, other in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import date
 
@@ -123,6 +124,17 @@ def test_the_cache_can_be_cleared(session, ring):
 def test_a_report_survives_the_json_it_is_kept_as(session, ring, audience):
     report = compute(session, BankSelection.one(ring.id), PERIOD, audience)
     assert loads(dumps(report)) == report
+
+
+def test_a_report_read_again_from_the_same_json_is_decoded_once(session, ring):
+    # Kept by its text: shared between requests, so it must not be changeable.
+    text = dumps(compute(session, BankSelection.one(ring.id), PERIOD, Audience.PARTNER))
+    first = loads(text)
+    assert loads(text) is first
+    assert loads(text[:]) == first
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.network = None  # type: ignore[misc]
+    assert isinstance(first.network.by_quarter, tuple)
 
 
 def test_the_stored_json_cannot_name_a_class_outside_the_report(session):

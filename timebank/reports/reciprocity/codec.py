@@ -8,6 +8,7 @@ import dataclasses
 import enum
 import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from timebank.reports.reciprocity import model, period
@@ -60,6 +61,10 @@ def dumps(report: model.ReciprocityReport) -> str:
     return json.dumps(_encode(report), separators=(",", ":"))
 
 
+# A report is immutable once decoded (frozen dataclasses and tuples), and decoding a
+# cached one took longer than showing it: the last few are kept by their text, so a
+# page read again while its bank is unchanged decodes nothing.
+@lru_cache(maxsize=16)
 def loads(text: str) -> model.ReciprocityReport:
     report = _decode(json.loads(text))
     if not isinstance(report, model.ReciprocityReport):

@@ -1,0 +1,209 @@
+"""pages_gunicorn: the member dashboard's throughput under gunicorn against the sign-in
+page's, on the same server in the same run, at the demo's size.
+
+The demo is built as the ``pages`` benchmark builds it (a SQLite file of its own) and
+served by gunicorn with the project's ``gunicorn.conf.py`` (``WEB_CONCURRENCY`` workers,
+default 2, each with ``TIMEBANK_THREADS`` threads) in the development environment (no
+Redis, so the limits count in memory; CSRF off, so the client signs in with one POST).
+A client of ``BENCH_GUNICORN_CONNECTIONS`` (8) threads, each on its own kept-alive
+connection, asks for one page as fast as the server answers for
+``BENCH_GUNICORN_SECONDS`` (5) seconds; the sign-in page (signed out) and the dashboard
+(signed in as the demo member, with the browser the session was issued to) take turns,
+``BENCH_GUNICORN_ROUNDS`` (3) rounds each, so a change in the machine's load falls on
+both. The figures are requests per second over all rounds and the median time of a
+request as the client saw it; the ratio is dashboard / sign-in page (the aim: 0.4 or
+more). The client shares the machine with the server: on 2 cores both figures are
+lower than a separate client would see, and the ratio is what travels.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.common import Figure, env_int
+from bench.pages import _demo_app
+from timebank.demo import DEMO_PASSWORD
+from timebank.demo.cast import MEMBER_EMAIL
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SECRET = "bench-gunicorn-secret-key-0123456789abcdef"
+USER_AGENT = "timebank-bench/1.0 (pages_gunicorn)"
+SIGN_IN = "/auth/sign-in"
+DASHBOARD = "/members/"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(directory: str) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")},
+        "TIMEBANK_ENVIRONMENT": "development",
+        "TIMEBANK_SECRET_KEY": SECRET,
+        "TIMEBANK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/demo.sqlite3",
+        "TIMEBANK_MAIL_OUTBOX": f"{directory}/outbox",
+        "TIMEBANK_EXTERNAL_ORIGIN": f"http://127.0.0.1:{port}",
+        "TIMEBANK_SESSION_COOKIE_SECURE": "false",
+        "TIMEBANK_REMEMBER_COOKIE_SECURE": "false",
+        "TIMEBANK_WTF_CSRF_ENABLED": "false",
+        "TIMEBANK_BIND": f"127.0.0.1:{port}",
+        "TIMEBANK_LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+        "TIMEBANK_THREADS": os.environ.get("TIMEBANK_THREADS", "4"),
+    }
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "timebank.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return process, port
+        except OSError:
+            time.sleep(0.5)
+    _stop(process)
+    raise RuntimeError("gunicorn did not answer /healthz within a minute")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _sign_in(port: int) -> str:
+    """The member's session cookie (``name=value; ...``), issued to USER_AGENT."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = urllib.parse.urlencode({"email": MEMBER_EMAIL, "password": DEMO_PASSWORD})
+    connection.request(
+        "POST",
+        SIGN_IN,
+        body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
+    )
+    response = connection.getresponse()
+    response.read()
+    if response.status != 302:
+        raise RuntimeError(f"the demo member could not sign in ({response.status})")
+    cookies = [
+        value.split(";", 1)[0]
+        for name, value in response.getheaders()
+        if name.lower() == "set-cookie"
+    ]
+    connection.close()
+    return "; ".join(cookies)
+
+
+def _hammer(port: int, path: str, headers: dict, seconds: float, connections: int):
+    """(requests answered 200, each request's seconds) for ``seconds``."""
+    deadline = time.perf_counter() + seconds
+    times: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    connection.request("GET", path, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                except (http.client.HTTPException, OSError):
+                    # A worker restarting (gunicorn's max_requests) closes its kept-alive
+                    # connections: open another and carry on.
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    continue
+                if response.status != 200:
+                    with lock:
+                        failures.append(f"{path}: {response.status}")
+                    return
+                mine.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+            with lock:
+                times.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"requests failed: {failures[:3]}")
+    return len(times), elapsed, times
+
+
+def run() -> list[Figure]:
+    seconds = env_int("BENCH_GUNICORN_SECONDS", 5)
+    rounds = env_int("BENCH_GUNICORN_ROUNDS", 3)
+    connections = env_int("BENCH_GUNICORN_CONNECTIONS", 8)
+    directory = tempfile.mkdtemp(prefix="timebank-bench-gunicorn-")
+    app = _demo_app(directory)
+    with app.app_context():
+        from timebank.extensions import db
+
+        db.engine.dispose()  # the served processes open the file themselves
+    process, port = _serve(directory)
+    try:
+        pages = {
+            "sign_in": (SIGN_IN, {"User-Agent": USER_AGENT}),
+            "dashboard": (DASHBOARD, {"User-Agent": USER_AGENT, "Cookie": _sign_in(port)}),
+        }
+        totals = {name: [0, 0.0, []] for name in pages}
+        for path, headers in pages.values():  # warm every worker up
+            _hammer(port, path, headers, 1, connections)
+        for _ in range(rounds):
+            for name, (path, headers) in pages.items():
+                count, elapsed, times = _hammer(port, path, headers, seconds, connections)
+                totals[name][0] += count
+                totals[name][1] += elapsed
+                totals[name][2].extend(times)
+    finally:
+        _stop(process)
+    rate = {name: count / elapsed for name, (count, elapsed, _times) in totals.items()}
+    median_ms = {name: statistics.median(t[2]) * 1000 for name, t in totals.items()}
+    return [
+        Figure("pages_gunicorn.workers", int(os.environ.get("WEB_CONCURRENCY", "2")), "workers"),
+        Figure("pages_gunicorn.threads", int(os.environ.get("TIMEBANK_THREADS", "4")), "threads"),
+        Figure("pages_gunicorn.connections", connections, "connections"),
+        Figure("pages_gunicorn.sign_in", round(rate["sign_in"], 1), "requests/s"),
+        Figure(
+            "pages_gunicorn.dashboard",
+            round(rate["dashboard"], 1),
+            "requests/s",
+            round(rate["sign_in"], 1),
+            round(rate["dashboard"] / rate["sign_in"], 2),
+        ),
+        Figure("pages_gunicorn.sign_in.median", round(median_ms["sign_in"], 2), "ms"),
+        Figure("pages_gunicorn.dashboard.median", round(median_ms["dashboard"], 2), "ms"),
+    ]
