@@ -36,6 +36,7 @@ from timebank.ledger.posting import (
     check_limits,
     get_bank,
     lock_accounts,
+    lock_accounts_and_bank,
     lock_transfer_and_batch,
     lock_transfers,
     post_pending,
@@ -173,8 +174,9 @@ def record_transfer(
             )
     # Locked here (and both holders checked active in the same statement), before the
     # amount and date are checked, so an inactive member is the first thing said.
-    accounts = lock_accounts(session, [giver.id, receiver.id], active=[giver.id, receiver.id])
-    bank = get_bank(session, bank_id)  # read by the lock: no statement of its own
+    accounts, bank = lock_accounts_and_bank(
+        session, [giver.id, receiver.id], active=[giver.id, receiver.id]
+    )
 
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
@@ -259,7 +261,7 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     # Nothing posts for a member who is no longer active (or an organisation): the entry
     # keeps waiting; a coordinator can reject it, or approve it once they are active.
     # The bank was read by the transfers' lock, earlier in this transaction.
-    accounts = lock_accounts(session, ids, active=ids, with_bank=False)
+    accounts = lock_accounts(session, ids, active=ids)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
     check_limits(
