@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -37,9 +37,8 @@ COUNTERS = ("posted_debits", "posted_credits", "pending_debits", "pending_credit
 
 
 def get_bank(session: Session, time_bank_id: int) -> TimeBank:
-    """The time bank, from the session when a transfer lock of this transaction has just
-    read it (the transfer locks read the bank's row with theirs), else from the
-    database."""
+    """The time bank, from the session or the database. (The account and transfer locks
+    read the settings the services need with their rows: ``BankSettings``.)"""
     bank = session.get(TimeBank, time_bank_id)
     if bank is None:
         raise errors.NotFoundError("That time bank does not exist.")
@@ -96,6 +95,7 @@ class BankSettings:
     requires_confirmation: bool
     requires_approval: bool
     auto_approve_max_minutes: int
+    own_exchanges_need_another_coordinator: bool | None
 
 
 TIME_BANK = cast(sa.Table, TimeBank.__table__)
@@ -103,6 +103,10 @@ MEMBERSHIP = cast(sa.Table, Membership.__table__)
 ORGANISATION = cast(sa.Table, Organisation.__table__)
 _ACCOUNT_COLUMNS = ("id", "kind", "membership_id", "organisation_id", *COUNTERS)
 _BANK_COLUMNS = tuple(f.name for f in fields(BankSettings))
+
+
+def _bank_columns() -> list[sa.ColumnElement[Any]]:
+    return [TIME_BANK.c[name].label(f"bank_{name}") for name in _BANK_COLUMNS]
 
 
 @functools.cache
@@ -117,7 +121,7 @@ def _account_lock(with_bank: bool) -> sa.Select:
             .order_by(ACCOUNT.c.id)
             .with_for_update(key_share=True)
         )
-    columns += [TIME_BANK.c[name].label(f"bank_{name}") for name in _BANK_COLUMNS]
+    columns += _bank_columns()
     return (
         sa.select(*columns)
         .join_from(ACCOUNT, TIME_BANK, ACCOUNT.c.time_bank_id == TIME_BANK.c.id)
@@ -221,36 +225,41 @@ _LOCK_ORGANISATIONS = (
 )
 
 
-def _locked_with_bank(session: Session, where: sa.ColumnElement[bool]) -> list[Transfer]:
+def _locked_with_bank(
+    session: Session, where: sa.ColumnElement[bool]
+) -> tuple[list[Transfer], BankSettings | None]:
     """Lock the transfers ``where`` selects, in id order, reading their time bank (not
-    locked) in the same statement, for ``get_bank``."""
-    return list(
-        session.scalars(
-            sa.select(Transfer)
-            .join(Transfer.time_bank)
-            .options(contains_eager(Transfer.time_bank))
-            .where(where)
-            .order_by(Transfer.id)
-            .with_for_update(of=Transfer)
-            .execution_options(populate_existing=True)
-        )
-    )
+    locked) in the same statement, as plain values; None when none is found."""
+    rows = session.execute(
+        sa.select(Transfer, *_bank_columns())
+        .join_from(Transfer, TIME_BANK, Transfer.time_bank_id == TIME_BANK.c.id)
+        .where(where)
+        .order_by(Transfer.id)
+        .with_for_update(of=Transfer)
+        .execution_options(populate_existing=True)
+    ).all()
+    bank = BankSettings(*rows[0][1:]) if rows else None
+    return [row[0] for row in rows], bank
 
 
-def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
+def lock_transfers(
+    session: Session, ids: Iterable[int]
+) -> tuple[list[Transfer], BankSettings | None]:
     return _locked_with_bank(session, Transfer.id.in_(sorted(set(ids))))
 
 
-def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer]:
+def lock_transfer_and_batch(
+    session: Session, transfer_id: int
+) -> tuple[list[Transfer], BankSettings]:
     """Lock a transfer and, if it belongs to a group, every transfer of its group (one
     statement; a transfer's group never changes, so reading it inside is safe)."""
     batch_of = sa.select(Transfer.batch_id).where(Transfer.id == transfer_id).scalar_subquery()
-    found = _locked_with_bank(
+    found, bank = _locked_with_bank(
         session, sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of)
     )
-    if not found:
+    if bank is None:
         raise errors.NotFoundError("That exchange does not exist.")
-    return found
+    return found, bank
 
 
 def _require_active(

@@ -25,16 +25,15 @@ from timebank.ledger.models import (
     AuditEntry,
     Membership,
     MembershipStatus,
-    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
 )
 from timebank.ledger.posting import (
+    BankSettings,
     add_pending,
     add_posted,
     check_limits,
-    get_bank,
     lock_accounts,
     lock_accounts_and_bank,
     lock_transfer_and_batch,
@@ -245,7 +244,7 @@ def _already_resolved(transfer: Transfer) -> errors.AlreadyResolvedError:
     return errors.AlreadyResolvedError("This exchange was already rejected; nothing was changed.")
 
 
-def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) -> bool:
+def _post_if_ready(session: Session, bank: BankSettings, transfers: list[Transfer]) -> bool:
     """Post the transfers together if each has every step it needs, re-checking limits."""
     if not all(
         rules.ready_to_post(
@@ -302,8 +301,8 @@ def confirm_transfer(
     """The other person in an exchange confirms it happened: the entry as they saw it,
     when ``seen_version`` (``entry_version``) is given."""
     require_active_actor(actor)
-    found = lock_transfers(session, [transfer_id])
-    if not found or found[0].time_bank_id != actor.time_bank_id:
+    found, bank = lock_transfers(session, [transfer_id])
+    if bank is None or found[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     transfer = found[0]
     if transfer.status != TransferStatus.PENDING:
@@ -319,7 +318,6 @@ def confirm_transfer(
     if _own_account_id(actor) not in sides or actor.id == transfer.recorded_by_id:
         raise errors.NotAllowedError("Only the other person in the exchange can confirm it.")
     before = snapshot(transfer)
-    bank = get_bank(session, transfer.time_bank_id)
     # One UPDATE of the transfer at the flush, not one for the confirmation and another
     # for the posting (the reads in between would flush it early).
     with session.no_autoflush:
@@ -348,8 +346,8 @@ def approve_transfer(
     Two coordinators approving at the same moment: the second waits for the first's row
     lock, then finds it resolved and gets ``AlreadyResolvedError``.
     """
-    transfers = lock_transfer_and_batch(session, transfer_id)
-    bank_id = transfers[0].time_bank_id
+    transfers, bank = lock_transfer_and_batch(session, transfer_id)
+    bank_id = bank.id
     if actor.time_bank_id != bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     require_coordinator(actor, bank_id)
@@ -367,7 +365,6 @@ def approve_transfer(
             )
     require_version(transfers, seen_version)
     befores = {t.id: snapshot(t) for t in transfers}
-    bank = get_bank(session, bank_id)
     # Separation of duties: refused here when the bank's rule is on, else recorded.
     own_entry = check_own_approval(session, bank, actor, transfers)
     now = utcnow()
@@ -406,8 +403,8 @@ def reject_transfer(
     ``seen_version`` is given."""
     reason = rules.require_reason(reason)
     require_active_actor(actor)
-    transfers = lock_transfer_and_batch(session, transfer_id)
-    if not transfers or transfers[0].time_bank_id != actor.time_bank_id:
+    transfers, _bank = lock_transfer_and_batch(session, transfer_id)
+    if transfers[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     bank_id = transfers[0].time_bank_id
     if not actor.is_coordinator:
@@ -457,8 +454,8 @@ def reverse_transfer(
     (a correction must always be possible); the pot still cannot go below zero.
     """
     reason = rules.require_reason(reason)
-    found = lock_transfers(session, [transfer_id])
-    if not found or found[0].time_bank_id != actor.time_bank_id:
+    found, bank = lock_transfers(session, [transfer_id])
+    if bank is None or found[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     original = found[0]
     require_coordinator(actor, original.time_bank_id)
@@ -472,7 +469,6 @@ def reverse_transfer(
         )
     if session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == original.id)):
         raise errors.AlreadyReversedError("This exchange has already been reversed.")
-    bank = get_bank(session, original.time_bank_id)
     accounts = lock_accounts(session, [original.debit_account_id, original.credit_account_id])
     taken_back = accounts[original.credit_account_id]
     if taken_back.kind == AccountKind.POT:
