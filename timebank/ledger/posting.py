@@ -81,9 +81,10 @@ class LockedAccount:
 
 @dataclass(frozen=True)
 class BankSettings:
-    """What the services need of a time bank, read with the account lock (the bank's
-    row is read, not locked). Named as ``TimeBank``'s columns, so either serves
-    ``rules.Policy.of`` and the steps."""
+    """What the services need of a time bank, read (not locked) by the row lock that
+    runs anyway: the accounts' (``lock_accounts_and_bank``) or the transfers'. Named as
+    ``TimeBank``'s columns, so either serves ``rules.Policy.of``, the steps and
+    ``duties``."""
 
     id: int
     timezone: str
@@ -155,8 +156,7 @@ def lock_accounts_and_bank(
     """``lock_accounts``, reading the accounts' time bank (not locking it) in the same
     statement: its policy costs no statement of its own, and is as it is at the lock."""
     accounts, bank = _lock_accounts(session, ids, active, with_bank=True)
-    assert bank is not None  # noqa: S101 (with_bank reads it whenever an account is found)
-    return accounts, bank
+    return accounts, cast(BankSettings, bank)  # read whenever an account is found
 
 
 def _lock_accounts(
