@@ -225,19 +225,35 @@ _LOCK_ORGANISATIONS = (
 )
 
 
-def _locked_with_bank(
-    session: Session, where: sa.ColumnElement[bool]
-) -> tuple[list[Transfer], BankSettings | None]:
-    """Lock the transfers ``where`` selects, in id order, reading their time bank (not
-    locked) in the same statement, as plain values; None when none is found."""
-    rows = session.execute(
+@functools.cache
+def _transfer_lock(with_batch: bool) -> sa.Select:
+    """``SELECT <transfer>, <its bank's settings> FROM transfer JOIN time_bank WHERE ...
+    ORDER BY id FOR UPDATE OF transfer``, built once: the transfers ``:ids``, or the
+    transfer ``:id`` and every transfer of its group (a transfer's group never changes,
+    so reading it inside the statement is safe)."""
+    if with_batch:
+        batch_of = (
+            sa.select(Transfer.batch_id).where(Transfer.id == sa.bindparam("id")).scalar_subquery()
+        )
+        where = sa.or_(Transfer.id == sa.bindparam("id"), Transfer.batch_id == batch_of)
+    else:
+        where = Transfer.id.in_(sa.bindparam("ids", expanding=True))
+    return (
         sa.select(Transfer, *_bank_columns())
         .join_from(Transfer, TIME_BANK, Transfer.time_bank_id == TIME_BANK.c.id)
         .where(where)
         .order_by(Transfer.id)
         .with_for_update(of=Transfer)
         .execution_options(populate_existing=True)
-    ).all()
+    )
+
+
+def _locked_with_bank(
+    session: Session, statement: sa.Select, params: dict[str, Any]
+) -> tuple[list[Transfer], BankSettings | None]:
+    """Lock the transfers the statement selects, in id order, reading their time bank
+    (not locked) in the same statement, as plain values; None when none is found."""
+    rows = session.execute(statement, params).all()
     bank = BankSettings(*rows[0][1:]) if rows else None
     return [row[0] for row in rows], bank
 
@@ -245,18 +261,15 @@ def _locked_with_bank(
 def lock_transfers(
     session: Session, ids: Iterable[int]
 ) -> tuple[list[Transfer], BankSettings | None]:
-    return _locked_with_bank(session, Transfer.id.in_(sorted(set(ids))))
+    return _locked_with_bank(session, _transfer_lock(False), {"ids": sorted(set(ids))})
 
 
 def lock_transfer_and_batch(
     session: Session, transfer_id: int
 ) -> tuple[list[Transfer], BankSettings]:
     """Lock a transfer and, if it belongs to a group, every transfer of its group (one
-    statement; a transfer's group never changes, so reading it inside is safe)."""
-    batch_of = sa.select(Transfer.batch_id).where(Transfer.id == transfer_id).scalar_subquery()
-    found, bank = _locked_with_bank(
-        session, sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of)
-    )
+    statement)."""
+    found, bank = _locked_with_bank(session, _transfer_lock(True), {"id": transfer_id})
     if bank is None:
         raise errors.NotFoundError("That exchange does not exist.")
     return found, bank
