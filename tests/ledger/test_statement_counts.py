@@ -120,3 +120,37 @@ def test_a_group_exchange_writes_every_account_in_one_update(session):
     session.expire_all()
     assert tutor.account.posted_credits == 60 * len(learners)
     assert [learner.account.posted_debits for learner in learners] == [60] * len(learners)
+
+
+@contextmanager
+def compiled_each_time():
+    """The statements sent whose compiled form SQLAlchemy could not cache (compiled again
+    at every execution)."""
+    uncached: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if context.compiled is not None and context.cache_hit in (
+            context.compiled.dialect.NO_CACHE_KEY,
+            context.compiled.dialect.CACHING_DISABLED,
+        ):
+            uncached.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield uncached
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_every_statement_of_an_exchange_is_compiled_once(session):
+    alice, bob, coordinator = _world(session, requires_confirmation=True, requires_approval=True)
+    for _round in range(2):  # the first round compiles what the second must find cached
+        with compiled_each_time() as uncached:
+            transfer_id = alice_gives_bob_an_hour(session, alice, bob).id
+            session.commit()
+            confirm_transfer(session, actor=bob, transfer_id=transfer_id)
+            session.commit()
+            [approved] = approve_transfer(session, actor=coordinator, transfer_id=transfer_id)
+            session.commit()
+        assert approved.status == TransferStatus.POSTED
+    assert uncached == []

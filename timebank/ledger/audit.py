@@ -175,7 +175,11 @@ _ENTRY_COLUMNS = (
 @functools.cache
 def _insert_and_advance(count: int) -> sa.Insert:
     """PostgreSQL: insert ``count`` entries (binds ``<column>_<k>``) and advance the
-    head (binds ``bank``, ``last_seq``, ``last_hash``) in one statement."""
+    head (binds ``bank``, ``last_seq``, ``last_hash``) in one statement.
+
+    One entry (every exchange, confirmation and approval) is a single-row VALUES, which
+    SQLAlchemy compiles once and caches; it cannot cache a multi-row VALUES (a group's
+    entries), which is compiled at each use."""
     values = [
         {
             name: sa.bindparam(f"{name}_{k}", type_=AUDIT_ENTRY.c[name].type)
@@ -183,7 +187,8 @@ def _insert_and_advance(count: int) -> sa.Insert:
         }
         for k in range(count)
     ]
-    return sa.insert(AUDIT_ENTRY).values(values).add_cte(_ADVANCE_HEAD.cte("advance"))
+    insert = sa.insert(AUDIT_ENTRY).values(values[0] if count == 1 else values)
+    return insert.add_cte(_ADVANCE_HEAD.cte("advance"))
 
 
 @dataclass(frozen=True)

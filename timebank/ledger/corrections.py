@@ -18,7 +18,6 @@ from timebank.ledger.clock import today_in
 from timebank.ledger.models import Membership, Transfer, TransferKind, TransferStatus
 from timebank.ledger.posting import (
     check_limits,
-    get_bank,
     lock_accounts,
     lock_transfer_and_batch,
     require_coordinator,
@@ -50,7 +49,7 @@ def correct_pending_transfer(
     """
     reason = rules.require_reason(reason)
     # Lock order: transfers by id, then accounts by id, then the audit chain.
-    transfers = lock_transfer_and_batch(session, transfer_id)
+    transfers, bank = lock_transfer_and_batch(session, transfer_id)
     transfer = next((t for t in transfers if t.id == transfer_id), None)
     if transfer is None or transfer.time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
@@ -68,7 +67,6 @@ def correct_pending_transfer(
         raise errors.InvalidTransferError(
             "Only exchanges can be corrected; reject this entry and record it again."
         )
-    bank = get_bank(session, transfer.time_bank_id)
     policy = rules.Policy.of(bank)
     before = snapshot(transfer)
 

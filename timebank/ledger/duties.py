@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from timebank.ledger import errors
 from timebank.ledger.models import Membership, MembershipStatus, Role, TimeBank, Transfer
+from timebank.ledger.posting import BankSettings
 
 
 class OwnEntryError(errors.NotAllowedError):
@@ -42,7 +43,7 @@ def count_coordinators(session: Session, time_bank_id: int) -> int:
     )
 
 
-def needs_another_coordinator(session: Session, bank: TimeBank) -> bool:
+def needs_another_coordinator(session: Session, bank: TimeBank | BankSettings) -> bool:
     """Whether a coordinator's own entries need another coordinator in this bank now."""
     chosen = bank.own_exchanges_need_another_coordinator
     if chosen is not None:
@@ -63,7 +64,7 @@ def is_own_entry(actor: Membership, transfers: Iterable[Transfer]) -> bool:
 
 
 def check_own_approval(
-    session: Session, bank: TimeBank, actor: Membership, transfers: list[Transfer]
+    session: Session, bank: TimeBank | BankSettings, actor: Membership, transfers: list[Transfer]
 ) -> bool:
     """Refuse a coordinator approving their own entry when the rule is on; otherwise
     return whether it is their own (to be recorded in the audit log)."""

@@ -452,19 +452,28 @@ class Transfer(Base):
     # Linked transfers (a group exchange) that post or fail together.
     batch_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
 
+    # Read only, every one: the services write a transfer's id columns, never these, so
+    # the unit of work has no dependency between objects to work out when it flushes a
+    # transfer (the self-referential ``reverses`` made it sort each flush as a cycle).
     debit_account: Mapped[Account] = relationship(
         foreign_keys=[debit_account_id],
         primaryjoin="Transfer.debit_account_id == Account.id",
+        viewonly=True,
     )
     credit_account: Mapped[Account] = relationship(
         foreign_keys=[credit_account_id],
         primaryjoin="Transfer.credit_account_id == Account.id",
+        viewonly=True,
     )
-    category: Mapped[Category | None] = relationship()
-    # Read only: the transfer locks load the bank with the transfer (posting.py).
+    category: Mapped[Category | None] = relationship(viewonly=True)
+    # The transfer locks load the bank with the transfer (posting.py).
     time_bank: Mapped[TimeBank] = relationship(viewonly=True)
-    reverses: Mapped[Transfer | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
-    recorded_by: Mapped[Membership | None] = relationship(foreign_keys=[recorded_by_id])
+    reverses: Mapped[Transfer | None] = relationship(
+        remote_side=[id], foreign_keys=[reverses_id], viewonly=True
+    )
+    recorded_by: Mapped[Membership | None] = relationship(
+        foreign_keys=[recorded_by_id], viewonly=True
+    )
 
     @property
     def hours(self) -> float:

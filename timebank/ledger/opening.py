@@ -58,10 +58,11 @@ def record_opening_balance(
         accounts = lock_accounts(session, [account.id, equity.id])
     else:
         # Created here, after the lock (its audit entry takes the chain head last); a new
-        # row's id is above every other, so the id order holds.
+        # row's id is above every other, and no other transaction can see it yet, so
+        # locking it here (to read it as the others were read) waits for nobody.
         accounts = lock_accounts(session, [account.id])
         equity = get_equity_account(session, bank.id, actor=actor)
-        accounts[equity.id] = equity
+        accounts |= lock_accounts(session, [equity.id])
     debit, credit = (equity, account) if minutes > 0 else (account, equity)
     now = utcnow()
     transfer = Transfer(

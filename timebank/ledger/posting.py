@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from timebank.ledger import errors
 from timebank.ledger.clock import utcnow
@@ -35,20 +37,106 @@ COUNTERS = ("posted_debits", "posted_credits", "pending_debits", "pending_credit
 
 
 def get_bank(session: Session, time_bank_id: int) -> TimeBank:
-    """The time bank, from the session when a lock of this transaction has just read
-    it (``lock_accounts`` and the transfer locks read the bank's row with theirs, so
-    the policy costs no statement of its own), else from the database."""
+    """The time bank, from the session or the database. (The account and transfer locks
+    read the settings the services need with their rows: ``BankSettings``.)"""
     bank = session.get(TimeBank, time_bank_id)
     if bank is None:
         raise errors.NotFoundError("That time bank does not exist.")
     return bank
 
 
+@dataclass(eq=False)
+class LockedAccount:
+    """An account as its row lock read it: plain values, not an ORM object (loading
+    ``Account`` objects was most of the lock's cost). The services check the rules on
+    these counters, change them, and ``write_counters`` writes the ones that changed."""
+
+    id: int
+    kind: AccountKind
+    membership_id: int | None
+    organisation_id: int | None
+    posted_debits: int
+    posted_credits: int
+    pending_debits: int
+    pending_credits: int
+    session: Session = field(repr=False)
+    read: tuple[int, int, int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.read = self.counters()
+
+    def counters(self) -> tuple[int, int, int, int]:
+        return (self.posted_debits, self.posted_credits, self.pending_debits, self.pending_credits)
+
+    @property
+    def changed(self) -> bool:
+        return self.counters() != self.read
+
+    @property
+    def label(self) -> str:
+        """The holder's name, for messages only (it costs queries)."""
+        account = self.session.get(Account, self.id)
+        return account.label if account is not None else ""
+
+
+@dataclass(frozen=True)
+class BankSettings:
+    """What the services need of a time bank, read (not locked) by the row lock that
+    runs anyway: the accounts' (``lock_accounts_and_bank``) or the transfers'. Named as
+    ``TimeBank``'s columns, so either serves ``rules.Policy.of``, the steps and
+    ``duties``."""
+
+    id: int
+    timezone: str
+    floor_minutes: int | None
+    cap_minutes: int | None
+    max_minutes_per_transfer: int
+    max_backdate_days: int
+    minute_step: int
+    requires_confirmation: bool
+    requires_approval: bool
+    auto_approve_max_minutes: int
+    own_exchanges_need_another_coordinator: bool | None
+
+
+TIME_BANK = cast(sa.Table, TimeBank.__table__)
+MEMBERSHIP = cast(sa.Table, Membership.__table__)
+ORGANISATION = cast(sa.Table, Organisation.__table__)
+_ACCOUNT_COLUMNS = ("id", "kind", "membership_id", "organisation_id", *COUNTERS)
+_BANK_COLUMNS = tuple(f.name for f in fields(BankSettings))
+
+
+def _bank_columns() -> list[sa.ColumnElement[Any]]:
+    return [TIME_BANK.c[name].label(f"bank_{name}") for name in _BANK_COLUMNS]
+
+
+@functools.cache
+def _account_lock(with_bank: bool) -> sa.Select:
+    """``SELECT <account columns> [, <its bank's columns>] FROM account [JOIN time_bank]
+    WHERE id IN (:ids) ORDER BY id FOR NO KEY UPDATE [OF account]``, built once."""
+    columns: list[sa.ColumnElement[Any]] = [ACCOUNT.c[name] for name in _ACCOUNT_COLUMNS]
+    if not with_bank:
+        return (
+            sa.select(*columns)
+            .where(ACCOUNT.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .order_by(ACCOUNT.c.id)
+            .with_for_update(key_share=True)
+        )
+    columns += _bank_columns()
+    return (
+        sa.select(*columns)
+        .join_from(ACCOUNT, TIME_BANK, ACCOUNT.c.time_bank_id == TIME_BANK.c.id)
+        .where(ACCOUNT.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .order_by(ACCOUNT.c.id)
+        .with_for_update(key_share=True, of=ACCOUNT)
+    )
+
+
 def lock_accounts(
-    session: Session, ids: Iterable[int], *, active: Iterable[int] = (), with_bank: bool = True
-) -> dict[int, Account]:
+    session: Session, ids: Iterable[int], *, active: Iterable[int] = ()
+) -> dict[int, LockedAccount]:
     """Lock the accounts (id order, so two writers never wait on each other in a cycle)
-    and reload their counters from the database.
+    and read their counters from the database, as plain values.
 
     The accounts in ``active`` must have an active holder (a member whose membership is
     active, an organisation still active). Their holders' rows are locked too, after the
@@ -57,31 +145,40 @@ def lock_accounts(
     this reads (and is seen) or waits until this transaction ends.
 
     ``FOR NO KEY UPDATE``: exclusive between writers, yet it does not block the foreign
-    key checks of rows that other transactions insert (transfers, audit entries).
+    key checks of rows that other transactions insert (transfers, audit entries)."""
+    accounts, _ = _lock_accounts(session, ids, active, with_bank=False)
+    return accounts
 
-    The accounts' time bank is read (not locked) in the same statement: ``get_bank``
-    then finds it in the session, as it is at this moment. ``with_bank=False`` when a
-    lock earlier in this transaction (the transfer's) has just read it."""
+
+def lock_accounts_and_bank(
+    session: Session, ids: Iterable[int], *, active: Iterable[int] = ()
+) -> tuple[dict[int, LockedAccount], BankSettings]:
+    """``lock_accounts``, reading the accounts' time bank (not locking it) in the same
+    statement: its policy costs no statement of its own, and is as it is at the lock."""
+    accounts, bank = _lock_accounts(session, ids, active, with_bank=True)
+    return accounts, cast(BankSettings, bank)  # read whenever an account is found
+
+
+def _lock_accounts(
+    session: Session, ids: Iterable[int], active: Iterable[int], *, with_bank: bool
+) -> tuple[dict[int, LockedAccount], BankSettings | None]:
     wanted = sorted(set(ids))
-    statement = sa.select(Account)
-    if with_bank:
-        statement = statement.join(Account.time_bank).options(contains_eager(Account.time_bank))
+    if session.autoflush:
+        session.flush()  # as an ORM query would (nothing to do in the services' own use)
+    # On the session's connection (same transaction), past the ORM: plain rows.
+    rows = session.connection().execute(_account_lock(with_bank), {"ids": wanted}).all()
     found = {
-        account.id: account
-        for account in session.scalars(
-            statement.where(Account.id.in_(wanted))
-            .order_by(Account.id)
-            .with_for_update(key_share=True, of=Account)
-            .execution_options(populate_existing=True)
-        )
+        row.id: LockedAccount(*row[: len(_ACCOUNT_COLUMNS)], session=session)  # type: ignore[misc]
+        for row in rows
     }
     if any(i not in found for i in wanted):
         raise errors.NotFoundError("That account does not exist.")
+    bank = BankSettings(*rows[0][len(_ACCOUNT_COLUMNS) :]) if with_bank else None
     _require_active_holders_locked(session, [found[i] for i in sorted(set(active))])
-    return found
+    return found, bank
 
 
-def _require_active_holders_locked(session: Session, accounts: list[Account]) -> None:
+def _require_active_holders_locked(session: Session, accounts: list[LockedAccount]) -> None:
     """Lock the holders of ``accounts`` (memberships, then organisations, each in id
     order) and refuse if one is not active. No statement when there is no such holder."""
     member_ids = sorted(
@@ -94,27 +191,18 @@ def _require_active_holders_locked(session: Session, accounts: list[Account]) ->
             if a.kind == AccountKind.ORGANISATION and a.organisation_id
         }
     )
+    connection = session.connection()
     statuses: dict[int, tuple[MembershipStatus, Role]] = {}
     if member_ids:
         statuses = {
             row.id: (row.status, row.role)
-            for row in session.execute(
-                sa.select(Membership.id, Membership.status, Membership.role)
-                .where(Membership.id.in_(member_ids))
-                .order_by(Membership.id)
-                .with_for_update(key_share=True)
-            )
+            for row in connection.execute(_LOCK_MEMBERSHIPS, {"ids": member_ids})
         }
     active_organisations: dict[int, bool] = {}
     if organisation_ids:
         active_organisations = {
             row.id: row.active
-            for row in session.execute(
-                sa.select(Organisation.id, Organisation.active)
-                .where(Organisation.id.in_(organisation_ids))
-                .order_by(Organisation.id)
-                .with_for_update(key_share=True)
-            )
+            for row in connection.execute(_LOCK_ORGANISATIONS, {"ids": organisation_ids})
         }
     for account in sorted(accounts, key=lambda a: a.id):
         status, role = statuses.get(account.membership_id or 0, (None, None))
@@ -123,40 +211,72 @@ def _require_active_holders_locked(session: Session, accounts: list[Account]) ->
         )
 
 
-def _locked_with_bank(session: Session, where: sa.ColumnElement[bool]) -> list[Transfer]:
-    """Lock the transfers ``where`` selects, in id order, reading their time bank (not
-    locked) in the same statement, for ``get_bank``."""
-    return list(
-        session.scalars(
-            sa.select(Transfer)
-            .join(Transfer.time_bank)
-            .options(contains_eager(Transfer.time_bank))
-            .where(where)
-            .order_by(Transfer.id)
-            .with_for_update(of=Transfer)
-            .execution_options(populate_existing=True)
+_LOCK_MEMBERSHIPS = (
+    sa.select(MEMBERSHIP.c.id, MEMBERSHIP.c.status, MEMBERSHIP.c.role)
+    .where(MEMBERSHIP.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(MEMBERSHIP.c.id)
+    .with_for_update(key_share=True)
+)
+_LOCK_ORGANISATIONS = (
+    sa.select(ORGANISATION.c.id, ORGANISATION.c.active)
+    .where(ORGANISATION.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(ORGANISATION.c.id)
+    .with_for_update(key_share=True)
+)
+
+
+@functools.cache
+def _transfer_lock(with_batch: bool) -> sa.Select:
+    """``SELECT <transfer>, <its bank's settings> FROM transfer JOIN time_bank WHERE ...
+    ORDER BY id FOR UPDATE OF transfer``, built once: the transfers ``:ids``, or the
+    transfer ``:id`` and every transfer of its group (a transfer's group never changes,
+    so reading it inside the statement is safe)."""
+    if with_batch:
+        batch_of = (
+            sa.select(Transfer.batch_id).where(Transfer.id == sa.bindparam("id")).scalar_subquery()
         )
+        where = sa.or_(Transfer.id == sa.bindparam("id"), Transfer.batch_id == batch_of)
+    else:
+        where = Transfer.id.in_(sa.bindparam("ids", expanding=True))
+    return (
+        sa.select(Transfer, *_bank_columns())
+        .join_from(Transfer, TIME_BANK, Transfer.time_bank_id == TIME_BANK.c.id)
+        .where(where)
+        .order_by(Transfer.id)
+        .with_for_update(of=Transfer)
+        .execution_options(populate_existing=True)
     )
 
 
-def lock_transfers(session: Session, ids: Iterable[int]) -> list[Transfer]:
-    return _locked_with_bank(session, Transfer.id.in_(sorted(set(ids))))
+def _locked_with_bank(
+    session: Session, statement: sa.Select, params: dict[str, Any]
+) -> tuple[list[Transfer], BankSettings | None]:
+    """Lock the transfers the statement selects, in id order, reading their time bank
+    (not locked) in the same statement, as plain values; None when none is found."""
+    rows = session.execute(statement, params).all()
+    bank = BankSettings(*rows[0][1:]) if rows else None
+    return [row[0] for row in rows], bank
 
 
-def lock_transfer_and_batch(session: Session, transfer_id: int) -> list[Transfer]:
+def lock_transfers(
+    session: Session, ids: Iterable[int]
+) -> tuple[list[Transfer], BankSettings | None]:
+    return _locked_with_bank(session, _transfer_lock(False), {"ids": sorted(set(ids))})
+
+
+def lock_transfer_and_batch(
+    session: Session, transfer_id: int
+) -> tuple[list[Transfer], BankSettings]:
     """Lock a transfer and, if it belongs to a group, every transfer of its group (one
-    statement; a transfer's group never changes, so reading it inside is safe)."""
-    batch_of = sa.select(Transfer.batch_id).where(Transfer.id == transfer_id).scalar_subquery()
-    found = _locked_with_bank(
-        session, sa.or_(Transfer.id == transfer_id, Transfer.batch_id == batch_of)
-    )
-    if not found:
+    statement)."""
+    found, bank = _locked_with_bank(session, _transfer_lock(True), {"id": transfer_id})
+    if bank is None:
         raise errors.NotFoundError("That exchange does not exist.")
-    return found
+    return found, bank
 
 
 def _require_active(
-    account: Account,
+    account: LockedAccount,
     status: MembershipStatus | None,
     organisation_active: bool | None,
     role: Role | None = None,
@@ -183,12 +303,12 @@ def require_coordinator(actor: Membership, time_bank_id: int) -> None:
         raise errors.NotAllowedError("Only a coordinator of this time bank can do this.")
 
 
-def _label_of(account: Account) -> Callable[[], str]:
+def _label_of(account: LockedAccount) -> Callable[[], str]:
     return lambda: account.label
 
 
 def check_limits(
-    accounts: dict[int, Account], flows: Iterable[tuple[int, int, int]], policy: Policy
+    accounts: dict[int, LockedAccount], flows: Iterable[tuple[int, int, int]], policy: Policy
 ) -> None:
     """Check floor and cap for new amounts: flows of (debit_id, credit_id, minutes).
 
@@ -217,22 +337,22 @@ def check_limits(
             raise
 
 
-def add_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+def add_pending(accounts: dict[int, LockedAccount], transfer: Transfer) -> None:
     accounts[transfer.debit_account_id].pending_debits += transfer.minutes
     accounts[transfer.credit_account_id].pending_credits += transfer.minutes
 
 
-def add_posted(accounts: dict[int, Account], transfer: Transfer) -> None:
+def add_posted(accounts: dict[int, LockedAccount], transfer: Transfer) -> None:
     accounts[transfer.debit_account_id].posted_debits += transfer.minutes
     accounts[transfer.credit_account_id].posted_credits += transfer.minutes
 
 
-def release_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+def release_pending(accounts: dict[int, LockedAccount], transfer: Transfer) -> None:
     accounts[transfer.debit_account_id].pending_debits -= transfer.minutes
     accounts[transfer.credit_account_id].pending_credits -= transfer.minutes
 
 
-def post_pending(accounts: dict[int, Account], transfer: Transfer) -> None:
+def post_pending(accounts: dict[int, LockedAccount], transfer: Transfer) -> None:
     """Move a pending transfer's minutes into the posted counters and mark it posted."""
     release_pending(accounts, transfer)
     add_posted(accounts, transfer)
@@ -262,17 +382,15 @@ def _counters_update(count: int) -> sa.Update:
     )
 
 
-def write_counters(session: Session, accounts: dict[int, Account]) -> None:
-    """Write the counters of these locked accounts that changed, in one UPDATE (the
-    unit of work would send one per account, as their changed columns differ), and mark
-    them written so the next flush leaves them alone.
+def write_counters(session: Session, accounts: dict[int, LockedAccount]) -> None:
+    """Write the counters of these locked accounts that changed, in one UPDATE.
 
     The values written are absolute: the rows are locked and their counters were read
-    under the lock (``lock_accounts``), so no other writer can have moved them. Only
-    the counters change on a locked account in the services, so "modified" means its
-    counters changed (and writing the four of an account whose counters did not change
-    would do no harm)."""
-    changed = [account for account in accounts.values() if sa.inspect(account).modified]
+    under the lock (``lock_accounts``), so no other writer can have moved them. An
+    ``Account`` object of the same row already in the session (the caller's) is given
+    the new counters as its database values, so that it does not show the old ones
+    until the commit."""
+    changed = [account for account in accounts.values() if account.changed]
     if not changed:
         return
     params: dict[str, int] = {}
@@ -280,12 +398,13 @@ def write_counters(session: Session, accounts: dict[int, Account]) -> None:
         params[f"id_{k}"] = account.id
         for name in COUNTERS:
             params[f"{name}_{k}"] = getattr(account, name)
-    # On the session's connection, past the unit of work (which would flush the very
-    # changes this writes first).
     session.connection().execute(_counters_update(len(changed)), params)
     for account in changed:
-        for name in COUNTERS:
-            set_committed_value(account, name, getattr(account, name))
+        account.read = account.counters()
+        loaded = session.identity_map.get(identity_key(Account, account.id))
+        if loaded is not None:
+            for name in COUNTERS:
+                set_committed_value(loaded, name, getattr(account, name))
 
 
 def snapshot(transfer: Transfer) -> dict[str, Any]:

@@ -25,17 +25,17 @@ from timebank.ledger.models import (
     AuditEntry,
     Membership,
     MembershipStatus,
-    TimeBank,
     Transfer,
     TransferKind,
     TransferStatus,
 )
 from timebank.ledger.posting import (
+    BankSettings,
     add_pending,
     add_posted,
     check_limits,
-    get_bank,
     lock_accounts,
+    lock_accounts_and_bank,
     lock_transfer_and_batch,
     lock_transfers,
     post_pending,
@@ -173,8 +173,9 @@ def record_transfer(
             )
     # Locked here (and both holders checked active in the same statement), before the
     # amount and date are checked, so an inactive member is the first thing said.
-    accounts = lock_accounts(session, [giver.id, receiver.id], active=[giver.id, receiver.id])
-    bank = get_bank(session, bank_id)  # read by the lock: no statement of its own
+    accounts, bank = lock_accounts_and_bank(
+        session, [giver.id, receiver.id], active=[giver.id, receiver.id]
+    )
 
     policy = rules.Policy.of(bank)
     rules.validate_minutes(minutes, policy)
@@ -243,7 +244,7 @@ def _already_resolved(transfer: Transfer) -> errors.AlreadyResolvedError:
     return errors.AlreadyResolvedError("This exchange was already rejected; nothing was changed.")
 
 
-def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) -> bool:
+def _post_if_ready(session: Session, bank: BankSettings, transfers: list[Transfer]) -> bool:
     """Post the transfers together if each has every step it needs, re-checking limits."""
     if not all(
         rules.ready_to_post(
@@ -259,7 +260,7 @@ def _post_if_ready(session: Session, bank: TimeBank, transfers: list[Transfer]) 
     # Nothing posts for a member who is no longer active (or an organisation): the entry
     # keeps waiting; a coordinator can reject it, or approve it once they are active.
     # The bank was read by the transfers' lock, earlier in this transaction.
-    accounts = lock_accounts(session, ids, active=ids, with_bank=False)
+    accounts = lock_accounts(session, ids, active=ids)
     policy = rules.Policy.of(bank)
     # The amounts are already pending: check today's balances against today's policy.
     check_limits(
@@ -300,8 +301,8 @@ def confirm_transfer(
     """The other person in an exchange confirms it happened: the entry as they saw it,
     when ``seen_version`` (``entry_version``) is given."""
     require_active_actor(actor)
-    found = lock_transfers(session, [transfer_id])
-    if not found or found[0].time_bank_id != actor.time_bank_id:
+    found, bank = lock_transfers(session, [transfer_id])
+    if bank is None or found[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     transfer = found[0]
     if transfer.status != TransferStatus.PENDING:
@@ -317,7 +318,6 @@ def confirm_transfer(
     if _own_account_id(actor) not in sides or actor.id == transfer.recorded_by_id:
         raise errors.NotAllowedError("Only the other person in the exchange can confirm it.")
     before = snapshot(transfer)
-    bank = get_bank(session, transfer.time_bank_id)
     # One UPDATE of the transfer at the flush, not one for the confirmation and another
     # for the posting (the reads in between would flush it early).
     with session.no_autoflush:
@@ -346,8 +346,8 @@ def approve_transfer(
     Two coordinators approving at the same moment: the second waits for the first's row
     lock, then finds it resolved and gets ``AlreadyResolvedError``.
     """
-    transfers = lock_transfer_and_batch(session, transfer_id)
-    bank_id = transfers[0].time_bank_id
+    transfers, bank = lock_transfer_and_batch(session, transfer_id)
+    bank_id = bank.id
     if actor.time_bank_id != bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     require_coordinator(actor, bank_id)
@@ -365,7 +365,6 @@ def approve_transfer(
             )
     require_version(transfers, seen_version)
     befores = {t.id: snapshot(t) for t in transfers}
-    bank = get_bank(session, bank_id)
     # Separation of duties: refused here when the bank's rule is on, else recorded.
     own_entry = check_own_approval(session, bank, actor, transfers)
     now = utcnow()
@@ -404,8 +403,8 @@ def reject_transfer(
     ``seen_version`` is given."""
     reason = rules.require_reason(reason)
     require_active_actor(actor)
-    transfers = lock_transfer_and_batch(session, transfer_id)
-    if not transfers or transfers[0].time_bank_id != actor.time_bank_id:
+    transfers, _bank = lock_transfer_and_batch(session, transfer_id)
+    if transfers[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     bank_id = transfers[0].time_bank_id
     if not actor.is_coordinator:
@@ -455,8 +454,8 @@ def reverse_transfer(
     (a correction must always be possible); the pot still cannot go below zero.
     """
     reason = rules.require_reason(reason)
-    found = lock_transfers(session, [transfer_id])
-    if not found or found[0].time_bank_id != actor.time_bank_id:
+    found, bank = lock_transfers(session, [transfer_id])
+    if bank is None or found[0].time_bank_id != actor.time_bank_id:
         raise errors.NotFoundError("That exchange does not exist.")
     original = found[0]
     require_coordinator(actor, original.time_bank_id)
@@ -470,7 +469,6 @@ def reverse_transfer(
         )
     if session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == original.id)):
         raise errors.AlreadyReversedError("This exchange has already been reversed.")
-    bank = get_bank(session, original.time_bank_id)
     accounts = lock_accounts(session, [original.debit_account_id, original.credit_account_id])
     taken_back = accounts[original.credit_account_id]
     if taken_back.kind == AccountKind.POT:
