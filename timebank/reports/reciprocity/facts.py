@@ -156,33 +156,23 @@ def month_totals(session: Session, bank_ids: tuple[int, ...], period: Period) ->
         tt, scope.bucket(tt.c.service_date, [m.end for m in months]).label("month")
     ).subquery()
     s = scope.sides(with_month, "month")
-    # Each account's month first: a few rows per account to join to its holder.
-    per_account = (
-        sa.select(
-            s.c.month,
-            s.c.account_id,
-            sa.func.sum(s.c.given).label("given"),
-            sa.func.sum(s.c.received).label("received"),
-            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
-        )
-        .group_by(s.c.month, s.c.account_id)
-        .subquery()
-    )
-    a = per_account.c
+    # Straight to each person's month: an account has about two transfers a month, so
+    # summing each account's month first (as ``periods_time`` does for whole periods)
+    # halved the rows and cost more than it saved.
     p = scope.parties(bank_ids)
     per_person = (
         sa.select(
-            a.month,
+            s.c.month,
             p.c.person_id,
-            sa.func.sum(a.given).label("given"),
-            sa.func.sum(a.received).label("received"),
-            sa.func.sum(a.gifts).label("gifts"),
-            sa.func.sum(sa.case((p.c.counted == 1, a.given + a.received), else_=0)).label(
+            sa.func.sum(s.c.given).label("given"),
+            sa.func.sum(s.c.received).label("received"),
+            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
+            sa.func.sum(sa.case((p.c.counted == 1, s.c.given + s.c.received), else_=0)).label(
                 "counted_time"
             ),
         )
-        .join(p, p.c.account_id == a.account_id)
-        .group_by(a.month, p.c.person_id)
+        .join(p, p.c.account_id == s.c.account_id)
+        .group_by(s.c.month, p.c.person_id)
         .subquery()
     )
     is_person = per_person.c.person_id.is_not(None)
