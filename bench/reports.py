@@ -59,6 +59,7 @@ from timebank.reports.reciprocity import (
 )
 from timebank.reports.reciprocity.build import use_report_memory
 from timebank.reports.reciprocity.figures import read_numbers
+from timebank.reports.reciprocity.gc_pause import collector_paused
 from timebank.reports.reciprocity.network_cache import network_of
 
 FIRST_DAY = date(2024, 7, 1)
@@ -372,17 +373,21 @@ def _timings(make_session, selection: BankSelection, repeat: int, *, coordinator
             build_report(session, selection, PERIOD, Audience.PARTNER)
             session.rollback()
 
+        # The network measures as the report works them out: with the cyclic garbage
+        # collector paused (``gc_pause``), which the report's build does around them.
         def network():
-            (edges,) = facts.edges(session, selection.bank_ids, [PERIOD], consenting=True)
-            network_of(edges)
+            with collector_paused():
+                (edges,) = facts.edges(session, selection.bank_ids, [PERIOD], consenting=True)
+                network_of(edges)
             session.rollback()
 
         def quarters():
             quarters = PERIOD.trailing_quarters(8)
-            for found_edges in facts.edges(
-                session, selection.bank_ids, list(quarters), consenting=True
-            ):
-                network_of(found_edges)
+            with collector_paused():
+                for found_edges in facts.edges(
+                    session, selection.bank_ids, list(quarters), consenting=True
+                ):
+                    network_of(found_edges)
             session.rollback()
 
         def figures():
