@@ -156,8 +156,7 @@ def test_a_network_that_fails_fails_the_report_and_stores_nothing(session, circl
     assert session.scalar(sa.select(sa.func.count()).select_from(ReportCache)) == 0
 
 
-def test_a_report_built_on_postgresql_sorts_in_memory(session, circles, engine_name):
-    if engine_name != "postgresql":
-        pytest.skip("work_mem is PostgreSQL's")
+@pytest.mark.postgres_only
+def test_a_report_built_on_postgresql_sorts_in_memory(session, circles):
     compute(session, BankSelection.one(circles.id), PERIOD, Audience.PARTNER)
     assert session.scalar(sa.text("SHOW work_mem")) == REPORT_WORK_MEM
