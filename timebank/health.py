@@ -55,7 +55,9 @@ def init_health(app: Flask) -> None:
     app.register_blueprint(bp)
     trusted = app.config.get("TRUSTED_HOSTS")
     if trusted:
-        app.wsgi_app = AnyHostForProbes(app.wsgi_app, trusted[0])  # type: ignore[method-assign]
+        # ".example.org" trusts example.org and its subdomains: hand over example.org.
+        host = trusted[0].lstrip(".")
+        app.wsgi_app = AnyHostForProbes(app.wsgi_app, host)  # type: ignore[method-assign]
 
 
 def _answer(body: dict, status: int):

@@ -145,3 +145,21 @@ def test_a_load_balancers_probe_is_answered_whatever_host_it_names(site):
     assert client.get("/auth/sign-in", base_url="http://10.0.0.5:8000").status_code == 400
     assert client.get("/healthz/", base_url="http://10.0.0.5:8000").status_code == 400
     assert client.post("/healthz", base_url="http://10.0.0.5:8000").status_code == 400
+
+
+def test_a_probe_is_answered_when_the_trusted_hosts_are_a_whole_domain(database_url, tmp_path):
+    app = app_with(
+        database_url,
+        EXTERNAL_ORIGIN=ORIGIN,
+        TRUSTED_HOSTS=".example.org",
+        MAIL_OUTBOX=str(tmp_path / "outbox"),
+    )
+    with app.app_context():
+        client = app.test_client()
+        assert client.get("/healthz", base_url="http://10.0.0.5:8000").status_code == 200
+        assert client.get("/auth/sign-in", base_url="http://10.0.0.5:8000").status_code == 400
+        assert (
+            client.get("/auth/sign-in", base_url="https://timebank.example.org").status_code == 200
+        )
+        db.session.remove()
+        db.engine.dispose()
