@@ -79,10 +79,7 @@ def periods_time(
         sa.select(
             s.c.i,
             s.c.account_id,
-            sa.func.sum(s.c.given).label("given"),
-            sa.func.sum(s.c.received).label("received"),
-            # Each transfer has one giving side: counting those counts the transfers.
-            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
+            *scope.side_sums(s),
         )
         .group_by(s.c.i, s.c.account_id)
         .subquery()
@@ -164,9 +161,7 @@ def month_totals(session: Session, bank_ids: tuple[int, ...], period: Period) ->
         sa.select(
             s.c.month,
             p.c.person_id,
-            sa.func.sum(s.c.given).label("given"),
-            sa.func.sum(s.c.received).label("received"),
-            sa.func.sum(sa.case((s.c.given > 0, 1), else_=0)).label("gifts"),
+            *scope.side_sums(s),
             sa.func.sum(sa.case((p.c.counted == 1, s.c.given + s.c.received), else_=0)).label(
                 "counted_time"
             ),

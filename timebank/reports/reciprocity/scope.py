@@ -173,6 +173,17 @@ def sides(transfers_sq: sa.Subquery, *extra: str) -> sa.Subquery:
     )
 
 
+def side_sums(sides_sq: sa.Subquery) -> list[sa.ColumnElement[int]]:
+    """Sums over rows of :func:`sides`: "given", "received", and "gifts" (each transfer
+    has one giving side, so counting those counts the transfers)."""
+    s = sides_sq.c
+    return [
+        sa.func.sum(s.given).label("given"),
+        sa.func.sum(s.received).label("received"),
+        sa.func.sum(sa.case((s.given > 0, 1), else_=0)).label("gifts"),
+    ]
+
+
 def bucket(column, ends: list[date]) -> sa.ColumnElement[int]:
     """The index of the first of ``ends`` (sorted) on or after the date in ``column``;
     len(ends) when after them all."""
