@@ -369,16 +369,26 @@ class Account(Base):
 
     @property
     def label(self) -> str:
-        if self.kind == AccountKind.MEMBER and self.membership is not None:
-            return self.membership.person.display_name
-        if self.kind == AccountKind.ORGANISATION and self.organisation is not None:
-            return self.organisation.name
-        if self.kind == AccountKind.POT:
-            return "Community pot"
-        return "Opening balances"
+        person = self.membership.person.display_name if self.membership is not None else None
+        organisation = self.organisation.name if self.organisation is not None else None
+        return account_label(self.kind, person, organisation)
 
     def __repr__(self) -> str:
         return f"<Account {self.id} {self.kind}>"
+
+
+def account_label(kind: str, person_name: str | None, organisation_name: str | None) -> str:
+    """What an account is called: its member's or organisation's name, or what it is
+    (the web layer names the pot and the opening-balances account in the reader's
+    language). Lists that read accounts as plain columns use it as ``Account.label``
+    does."""
+    if kind == AccountKind.MEMBER and person_name is not None:
+        return person_name
+    if kind == AccountKind.ORGANISATION and organisation_name is not None:
+        return organisation_name
+    if kind == AccountKind.POT:
+        return "Community pot"
+    return "Opening balances"
 
 
 class Transfer(Base):

@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased
 
-from timebank.ledger.models import Account, Membership, Transfer, TransferStatus
+from timebank.ledger.models import (
+    Account,
+    Category,
+    Membership,
+    Organisation,
+    Person,
+    Transfer,
+    TransferStatus,
+    account_label,
+)
 from timebank.ledger.transfer_kinds import ReaderView, view_for
 from timebank.ledger.waiting import Waiting, waiting_for
 
@@ -54,10 +63,38 @@ class Statement:
     lines: list[StatementLine]
 
 
+# Whose account is on the other side of each entry, by plain outer joins: the lists read
+# columns, not ORM objects (loading a transfer, its category and the other account
+# with its membership, person and organisation as objects cost more than the query).
+_OTHER_MEMBERSHIP = aliased(Membership, name="counterpart_membership")
+_OTHER_PERSON = aliased(Person, name="counterpart_person")
+_OTHER_ORGANISATION = aliased(Organisation, name="counterpart_organisation")
+_LINE_COLUMNS = (
+    Transfer.id,
+    Transfer.service_date,
+    Transfer.recorded_at,
+    Transfer.kind,
+    Transfer.status,
+    Transfer.description,
+    Category.name.label("category"),
+    COUNTERPART.kind.label("counterpart_kind"),
+    _OTHER_PERSON.display_name.label("counterpart_person"),
+    _OTHER_ORGANISATION.name.label("counterpart_organisation"),
+    Transfer.minutes,
+    Transfer.credit_account_id,
+    Transfer.reverses_id,
+    Transfer.needs_confirmation,
+    Transfer.confirmed_at,
+    Transfer.needs_approval,
+    Transfer.approved_at,
+    Transfer.recorded_by_id,
+)
+
+
 def _counterpart_query(account_id: int | sa.BindParameter[int]):
     other = COUNTERPART
     return (
-        sa.select(Transfer, other)
+        sa.select(*_LINE_COLUMNS)
         .join(
             other,
             other.id
@@ -66,48 +103,47 @@ def _counterpart_query(account_id: int | sa.BindParameter[int]):
                 else_=Transfer.debit_account_id,
             ),
         )
+        .outerjoin(Category, Category.id == Transfer.category_id)
+        .outerjoin(_OTHER_MEMBERSHIP, _OTHER_MEMBERSHIP.id == other.membership_id)
+        .outerjoin(_OTHER_PERSON, _OTHER_PERSON.id == _OTHER_MEMBERSHIP.person_id)
+        .outerjoin(_OTHER_ORGANISATION, _OTHER_ORGANISATION.id == other.organisation_id)
         .where(
             sa.or_(
                 Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id
             )
         )
-        .options(
-            joinedload(Transfer.category),
-            joinedload(other.membership).joinedload(Membership.person),
-            joinedload(other.organisation),
-        )
     )
 
 
-def _line(
-    account: Account, transfer: Transfer, other: Account, running: int | None
-) -> StatementLine:
-    side = "credit" if transfer.credit_account_id == account.id else "debit"
-    view = view_for(transfer.kind, side, transfer.minutes)
+def _line(account: Account, row: sa.Row, running: int | None) -> StatementLine:
+    side = "credit" if row.credit_account_id == account.id else "debit"
+    view = view_for(row.kind, side, row.minutes)
     waiting = None
-    if transfer.status == TransferStatus.PENDING:
+    if row.status == TransferStatus.PENDING:
         waiting = waiting_for(
-            needs_confirmation=transfer.needs_confirmation,
-            confirmed=transfer.confirmed_at is not None,
-            needs_approval=transfer.needs_approval,
-            approved=transfer.approved_at is not None,
-            recorded_by_id=transfer.recorded_by_id,
+            needs_confirmation=row.needs_confirmation,
+            confirmed=row.confirmed_at is not None,
+            needs_approval=row.needs_approval,
+            approved=row.approved_at is not None,
+            recorded_by_id=row.recorded_by_id,
             reader_id=account.membership_id,
         )
     return StatementLine(
-        transfer_id=transfer.id,
-        service_date=transfer.service_date,
-        recorded_at=transfer.recorded_at,
-        kind=str(transfer.kind),
-        status=str(transfer.status),
-        description=transfer.description,
-        category=transfer.category.name if transfer.category else None,
-        counterpart=other.label,
-        counterpart_kind=str(other.kind),
+        transfer_id=row.id,
+        service_date=row.service_date,
+        recorded_at=row.recorded_at,
+        kind=str(row.kind),
+        status=str(row.status),
+        description=row.description,
+        category=row.category,
+        counterpart=account_label(
+            row.counterpart_kind, row.counterpart_person, row.counterpart_organisation
+        ),
+        counterpart_kind=str(row.counterpart_kind),
         minutes=view.effect,
         running_balance=running,
         view=view,
-        reverses_id=transfer.reverses_id,
+        reverses_id=row.reverses_id,
         waiting=waiting,
     )
 
@@ -135,8 +171,7 @@ def list_recent_transfers(
 ) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
     parameters = {"list_account_id": account.id, "list_limit": limit}
-    rows = session.execute(RECENT, parameters).unique().all()
-    return [_line(account, transfer, other, None) for transfer, other in rows]
+    return [_line(account, row, None) for row in session.execute(RECENT, parameters)]
 
 
 def get_statement(
@@ -167,14 +202,11 @@ def get_statement(
         query = query.where(Transfer.service_date >= start)
     if end is not None:
         query = query.where(Transfer.service_date <= end)
-    rows = session.execute(query.order_by(Transfer.service_date, Transfer.id)).unique().all()
     running = int(opening)
     lines = []
-    for transfer, other in rows:
-        running += (
-            transfer.minutes if transfer.credit_account_id == account.id else (-transfer.minutes)
-        )
-        lines.append(_line(account, transfer, other, running))
+    for row in session.execute(query.order_by(Transfer.service_date, Transfer.id)):
+        running += row.minutes if row.credit_account_id == account.id else -row.minutes
+        lines.append(_line(account, row, running))
     return Statement(
         account_id=account.id,
         start=start,
@@ -191,5 +223,4 @@ def list_pending_transfers(
     """The account's entries still waiting for a confirmation or an approval, oldest
     first, each saying what it waits for."""
     parameters = {"list_account_id": account.id, "list_limit": limit}
-    rows = session.execute(PENDING, parameters).unique().all()
-    return [_line(account, transfer, other, None) for transfer, other in rows]
+    return [_line(account, row, None) for row in session.execute(PENDING, parameters)]
