@@ -10,6 +10,7 @@ from flask_login import current_user
 from timebank.community.messages import UNREAD_THREADS_COUNT
 from timebank.community.notifications import UNREAD_COUNT
 from timebank.extensions import db
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import Membership
 from timebank.reports.queue import APPROVALS_WAITING_COUNT
 
@@ -28,10 +29,10 @@ def navigation_counts(membership: Membership) -> tuple[int, int, int]:
         "unread_threads_membership_id": membership.id,
     }
     if not membership.is_coordinator:
-        unread, messages = db.session.execute(MEMBER_COUNTS, parameters).one()
+        unread, messages = read_rows(db.session(), MEMBER_COUNTS, parameters).one()
         return unread, messages, 0
     parameters["approvals_time_bank_id"] = membership.time_bank_id
-    unread, messages, approvals = db.session.execute(COORDINATOR_COUNTS, parameters).one()
+    unread, messages, approvals = read_rows(db.session(), COORDINATOR_COUNTS, parameters).one()
     return unread, messages, approvals
 
 

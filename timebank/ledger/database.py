@@ -157,6 +157,14 @@ def run_in_transaction(session: Session, work: Callable[[], T], *, attempts: int
         _sqlite_begin.reset(token)
 
 
+def read_rows(session: Session, statement: sa.Executable, parameters=None) -> sa.CursorResult:
+    """A read of plain columns on the session's connection, in its transaction: none of
+    the ORM's per-statement work (about half a small query's client time through
+    ``Session.execute``) and no autoflush, so only for reads that need no pending
+    change of this session (pages' lists and counts)."""
+    return session.connection().execute(statement, parameters)
+
+
 @contextmanager
 def read_snapshot(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
     """A connection of its own whose reads all see one moment of the database, for

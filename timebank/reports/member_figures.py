@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from timebank.ledger.clock import today_in
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -102,7 +103,7 @@ def member_figures(session: Session, account: Account, today: date | None = None
         today = today_in(account.time_bank.timezone)
     months = month_starts(today)
     parameters = {"figures_account_id": account.id, "figures_from": months[0], "figures_to": today}
-    rows = session.execute(BY_DAY, parameters).all()
+    rows = read_rows(session, BY_DAY, parameters).all()
     by_month = {m: [0, 0] for m in months}
     year_given = year_received = 0
     for service_date, gave, got in rows:

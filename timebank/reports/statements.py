@@ -11,6 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     Category,
@@ -171,7 +172,7 @@ def list_recent_transfers(
 ) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
     parameters = {"list_account_id": account.id, "list_limit": limit}
-    return [_line(account, row, None) for row in session.execute(RECENT, parameters)]
+    return [_line(account, row, None) for row in read_rows(session, RECENT, parameters)]
 
 
 def get_statement(
@@ -204,7 +205,7 @@ def get_statement(
         query = query.where(Transfer.service_date <= end)
     running = int(opening)
     lines = []
-    for row in session.execute(query.order_by(Transfer.service_date, Transfer.id)):
+    for row in read_rows(session, query.order_by(Transfer.service_date, Transfer.id)):
         running += row.minutes if row.credit_account_id == account.id else -row.minutes
         lines.append(_line(account, row, running))
     return Statement(
@@ -223,4 +224,4 @@ def list_pending_transfers(
     """The account's entries still waiting for a confirmation or an approval, oldest
     first, each saying what it waits for."""
     parameters = {"list_account_id": account.id, "list_limit": limit}
-    return [_line(account, row, None) for row in session.execute(PENDING, parameters)]
+    return [_line(account, row, None) for row in read_rows(session, PENDING, parameters)]
