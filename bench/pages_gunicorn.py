@@ -19,6 +19,7 @@ lower than a separate client would see, and the ratio is what travels.
 from __future__ import annotations
 
 import http.client
+import http.cookies
 import os
 import signal
 import statistics
@@ -118,6 +119,32 @@ def _sign_in(port: int) -> str:
     return "; ".join(cookies)
 
 
+class _Cookies:
+    """What a browser keeps between requests: each connection of the client is one
+    browser, which stores the cookies a response sets and sends them back. (Without it
+    every request of the dashboard carried the cookie issued at sign-in, so each one
+    showed and cleared the sign-in's flashed notice again and had its session cookie
+    signed again, and each sign-in page made a new CSRF token.)"""
+
+    def __init__(self, header: str) -> None:
+        self.values = dict(part.strip().split("=", 1) for part in header.split(";") if "=" in part)
+
+    def keep(self, set_cookies: list[str]) -> None:
+        for set_cookie in set_cookies:
+            parsed = http.cookies.SimpleCookie()
+            parsed.load(set_cookie)
+            for name, morsel in parsed.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.values.pop(name, None)
+                else:
+                    self.values[name] = morsel.value
+
+    def header(self) -> dict[str, str]:
+        if not self.values:
+            return {}
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in self.values.items())}
+
+
 def _hammer(port: int, path: str, headers: dict, seconds: float, connections: int):
     """(requests answered 200, each request's seconds) for ``seconds``."""
     deadline = time.perf_counter() + seconds
@@ -128,13 +155,15 @@ def _hammer(port: int, path: str, headers: dict, seconds: float, connections: in
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
+        browser = _Cookies(headers.get("Cookie", ""))
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
-                    connection.request("GET", path, headers=headers)
+                    connection.request("GET", path, headers={**headers, **browser.header()})
                     response = connection.getresponse()
                     response.read()
+                    browser.keep(response.msg.get_all("Set-Cookie") or [])
                 except (http.client.HTTPException, OSError):
                     # A worker restarting (gunicorn's max_requests) closes its kept-alive
                     # connections: open another and carry on.

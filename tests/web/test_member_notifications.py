@@ -89,3 +89,26 @@ def test_news_page_reads_the_same_number_of_queries_for_3_and_40_items(client, s
     add_outcomes(38)
     many = queries_for(client, "/members/notifications")
     assert few == many
+
+
+def test_news_read_before_is_shown_without_a_write(client, session):
+    """Opening News marks the unread read in a write transaction; once nothing is
+    unread, the page is read as any page is (no write lock taken, nothing written)."""
+    from tests.web.test_member_dashboard import counting_queries
+    from timebank.extensions import db
+
+    bank = TimeBankFactory()
+    alice = make_member(session, email="alice@example.org", bank=bank)
+    session.add(Notification(time_bank_id=bank.id, membership_id=alice.id, kind="x", message="Hi"))
+    session.commit()
+    sign_in(client, "alice@example.org")
+
+    def writes_when_opened() -> list[str]:
+        db.session.commit()
+        with counting_queries() as statements:
+            assert "Hi" in client.get("/members/notifications").get_data(as_text=True)
+        return [s for s in statements if s.split()[0].upper() in ("UPDATE", "INSERT")]
+
+    assert writes_when_opened() != []  # the first visit marks it read
+    assert session.scalar(sa.select(Notification.read_at)) is not None
+    assert writes_when_opened() == []

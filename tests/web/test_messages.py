@@ -249,3 +249,31 @@ def test_the_forms_refuse_a_post_without_the_csrf_token(csrf_app):  # noqa: F811
         subjects = db.session.scalars(sa.select(MessageThread.subject)).all()
     assert sorted(subjects) == ["Hi", "No token"]
     assert "No token" not in bodies
+
+
+def test_a_conversation_read_before_is_shown_without_a_write(client, session):
+    """Opening a conversation marks it read; opening it again when nothing is new takes
+    no write transaction (on SQLite, no BEGIN IMMEDIATE: a page view does not queue
+    behind writers) and writes nothing."""
+    from tests.web.test_member_dashboard import counting_queries
+
+    _, alice, bob, _ = people(session)
+    thread_id = start_thread(session, alice, bob, subject="Garden", body="Saturday?").id
+    session.commit()
+    sign_in(client, "bob@example.org")
+
+    def opened() -> list[str]:
+        db.session.commit()
+        with counting_queries() as statements:
+            page = client.get(f"/members/messages/{thread_id}").get_data(as_text=True)
+        assert "Saturday?" in page
+        return [
+            s.split()[0].upper() + (" " + s.split()[1] if len(s.split()) > 1 else "")
+            for s in statements
+        ]
+
+    first = opened()
+    assert any(s.startswith("UPDATE") for s in first)  # marked read
+    assert '<p class="tag">New</p>' not in client.get(INBOX).get_data(as_text=True)
+    again = opened()
+    assert not any(s.startswith(("UPDATE", "INSERT", "BEGIN IMMEDIATE")) for s in again), again

@@ -261,11 +261,26 @@ def _read_up_to(session: Session, participant: ThreadParticipant, moment: dateti
 
 def open_thread(session: Session, actor: Membership, thread_id: int):
     """``get_thread`` for reading it: what is shown is marked read."""
+    found, unread_up_to = read_thread(session, actor, thread_id)
+    if unread_up_to is not None:
+        mark_read_up_to(session, actor, thread_id, unread_up_to)
+    return found
+
+
+def read_thread(session: Session, actor: Membership, thread_id: int):
+    """``get_thread``, and the moment its reader has read it up to once shown: None when
+    nothing in it is new to them (a page can then show it without writing)."""
     thread, participant = _participation(session, actor, thread_id)
     seen = thread.updated_at
     found = get_thread(session, actor, thread_id)
-    _read_up_to(session, participant, seen)
-    return found
+    unread = participant.last_read_at is None or participant.last_read_at < seen
+    return found, (seen if unread else None)
+
+
+def mark_read_up_to(session: Session, actor: Membership, thread_id: int, moment: datetime):
+    """The thread counts as read by ``actor`` up to ``moment`` (what they were shown)."""
+    _, participant = _participation(session, actor, thread_id)
+    _read_up_to(session, participant, moment)
 
 
 def get_thread(session: Session, actor: Membership, thread_id: int):

@@ -17,6 +17,7 @@ from timebank.community import messages as service
 from timebank.community.models import Listing
 from timebank.extensions import db
 from timebank.ids import parse_id
+from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Membership
 from timebank.members.error_summary import problems
 from timebank.members.views import bp
@@ -161,8 +162,16 @@ def thread(thread_id: int):
         if sent is not None:
             flash(_("Your reply was sent."))
             return redirect(url_for("members.thread", thread_id=thread_id))
-    opening = service.open_thread if request.method == "GET" else service.get_thread
-    found = perform(lambda: opening(db.session(), me, thread_id))
+    if request.method == "GET":
+        # Read as any page is; written only when something in it was new to me.
+        try:
+            found, unread_up_to = service.read_thread(db.session(), me, thread_id)
+        except NotFoundError:
+            abort(404)
+        if unread_up_to is not None:
+            perform(lambda: service.mark_read_up_to(db.session(), me, thread_id, unread_up_to))
+    else:
+        found = perform(lambda: service.get_thread(db.session(), me, thread_id))
     if found is None:
         abort(404)
     conversation, other_name, items = found

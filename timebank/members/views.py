@@ -117,6 +117,9 @@ def choose_bank():
     return render_template("members/choose_bank.html", memberships=memberships)
 
 
+NOTIFICATIONS_SHOWN = 50
+
+
 @bp.get("/notifications")
 @login_required
 def notifications():
@@ -125,11 +128,15 @@ def notifications():
     membership = current_user.current_membership()
     if membership is None:
         return redirect(url_for("members.dashboard"))
-    unread = {n.id for n in list_notifications(db.session(), membership) if n.read_at is None}
-    # A GET that writes: through run_in_transaction, which takes SQLite's write lock.
-    run_in_transaction(db.session(), lambda: mark_read(db.session(), membership))
-    # Read again in one query: the commit expired the rows read above.
-    items = list_notifications(db.session(), membership)
+    items = list_notifications(db.session(), membership, limit=NOTIFICATIONS_SHOWN)
+    unread = {n.id for n in items if n.read_at is None}
+    # Written only when something is unread: among those shown, or perhaps older ones
+    # when the list is full.
+    if unread or len(items) == NOTIFICATIONS_SHOWN:
+        # A GET that writes: through run_in_transaction, which takes SQLite's write lock.
+        run_in_transaction(db.session(), lambda: mark_read(db.session(), membership))
+        # Read again in one query: the commit expired the rows read above.
+        items = list_notifications(db.session(), membership, limit=NOTIFICATIONS_SHOWN)
     return render_template(
         "members/notifications.html",
         notifications=items,
