@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from timebank.community.models import CoordinatorNote
 from timebank.community.notifications import Kind, notify
+from timebank.community.people import rename_person
 from timebank.community.security_events import ROLE_CHANGED, record_security_event
 from timebank.ledger import errors
 from timebank.ledger.audit import append_audit
@@ -324,6 +325,28 @@ def reactivate(session: Session, *, actor: Membership, membership: Membership) -
         message=f"Your membership of {_bank_name(session, membership)} is active again.",
         details={"outcome": "reactivated", "bank": _bank_name(session, membership)},
     )
+
+
+CURRENT_STATUSES = (MembershipStatus.APPLIED, MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED)
+
+
+def correct_name(
+    session: Session, *, actor: Membership, membership: Membership, display_name: str
+) -> bool:
+    """A coordinator corrects the name of someone who has applied to or belongs to their
+    time bank (a typo, a name the member asked them to change). A person has one name,
+    so it changes in every bank they belong to, as when they change it themselves
+    (``people.rename_person``, which audits it without either name). Someone who has
+    left or was declined keeps their name to themselves. False when it is the same."""
+    _check_actor(actor, membership)
+    _lock(session, membership)
+    if membership.status not in CURRENT_STATUSES:
+        raise MembershipStateError(
+            "%(name)s is not a member of this time bank now, so only they can change their name.",
+            field="display_name",
+            name=membership.person.display_name,
+        )
+    return rename_person(session, membership.person, display_name, by=actor)
 
 
 def add_note(
