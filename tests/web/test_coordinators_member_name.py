@@ -13,7 +13,14 @@ import sqlalchemy as sa
 from tests.factories import MembershipFactory, TimeBankFactory
 from tests.web.support import csrf_token_from, make_member, sign_in
 from timebank.i18n import LOCALE_COOKIE
-from timebank.ledger.models import AuditEntry, Membership, MembershipStatus, Person, Role
+from timebank.ledger.models import (
+    AuditEntry,
+    Membership,
+    MembershipStatus,
+    Person,
+    Role,
+    TimeBank,
+)
 
 
 @pytest.fixture
@@ -93,6 +100,22 @@ def test_a_coordinator_corrects_a_name_everywhere_and_the_log_names_them(client,
         assert "Ashd" not in str(vars(entry))
     log = text(client.get("/coordinators/audit"))
     assert "Name changed: Alice Ashdown" in log
+
+
+def test_a_coordinator_correcting_their_own_name_is_logged_as_their_own_act(client, session, world):
+    cora = world["cora"]
+    hillside = world["alice_in_hillside"].time_bank_id
+    cora_in_hillside = MembershipFactory(bank=session.get(TimeBank, hillside), person=cora.person)
+    session.commit()
+    sign_in(client, "cora@example.org")
+    client.post("/members/time-banks", data={"membership_id": cora.id})  # Riverside
+    response = client.post(f"{page(cora)}/name", data={"name-display_name": "Cora Coombes"})
+    assert response.status_code == 303
+    assert name_of(session, "cora@example.org") == "Cora Coombes"
+    assert {(e.time_bank_id, e.actor_id) for e in renames(session)} == {
+        (cora.time_bank_id, cora.id),
+        (hillside, cora_in_hillside.id),
+    }
 
 
 def test_a_bad_name_gets_a_clear_error_and_changes_nothing(client, session, world):

@@ -339,14 +339,24 @@ def correct_name(
     (``people.rename_person``, which audits it without either name). Someone who has
     left or was declined keeps their name to themselves. False when it is the same."""
     _check_actor(actor, membership)
-    _lock(session, membership)
-    if membership.status not in CURRENT_STATUSES:
+    # The row locked and its status read as it is now. Not ``_lock``: refreshing the
+    # coordinator's own membership (loaded with its bank and account joined) FOR NO KEY
+    # UPDATE is refused by PostgreSQL ("nullable side of an outer join").
+    status = session.scalar(
+        sa.select(Membership.status)
+        .where(Membership.id == membership.id)
+        .with_for_update(key_share=True)
+    )
+    if status not in CURRENT_STATUSES:
         raise MembershipStateError(
             "%(name)s is not a member of this time bank now, so only they can change their name.",
             field="display_name",
             name=membership.person.display_name,
         )
-    return rename_person(session, membership.person, display_name, by=actor)
+    # A coordinator correcting their own name does what they would do on their own
+    # account page: the log in each of their banks says they did it.
+    by = None if actor.person_id == membership.person_id else actor
+    return rename_person(session, membership.person, display_name, by=by)
 
 
 def add_note(
