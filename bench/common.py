@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +26,8 @@ import timebank.extensions  # noqa: F401
 from timebank.ledger.database import configure_engine
 from timebank.ledger.models import Base
 
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -97,3 +104,66 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_gunicorn(
+    *, database_url: str, secret: str, mail_outbox: str, settings: dict[str, str]
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the project's ``gunicorn.conf.py`` on a free port of 127.0.0.1,
+    ``WEB_CONCURRENCY`` workers (default 2), in its own process group; returns it and
+    its port once ``/healthz`` answers (a minute at most).
+
+    The caller's ``TIMEBANK_`` settings are left out. The app runs with
+    ``TIMEBANK_ENVIRONMENT=development`` so that its cookies are not Secure (plain http
+    on loopback), with warnings only in its log; ``settings`` adds the benchmark's own
+    (names without the ``TIMEBANK_`` prefix)."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")},
+        "TIMEBANK_ENVIRONMENT": "development",
+        "TIMEBANK_SECRET_KEY": secret,
+        "TIMEBANK_SQLALCHEMY_DATABASE_URI": database_url,
+        "TIMEBANK_MAIL_OUTBOX": mail_outbox,
+        "TIMEBANK_EXTERNAL_ORIGIN": f"http://127.0.0.1:{port}",
+        "TIMEBANK_SESSION_COOKIE_SECURE": "false",
+        "TIMEBANK_REMEMBER_COOKIE_SECURE": "false",
+        "TIMEBANK_BIND": f"127.0.0.1:{port}",
+        "TIMEBANK_LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+        **{f"TIMEBANK_{name}": value for name, value in settings.items()},
+    }
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "timebank.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return process, port
+        except OSError:
+            time.sleep(0.5)
+    stop_gunicorn(process)
+    raise RuntimeError("gunicorn did not answer /healthz within a minute")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """Stop a gunicorn ``serve_gunicorn`` started: its whole process group, killed if it
+    has not stopped 30 s after being asked."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except ProcessLookupError:  # already gone
+        process.wait()
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

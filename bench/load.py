@@ -28,31 +28,27 @@ import csv
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.common import Figure, Stopwatch, env_int, postgresql_database
+from bench.common import (
+    ROOT,
+    VENV_BIN,
+    Figure,
+    Stopwatch,
+    env_int,
+    postgresql_database,
+    serve_gunicorn,
+    stop_gunicorn,
+)
 from bench.reports import _load
 from timebank.auth.passwords import hash_password
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 PASSWORD = "load test password 2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _people(engine: sa.Engine, bank_id: int, count: int) -> dict:
@@ -90,50 +86,18 @@ def _people(engine: sa.Engine, bank_id: int, count: int) -> dict:
 
 
 def _serve(url: str, redis_queue: str, secret: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")},
-        "TIMEBANK_ENVIRONMENT": "development",
-        "TIMEBANK_SECRET_KEY": secret,
-        "TIMEBANK_SQLALCHEMY_DATABASE_URI": url,
-        "TIMEBANK_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "TIMEBANK_JOB_QUEUE": redis_queue,
-        "TIMEBANK_RATELIMIT_KEY_PREFIX": redis_queue,
-        "TIMEBANK_EXTERNAL_ORIGIN": f"http://127.0.0.1:{port}",
-        "TIMEBANK_SESSION_COOKIE_SECURE": "false",
-        "TIMEBANK_REMEMBER_COOKIE_SECURE": "false",
-        "TIMEBANK_SIGN_IN_LIMIT_PER_ADDRESS": "100000 per minute",
-        "TIMEBANK_MAIL_OUTBOX": tempfile.mkdtemp(prefix="timebank-load-outbox-"),
-        "TIMEBANK_BIND": f"127.0.0.1:{port}",
-        "TIMEBANK_LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-    }
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "timebank.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    process, port = serve_gunicorn(
+        database_url=url,
+        secret=secret,
+        mail_outbox=tempfile.mkdtemp(prefix="timebank-load-outbox-"),
+        settings={
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "JOB_QUEUE": redis_queue,
+            "RATELIMIT_KEY_PREFIX": redis_queue,
+            "SIGN_IN_LIMIT_PER_ADDRESS": "100000 per minute",
+        },
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.5)
-    _stop(process)
-    raise RuntimeError("gunicorn did not answer /healthz within a minute")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    return process, f"http://127.0.0.1:{port}"
 
 
 def _locust(hosts: list[str], people_file: Path, label: str) -> list[Figure]:
@@ -223,7 +187,7 @@ def run() -> list[Figure]:
                 figures += _locust([base for _, base in servers], people_file, label)
             finally:
                 for process, _ in servers:
-                    _stop(process)
+                    stop_gunicorn(process)
         with engine.connect() as connection:
             posted = connection.scalar(
                 sa.text(

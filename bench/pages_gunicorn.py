@@ -21,79 +21,35 @@ from __future__ import annotations
 import http.client
 import http.cookies
 import os
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
-from bench.common import Figure, env_int
+from bench.common import Figure, env_int, serve_gunicorn, stop_gunicorn
 from bench.pages import _demo_app
 from timebank.demo import DEMO_PASSWORD
 from timebank.demo.cast import MEMBER_EMAIL
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 SECRET = "bench-gunicorn-secret-key-0123456789abcdef"
 USER_AGENT = "timebank-bench/1.0 (pages_gunicorn)"
 SIGN_IN = "/auth/sign-in"
 DASHBOARD = "/members/"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(directory: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")},
-        "TIMEBANK_ENVIRONMENT": "development",
-        "TIMEBANK_SECRET_KEY": SECRET,
-        "TIMEBANK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/demo.sqlite3",
-        "TIMEBANK_MAIL_OUTBOX": f"{directory}/outbox",
-        "TIMEBANK_EXTERNAL_ORIGIN": f"http://127.0.0.1:{port}",
-        "TIMEBANK_SESSION_COOKIE_SECURE": "false",
-        "TIMEBANK_REMEMBER_COOKIE_SECURE": "false",
-        "TIMEBANK_WTF_CSRF_ENABLED": "false",
-        "TIMEBANK_BIND": f"127.0.0.1:{port}",
-        "TIMEBANK_LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-        "TIMEBANK_THREADS": os.environ.get("TIMEBANK_THREADS", "4"),
-    }
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "timebank.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    return serve_gunicorn(
+        database_url=f"sqlite:///{directory}/demo.sqlite3",
+        secret=SECRET,
+        mail_outbox=f"{directory}/outbox",
+        settings={
+            "WTF_CSRF_ENABLED": "false",
+            "THREADS": os.environ.get("TIMEBANK_THREADS", "4"),
+        },
     )
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process, port
-        except OSError:
-            time.sleep(0.5)
-    _stop(process)
-    raise RuntimeError("gunicorn did not answer /healthz within a minute")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _sign_in(port: int) -> str:
@@ -218,7 +174,7 @@ def run() -> list[Figure]:
                 totals[name][1] += elapsed
                 totals[name][2].extend(times)
     finally:
-        _stop(process)
+        stop_gunicorn(process)
     rate = {name: count / elapsed for name, (count, elapsed, _times) in totals.items()}
     median_ms = {name: statistics.median(t[2]) * 1000 for name, t in totals.items()}
     return [

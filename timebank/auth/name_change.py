@@ -10,9 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
+from timebank.auth.name_field import name_field
 from timebank.auth.views import bp
 from timebank.community.people import rename_person
 from timebank.extensions import db
@@ -20,15 +19,11 @@ from timebank.ledger.database import run_in_transaction
 
 
 class NameForm(FlaskForm):
-    display_name = StringField(
+    display_name = name_field(
         _l("Your name"),
         description=_l("As you would like the other members to see it."),
-        validators=[
-            DataRequired(_l("Enter your name.")),
-            Length(max=120, message=_l("Keep your name under 120 characters.")),
-        ],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        render_kw={"autocomplete": "name"},
+        when_empty=_l("Enter your name."),
+        when_too_long=_l("Keep your name under 120 characters."),
     )
 
 

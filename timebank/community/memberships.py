@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from timebank.community.models import CoordinatorNote
 from timebank.community.notifications import Kind, notify
+from timebank.community.people import rename_person
 from timebank.community.security_events import ROLE_CHANGED, record_security_event
 from timebank.ledger import errors
 from timebank.ledger.audit import append_audit
@@ -324,6 +325,38 @@ def reactivate(session: Session, *, actor: Membership, membership: Membership) -
         message=f"Your membership of {_bank_name(session, membership)} is active again.",
         details={"outcome": "reactivated", "bank": _bank_name(session, membership)},
     )
+
+
+CURRENT_STATUSES = (MembershipStatus.APPLIED, MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED)
+
+
+def correct_name(
+    session: Session, *, actor: Membership, membership: Membership, display_name: str
+) -> bool:
+    """A coordinator corrects the name of someone who has applied to or belongs to their
+    time bank (a typo, a name the member asked them to change). A person has one name,
+    so it changes in every bank they belong to, as when they change it themselves
+    (``people.rename_person``, which audits it without either name). Someone who has
+    left or was declined keeps their name to themselves. False when it is the same."""
+    _check_actor(actor, membership)
+    # The row locked and its status read as it is now. Not ``_lock``: refreshing the
+    # coordinator's own membership (loaded with its bank and account joined) FOR NO KEY
+    # UPDATE is refused by PostgreSQL ("nullable side of an outer join").
+    status = session.scalar(
+        sa.select(Membership.status)
+        .where(Membership.id == membership.id)
+        .with_for_update(key_share=True)
+    )
+    if status not in CURRENT_STATUSES:
+        raise MembershipStateError(
+            "%(name)s is not a member of this time bank now, so only they can change their name.",
+            field="display_name",
+            name=membership.person.display_name,
+        )
+    # A coordinator correcting their own name does what they would do on their own
+    # account page: the log in each of their banks says they did it.
+    by = None if actor.person_id == membership.person_id else actor
+    return rename_person(session, membership.person, display_name, by=by)
 
 
 def add_note(

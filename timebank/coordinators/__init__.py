@@ -21,6 +21,7 @@ from timebank.coordinators import (  # noqa: E402, F401
     import_formats,
     import_invitations,
     imports,
+    member_name,
     member_sessions,
     members,
     organisations,

@@ -12,6 +12,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from timebank.auth.name_field import name_field
 from timebank.auth.recent import recent_sign_in_required
 from timebank.community import invitations as invitation_service
 from timebank.community import memberships as service
@@ -106,6 +107,22 @@ class RoleForm(FlaskForm):
 
 class KindForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+
+
+class NameForm(FlaskForm):
+    """A coordinator correcting a member's name (``member_name``): the member's own
+    rule, in words for someone else's name."""
+
+    display_name = name_field(
+        _l("Name"),
+        description=_l(
+            "A person has one name in every time bank they belong to, so it changes there"
+            " too, not only in this one. The audit log records that it changed and who"
+            " changed it, but not the old or the new name."
+        ),
+        when_empty=_l("Enter their name."),
+        when_too_long=_l("Keep their name under 120 characters."),
+    )
 
 
 class NoteForm(FlaskForm):
@@ -221,7 +238,7 @@ def members():
     )
 
 
-def _render_profile(membership: Membership, status: int = 200, **forms):
+def render_profile(membership: Membership, status: int = 200, **forms):
     account = membership.account
     defaults = {
         "decline_form": ReasonForm(prefix="decline"),
@@ -229,6 +246,7 @@ def _render_profile(membership: Membership, status: int = 200, **forms):
         "role_form": RoleForm(prefix="role", role=membership.role.value),
         "kind_form": KindForm(prefix="kind", kind=membership.kind.value),
         "note_form": NoteForm(prefix="note"),
+        "name_form": NameForm(prefix="name", display_name=membership.person.display_name),
         "action_form": ActionForm(),
     }
     defaults.update(forms)
@@ -257,7 +275,7 @@ def _render_profile(membership: Membership, status: int = 200, **forms):
 
 @bp.get("/members/<int:membership_id>")
 def member(membership_id: int):
-    return _render_profile(get_in_bank(Membership, membership_id, bank().id))
+    return render_profile(get_in_bank(Membership, membership_id, bank().id))
 
 
 # Changing -----------------------------------------------------------------------------
@@ -290,7 +308,7 @@ def approve_application(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = ActionForm()
     if not form.validate_on_submit():
-        return _render_profile(membership, 400)
+        return render_profile(membership, 400)
     actor = coordinator()
     done = perform(
         then_true(
@@ -319,7 +337,7 @@ def decline_application(membership_id: int):
         if done:
             flash(_("The application from %(name)s was declined.", name=_name(membership)))
             return _back(membership, form)
-    return _render_profile(membership, 400, decline_form=form)
+    return render_profile(membership, 400, decline_form=form)
 
 
 def member_page(membership_id: int) -> str:
@@ -344,7 +362,7 @@ def set_role(membership_id: int):
         if done:
             flash(_role_changed(membership))
             return _back(membership)
-    return _render_profile(membership, 400, role_form=form)
+    return render_profile(membership, 400, role_form=form)
 
 
 @bp.post("/members/<int:membership_id>/kind")
@@ -370,7 +388,7 @@ def set_kind(membership_id: int):
             else:
                 flash(_("%(name)s is now recorded as a participant.", name=_name(membership)))
             return _back(membership)
-    return _render_profile(membership, 400, kind_form=form)
+    return render_profile(membership, 400, kind_form=form)
 
 
 @bp.post("/members/<int:membership_id>/suspend")
@@ -390,7 +408,7 @@ def suspend(membership_id: int):
         if done:
             flash(_("%(name)s is suspended.", name=_name(membership)))
             return _back(membership)
-    return _render_profile(membership, 400, suspend_form=form)
+    return render_profile(membership, 400, suspend_form=form)
 
 
 @bp.post("/members/<int:membership_id>/reactivate")
@@ -398,7 +416,7 @@ def reactivate(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = ActionForm()
     if not form.validate_on_submit():
-        return _render_profile(membership, 400)
+        return render_profile(membership, 400)
     actor = coordinator()
     done = perform(
         then_true(lambda: service.reactivate(db.session(), actor=actor, membership=membership))
@@ -425,7 +443,7 @@ def add_note(membership_id: int):
             return redirect(
                 url_for("coordinators.member", membership_id=membership.id) + "#notes-title"
             )
-    return _render_profile(membership, 400, note_form=form)
+    return render_profile(membership, 400, note_form=form)
 
 
 # Invitations --------------------------------------------------------------------------
