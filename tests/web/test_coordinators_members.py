@@ -340,3 +340,20 @@ def test_the_list_is_paged_by_name_with_keyset_links(client, session, bank, coor
     assert "status=current" in re.search(
         r'href="(/coordinators/members\?[^"]*after=[^"]*)"', filtered
     ).group(1)
+
+
+@pytest.mark.both_engines
+def test_a_coordinator_changes_their_own_kind_and_steps_down(signed_in, session, bank, coordinator):
+    """Their own membership was loaded by the user loader with its bank and account
+    joined; locking it must lock the membership's row alone (on PostgreSQL a lock over
+    the outer join was refused: a 500)."""
+    own = coordinator.id
+    response = signed_in.post(f"{MEMBERS}/{own}/kind", data={"kind-kind": "professional"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Membership, own).kind == MemberKind.PROFESSIONAL
+    make_member(session, email="c2@example.org", bank=bank, role=Role.COORDINATOR)
+    response = signed_in.post(f"{MEMBERS}/{own}/role", data={"role-role": "member"})
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Membership, own).role == Role.MEMBER

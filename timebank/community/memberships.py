@@ -54,8 +54,11 @@ def _lock(session: Session, membership: Membership) -> Membership:
 
     FOR NO KEY UPDATE: it serialises with posting (which locks the holders' rows the
     same way) but not with the foreign-key checks of transfers and audit entries that
-    other transactions insert naming this membership."""
-    session.refresh(membership, with_for_update={"key_share": True})
+    other transactions insert naming this membership. OF membership: the signed-in
+    person's own membership was loaded with its bank and account joined, and a refresh
+    loads it the same way; PostgreSQL refuses to lock the nullable side of that outer
+    join, and only this row needs the lock."""
+    session.refresh(membership, with_for_update={"key_share": True, "of": Membership})
     return membership
 
 
