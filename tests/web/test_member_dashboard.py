@@ -133,6 +133,37 @@ def test_dashboard_shows_this_year_and_the_months(client, session, people, today
     assert "/members/statement.csv?from=" in page
 
 
+def test_the_dashboards_year_is_the_statements_year(session, people, today):
+    """The dashboard sums this year in one row (year_figures); the statement page folds
+    the last twelve months day by day (member_figures): the same year, whatever the
+    day, with time given, received, gifts to the pot and grants from it on both sides."""
+    from datetime import date
+
+    from timebank.reports.member_figures import member_figures, year_figures
+
+    alice, bob, carol, _ = people
+    for days_ago in (0, 1, 40, 200, 370, 400, 800):
+        on = today - timedelta(days=days_ago)
+        give(session, alice, bob, 15 * (1 + days_ago % 7), on, today=today)
+        give(session, carol, alice, 30 * (1 + days_ago % 5), on, today=today)
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=30, today=today)
+    session.commit()
+    for day in (
+        today,
+        date(today.year, 1, 1),
+        today - timedelta(days=45),
+        today - timedelta(days=380),
+    ):
+        months = member_figures(session, alice.account, today=day)
+        year = year_figures(session, alice.account, today=day)
+        assert (year.year, year.year_given, year.year_received) == (
+            months.year,
+            months.year_given,
+            months.year_received,
+        )
+    assert year_figures(session, alice.account, today=today).year_given > 0
+
+
 def test_dashboard_queries_do_not_grow_with_the_history(client, session, people, today):
     alice, bob, *_ = people
     history(session, alice, bob, 10, today)

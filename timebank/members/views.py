@@ -16,7 +16,7 @@ from timebank.ledger.database import run_in_transaction
 from timebank.ledger.rules import Counters
 from timebank.navigation import home_url
 from timebank.notification_text import describe
-from timebank.reports.member_figures import member_figures
+from timebank.reports.member_figures import year_figures
 from timebank.reports.statements import (
     StatementLine,
     list_pending_transfers,
@@ -86,7 +86,7 @@ def dashboard():
     recent = list_recent_transfers(db.session(), account, limit=10)
     pending = list_pending_transfers(db.session(), account, limit=10)
     bank = membership.time_bank
-    figures = member_figures(db.session(), account, today=today_in(bank.timezone))
+    figures = year_figures(db.session(), account, today=today_in(bank.timezone))
     return render_template(
         "members/dashboard.html",
         membership=membership,

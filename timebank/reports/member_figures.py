@@ -80,20 +80,21 @@ def _other_id(account_id: int):
 # with its values as parameters (the dashboard asks on every visit, and building the
 # query cost SQLAlchemy about half as much as running it).
 _ACCOUNT = sa.bindparam("figures_account_id", type_=sa.Integer)
+_GIVEN = sa.func.sum(sa.case((Transfer.credit_account_id == _ACCOUNT, Transfer.minutes), else_=0))
+_RECEIVED = sa.func.sum(sa.case((Transfer.debit_account_id == _ACCOUNT, Transfer.minutes), else_=0))
+_BETWEEN = (
+    time_given_condition(Transfer),
+    sa.or_(Transfer.debit_account_id == _ACCOUNT, Transfer.credit_account_id == _ACCOUNT),
+    Transfer.service_date >= sa.bindparam("figures_from", type_=sa.Date),
+    Transfer.service_date <= sa.bindparam("figures_to", type_=sa.Date),
+)
 BY_DAY = (
-    sa.select(
-        Transfer.service_date,
-        sa.func.sum(sa.case((Transfer.credit_account_id == _ACCOUNT, Transfer.minutes), else_=0)),
-        sa.func.sum(sa.case((Transfer.debit_account_id == _ACCOUNT, Transfer.minutes), else_=0)),
-    )
-    .where(
-        time_given_condition(Transfer),
-        sa.or_(Transfer.debit_account_id == _ACCOUNT, Transfer.credit_account_id == _ACCOUNT),
-        Transfer.service_date >= sa.bindparam("figures_from", type_=sa.Date),
-        Transfer.service_date <= sa.bindparam("figures_to", type_=sa.Date),
-    )
+    sa.select(Transfer.service_date, _GIVEN, _RECEIVED)
+    .where(*_BETWEEN)
     .group_by(Transfer.service_date)
 )
+# The same sums over the whole span, in one row.
+SUMS = sa.select(sa.func.coalesce(_GIVEN, 0), sa.func.coalesce(_RECEIVED, 0)).where(*_BETWEEN)
 
 
 def member_figures(session: Session, account: Account, today: date | None = None) -> Figures:
@@ -120,6 +121,25 @@ def member_figures(session: Session, account: Account, today: date | None = None
         year_received=year_received,
         months=[MonthFigures(m, given, received) for m, (given, received) in by_month.items()],
     )
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    year_given: int  # minutes, 1 January to today
+    year_received: int
+
+
+def year_figures(session: Session, account: Account, today: date) -> YearFigures:
+    """This year's hours given and received (the dashboard's): the same sums as
+    ``member_figures`` gives for the year, in one row instead of a row per day."""
+    parameters = {
+        "figures_account_id": account.id,
+        "figures_from": date(today.year, 1, 1),
+        "figures_to": today,
+    }
+    given, received = read_rows(session, SUMS, parameters).one()
+    return YearFigures(year=today.year, year_given=int(given), year_received=int(received))
 
 
 # Names for accounts that have none of their own, in English: the ledger imports no
