@@ -164,6 +164,22 @@ def test_the_dashboards_year_is_the_statements_year(session, people, today):
     assert year_figures(session, alice.account, today=today).year_given > 0
 
 
+def test_dashboard_shows_the_five_latest_and_leads_to_the_whole_history(
+    client, session, people, today
+):
+    alice, bob, _, _ = people
+    for number in range(7):
+        give(session, alice, bob, 15, today, f"Errand number {number}")
+    session.commit()
+    sign_in(client, "alice@example.org")
+    page = client.get(DASHBOARD).get_data(as_text=True)
+    shown = [n for n in range(7) if f"Errand number {n}<" in page]
+    assert shown == [2, 3, 4, 5, 6]  # newest recorded first, five of them
+    assert '<a href="/members/statement">See all my exchanges</a>' in page
+    statement = client.get("/members/statement").get_data(as_text=True)
+    assert all(f"Errand number {n}" in statement for n in range(7))
+
+
 def test_dashboard_queries_do_not_grow_with_the_history(client, session, people, today):
     alice, bob, *_ = people
     history(session, alice, bob, 10, today)

@@ -74,6 +74,11 @@ def description_of(line: StatementLine) -> str:
     return ledger_words(line.description) or ""
 
 
+# The latest few: the whole history, with the balance after each entry, is on the
+# statement page (a phone shows each row as a card of five lines).
+RECENT_SHOWN = 5
+
+
 @bp.get("/")
 @login_required
 def dashboard():
@@ -83,7 +88,7 @@ def dashboard():
             return redirect(url_for("members.choose_bank"))
         return render_template("members/no_membership.html")
     account = membership.account
-    recent = list_recent_transfers(db.session(), account, limit=10)
+    recent = list_recent_transfers(db.session(), account, limit=RECENT_SHOWN)
     pending = list_pending_transfers(db.session(), account, limit=10)
     bank = membership.time_bank
     figures = year_figures(db.session(), account, today=today_in(bank.timezone))
