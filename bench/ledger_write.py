@@ -18,6 +18,11 @@ the app runs it) and on PostgreSQL (a schema of its own):
   (3) set approved_by/at and posted, move both counters from pending to posted, audit
   entry, head.
 
+The services' caller acts as a request does: in each transaction it loads the acting
+membership with its account in one query (as the user loader does) and the other side's
+account by id (as the forms name it), and its session holds nothing else between
+transactions. The raw writer keeps the account ids in memory.
+
 The raw statements are SQLAlchemy Core ``text()`` on one Connection: no ORM, no checks,
 no reads (the chain head is kept in memory and advanced with a compare-and-set UPDATE).
 That is the engine's limit for this work. ratio = services rate / its own raw rate. Each
