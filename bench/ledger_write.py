@@ -18,6 +18,11 @@ the app runs it) and on PostgreSQL (a schema of its own):
   (3) set approved_by/at and posted, move both counters from pending to posted, audit
   entry, head.
 
+The services' caller acts as a request does: in each transaction it loads the acting
+membership with its account in one query (as the user loader does) and the other side's
+account by id (as the forms name it), and its session holds nothing else between
+transactions. The raw writer keeps the account ids in memory.
+
 The raw statements are SQLAlchemy Core ``text()`` on one Connection: no ORM, no checks,
 no reads (the chain head is kept in memory and advanced with a compare-and-set UPDATE).
 That is the engine's limit for this work. ratio = services rate / its own raw rate. Each
@@ -33,7 +38,7 @@ import sys
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bench import hordak_env
 from bench.common import Figure, env_int, pg_base_url, postgresql_database, sqlite_database
@@ -42,7 +47,7 @@ from timebank.ledger import banks
 from timebank.ledger.audit import canonical_json, entry_hash
 from timebank.ledger.clock import today_in, utcnow
 from timebank.ledger.database import run_in_transaction
-from timebank.ledger.models import Membership, Role
+from timebank.ledger.models import Account, Membership, Role, Transfer
 from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
 from timebank.ledger.verify import verify_ledger
 
@@ -99,21 +104,62 @@ class Run:
         return self.done / self.seconds
 
 
+# The caller, as a request is: its session holds only what the request loads. The
+# signed-in membership comes with its account in one query (the user loader's, see
+# timebank/auth/sessions.py: memberships joined with their accounts), and the other
+# side is the account the form names by id (timebank/members/exchange_form.py,
+# timebank/api/transfers.py): a session.get. Built once, as the user loader's query is.
+SIGNED_IN = (
+    sa.select(Membership)
+    .where(Membership.id == sa.bindparam("membership_id", type_=sa.Integer))
+    .options(joinedload(Membership.account))
+)
+
+
+def _signed_in(session: Session, membership_id: int) -> Membership:
+    return session.execute(SIGNED_IN, {"membership_id": membership_id}).scalar_one()
+
+
+def _account(session: Session, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    assert account is not None
+    return account
+
+
+def _account_ids(session: Session, members: list[int]) -> list[int]:
+    """Each member's account id, as the raw writer keeps them (a request is given the
+    other side's account id by its form)."""
+    ids = dict(
+        session.execute(
+            sa.select(Account.membership_id, Account.id).where(Account.membership_id.in_(members))
+        )
+        .tuples()
+        .all()
+    )
+    session.commit()
+    return [ids[m] for m in members]
+
+
+def _record(session: Session, actor_id: int, receiver_account_id: int, today) -> Transfer:
+    actor = _signed_in(session, actor_id)
+    assert actor.account is not None
+    return record_transfer(
+        session,
+        actor=actor,
+        giver=actor.account,
+        receiver=_account(session, receiver_account_id),
+        minutes=MINUTES,
+        service_date=today,
+    )
+
+
 def _posts_at_once(session: Session, members: list[int], run: Run) -> Run:
-    actors = {m: session.get(Membership, m) for m in members}
+    accounts = _account_ids(session, members)
     today = today_in("Europe/London")
     for giver, receiver in run.pairs():
-        actor, other = actors[members[giver]], actors[members[receiver]]
         run_in_transaction(
             session,
-            lambda a=actor, o=other: record_transfer(
-                session,
-                actor=a,
-                giver=a.account,
-                receiver=o.account,
-                minutes=MINUTES,
-                service_date=today,
-            ),
+            lambda a=members[giver], r=accounts[receiver]: _record(session, a, r, today),
         )
     return run
 
@@ -121,31 +167,24 @@ def _posts_at_once(session: Session, members: list[int], run: Run) -> Run:
 def _record_confirm_approve(
     session: Session, members: list[int], coordinator_id: int, run: Run
 ) -> Run:
-    actors = {m: session.get(Membership, m) for m in members}
-    coordinator = session.get(Membership, coordinator_id)
+    accounts = _account_ids(session, members)
     today = today_in("Europe/London")
     for giver, receiver in run.pairs():
-        actor, other = actors[members[giver]], actors[members[receiver]]
         transfer_id = run_in_transaction(
             session,
-            lambda a=actor, o=other: (
-                record_transfer(
-                    session,
-                    actor=a,
-                    giver=a.account,
-                    receiver=o.account,
-                    minutes=MINUTES,
-                    service_date=today,
-                ).id
+            lambda a=members[giver], r=accounts[receiver]: _record(session, a, r, today).id,
+        )
+        run_in_transaction(
+            session,
+            lambda o=members[receiver], t=transfer_id: confirm_transfer(
+                session, actor=_signed_in(session, o), transfer_id=t
             ),
         )
         run_in_transaction(
             session,
-            lambda o=other, t=transfer_id: confirm_transfer(session, actor=o, transfer_id=t),
-        )
-        run_in_transaction(
-            session,
-            lambda t=transfer_id: approve_transfer(session, actor=coordinator, transfer_id=t),
+            lambda t=transfer_id: approve_transfer(
+                session, actor=_signed_in(session, coordinator_id), transfer_id=t
+            ),
         )
     return run
 

@@ -142,7 +142,9 @@ def append_audit_entries(
         params = {f"{name}_{k}": value for k, row in enumerate(rows) for name, value in row.items()}
         connection.execute(_insert_and_advance(len(rows)), {**params, **advance})
     else:
-        connection.execute(sa.insert(AUDIT_ENTRY), rows)
+        # One entry (every exchange and step) is a plain execute; a group's, one
+        # executemany.
+        connection.execute(_INSERT_ENTRY, rows[0] if len(rows) == 1 else rows)
         connection.execute(_ADVANCE_HEAD, advance)
 
 
@@ -157,6 +159,7 @@ _ADVANCE_HEAD = (
     .where(AUDIT_CHAIN.c.time_bank_id == sa.bindparam("bank"))
     .values(last_seq=sa.bindparam("last_seq"), last_hash=sa.bindparam("last_hash"))
 )
+_INSERT_ENTRY = sa.insert(AUDIT_ENTRY)
 _ENTRY_COLUMNS = (
     "time_bank_id",
     "seq",

@@ -100,6 +100,7 @@ class BankSettings:
 
 
 TIME_BANK = cast(sa.Table, TimeBank.__table__)
+TRANSFER = cast(sa.Table, Transfer.__table__)
 MEMBERSHIP = cast(sa.Table, Membership.__table__)
 ORGANISATION = cast(sa.Table, Organisation.__table__)
 _ACCOUNT_COLUMNS = ("id", "kind", "membership_id", "organisation_id", *COUNTERS)
@@ -110,15 +111,27 @@ def _bank_columns() -> list[sa.ColumnElement[Any]]:
     return [TIME_BANK.c[name].label(f"bank_{name}") for name in _BANK_COLUMNS]
 
 
+def _ids_in(column: sa.ColumnElement[Any], count: int) -> sa.ColumnElement[bool]:
+    """``column IN (:id_0, ..., :id_<count-1>)``: a statement built once per number of
+    ids. (An expanding ``IN`` is rewritten for its values at every execution, which cost
+    about a third of a lock's time in the client.)"""
+    return column.in_([sa.bindparam(f"id_{k}", type_=sa.Integer) for k in range(count)])
+
+
+def _id_params(ids: list[int]) -> dict[str, int]:
+    return {f"id_{k}": value for k, value in enumerate(ids)}
+
+
 @functools.cache
-def _account_lock(with_bank: bool) -> sa.Select:
+def _account_lock(with_bank: bool, count: int) -> sa.Select:
     """``SELECT <account columns> [, <its bank's columns>] FROM account [JOIN time_bank]
-    WHERE id IN (:ids) ORDER BY id FOR NO KEY UPDATE [OF account]``, built once."""
+    WHERE id IN (<count> ids) ORDER BY id FOR NO KEY UPDATE [OF account]``, built once
+    per number of accounts."""
     columns: list[sa.ColumnElement[Any]] = [ACCOUNT.c[name] for name in _ACCOUNT_COLUMNS]
     if not with_bank:
         return (
             sa.select(*columns)
-            .where(ACCOUNT.c.id.in_(sa.bindparam("ids", expanding=True)))
+            .where(_ids_in(ACCOUNT.c.id, count))
             .order_by(ACCOUNT.c.id)
             .with_for_update(key_share=True)
         )
@@ -126,7 +139,7 @@ def _account_lock(with_bank: bool) -> sa.Select:
     return (
         sa.select(*columns)
         .join_from(ACCOUNT, TIME_BANK, ACCOUNT.c.time_bank_id == TIME_BANK.c.id)
-        .where(ACCOUNT.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .where(_ids_in(ACCOUNT.c.id, count))
         .order_by(ACCOUNT.c.id)
         .with_for_update(key_share=True, of=ACCOUNT)
     )
@@ -166,7 +179,11 @@ def _lock_accounts(
     if session.autoflush:
         session.flush()  # as an ORM query would (nothing to do in the services' own use)
     # On the session's connection (same transaction), past the ORM: plain rows.
-    rows = session.connection().execute(_account_lock(with_bank), {"ids": wanted}).all()
+    rows = (
+        session.connection()
+        .execute(_account_lock(with_bank, len(wanted)), _id_params(wanted))
+        .all()
+    )
     found = {
         row.id: LockedAccount(*row[: len(_ACCOUNT_COLUMNS)], session=session)  # type: ignore[misc]
         for row in rows
@@ -196,13 +213,17 @@ def _require_active_holders_locked(session: Session, accounts: list[LockedAccoun
     if member_ids:
         statuses = {
             row.id: (row.status, row.role)
-            for row in connection.execute(_LOCK_MEMBERSHIPS, {"ids": member_ids})
+            for row in connection.execute(
+                _holders_lock(MEMBERSHIP, len(member_ids)), _id_params(member_ids)
+            )
         }
     active_organisations: dict[int, bool] = {}
     if organisation_ids:
         active_organisations = {
             row.id: row.active
-            for row in connection.execute(_LOCK_ORGANISATIONS, {"ids": organisation_ids})
+            for row in connection.execute(
+                _holders_lock(ORGANISATION, len(organisation_ids)), _id_params(organisation_ids)
+            )
         }
     for account in sorted(accounts, key=lambda a: a.id):
         status, role = statuses.get(account.membership_id or 0, (None, None))
@@ -211,33 +232,32 @@ def _require_active_holders_locked(session: Session, accounts: list[LockedAccoun
         )
 
 
-_LOCK_MEMBERSHIPS = (
-    sa.select(MEMBERSHIP.c.id, MEMBERSHIP.c.status, MEMBERSHIP.c.role)
-    .where(MEMBERSHIP.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(MEMBERSHIP.c.id)
-    .with_for_update(key_share=True)
-)
-_LOCK_ORGANISATIONS = (
-    sa.select(ORGANISATION.c.id, ORGANISATION.c.active)
-    .where(ORGANISATION.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(ORGANISATION.c.id)
-    .with_for_update(key_share=True)
-)
+@functools.cache
+def _holders_lock(table: sa.Table, count: int) -> sa.Select:
+    """Lock ``count`` memberships (id, status, role) or organisations (id, active), in
+    id order, ``FOR NO KEY UPDATE``: built once per table and number of rows."""
+    columns = ("status", "role") if table is MEMBERSHIP else ("active",)
+    return (
+        sa.select(table.c.id, *(table.c[name] for name in columns))
+        .where(_ids_in(table.c.id, count))
+        .order_by(table.c.id)
+        .with_for_update(key_share=True)
+    )
 
 
 @functools.cache
-def _transfer_lock(with_batch: bool) -> sa.Select:
+def _transfer_lock(with_batch: bool, count: int = 1) -> sa.Select:
     """``SELECT <transfer>, <its bank's settings> FROM transfer JOIN time_bank WHERE ...
-    ORDER BY id FOR UPDATE OF transfer``, built once: the transfers ``:ids``, or the
+    ORDER BY id FOR UPDATE OF transfer``: the ``count`` transfers ``:id_0``, ..., or the
     transfer ``:id`` and every transfer of its group (a transfer's group never changes,
-    so reading it inside the statement is safe)."""
+    so reading it inside the statement is safe). Built once per shape and count."""
     if with_batch:
         batch_of = (
             sa.select(Transfer.batch_id).where(Transfer.id == sa.bindparam("id")).scalar_subquery()
         )
         where = sa.or_(Transfer.id == sa.bindparam("id"), Transfer.batch_id == batch_of)
     else:
-        where = Transfer.id.in_(sa.bindparam("ids", expanding=True))
+        where = _ids_in(TRANSFER.c.id, count)
     return (
         sa.select(Transfer, *_bank_columns())
         .join_from(Transfer, TIME_BANK, Transfer.time_bank_id == TIME_BANK.c.id)
@@ -261,7 +281,8 @@ def _locked_with_bank(
 def lock_transfers(
     session: Session, ids: Iterable[int]
 ) -> tuple[list[Transfer], BankSettings | None]:
-    return _locked_with_bank(session, _transfer_lock(False), {"ids": sorted(set(ids))})
+    wanted = sorted(set(ids))
+    return _locked_with_bank(session, _transfer_lock(False, len(wanted)), _id_params(wanted))
 
 
 def lock_transfer_and_batch(
