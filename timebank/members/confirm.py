@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy.orm import aliased
 
 from timebank.community.listing_exchanges import (
     listing_time,
@@ -16,13 +15,9 @@ from timebank.extensions import db
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
-    Category,
     Membership,
-    Organisation,
-    Person,
     Transfer,
     TransferStatus,
-    account_label,
 )
 from timebank.ledger.transfers import (
     confirm_transfer,
@@ -34,48 +29,29 @@ from timebank.members.exchange_form import own_account, own_membership
 from timebank.members.exchanges import _my_transfer
 from timebank.members.forms import DisputeForm
 from timebank.members.views import bp
+from timebank.reports.statements import counterpart_label, entries_with_counterpart
 from timebank.web import perform
 
 # Made once, with its values as parameters (the dashboard asks on every visit), and
-# read as plain columns: the entry's own and the other account's name.
-COUNTERPART = aliased(Account, name="waiting_counterpart")
-_OTHER_MEMBERSHIP = aliased(Membership, name="waiting_membership")
-_OTHER_PERSON = aliased(Person, name="waiting_person")
-_OTHER_ORGANISATION = aliased(Organisation, name="waiting_organisation")
+# read as plain columns with the other side's name.
 _MINE = sa.bindparam("waiting_account_id", type_=sa.Integer)
 WAITING = (
-    sa.select(
+    entries_with_counterpart(
+        _MINE,
         Transfer.id,
         Transfer.minutes,
         Transfer.service_date,
         Transfer.description,
-        Category.name.label("category"),
         Transfer.credit_account_id,
         Transfer.needs_approval,
         Transfer.approved_at,
-        COUNTERPART.kind.label("counterpart_kind"),
-        _OTHER_PERSON.display_name.label("counterpart_person"),
-        _OTHER_ORGANISATION.name.label("counterpart_organisation"),
     )
-    .join(
-        COUNTERPART,
-        COUNTERPART.id
-        == sa.case(
-            (Transfer.debit_account_id == _MINE, Transfer.credit_account_id),
-            else_=Transfer.debit_account_id,
-        ),
-    )
-    .outerjoin(Category, Category.id == Transfer.category_id)
-    .outerjoin(_OTHER_MEMBERSHIP, _OTHER_MEMBERSHIP.id == COUNTERPART.membership_id)
-    .outerjoin(_OTHER_PERSON, _OTHER_PERSON.id == _OTHER_MEMBERSHIP.person_id)
-    .outerjoin(_OTHER_ORGANISATION, _OTHER_ORGANISATION.id == COUNTERPART.organisation_id)
     .where(
         Transfer.time_bank_id == sa.bindparam("waiting_time_bank_id"),
         Transfer.status == TransferStatus.PENDING,
         Transfer.needs_confirmation.is_(True),
         Transfer.confirmed_at.is_(None),
         Transfer.recorded_by_id != sa.bindparam("waiting_membership_id"),
-        sa.or_(Transfer.debit_account_id == _MINE, Transfer.credit_account_id == _MINE),
     )
     .order_by(Transfer.service_date, Transfer.id)
     .limit(sa.bindparam("waiting_limit"))
@@ -99,11 +75,7 @@ def waiting_for(membership: Membership | None, limit: int = 50) -> list[dict]:
         {
             # The entry's id, minutes, service_date, description and category (a name).
             "transfer": transfer,
-            "other_name": account_label(
-                transfer.counterpart_kind,
-                transfer.counterpart_person,
-                transfer.counterpart_organisation,
-            ),
+            "other_name": counterpart_label(transfer),
             "i_gave": transfer.credit_account_id == mine,
             # My balance once this entry is done, as the log's review step shows it.
             "balance": balance,

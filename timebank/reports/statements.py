@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -70,32 +71,21 @@ class Statement:
 _OTHER_MEMBERSHIP = aliased(Membership, name="counterpart_membership")
 _OTHER_PERSON = aliased(Person, name="counterpart_person")
 _OTHER_ORGANISATION = aliased(Organisation, name="counterpart_organisation")
-_LINE_COLUMNS = (
-    Transfer.id,
-    Transfer.service_date,
-    Transfer.recorded_at,
-    Transfer.kind,
-    Transfer.status,
-    Transfer.description,
-    Category.name.label("category"),
-    COUNTERPART.kind.label("counterpart_kind"),
-    _OTHER_PERSON.display_name.label("counterpart_person"),
-    _OTHER_ORGANISATION.name.label("counterpart_organisation"),
-    Transfer.minutes,
-    Transfer.credit_account_id,
-    Transfer.reverses_id,
-    Transfer.needs_confirmation,
-    Transfer.confirmed_at,
-    Transfer.needs_approval,
-    Transfer.approved_at,
-    Transfer.recorded_by_id,
-)
 
 
-def _counterpart_query(account_id: int | sa.BindParameter[int]):
+def entries_with_counterpart(account_id: int | sa.BindParameter[int], *columns: Any) -> sa.Select:
+    """The entries of an account, each with ``columns``, its category's name
+    (``category``) and the other side's kind and names (``counterpart_kind``,
+    ``counterpart_person``, ``counterpart_organisation``: see ``counterpart_label``)."""
     other = COUNTERPART
     return (
-        sa.select(*_LINE_COLUMNS)
+        sa.select(
+            *columns,
+            Category.name.label("category"),
+            other.kind.label("counterpart_kind"),
+            _OTHER_PERSON.display_name.label("counterpart_person"),
+            _OTHER_ORGANISATION.name.label("counterpart_organisation"),
+        )
         .join(
             other,
             other.id
@@ -113,6 +103,31 @@ def _counterpart_query(account_id: int | sa.BindParameter[int]):
                 Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id
             )
         )
+    )
+
+
+def counterpart_label(row: sa.Row) -> str:
+    """The other side's name, from a row of ``entries_with_counterpart``."""
+    return account_label(row.counterpart_kind, row.counterpart_person, row.counterpart_organisation)
+
+
+def _counterpart_query(account_id: int | sa.BindParameter[int]) -> sa.Select:
+    return entries_with_counterpart(
+        account_id,
+        Transfer.id,
+        Transfer.service_date,
+        Transfer.recorded_at,
+        Transfer.kind,
+        Transfer.status,
+        Transfer.description,
+        Transfer.minutes,
+        Transfer.credit_account_id,
+        Transfer.reverses_id,
+        Transfer.needs_confirmation,
+        Transfer.confirmed_at,
+        Transfer.needs_approval,
+        Transfer.approved_at,
+        Transfer.recorded_by_id,
     )
 
 
@@ -137,9 +152,7 @@ def _line(account: Account, row: sa.Row, running: int | None) -> StatementLine:
         status=str(row.status),
         description=row.description,
         category=row.category,
-        counterpart=account_label(
-            row.counterpart_kind, row.counterpart_person, row.counterpart_organisation
-        ),
+        counterpart=counterpart_label(row),
         counterpart_kind=str(row.counterpart_kind),
         minutes=view.effect,
         running_balance=running,
