@@ -342,15 +342,8 @@ def correct_name(
     (``people.rename_person``, which audits it without either name). Someone who has
     left or was declined keeps their name to themselves. False when it is the same."""
     _check_actor(actor, membership)
-    # The row locked and its status read as it is now. Not ``_lock``: refreshing the
-    # coordinator's own membership (loaded with its bank and account joined) FOR NO KEY
-    # UPDATE is refused by PostgreSQL ("nullable side of an outer join").
-    status = session.scalar(
-        sa.select(Membership.status)
-        .where(Membership.id == membership.id)
-        .with_for_update(key_share=True)
-    )
-    if status not in CURRENT_STATUSES:
+    _lock(session, membership)
+    if membership.status not in CURRENT_STATUSES:
         raise MembershipStateError(
             "%(name)s is not a member of this time bank now, so only they can change their name.",
             field="display_name",
