@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import format_currency
 
-from timebank.filters import format_date, hours, month_abbr, month_year
+from timebank.filters import format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
 from timebank.report_views.picture import picture_parts
