@@ -11,9 +11,10 @@ parameters; ``ledger_message`` translates them here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -21,6 +22,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from timebank import quick_gettext
 from timebank.extensions import db
@@ -187,3 +189,14 @@ class ReadersWording(Wording):
 
     def day(self, value: date) -> str:
         return short_date(value)
+
+
+Key = TypeVar("Key")
+
+
+def labels_now(labels: Mapping[Key, Any]) -> dict[Key, Markup]:
+    """Lazily translated labels (``_l``) translated once for this request, so that a
+    list's rows look each one up rather than translating it again (Flask-Babel finds
+    its catalogue anew for every lazy string shown). Markup, as a lazy string shows
+    (its ``__html__`` is its text, unescaped), so the page is the same."""
+    return {key: Markup(str(label)) for key, label in labels.items()}  # noqa: S704

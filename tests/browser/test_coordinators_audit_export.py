@@ -83,6 +83,21 @@ def test_audit_page_passes_axe_unfiltered_and_with_details_open(
     axe_check(page)
 
 
+def test_a_later_view_says_when_the_whole_log_was_checked_and_passes_axe(
+    page, live_server, riverside, axe_check
+):
+    sign_in(page, live_server, email="cora@example.org")
+    page.goto(live_server.url("/coordinators/audit?check=1"))
+    assert page.get_by_text("Verified").first.is_visible()
+    page.goto(live_server.url("/coordinators/audit"))
+    assert page.get_by_text("The whole log,").is_visible()
+    assert page.locator("p.audit-chain-ok time").is_visible()
+    axe_check(page)
+    page.get_by_role("link", name="Check the whole log now").click()
+    page.wait_for_url("**/coordinators/audit?check=1")
+    assert page.get_by_text("The whole log,").count() == 0
+
+
 def test_audit_filters_work_by_keyboard(page, live_server, riverside, axe_check):
     sign_in(page, live_server, email="cora@example.org")
     page.goto(live_server.url("/coordinators/audit"))

@@ -18,10 +18,12 @@ from tests.web.support import make_member, sign_in
 from timebank.community.listings import post_listing
 from timebank.extensions import db
 from timebank.ledger import audit as audit_module
+from timebank.ledger import clock
 from timebank.ledger.banks import update_policy
 from timebank.ledger.clock import utcnow
 from timebank.ledger.models import AuditEntry, Role
 from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
+from timebank.reports.audit_chain_check import RECHECK_WHOLE_AFTER
 
 AUDIT = "/coordinators/audit"
 
@@ -163,6 +165,92 @@ def test_a_tampered_entry_is_reported(client, session, bank):
     assert "The log has been tampered with or damaged." in html
     assert f"audit entry {entry.id}: content does not match its hash" in html
     assert 'role="alert"' in html
+
+
+def _entries(session, bank) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).where(AuditEntry.time_bank_id == bank["bank"].id)
+    )
+
+
+def _two_more_entries(session, bank) -> None:
+    ann, bob, cora = bank["ann"], bank["bob"], bank["cora"]
+    t = record_transfer(
+        session,
+        actor=ann,
+        giver=ann.account,
+        receiver=bob.account,
+        minutes=15,
+        service_date=utcnow().date(),
+    )
+    approve_transfer(session, actor=cora, transfer_id=t.id)
+    session.commit()
+
+
+def test_later_views_check_what_was_written_since_the_whole_check(client, session, bank):
+    sign_in(client, "cora@example.org")
+    whole = _entries(session, bank)
+    assert re.search(rf"Verified {whole} entries in \d+\.\d\d seconds", page(client))
+    _two_more_entries(session, bank)
+    html = page(client)
+    assert f"<strong>Yes.</strong> The whole log, {whole} entries, was verified at <time" in html
+    assert "The 2 entries written since were verified just now and link on from them" in html
+    assert 'href="/coordinators/audit?check=1"' in html
+    assert "checked again on the first view after 10 minutes" in html
+    # Asked for, the whole log is checked again, and later views start from there.
+    assert re.search(rf"Verified {whole + 2} entries in", page(client, check=1))
+    html = page(client, kind="transfer")
+    assert f"The whole log, {whole + 2} entries, was verified" in html
+    assert "No entry has been written since" in html
+    client.post("/language", data={"language": "cy", "next": "/"})
+    assert "Gwiriwyd y log cyfan" in page(client)
+
+
+def test_tampering_since_the_whole_check_is_reported_at_once(client, session, bank):
+    sign_in(client, "cora@example.org")
+    page(client)
+    _two_more_entries(session, bank)
+    newest = session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.time_bank_id == bank["bank"].id)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET action = 'transfer.rejected' WHERE id = :id",
+        id=newest.id,
+    )
+    html = page(client)
+    # Found from the last whole check, then the whole log checked and reported.
+    assert "The log has been tampered with or damaged." in html
+    assert f"audit entry {newest.id}: content does not match its hash" in html
+    assert re.search(r"Checked \d+ entries in", html)
+
+
+def test_an_older_entry_altered_is_found_by_the_next_whole_check(client, session, bank):
+    # What a check from the last whole one cannot see (the page says when the whole log
+    # was checked): an older entry altered without re-hashing the chain. The next whole
+    # check, after RECHECK_WHOLE_AFTER or when asked, reports it.
+    sign_in(client, "cora@example.org")
+    page(client)
+    entry = session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.time_bank_id == bank["bank"].id, AuditEntry.action == "transfer.approved"
+        )
+    ).one()
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET after = :after WHERE id = :id",
+        after=entry.after.replace('"minutes":90', '"minutes":900'),
+        id=entry.id,
+    )
+    assert "was verified at" in page(client)
+    with clock.frozen_at(clock.now() + RECHECK_WHOLE_AFTER + timedelta(minutes=1)):
+        html = page(client)
+    assert f"audit entry {entry.id}: content does not match its hash" in html
+    assert f"audit entry {entry.id}: content does not match its hash" in page(client, check=1)
 
 
 def test_a_long_log_is_checked_when_asked(client, bank, monkeypatch):
@@ -339,6 +427,9 @@ def count_queries(client, **params) -> int:
 
 def test_a_page_costs_the_same_queries_however_many_entries(client, session, bank):
     sign_in(client, "cora@example.org")
+    # The first view checks the whole chain; the next ones from there (one more query:
+    # the hash of the entry it reached).
+    page(client)
     few = count_queries(client, kind="transfer", actor=str(bank["cora"].id))
     ann, bob, cora = bank["ann"], bank["bob"], bank["cora"]
     for _ in range(30):

@@ -420,3 +420,47 @@ def test_the_coordinators_report_has_names_and_their_navigation_links_it(client,
         "report.downloaded",
         "report.downloaded",
     ]
+
+
+def _ties(html: str) -> list[str]:
+    table = re.search(
+        r'<caption id="ties-caption">.*?<tbody role="rowgroup">(.*?)</tbody>', html, re.S
+    )
+    return re.findall(r'<tr role="row">.*?</tr>', table.group(1))
+
+
+def test_the_coordinators_network_picture_follows_the_ledger_and_the_language(
+    client, session, world
+):
+    # The picture's data and its table are made once per cached report and language
+    # (report_views/picture.py): a new exchange makes a new report, and so new parts.
+    sign_in(client, "coord-bank-a@example.org")
+    members = world["members_a"]
+    before = client.get("/coordinators/report/network").get_data(as_text=True)
+    assert client.get("/coordinators/report/network").get_data(as_text=True) == before
+    giver, receiver = members[0].person.display_name, members[1].person.display_name
+
+    def tie(html: str) -> list[str]:
+        return [row for row in _ties(html) if f">{giver}</th>" in row and receiver in row]
+
+    assert len(tie(before)) == 1 and ">1 h</td>" in tie(before)[0]
+    # More time on a tie that was there: the same people, the same brokers.
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[0].account,
+        receiver=members[1].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = client.get("/coordinators/report/network").get_data(as_text=True)
+    assert len(_ties(after)) == len(_ties(before))
+    assert len(tie(after)) == 1 and ">1 h 45 min</td>" in tie(after)[0]
+    data = json.loads(re.search(r'id="network-graph-data">(.*?)</script>', after, re.S).group(1))
+    assert 105 in [edge["data"]["weight"] * 60 for edge in data["edges"]]
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = client.get("/coordinators/report/network").get_data(as_text=True)
+    assert 'data-label="Cafwyd"' in _ties(welsh)[0] and "Received" not in _ties(welsh)[0]
+    assert len(_ties(welsh)) == len(_ties(after))

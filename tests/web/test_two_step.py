@@ -13,8 +13,10 @@ import json
 import re
 from datetime import timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+import zxingcpp
 
 from tests.factories import MembershipFactory, TimeBankFactory
 from tests.two_step_support import box_of, code_for, set_up_two_step
@@ -22,6 +24,7 @@ from tests.web.test_auth import PASSWORD, location_path, make_member
 from tests.web.test_coordinators_settings import current_form
 from timebank.auth.limits import reset_limits
 from timebank.auth.reset import make_reset_token
+from timebank.auth.security import ISSUER
 from timebank.community import totp, two_step
 from timebank.community.security_events import SecurityEvent
 from timebank.ledger import clock
@@ -94,6 +97,38 @@ def test_a_member_is_offered_it_and_sets_it_up_with_a_qr_code(client, session, a
     assert record.enabled_at is None
     assert secret not in record.secret_encrypted
     assert box_of(client.application).decrypt(record.secret_encrypted) == secret
+
+
+def _decoded(svg: str) -> list[str]:
+    """What a QR scanner (zxing-cpp) reads in the page's inline SVG: segno draws each
+    row's dark runs as ``h`` strokes on a half-module line; they are painted back into
+    a picture, four pixels a module."""
+    size = int(re.search(r'<path fill="#fff" d="M0 0h(\d+)v', svg).group(1))
+    path = re.search(r'class="qrline" stroke="#000" d="([^"]+)"', svg).group(1)
+    modules = np.full((size, size), 255, dtype=np.uint8)
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            modules[int(y), int(x) : int(x + float(a))] = 0
+            x += float(a)
+    picture = np.kron(modules, np.ones((4, 4), dtype=np.uint8))
+    return [found.text for found in zxingcpp.read_barcodes(picture)]
+
+
+def test_the_qr_code_scans_to_the_key_shown(client, session, alice):
+    # The code is drawn with one fixed mask (the standard allows any of the eight):
+    # a scanner still reads the authenticator address with the key written below it.
+    post_password(client, "alice@example.org")
+    html = client.get(SET_UP).get_data(as_text=True)
+    secret = re.search(r'id="setup-key">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    svg = re.search(r'<div class="qr">(.*?)</div>', html, re.S).group(1)
+    assert _decoded(svg) == [
+        totp.provisioning_uri(secret, account="alice@example.org", issuer=ISSUER)
+    ]
 
 
 def test_it_is_on_only_once_a_right_code_is_typed(client, session, alice):

@@ -79,8 +79,14 @@ def _grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+# The QR standard lets the maker choose any of its eight masks; segno otherwise draws the
+# code eight times to score them (two thirds of the page's time). 3 is the one it
+# chooses most often for these addresses; tests/web/test_two_step.py decodes the code.
+QR_MASK = 3
+
+
 def _qr_code(uri: str) -> Markup:
-    svg = segno.make(uri, error="m", micro=False).svg_inline(
+    svg = segno.make(uri, error="m", micro=False, mask=QR_MASK).svg_inline(
         scale=5, dark="#000", light="#fff", svgclass="qr-code"
     )
     # Drawn here, inline: the secret never goes to another site to be made a picture.

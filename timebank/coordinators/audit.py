@@ -1,9 +1,12 @@
 """The audit log: every change in the time bank, newest first, with filters, and whether
 its hash chain still verifies.
 
-The chain check reads the whole log, so it runs on every view only while the log is at
+The chain check reads the whole log, so it runs on a view only while the log is at
 most ``AUTO_VERIFY_MAX_ENTRIES`` long (0.1-0.45 s at that size, measured); a longer
-log is checked when the coordinator asks (``?check=1``), and the page says so.
+log is checked when the coordinator asks (``?check=1``), and the page says so. Within
+``RECHECK_WHOLE_AFTER`` of a clean whole check a view checks only the entries written
+since (``verify_chain_since_whole_check``), and the page says when the whole log was
+checked; ``?check=1`` checks it whole again.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,7 +27,12 @@ from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
-from timebank.reports.audit_chain_check import AUTO_VERIFY_MAX_ENTRIES, chain_length, verify_chain
+from timebank.reports.audit_chain_check import (
+    AUTO_VERIFY_MAX_ENTRIES,
+    RECHECK_WHOLE_AFTER,
+    chain_length,
+    verify_chain_since_whole_check,
+)
 from timebank.reports.audit_log import PER_PAGE, SYSTEM, AuditFilter, list_audit
 from timebank.reports.audit_wording import action_kinds
 from timebank.reports.people_search import find_people, name_of
@@ -141,7 +149,10 @@ def audit():
     check_requested = request.args.get("check") == "1"
     chain = None
     if length <= AUTO_VERIFY_MAX_ENTRIES or check_requested:
-        chain = verify_chain(db.session(), time_bank.id)
+        kept = current_app.extensions.setdefault("audit_whole_checks", {})
+        chain = verify_chain_since_whole_check(
+            db.session(), time_bank.id, kept, whole=check_requested
+        )
     # The links to other pages carry ids and dates, never a typed name.
     filter_args = {
         name: request.args[name]
@@ -170,4 +181,5 @@ def audit():
         chain_length=length,
         per_page=PER_PAGE,
         auto_verify_max=AUTO_VERIFY_MAX_ENTRIES,
+        recheck_minutes=int(RECHECK_WHOLE_AFTER.total_seconds() // 60),
     )

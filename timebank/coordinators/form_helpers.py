@@ -4,7 +4,10 @@ be in the bank)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -21,14 +24,27 @@ from timebank.ledger.models import (
 
 def hour_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
     top = max(time_bank.max_minutes_per_transfer // 60, 1)
-    choices = [SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1)]
-    return [SelectChoice("", blank), *choices] if blank else choices
+    return _blank_first(blank, _hours_up_to(top, str(get_locale())))
 
 
 def minute_choices(time_bank: TimeBank, blank: str | None = None) -> list[SelectChoice]:
-    step = time_bank.minute_step or 15
-    choices = [SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step)]
-    return [SelectChoice("", blank), *choices] if blank else choices
+    return _blank_first(blank, _minutes_by(time_bank.minute_step or 15, str(get_locale())))
+
+
+# The choices are the same for every form of a bank in a language: kept (WTForms only
+# reads them), rather than translated again for every hour on every view.
+@lru_cache(maxsize=64)
+def _hours_up_to(top: int, _language: str) -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(str(h), _("%(hours)s h", hours=h)) for h in range(0, top + 1))
+
+
+@lru_cache(maxsize=64)
+def _minutes_by(step: int, _language: str) -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(str(m), _("%(minutes)s min", minutes=m)) for m in range(0, 60, step))
+
+
+def _blank_first(blank: str | None, choices: tuple[SelectChoice, ...]) -> list[SelectChoice]:
+    return [SelectChoice("", blank), *choices] if blank else list(choices)
 
 
 def to_minutes(hours: str | None, minutes: str | None) -> int:

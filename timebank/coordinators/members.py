@@ -22,6 +22,7 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
+from timebank.i18n import labels_now
 from timebank.ledger.models import (
     Account,
     MemberKind,
@@ -232,9 +233,9 @@ def members():
         page=page,
         page_args=args,
         action_form=ActionForm(),
-        status_labels=STATUS_LABELS,
-        kind_labels=KIND_LABELS,
-        role_labels=ROLE_LABELS,
+        status_labels=labels_now(STATUS_LABELS),
+        kind_labels=labels_now(KIND_LABELS),
+        role_labels=labels_now(ROLE_LABELS),
     )
 
 
@@ -260,9 +261,9 @@ def render_profile(membership: Membership, status: int = 200, **forms):
             counters=Counters.of(account) if account else Counters(),
             recent=list_recent_transfers(db.session(), account, limit=10) if account else [],
             notes=service.list_notes(db.session(), membership),
-            status_labels=STATUS_LABELS,
-            role_labels=ROLE_LABELS,
-            kind_labels=KIND_LABELS,
+            status_labels=labels_now(STATUS_LABELS),
+            role_labels=labels_now(ROLE_LABELS),
+            kind_labels=labels_now(KIND_LABELS),
             counterpart_name=counterpart_name,
             description_of=description_of,
             kind_label=kind_label,
@@ -474,8 +475,8 @@ def _render_invitations(form: InvitationForm, new_link: str | None = None, statu
             state_of=invitation_service.invitation_state,
             new_link=new_link,
             action_form=ActionForm(),
-            role_labels=ROLE_LABELS,
-            kind_labels=KIND_LABELS,
+            role_labels=labels_now(ROLE_LABELS),
+            kind_labels=labels_now(KIND_LABELS),
         ),
         status,
     )

@@ -20,7 +20,7 @@ from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
-from timebank.i18n import ledger_message
+from timebank.i18n import labels_now, ledger_message
 from timebank.ids import id_arg, parse_id
 from timebank.ledger import errors
 from timebank.ledger.corrections import correct_pending_transfer
@@ -199,7 +199,7 @@ def queue():
         counts=count_waiting(db.session(), bank().id),
         filtered=any(v for k, v in args.items() if k != "stage"),
         args=args,
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
         # The reader's own entries are marked (separation of duties).
         own_account_id=own_account_id(coordinator()),
         own_needs_another=needs_another_coordinator(db.session, bank()),
@@ -239,7 +239,7 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
             correct_form=correct_form or _correct_form(transfer),
             # The entry as shown: approving or rejecting it is refused if it changes.
             seen_version=entry_version(db.session(), transfer.id),
-            kind_labels=KIND_LABELS,
+            kind_labels=labels_now(KIND_LABELS),
             ledger_message=ledger_message,
             own_entry=own_entry_rule(db.session(), bank(), coordinator(), [transfer]),
         ),
@@ -391,7 +391,7 @@ def queue_bulk():
             rows=rows,
             total_minutes=sum(row.transfer.minutes for row in rows),
             versions=entry_versions(db.session(), [row.transfer.id for row in rows]),
-            kind_labels=KIND_LABELS,
+            kind_labels=labels_now(KIND_LABELS),
             own_account_id=own_account_id(coordinator()),
             own_needs_another=needs_another_coordinator(db.session, bank()),
         )
@@ -418,5 +418,5 @@ def queue_bulk():
         results=results,
         approved=approved,
         refused=len(results) - approved,
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
     )

@@ -17,6 +17,7 @@ from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.queue import KIND_LABELS, filter_args, page_cursor
 from timebank.extensions import db
 from timebank.filters import hours
+from timebank.i18n import labels_now
 from timebank.ledger.models import Transfer, TransferKind, TransferStatus
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import reverse_transfer
@@ -71,7 +72,7 @@ def transfers():
         page=page,
         args=args,
         filtered=bool(args),
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
     )
 
 
@@ -93,7 +94,7 @@ def _render_reverse(original: Transfer, form: ReverseForm, status: int = 200):
             reversal=reversal,
             reversible=reversal is None and original.kind != TransferKind.REVERSAL,
             form=form,
-            kind_labels=KIND_LABELS,
+            kind_labels=labels_now(KIND_LABELS),
         ),
         status,
     )

@@ -50,24 +50,29 @@ def _place(name: str) -> str:
     return " / ".join(part.replace("_", " ") for part in name.split("/")[1:])
 
 
-def timezone_choices(current: str) -> dict:
-    """The time zones as groups of choices, one group a region, places in alphabetical
+def timezone_choices(current: str) -> tuple[SelectChoice, ...]:
+    """The time zones as choices in groups, one group a region, places in alphabetical
     order; UTC first; the bank's own zone is always there, even an old alias. The same
-    for every request in a language (kept; WTForms only reads it)."""
+    for every request in a language (kept; WTForms only reads it). Each choice carries
+    its group already: given as a dict of groups, WTForms copied all 500 choices into
+    their groups twice on every view (once to ask whether there are groups, once to
+    draw them)."""
     return _timezone_choices(current, str(get_locale()))
 
 
 @lru_cache(maxsize=64)
-def _timezone_choices(current: str, _language: str) -> dict:
-    groups: dict = {_("Universal"): [SelectChoice("UTC", _("UTC (no summer time)"))]}
+def _timezone_choices(current: str, _language: str) -> tuple[SelectChoice, ...]:
+    universal = _("Universal")
+    choices = [SelectChoice("UTC", _("UTC (no summer time)"), optgroup=universal)]
     for region, label in REGIONS.items():
         places = [n for n in TIMEZONES if n.split("/", 1)[0] == region]
-        groups[str(label)] = sorted(
-            (SelectChoice(n, _place(n)) for n in places), key=lambda c: c.label
+        choices += sorted(
+            (SelectChoice(n, _place(n), optgroup=str(label)) for n in places),
+            key=lambda c: c.label,
         )
     if current not in TIMEZONES and current != "UTC":
-        groups[_("Other")] = [SelectChoice(current, current)]
-    return groups
+        choices.append(SelectChoice(current, current, optgroup=_("Other")))
+    return tuple(choices)
 
 
 @lru_cache(maxsize=4096)

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Optional
 
 from timebank.community import listings, profiles
 from timebank.extensions import db
+from timebank.i18n import labels_now
 from timebank.ids import id_arg, parse_id
 from timebank.ledger.clock import today_in
 from timebank.ledger.errors import NotFoundError
@@ -109,7 +110,7 @@ def listings_browse():
         category=category,
         words=words,
         people_route=_people_route(),
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
     )
 
 
@@ -123,7 +124,7 @@ def listings_mine():
         bank=bank,
         items=listings.list_my_listings(db.session(), membership),
         today=today_in(bank.timezone),
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
         action_form=FlaskForm(),
     )
 
@@ -299,6 +300,6 @@ def listing_show(listing_id: int):
             url_for("members.new_thread", listing_id=row.id) if reply_route and not mine else None
         ),
         people_route=_people_route(),
-        kind_labels=KIND_LABELS,
+        kind_labels=labels_now(KIND_LABELS),
         action_form=FlaskForm(),
     )

@@ -9,9 +9,10 @@ from datetime import date
 
 from flask_babel import format_currency
 
-from timebank.filters import format_date, hours, month_abbr, month_year
+from timebank.filters import format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
+from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
 from timebank.reports.reciprocity.model import Figure
@@ -157,8 +158,7 @@ def network_context(report: ReciprocityReport) -> dict:
         "title": report_title(report),
         "picture": picture if isinstance(picture, Graph) else None,
         "picture_hidden": picture if isinstance(picture, Suppressed) else None,
-        "elements": graph.elements(picture, brokers) if isinstance(picture, Graph) else None,
-        "text_rows": graph.text_rows(picture, hours) if isinstance(picture, Graph) else [],
+        "parts": picture_parts(report, picture, brokers) if isinstance(picture, Graph) else None,
         "kind_words": graph.kind_words(),
         "measures": measures,
         "quarter_fields": quarter_fields,

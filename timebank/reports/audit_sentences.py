@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -116,22 +117,27 @@ def _summarise_transfer(
     return f"{humanise(verb)} exchange {entity_id}: {movement}"
 
 
+# Each membership sentence as a function, so that only the one an entry needs is
+# translated (the log shows many entries a page).
+_MEMBERSHIP_SENTENCES: dict[str, Callable[[Wording, str], str]] = {
+    "applied": lambda w, who: w.gettext("Applied: %(who)s", who=who),
+    "application_approved": lambda w, who: w.gettext("Application approved: %(who)s", who=who),
+    "application_declined": lambda w, who: w.gettext("Application declined: %(who)s", who=who),
+    "role_changed": lambda w, who: w.gettext("Role changed: %(who)s", who=who),
+    "kind_changed": lambda w, who: w.gettext("Kind changed: %(who)s", who=who),
+    "suspended": lambda w, who: w.gettext("Suspended: %(who)s", who=who),
+    "reactivated": lambda w, who: w.gettext("Reactivated: %(who)s", who=who),
+    "rejoined": lambda w, who: w.gettext("Joined again by invitation: %(who)s", who=who),
+    "profile_updated": lambda w, who: w.gettext("Profile updated: %(who)s", who=who),
+    "renamed": lambda w, who: w.gettext("Name changed: %(who)s", who=who),
+    "two_step_reset": lambda w, who: w.gettext("Two-step sign-in reset: %(who)s", who=who),
+    "sessions_ended": lambda w, who: w.gettext("Signed out everywhere: %(who)s", who=who),
+}
+
+
 def _membership_sentence(verb: str, who: str, w: Wording) -> str:
-    sentences = {
-        "applied": w.gettext("Applied: %(who)s", who=who),
-        "application_approved": w.gettext("Application approved: %(who)s", who=who),
-        "application_declined": w.gettext("Application declined: %(who)s", who=who),
-        "role_changed": w.gettext("Role changed: %(who)s", who=who),
-        "kind_changed": w.gettext("Kind changed: %(who)s", who=who),
-        "suspended": w.gettext("Suspended: %(who)s", who=who),
-        "reactivated": w.gettext("Reactivated: %(who)s", who=who),
-        "rejoined": w.gettext("Joined again by invitation: %(who)s", who=who),
-        "profile_updated": w.gettext("Profile updated: %(who)s", who=who),
-        "renamed": w.gettext("Name changed: %(who)s", who=who),
-        "two_step_reset": w.gettext("Two-step sign-in reset: %(who)s", who=who),
-        "sessions_ended": w.gettext("Signed out everywhere: %(who)s", who=who),
-    }
-    return sentences.get(verb) or f"{humanise(verb)}: {who}"
+    sentence = _MEMBERSHIP_SENTENCES.get(verb)
+    return sentence(w, who) if sentence else f"{humanise(verb)}: {who}"
 
 
 def _summarise_membership(

@@ -6,6 +6,8 @@ the reader's language).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from timebank.reports.wording import ENGLISH, Wording
 
 
@@ -29,28 +31,33 @@ def action_kinds(w: Wording = ENGLISH) -> dict[str, str]:
 ACTION_KINDS = action_kinds()
 
 
+# What an entry is about, by the kind of thing, as functions so that only the words an
+# entry needs are translated (the log shows many entries a page).
+_ENTITY_KINDS: dict[str, Callable[[Wording], str]] = {
+    "transfer": lambda w: w.gettext("exchange"),
+    "membership": lambda w: w.gettext("member"),
+    "time_bank": lambda w: w.gettext("time bank"),
+}
+_ENTITIES: dict[str, Callable[[Wording, int], str]] = {
+    "transfer": lambda w, i: w.gettext("exchange %(id)s", id=i),
+    "membership": lambda w, i: w.gettext("member %(id)s", id=i),
+    "time_bank": lambda w, i: w.gettext("time bank %(id)s", id=i),
+    "organisation": lambda w, i: w.gettext("organisation %(id)s", id=i),
+    "category": lambda w, i: w.gettext("category %(id)s", id=i),
+    "invitation": lambda w, i: w.gettext("invitation %(id)s", id=i),
+    "coordinator_note": lambda w, i: w.gettext("coordinator note %(id)s", id=i),
+    "import_run": lambda w, i: w.gettext("import run %(id)s", id=i),
+    "listing": lambda w, i: w.gettext("listing %(id)s", id=i),
+}
+
+
 def entity_words(entity_type: str, entity_id: int | None, w: Wording = ENGLISH) -> str:
     """What an entry is about, e.g. "exchange 12"."""
     if entity_id is None:
-        words = {
-            "transfer": w.gettext("exchange"),
-            "membership": w.gettext("member"),
-            "time_bank": w.gettext("time bank"),
-        }
-        return words.get(entity_type) or entity_type.replace("_", " ")
-    sentences = {
-        "transfer": lambda: w.gettext("exchange %(id)s", id=entity_id),
-        "membership": lambda: w.gettext("member %(id)s", id=entity_id),
-        "time_bank": lambda: w.gettext("time bank %(id)s", id=entity_id),
-        "organisation": lambda: w.gettext("organisation %(id)s", id=entity_id),
-        "category": lambda: w.gettext("category %(id)s", id=entity_id),
-        "invitation": lambda: w.gettext("invitation %(id)s", id=entity_id),
-        "coordinator_note": lambda: w.gettext("coordinator note %(id)s", id=entity_id),
-        "import_run": lambda: w.gettext("import run %(id)s", id=entity_id),
-        "listing": lambda: w.gettext("listing %(id)s", id=entity_id),
-    }
-    sentence = sentences.get(entity_type)
-    return sentence() if sentence else f"{entity_type.replace('_', ' ')} {entity_id}"
+        kind = _ENTITY_KINDS.get(entity_type)
+        return (kind(w) if kind else "") or entity_type.replace("_", " ")
+    sentence = _ENTITIES.get(entity_type)
+    return sentence(w, entity_id) if sentence else f"{entity_type.replace('_', ' ')} {entity_id}"
 
 
 def humanise(word: str) -> str:
