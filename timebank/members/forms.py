@@ -41,7 +41,9 @@ class LogExchangeForm(FlaskForm):
     counterpart_name = StringField(
         _l("Who was it with?"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
     )
-    counterpart = PersonIdField()
+    # Labels given (never shown) so that building the form does not load WTForms'
+    # own catalogue to translate a label made from the name.
+    counterpart = PersonIdField("Counterpart")
     hours = SelectField(_l("Hours"), default="1", validate_choice=False, widget=QuickSelect())
     minutes = SelectField(_l("Minutes"), default="0", validate_choice=False, widget=QuickSelect())
     service_date = PlainDateField(
@@ -63,7 +65,7 @@ class LogExchangeForm(FlaskForm):
             Length(max=MAX_TEXT_LENGTH, message=_l("Keep the description under 2,000 characters."))
         ],
     )
-    idempotency_key = HiddenField()
+    idempotency_key = HiddenField("Idempotency Key")
 
 
 class DisputeForm(FlaskForm):
