@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, Length
 from timebank.auth.consent import ConsentForm
 from timebank.community import profiles
 from timebank.extensions import db
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
 from timebank.web import perform
@@ -68,13 +69,16 @@ def application():
     )
 
 
+SKILL_CHOICES = (
+    sa.select(Category.id, Category.name)
+    .where(Category.time_bank_id == sa.bindparam("bank_id"), Category.active.is_(True))
+    .order_by(Category.name)
+)
+
+
 def _skill_choices(membership: Membership) -> list[SelectChoice]:
-    categories = db.session.scalars(
-        sa.select(Category)
-        .where(Category.time_bank_id == membership.time_bank_id, Category.active.is_(True))
-        .order_by(Category.name)
-    )
-    return [SelectChoice(c.id, c.name) for c in categories]
+    rows = read_rows(db.session(), SKILL_CHOICES, {"bank_id": membership.time_bank_id})
+    return [SelectChoice(row.id, row.name) for row in rows]
 
 
 @bp.route("/profile", methods=["GET", "POST"])
