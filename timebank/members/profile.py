@@ -21,6 +21,7 @@ from timebank.auth.consent import ConsentForm
 from timebank.community import profiles
 from timebank.extensions import db
 from timebank.ledger.database import read_rows
+from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
 from timebank.web import perform
@@ -130,10 +131,11 @@ def person(membership_id: int):
     viewer = current_user.current_membership()
     if viewer is None:
         return redirect(url_for("members.dashboard"))
-    other = perform(
-        lambda: profiles.visible_profile(db.session(), viewer=viewer, membership_id=membership_id)
-    )
-    if other is None:
+    # A read: no write transaction (``perform`` would begin one, and its commit would
+    # expire the viewer, loaded again for the page).
+    try:
+        other = profiles.visible_profile(db.session(), viewer=viewer, membership_id=membership_id)
+    except NotFoundError:
         abort(404)
     return render_template(
         "members/profile_person.html",
