@@ -119,13 +119,17 @@ def record_answering(
     return transfer
 
 
+# Built once: each view of an entry asks.
+LISTING_ANSWERED = (
+    sa.select(Listing)
+    .join(ListingExchange, ListingExchange.listing_id == Listing.id)
+    .where(ListingExchange.transfer_id == sa.bindparam("transfer_id"))
+)
+
+
 def listing_answered(session: Session, transfer_id: int) -> Listing | None:
     """The offer or request an exchange answers, if any (one query)."""
-    return session.scalar(
-        sa.select(Listing)
-        .join(ListingExchange, ListingExchange.listing_id == Listing.id)
-        .where(ListingExchange.transfer_id == transfer_id)
-    )
+    return session.scalar(LISTING_ANSWERED, {"transfer_id": transfer_id})
 
 
 @dataclass(frozen=True)

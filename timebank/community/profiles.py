@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from timebank.community.models import MemberSkill
 from timebank.community.notifications import Kind, notify
@@ -153,16 +153,18 @@ def apply_to_join(
     return membership
 
 
+# Built once: every view of a profile asks.
+SKILLS_OF = (
+    sa.select(Category)
+    .join(MemberSkill, MemberSkill.category_id == Category.id)
+    .where(MemberSkill.membership_id == sa.bindparam("membership_id"))
+    .order_by(Category.name)
+)
+
+
 def skills_of(session: Session, membership: Membership) -> list[Category]:
     """The kinds of help (categories) a member says they can offer, by name."""
-    return list(
-        session.scalars(
-            sa.select(Category)
-            .join(MemberSkill, MemberSkill.category_id == Category.id)
-            .where(MemberSkill.membership_id == membership.id)
-            .order_by(Category.name)
-        )
-    )
+    return list(session.scalars(SKILLS_OF, {"membership_id": membership.id}))
 
 
 def members_offering(
@@ -291,7 +293,8 @@ def visible_profile(session: Session, *, viewer: Membership, membership_id: int)
     """Another member's profile as a member of the same time bank may see it: only
     active members of the viewer's own bank exist here (NotFoundError otherwise). A
     partner neither sees profiles nor has one to be seen."""
-    other = session.get(Membership, membership_id)
+    # With the person: the page shows their name.
+    other = session.get(Membership, membership_id, options=[joinedload(Membership.person)])
     if (
         other is None
         or not viewer.is_active

@@ -4,10 +4,11 @@ invitation links."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -36,6 +37,7 @@ from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.reports.keyset import Order, page_of
 from timebank.reports.statements import list_recent_transfers
+from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform, then_true
 
 PAGE_SIZE = 50
@@ -89,7 +91,9 @@ class FilterForm(FlaskForm):
 class ActionForm(FlaskForm):
     """A button: nothing but the CSRF token and where to go back to."""
 
-    return_to = HiddenField()
+    # Its label (never shown) given, as WTForms would make it from the name, so that
+    # building the form does not load WTForms' own catalogue on every request.
+    return_to = HiddenField("Return To")
 
 
 class ReasonForm(ActionForm):
@@ -103,11 +107,11 @@ class ReasonForm(ActionForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, widget=QuickSelect())
 
 
 class KindForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, widget=QuickSelect())
 
 
 class NameForm(FlaskForm):
@@ -137,8 +141,10 @@ class NoteForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="member")
-    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, default="participant")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="member", widget=QuickSelect())
+    kind = SelectField(
+        _l("Kind"), choices=KIND_CHOICES, default="participant", widget=QuickSelect()
+    )
     note = StringField(
         _l("Who is it for? (optional)"),
         validators=[
@@ -274,9 +280,16 @@ def render_profile(membership: Membership, status: int = 200, **forms):
     )
 
 
+# The page reads the member's person and account: loaded with the membership.
+WITH_PERSON_AND_ACCOUNT = (joinedload(Membership.person), joinedload(Membership.account))
+
+
 @bp.get("/members/<int:membership_id>")
 def member(membership_id: int):
-    return render_profile(get_in_bank(Membership, membership_id, bank().id))
+    membership = db.session.get(Membership, membership_id, options=WITH_PERSON_AND_ACCOUNT)
+    if membership is None or membership.time_bank_id != bank().id:
+        abort(404)
+    return render_profile(membership)
 
 
 # Changing -----------------------------------------------------------------------------

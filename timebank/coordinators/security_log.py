@@ -17,13 +17,16 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.ids import id_arg
+from timebank.select_widget import QuickSelect
 
 
 class SecurityLogFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    kind = SelectField(_l("Kind of event"), choices=[], default="", validate_choice=True)
+    kind = SelectField(
+        _l("Kind of event"), choices=[], default="", validate_choice=True, widget=QuickSelect()
+    )
 
 
 @bp.get("/security-log")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
@@ -24,6 +26,7 @@ from timebank.i18n import ledger_message
 from timebank.ids import parse_id
 from timebank.ledger import rules
 from timebank.ledger.clock import today_in
+from timebank.ledger.database import read_rows
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import (
     Account,
@@ -102,12 +105,15 @@ def minutes_of(form) -> int | None:
     return minutes
 
 
+CATEGORY_CHOICES = (
+    sa.select(Category.slug, Category.name)
+    .where(Category.time_bank_id == sa.bindparam("bank_id"), Category.active.is_(True))
+    .order_by(Category.name)
+)
+
+
 def category_choices(bank_id: int) -> list[SelectChoice]:
-    rows = db.session.execute(
-        sa.select(Category.slug, Category.name)
-        .where(Category.time_bank_id == bank_id, Category.active.is_(True))
-        .order_by(Category.name)
-    )
+    rows = read_rows(db.session(), CATEGORY_CHOICES, {"bank_id": bank_id})
     return [SelectChoice("", _("Not sure, or none of these"))] + [
         SelectChoice(row.slug, row.name) for row in rows
     ]
@@ -121,7 +127,18 @@ def listing_id_of(value: object) -> int | None:
     return parse_id(value) or 0  # ASCII digits only: int() would read "١٢" as 12
 
 
-def may_see(listing: Listing, membership: Membership) -> bool:
+class ListingFacts(Protocol):
+    """What ``may_see`` reads of a listing (a ``Listing``, or a row of these columns)."""
+
+    @property
+    def membership_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def expires_on(self) -> date | None: ...
+
+
+def may_see(listing: ListingFacts, membership: Membership) -> bool:
     """Whether this member may open the listing's page (as ``listing_show`` decides)."""
     if listing.membership_id == membership.id or membership.is_coordinator:
         return True
@@ -131,22 +148,44 @@ def may_see(listing: Listing, membership: Membership) -> bool:
     )
 
 
+# My own active and paused listings, and the one the page was opened from (``also``;
+# NULL matches none), with their authors' names.
+LISTING_CHOICES = (
+    sa.select(
+        Listing.id,
+        Listing.membership_id,
+        Listing.kind,
+        Listing.title,
+        Listing.status,
+        Listing.expires_on,
+        Person.display_name.label("author"),
+    )
+    .join(Membership, Membership.id == Listing.membership_id)
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Listing.time_bank_id == sa.bindparam("bank_id"),
+        sa.or_(
+            sa.and_(
+                Listing.membership_id == sa.bindparam("membership_id"),
+                Listing.status.in_(("active", "paused")),
+            ),
+            Listing.id == sa.bindparam("also"),
+        ),
+    )
+    .order_by(Listing.kind, Listing.title, Listing.id)
+)
+
+
 def listing_choices(membership: Membership, also: int | None = None) -> list[SelectChoice]:
     """My own active and paused offers and requests, and the listing ``also`` (the one
     the page was opened from) if I may see it: one query."""
-    mine = sa.and_(Listing.membership_id == membership.id, Listing.status.in_(("active", "paused")))
-    rows = db.session.execute(
-        sa.select(Listing, Person.display_name)
-        .join(Membership, Membership.id == Listing.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Listing.time_bank_id == membership.time_bank_id,
-            sa.or_(mine, Listing.id == also) if also else mine,
-        )
-        .order_by(Listing.kind, Listing.title, Listing.id)
-    ).all()
+    rows = read_rows(
+        db.session(),
+        LISTING_CHOICES,
+        {"bank_id": membership.time_bank_id, "membership_id": membership.id, "also": also},
+    )
     choices: list[SelectChoice] = []
-    for listing, author in rows:
+    for listing in rows:
         if listing.membership_id == membership.id:
             if listing.kind == "offer":
                 label = _("Your offer: %(title)s", title=listing.title)
@@ -155,9 +194,9 @@ def listing_choices(membership: Membership, also: int | None = None) -> list[Sel
         elif not may_see(listing, membership):
             continue
         elif listing.kind == "offer":
-            label = _("Offer by %(name)s: %(title)s", name=author, title=listing.title)
+            label = _("Offer by %(name)s: %(title)s", name=listing.author, title=listing.title)
         else:
-            label = _("Request by %(name)s: %(title)s", name=author, title=listing.title)
+            label = _("Request by %(name)s: %(title)s", name=listing.author, title=listing.title)
         # The listing the page was opened from comes first.
         choices.insert(
             0 if listing.id == also else len(choices), SelectChoice(str(listing.id), label)

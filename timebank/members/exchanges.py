@@ -16,7 +16,6 @@ from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.extensions import db
 from timebank.filters import ledger_words
 from timebank.ledger.models import (
-    Account,
     Membership,
     Transfer,
     TransferStatus,
@@ -40,6 +39,7 @@ from timebank.members.exchange_form import (
     rehearse_entry,
 )
 from timebank.members.views import bp
+from timebank.reports.account_name import account_name
 from timebank.reports.transfer_detail import entry_history
 from timebank.transfer_words import waiting_words, words_for_side
 from timebank.web import perform
@@ -155,8 +155,8 @@ def exchange_status(transfer_id: int):
     transfer = _my_transfer(membership, transfer_id)
     mine = own_account(membership)
     credited = transfer.credit_account_id == mine.id
-    other = db.session.get_one(
-        Account, transfer.debit_account_id if credited else transfer.credit_account_id
+    other_name = account_name(
+        db.session(), transfer.debit_account_id if credited else transfer.credit_account_id
     )
     answers = listing_answered(db.session(), transfer.id)
     return render_template(
@@ -169,8 +169,8 @@ def exchange_status(transfer_id: int):
             else None
         ),
         what=words_for_side(transfer, mine.id),
-        other_name=ledger_words(other.label),
-        next_step=next_step(transfer, other.label, membership),
+        other_name=ledger_words(other_name),
+        next_step=next_step(transfer, other_name, membership),
         history=entry_history(db.session(), membership.time_bank_id, transfer),
         counters=Counters.of(mine),
         bank=membership.time_bank,

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.person_choice import PersonIdField
+from timebank.select_widget import QuickSelect
 
 
 class PlainDateField(DateField):
@@ -40,9 +41,11 @@ class LogExchangeForm(FlaskForm):
     counterpart_name = StringField(
         _l("Who was it with?"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
     )
-    counterpart = PersonIdField()
-    hours = SelectField(_l("Hours"), default="1", validate_choice=False)
-    minutes = SelectField(_l("Minutes"), default="0", validate_choice=False)
+    # Labels given (never shown) so that building the form does not load WTForms'
+    # own catalogue to translate a label made from the name.
+    counterpart = PersonIdField("Counterpart")
+    hours = SelectField(_l("Hours"), default="1", validate_choice=False, widget=QuickSelect())
+    minutes = SelectField(_l("Minutes"), default="0", validate_choice=False, widget=QuickSelect())
     service_date = PlainDateField(
         _l("Date"),
         validators=[InputRequired(_l("Give the date the time was given."))],
@@ -50,15 +53,19 @@ class LogExchangeForm(FlaskForm):
     )
     # My own offers and requests, and the one the page was opened from; the view checks
     # the choice (through the ledger) with a plain message.
-    listing = SelectField(_l("What it answers (optional)"), default="", validate_choice=False)
-    category = SelectField(_l("Kind of help (optional)"), validate_choice=False)
+    listing = SelectField(
+        _l("What it answers (optional)"), default="", validate_choice=False, widget=QuickSelect()
+    )
+    category = SelectField(
+        _l("Kind of help (optional)"), validate_choice=False, widget=QuickSelect()
+    )
     description = TextAreaField(
         _l("What was it for? (optional)"),
         validators=[
             Length(max=MAX_TEXT_LENGTH, message=_l("Keep the description under 2,000 characters."))
         ],
     )
-    idempotency_key = HiddenField()
+    idempotency_key = HiddenField("Idempotency Key")
 
 
 class DisputeForm(FlaskForm):

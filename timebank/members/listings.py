@@ -7,6 +7,7 @@ Names are shown to signed-in, active members of the same time bank only.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,9 +22,11 @@ from timebank.extensions import db
 from timebank.i18n import labels_now
 from timebank.ids import id_arg, parse_id
 from timebank.ledger.clock import today_in
+from timebank.ledger.database import read_rows
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category
 from timebank.members.views import bp
+from timebank.select_widget import QuickSelect
 from timebank.web import perform
 
 KIND_LABELS = {"offer": _l("Offer"), "request": _l("Request")}
@@ -48,7 +51,12 @@ class ListingForm(FlaskForm):
     )
     title = StringField(_l("Title"))
     description = TextAreaField(_l("More about it (optional)"))
-    category = SelectField(_l("Category (optional)"), coerce=_optional_int, validate_choice=False)
+    category = SelectField(
+        _l("Category (optional)"),
+        coerce=_optional_int,
+        validate_choice=False,
+        widget=QuickSelect(),
+    )
     expires_on = DateField(
         _l("Show it until (optional)"),
         validators=[Optional()],
@@ -56,14 +64,16 @@ class ListingForm(FlaskForm):
     )
 
 
-def _categories(bank_id: int) -> list[Category]:
-    return list(
-        db.session.scalars(
-            db.select(Category)
-            .where(Category.time_bank_id == bank_id, Category.active.is_(True))
-            .order_by(Category.name)
-        )
-    )
+ACTIVE_CATEGORIES = (
+    sa.select(Category.id, Category.name)
+    .where(Category.time_bank_id == sa.bindparam("bank_id"), Category.active.is_(True))
+    .order_by(Category.name)
+)
+
+
+def _categories(bank_id: int) -> list[sa.Row[tuple[int, str]]]:
+    """The bank's active categories (id and name), by name."""
+    return list(read_rows(db.session(), ACTIVE_CATEGORIES, {"bank_id": bank_id}))
 
 
 def _membership():

@@ -20,6 +20,8 @@ from wtforms.validators import InputRequired, Length
 from timebank.auth.consent import ConsentForm
 from timebank.community import profiles
 from timebank.extensions import db
+from timebank.ledger.database import read_rows
+from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
 from timebank.web import perform
@@ -68,13 +70,16 @@ def application():
     )
 
 
+SKILL_CHOICES = (
+    sa.select(Category.id, Category.name)
+    .where(Category.time_bank_id == sa.bindparam("bank_id"), Category.active.is_(True))
+    .order_by(Category.name)
+)
+
+
 def _skill_choices(membership: Membership) -> list[SelectChoice]:
-    categories = db.session.scalars(
-        sa.select(Category)
-        .where(Category.time_bank_id == membership.time_bank_id, Category.active.is_(True))
-        .order_by(Category.name)
-    )
-    return [SelectChoice(c.id, c.name) for c in categories]
+    rows = read_rows(db.session(), SKILL_CHOICES, {"bank_id": membership.time_bank_id})
+    return [SelectChoice(row.id, row.name) for row in rows]
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -126,10 +131,11 @@ def person(membership_id: int):
     viewer = current_user.current_membership()
     if viewer is None:
         return redirect(url_for("members.dashboard"))
-    other = perform(
-        lambda: profiles.visible_profile(db.session(), viewer=viewer, membership_id=membership_id)
-    )
-    if other is None:
+    # A read: no write transaction (``perform`` would begin one, and its commit would
+    # expire the viewer, loaded again for the page).
+    try:
+        other = profiles.visible_profile(db.session(), viewer=viewer, membership_id=membership_id)
+    except NotFoundError:
         abort(404)
     return render_template(
         "members/profile_person.html",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -63,17 +64,6 @@ def month_starts(today: date, count: int = 12) -> list[date]:
     """The first days of the ``count`` months ending with today's month, oldest first."""
     index = today.year * 12 + today.month - 1
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
-
-
-def _involves(account_id: int):
-    return sa.or_(Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id)
-
-
-def _other_id(account_id: int):
-    return sa.case(
-        (Transfer.debit_account_id == account_id, Transfer.credit_account_id),
-        else_=Transfer.debit_account_id,
-    )
 
 
 # Time given and received by an account, day by day between two dates: built once
@@ -162,41 +152,53 @@ class Connection:
         return self.given + self.received
 
 
+# Everyone an account exchanged time with, and the pot's moves: built once with the
+# account as a parameter (building them cost about as much as running them).
+_NETWORK_ACCOUNT = sa.bindparam("network_account_id", type_=sa.Integer)
+_INVOLVES = sa.or_(
+    Transfer.debit_account_id == _NETWORK_ACCOUNT, Transfer.credit_account_id == _NETWORK_ACCOUNT
+)
+_OTHER_ID = sa.case(
+    (Transfer.debit_account_id == _NETWORK_ACCOUNT, Transfer.credit_account_id),
+    else_=Transfer.debit_account_id,
+).label("other_id")
+_PER_OTHER = (
+    sa.select(
+        _OTHER_ID,
+        sa.func.sum(
+            sa.case((Transfer.credit_account_id == _NETWORK_ACCOUNT, Transfer.minutes), else_=0)
+        ).label("given"),
+        sa.func.sum(
+            sa.case((Transfer.debit_account_id == _NETWORK_ACCOUNT, Transfer.minutes), else_=0)
+        ).label("received"),
+        sa.func.count().label("exchanges"),
+    )
+    .where(_INVOLVES, time_given_condition(Transfer))
+    .group_by(_OTHER_ID)
+    .subquery()
+)
+NETWORK = (
+    sa.select(
+        Account.id,
+        Account.kind,
+        Person.display_name,
+        Organisation.name,
+        _PER_OTHER.c.given,
+        _PER_OTHER.c.received,
+        _PER_OTHER.c.exchanges,
+    )
+    .join(_PER_OTHER, _PER_OTHER.c.other_id == Account.id)
+    .outerjoin(Membership, Membership.id == Account.membership_id)
+    .outerjoin(Person, Person.id == Membership.person_id)
+    .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+    .where(Account.kind.in_([AccountKind.MEMBER, AccountKind.ORGANISATION]))
+)
+
+
 def my_network(session: Session, account: Account) -> list[Connection]:
     """Everyone this account has exchanged time with (people and organisations), most
     time first, in one query. ``given`` is time from me to them."""
-    other_id = _other_id(account.id).label("other_id")
-    per_other = (
-        sa.select(
-            other_id,
-            sa.func.sum(
-                sa.case((Transfer.credit_account_id == account.id, Transfer.minutes), else_=0)
-            ).label("given"),
-            sa.func.sum(
-                sa.case((Transfer.debit_account_id == account.id, Transfer.minutes), else_=0)
-            ).label("received"),
-            sa.func.count().label("exchanges"),
-        )
-        .where(_involves(account.id), time_given_condition(Transfer))
-        .group_by(other_id)
-        .subquery()
-    )
-    rows = session.execute(
-        sa.select(
-            Account.id,
-            Account.kind,
-            Person.display_name,
-            Organisation.name,
-            per_other.c.given,
-            per_other.c.received,
-            per_other.c.exchanges,
-        )
-        .join(per_other, per_other.c.other_id == Account.id)
-        .outerjoin(Membership, Membership.id == Account.membership_id)
-        .outerjoin(Person, Person.id == Membership.person_id)
-        .outerjoin(Organisation, Organisation.id == Account.organisation_id)
-        .where(Account.kind.in_([AccountKind.MEMBER, AccountKind.ORGANISATION]))
-    ).all()
+    rows = read_rows(session, NETWORK, {"network_account_id": account.id}).all()
     connections = []
     for account_id, kind, person_name, organisation_name, gave, got, count in rows:
         if kind == AccountKind.MEMBER:
@@ -229,44 +231,32 @@ class PotMoves:
         return bool(self.donated or self.granted)
 
 
+def _pot_sum(kind: TransferKind, side: Any) -> Any:
+    return sa.func.coalesce(
+        sa.func.sum(
+            sa.case(
+                (sa.and_(Transfer.kind == kind, side == _NETWORK_ACCOUNT), Transfer.minutes),
+                else_=0,
+            )
+        ),
+        0,
+    )
+
+
+# Donations made and grants received that still stand (a reversed one nets out).
+POT_MOVES = sa.select(
+    _pot_sum(TransferKind.DONATION, Transfer.debit_account_id),
+    _pot_sum(TransferKind.GRANT, Transfer.credit_account_id),
+).where(
+    _INVOLVES,
+    Transfer.status == TransferStatus.POSTED,
+    ~sa.exists().where(
+        REVERSAL.reverses_id == Transfer.id, REVERSAL.status == TransferStatus.POSTED
+    ),
+)
+
+
 def pot_moves(session: Session, account: Account) -> PotMoves:
     """Donations and grants that still stand (a reversed one nets out), in one query."""
-    reversal = REVERSAL
-    stands = ~sa.exists().where(
-        reversal.reverses_id == Transfer.id, reversal.status == TransferStatus.POSTED
-    )
-    donated, granted = session.execute(
-        sa.select(
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case(
-                        (
-                            sa.and_(
-                                Transfer.kind == TransferKind.DONATION,
-                                Transfer.debit_account_id == account.id,
-                            ),
-                            Transfer.minutes,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case(
-                        (
-                            sa.and_(
-                                Transfer.kind == TransferKind.GRANT,
-                                Transfer.credit_account_id == account.id,
-                            ),
-                            Transfer.minutes,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            ),
-        ).where(_involves(account.id), Transfer.status == TransferStatus.POSTED, stands)
-    ).one()
+    donated, granted = read_rows(session, POT_MOVES, {"network_account_id": account.id}).one()
     return PotMoves(donated=int(donated), granted=int(granted))

@@ -135,26 +135,41 @@ def _change_value(key: str, value: Any, categories: dict[int, str]) -> Any:
     return value
 
 
+# An entry's audit trail and the bank's category names: built once, with their
+# values as parameters (each view of an entry asks).
+AUDIT_LINES = (
+    sa.select(
+        AuditEntry.action,
+        AuditEntry.before,
+        AuditEntry.after,
+        AuditEntry.created_at,
+        Person.display_name,
+    )
+    .outerjoin(Membership, Membership.id == AuditEntry.actor_id)
+    .outerjoin(Person, Person.id == Membership.person_id)
+    .where(
+        AuditEntry.time_bank_id == sa.bindparam("time_bank_id"),
+        AuditEntry.entity_type == "transfer",
+        AuditEntry.entity_id.in_(sa.bindparam("entity_ids", expanding=True)),
+    )
+    .order_by(AuditEntry.seq)
+)
+CATEGORY_NAMES = sa.select(Category.id, Category.name).where(
+    Category.time_bank_id == sa.bindparam("time_bank_id")
+)
+REVERSAL_ID = sa.select(Transfer.id).where(Transfer.reverses_id == sa.bindparam("transfer_id"))
+
+
 def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> list[AuditLine]:
     """The audit trail of these transfers, oldest first, with who did each step."""
     rows = session.execute(
-        sa.select(AuditEntry, Person.display_name)
-        .outerjoin(Membership, Membership.id == AuditEntry.actor_id)
-        .outerjoin(Person, Person.id == Membership.person_id)
-        .where(
-            AuditEntry.time_bank_id == time_bank_id,
-            AuditEntry.entity_type == "transfer",
-            AuditEntry.entity_id.in_(entity_ids),
-        )
-        .order_by(AuditEntry.seq)
+        AUDIT_LINES, {"time_bank_id": time_bank_id, "entity_ids": entity_ids}
     ).all()
-    categories = dict(
-        session.execute(
-            sa.select(Category.id, Category.name).where(Category.time_bank_id == time_bank_id)
-        ).all()
-    )
+    categories: dict[int, str] = {
+        row.id: row.name for row in session.execute(CATEGORY_NAMES, {"time_bank_id": time_bank_id})
+    }
     lines = []
-    for entry, actor in rows:
+    for entry in rows:
         before: dict[str, Any] = json.loads(entry.before) if entry.before else {}
         after: dict[str, Any] = json.loads(entry.after) if entry.after else {}
         changes = []
@@ -185,7 +200,7 @@ def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> l
         lines.append(
             AuditLine(
                 action=entry.action,
-                actor=actor,
+                actor=entry.display_name,
                 created_at=entry.created_at,
                 changes=changes,
                 reason=reason,
@@ -239,6 +254,6 @@ def transfer_detail(
 
 def entry_history(session: Session, time_bank_id: int, transfer: Transfer) -> list[AuditLine]:
     """An entry's history for the people in it: its own steps and its reversal's."""
-    reversal_id = session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == transfer.id))
+    reversal_id = session.scalar(REVERSAL_ID, {"transfer_id": transfer.id})
     ids = [transfer.id] + ([reversal_id] if reversal_id else [])
     return audit_lines(session, time_bank_id, ids)
