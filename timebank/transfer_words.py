@@ -8,12 +8,15 @@ reader's language first.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask import Flask
+from markupsafe import Markup
 
 from timebank.filters import ledger_words
 from timebank.i18n import ReadersWording
 from timebank.ledger.models import Transfer
-from timebank.ledger.transfer_kinds import read_neutral, view_for
+from timebank.ledger.transfer_kinds import Neutral, read_neutral, view_for
 from timebank.ledger.waiting import Confirmer, Waiting
 from timebank.quick_gettext import gettext as _
 from timebank.reports.statements import StatementLine
@@ -52,6 +55,46 @@ def entry_words(
         reverses_id=reverses_id,
         debit_kind=debit_kind,
     )
+
+
+class BothSides(Protocol):
+    """A row of a coordinators' list of entries (``reports.posted``, ``reports.queue``)."""
+
+    kind: str
+    reverses_id: int | None
+    # The credited account's name, the debited account's name and the debited
+    # account's kind.
+    giver: str
+    receiver: str
+    receiver_kind: str
+
+
+def between_words(row: BothSides) -> Markup:
+    """Who an entry was between, in its own words (HTML): an exchange reads "Alice →
+    Bob", read out as "Alice gave to Bob"; a donation, a grant, a reversal and an
+    opening balance each say what they were. Escaped as a template's ``_`` escapes."""
+    view = read_neutral(row.kind, row.receiver_kind)
+    giver = ledger_words(row.giver)
+    receiver = ledger_words(row.receiver)
+    # The catalogue's words are trusted as the templates trust them; the names escaped.
+    if view.kind == Neutral.EXCHANGE:
+        text = _(
+            '%(giver)s <span aria-hidden="true">→</span><span class="visually-hidden">'
+            " gave to </span> %(receiver)s"
+        )
+        return Markup(text) % {"giver": giver, "receiver": receiver}  # noqa: S704
+    if view.kind == Neutral.DONATION:
+        text = _("%(donor)s donated to the community pot")
+        return Markup(text) % {"donor": receiver}  # noqa: S704
+    if view.kind == Neutral.GRANT:
+        text = _("Grant to %(recipient)s from the community pot")
+        return Markup(text) % {"recipient": giver}  # noqa: S704
+    if view.kind == Neutral.REVERSAL:
+        text = _("Reversal of entry %(id)s: back to %(credited)s from %(debited)s")
+        variables = {"id": row.reverses_id, "credited": giver, "debited": receiver}
+        return Markup(text) % variables  # noqa: S704
+    text = _("Opening balance of %(holder)s")
+    return Markup(text) % {"holder": giver if view.actor_side == "credit" else receiver}  # noqa: S704
 
 
 def waiting_words(waiting: Waiting, other_name: str, *, for_holder: bool = True) -> str:
@@ -103,4 +146,5 @@ def register_transfer_words(app: Flask) -> None:
     app.add_template_global(waiting_words, "waiting_words")
     app.add_template_global(my_entry_words, "my_entry_words")
     app.add_template_global(entry_words, "entry_words")
+    app.add_template_global(between_words, "between_words")
     app.add_template_global(read_neutral, "neutral_view")

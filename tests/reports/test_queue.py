@@ -70,7 +70,7 @@ def record(session, actor, giver, receiver, minutes, *, at=None, **kw):
 
 
 def ids(page):
-    return [row.transfer.id for row in page.rows]
+    return [row.id for row in page.rows]
 
 
 def test_the_queue_lists_what_waits_for_approval_oldest_first(session, bank, people):
@@ -89,7 +89,7 @@ def test_the_queue_lists_what_waits_for_approval_oldest_first(session, bank, peo
     page = list_queue(session, bank.id, now=now)
     assert ids(page) == [oldest.id, middle.id, newest.id]
     assert (page.total, page.total_minutes) == (3, 135)
-    rows = {row.transfer.id: row for row in page.rows}
+    rows = {row.id: row for row in page.rows}
     assert (rows[oldest.id].giver, rows[oldest.id].receiver) == ("Bob Brennan", "Carol Cheung")
     assert rows[oldest.id].age_days == 5 and rows[newest.id].age_days == 0
     assert rows[oldest.id].awaiting_confirmation and not rows[middle.id].awaiting_confirmation
@@ -164,7 +164,7 @@ def _queue_queries(session, bank_id):
     with count_queries(db.engine) as statements:
         page = list_queue(session, bank_id)
         # Everything the page shows.
-        shown = [(r.giver, r.receiver, r.category, r.transfer.minutes) for r in page.rows]
+        shown = [(r.giver, r.receiver, r.category, r.minutes) for r in page.rows]
         assert len(shown) == len(page.rows)
     session.commit()
     return len(selects(statements)), page
@@ -202,7 +202,7 @@ def test_selection_keeps_only_this_banks_entries_waiting_for_approval(session, b
     foreign = record(session, x, x, y, 60)
     session.commit()
     rows = load_pending_selection(session, bank.id, [foreign.id, posted.id, waiting.id, 12345])
-    assert [row.transfer.id for row in rows] == [waiting.id]
+    assert [row.id for row in rows] == [waiting.id]
 
 
 def test_detail_shows_both_histories_the_effect_and_the_audit_trail(session, bank, people):
@@ -247,7 +247,7 @@ def test_posted_list_newest_first_with_reversals_and_filters(session, bank, peop
 
     page = list_posted(session, bank.id)
     assert ids(page) == [reversal.id, second.id, first.id]
-    rows = {row.transfer.id: row for row in page.rows}
+    rows = {row.id: row for row in page.rows}
     assert rows[first.id].reversed_by_id == reversal.id
     assert rows[second.id].reversed_by_id is None
     assert (rows[second.id].giver, rows[second.id].receiver) == ("Bob Brennan", "Carol Cheung")

@@ -389,8 +389,8 @@ def queue_bulk():
             "coordinators/queue_bulk_review.html",
             form=form,
             rows=rows,
-            total_minutes=sum(row.transfer.minutes for row in rows),
-            versions=entry_versions(db.session(), [row.transfer.id for row in rows]),
+            total_minutes=sum(row.minutes for row in rows),
+            versions=entry_versions(db.session(), [row.id for row in rows]),
             kind_labels=labels_now(KIND_LABELS),
             own_account_id=own_account_id(coordinator()),
             own_needs_another=needs_another_coordinator(db.session, bank()),
@@ -398,7 +398,7 @@ def queue_bulk():
     results = []
     done: set[int] = set()
     for row in rows:
-        transfer_id = row.transfer.id
+        transfer_id = row.id
         if transfer_id in done:
             results.append((row, True, _("Approved with the rest of its group.")))
             continue

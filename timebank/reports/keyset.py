@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from timebank.ledger.database import read_rows
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -91,6 +93,7 @@ def page_of(
     total: int,
     ident: Callable[[Any], int],
     scalars: bool = False,
+    plain: bool = False,
 ) -> KeysetPage:
     """One page of ``query`` in ``order``, from ``cursor``.
 
@@ -99,20 +102,26 @@ def page_of(
     may name (the time bank's); it is filtered by ``row_id`` here. ``ident`` gives a
     result row's id. One query for the
     cursor's key (none on the first page), one for the rows (``per_page + 1`` of them:
-    the extra one says whether there is another page that way).
+    the extra one says whether there is another page that way). ``plain``: the query
+    selects columns only and needs no pending change of the session, so both are read
+    with ``read_rows`` (without the ORM's per-statement work).
     """
+
+    def execute(session: Session, statement: sa.Select) -> sa.Result:
+        return read_rows(session, statement) if plain else session.execute(statement)
+
     mark = cursor.before if cursor.before is not None else cursor.after
     backwards = cursor.before is not None
     key = None
     if mark is not None:
-        key = session.execute(key_of.where(row_id == mark)).first()
+        key = execute(session, key_of.where(row_id == mark)).first()
     if key is None:
         backwards = False
     selected = query
     if key is not None:
         selected = selected.where(order.beyond(tuple(key), reverse=backwards))
     selected = selected.order_by(*order.by(reverse=backwards)).limit(per_page + 1)
-    result = session.execute(selected)
+    result = execute(session, selected)
     found = list(result.scalars().all() if scalars else result.all())
     more = len(found) > per_page
     found = found[:per_page]
@@ -131,6 +140,7 @@ def page_of(
             total=total,
             ident=ident,
             scalars=scalars,
+            plain=plain,
         )
     page = KeysetPage(rows=found, total=total, per_page=per_page)
     if found:

@@ -9,14 +9,34 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import Transfer, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
-from timebank.reports.transfer_lists import PER_PAGE, involving, names_loaded
+from timebank.reports.transfer_lists import (
+    PER_PAGE,
+    giver_label,
+    involving,
+    receiver_label,
+    with_both_sides,
+)
 
 # Newest first; served by the index ix_transfer_bank_status_posted.
 ORDER = Order((Transfer.posted_at, Transfer.id), descending=True)
 # Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
 REVERSAL = aliased(Transfer, name="posted_reversal")
+
+# The rows, as plain columns, each with the id of its reversal if it has one; built
+# once (the page's filters and cursor add their conditions).
+ROWS = with_both_sides(
+    Transfer.id,
+    Transfer.service_date,
+    Transfer.minutes,
+    Transfer.kind,
+    Transfer.description,
+    Transfer.reason,
+    Transfer.reverses_id,
+    REVERSAL.id.label("reversed_by_id"),
+).outerjoin(REVERSAL, REVERSAL.reverses_id == Transfer.id)
 
 
 @dataclass(frozen=True)
@@ -29,14 +49,40 @@ class HistoryFilters:
     kind: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostedRow:
-    transfer: Transfer
+    id: int
+    service_date: date
+    minutes: int
+    kind: str
+    description: str
+    # Why a reversal reverses its entry.
+    reason: str | None
+    reverses_id: int | None
+    category: str | None
     giver: str
     receiver: str
-    category: str | None
+    # The debited account's kind (what a donation, a grant or an opening balance was).
+    receiver_kind: str
     # The reversal of this entry, if it was reversed.
     reversed_by_id: int | None
+
+
+def _posted_row(row: sa.Row) -> PostedRow:
+    return PostedRow(
+        id=row.id,
+        service_date=row.service_date,
+        minutes=row.minutes,
+        kind=row.kind,
+        description=row.description,
+        reason=row.reason,
+        reverses_id=row.reverses_id,
+        category=row.category,
+        giver=giver_label(row),
+        receiver=receiver_label(row),
+        receiver_kind=row.receiver_kind,
+        reversed_by_id=row.reversed_by_id,
+    )
 
 
 def list_posted(
@@ -61,30 +107,18 @@ def list_posted(
         conditions.append(Transfer.service_date <= filters.end)
     if filters.kind:
         conditions.append(Transfer.kind == filters.kind)
-    total = session.scalar(sa.select(sa.func.count(Transfer.id)).where(*conditions)) or 0
-    reversal = REVERSAL
+    total = read_rows(session, sa.select(sa.func.count(Transfer.id)).where(*conditions)).scalar()
     page = page_of(
         session,
-        sa.select(Transfer, reversal.id)
-        .outerjoin(reversal, reversal.reverses_id == Transfer.id)
-        .where(*conditions)
-        .options(*names_loaded()),
+        ROWS.where(*conditions),
         order=ORDER,
         row_id=Transfer.id,
         key_of=sa.select(*ORDER.columns).where(*in_bank),
         cursor=cursor or Cursor(),
         per_page=per_page,
-        total=int(total),
-        ident=lambda row: row[0].id,
+        total=int(total or 0),
+        ident=lambda row: row.id,
+        plain=True,
     )
-    page.rows = [
-        PostedRow(
-            transfer=t,
-            giver=t.credit_account.label,
-            receiver=t.debit_account.label,
-            category=t.category.name if t.category else None,
-            reversed_by_id=reversal_id,
-        )
-        for t, reversal_id in page.rows
-    ]
+    page.rows = [_posted_row(row) for row in page.rows]
     return page

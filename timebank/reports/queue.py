@@ -8,15 +8,22 @@ Each read is a fixed number of queries however many rows it returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.ledger.clock import utcnow
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
-from timebank.reports.transfer_lists import PER_PAGE, involving, names_loaded
+from timebank.reports.transfer_lists import (
+    PER_PAGE,
+    giver_label,
+    involving,
+    receiver_label,
+    with_both_sides,
+)
 
 # Oldest first; served by the index ix_transfer_bank_status_recorded.
 ORDER = Order((Transfer.recorded_at, Transfer.id))
@@ -43,15 +50,43 @@ class QueueFilters:
     kind: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueRow:
-    transfer: Transfer
+    id: int
+    service_date: date
+    minutes: int
+    kind: str
+    description: str
+    reverses_id: int | None
+    debit_account_id: int
+    credit_account_id: int
+    approved_at: datetime | None
+    category: str | None
     giver: str
     receiver: str
-    category: str | None
+    # The debited account's kind (what a donation, a grant or an opening balance was).
+    receiver_kind: str
     awaiting_confirmation: bool
     awaiting_approval: bool
     age_days: int
+
+
+# The rows, as plain columns: built once (each list adds its conditions).
+ROWS = with_both_sides(
+    Transfer.id,
+    Transfer.service_date,
+    Transfer.minutes,
+    Transfer.kind,
+    Transfer.description,
+    Transfer.reverses_id,
+    Transfer.debit_account_id,
+    Transfer.credit_account_id,
+    Transfer.recorded_at,
+    Transfer.needs_confirmation,
+    Transfer.confirmed_at,
+    Transfer.needs_approval,
+    Transfer.approved_at,
+)
 
 
 def _stage_condition(stage: str):
@@ -96,15 +131,24 @@ def _queue_conditions(time_bank_id: int, filters: QueueFilters, now: datetime) -
     return conditions
 
 
-def _queue_row(transfer: Transfer, now: datetime) -> QueueRow:
+def _queue_row(row: sa.Row, now: datetime) -> QueueRow:
     return QueueRow(
-        transfer=transfer,
-        giver=transfer.credit_account.label,
-        receiver=transfer.debit_account.label,
-        category=transfer.category.name if transfer.category else None,
-        awaiting_confirmation=transfer.needs_confirmation and transfer.confirmed_at is None,
-        awaiting_approval=transfer.needs_approval and transfer.approved_at is None,
-        age_days=max((now - transfer.recorded_at).days, 0),
+        id=row.id,
+        service_date=row.service_date,
+        minutes=row.minutes,
+        kind=row.kind,
+        description=row.description,
+        reverses_id=row.reverses_id,
+        debit_account_id=row.debit_account_id,
+        credit_account_id=row.credit_account_id,
+        approved_at=row.approved_at,
+        category=row.category,
+        giver=giver_label(row),
+        receiver=receiver_label(row),
+        receiver_kind=row.receiver_kind,
+        awaiting_confirmation=row.needs_confirmation and row.confirmed_at is None,
+        awaiting_approval=row.needs_approval and row.approved_at is None,
+        age_days=max((now - row.recorded_at).days, 0),
     )
 
 
@@ -123,14 +167,15 @@ def list_queue(
     filters = filters or QueueFilters()
     now = now or utcnow()
     conditions = _queue_conditions(time_bank_id, filters, now)
-    total, total_minutes = session.execute(
+    total, total_minutes = read_rows(
+        session,
         sa.select(sa.func.count(Transfer.id), sa.func.coalesce(sa.func.sum(Transfer.minutes), 0))
         .select_from(Transfer)
-        .where(*conditions)
+        .where(*conditions),
     ).one()
     page = page_of(
         session,
-        sa.select(Transfer).where(*conditions).options(*names_loaded()),
+        ROWS.where(*conditions),
         order=ORDER,
         row_id=Transfer.id,
         key_of=sa.select(*ORDER.columns).where(
@@ -139,10 +184,10 @@ def list_queue(
         cursor=cursor or Cursor(),
         per_page=per_page,
         total=int(total),
-        ident=lambda transfer: transfer.id,
-        scalars=True,
+        ident=lambda row: row.id,
+        plain=True,
     )
-    page.rows = [_queue_row(t, now) for t in page.rows]
+    page.rows = [_queue_row(row, now) for row in page.rows]
     page.total_minutes = int(total_minutes)
     return page
 
@@ -177,15 +222,12 @@ def load_pending_selection(
     if not ids:
         return []
     now = now or utcnow()
-    transfers = session.scalars(
-        sa.select(Transfer)
-        .where(
+    rows = session.execute(
+        ROWS.where(
             Transfer.id.in_(sorted(set(ids))),
             Transfer.time_bank_id == time_bank_id,
             Transfer.status == TransferStatus.PENDING,
             _stage_condition(STAGE_APPROVAL),
-        )
-        .options(*names_loaded())
-        .order_by(Transfer.recorded_at, Transfer.id)
+        ).order_by(Transfer.recorded_at, Transfer.id)
     ).all()
-    return [_queue_row(t, now) for t in transfers]
+    return [_queue_row(row, now) for row in rows]

@@ -1,31 +1,78 @@
-"""What every list of transfers for coordinators shares: the names
-loaded with the rows (one query however many rows), and the filter "involving someone
-whose name contains ...".
+"""What every list of transfers for coordinators shares: both sides' names read with
+the rows (one query however many rows), and the filter "involving someone whose name
+contains ...".
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from typing import Any
 
-from timebank.ledger.models import Account, Membership, Organisation, Person, Transfer
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from timebank.ledger.models import (
+    Account,
+    Category,
+    Membership,
+    Organisation,
+    Person,
+    Transfer,
+    account_label,
+)
 
 PER_PAGE = 50
 
+# Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
+_GIVER = aliased(Account, name="giver_account")
+_GIVER_MEMBERSHIP = aliased(Membership, name="giver_membership")
+_GIVER_PERSON = aliased(Person, name="giver_person")
+_GIVER_ORGANISATION = aliased(Organisation, name="giver_organisation")
+_RECEIVER = aliased(Account, name="receiver_account")
+_RECEIVER_MEMBERSHIP = aliased(Membership, name="receiver_membership")
+_RECEIVER_PERSON = aliased(Person, name="receiver_person")
+_RECEIVER_ORGANISATION = aliased(Organisation, name="receiver_organisation")
 
-def names_loaded():
-    """Options that load both accounts' holders' names and the category with the rows."""
+
+def with_both_sides(*columns: Any) -> sa.Select:
+    """Transfers, each with ``columns``, its category's name (``category``) and both
+    accounts' kinds and holders' names as plain columns (``giver_kind``,
+    ``giver_person``, ``giver_organisation``, and the same for ``receiver_``: see
+    ``giver_label`` and ``receiver_label``). The giver is the credited account, the
+    receiver the debited one. Loading the transfers, their category and both accounts
+    with their memberships, people and organisations as ORM objects cost more than
+    the query."""
     return (
-        joinedload(Transfer.credit_account)
-        .joinedload(Account.membership)
-        .joinedload(Membership.person),
-        joinedload(Transfer.credit_account).joinedload(Account.organisation),
-        joinedload(Transfer.debit_account)
-        .joinedload(Account.membership)
-        .joinedload(Membership.person),
-        joinedload(Transfer.debit_account).joinedload(Account.organisation),
-        joinedload(Transfer.category),
+        sa.select(
+            *columns,
+            Category.name.label("category"),
+            _GIVER.kind.label("giver_kind"),
+            _GIVER_PERSON.display_name.label("giver_person"),
+            _GIVER_ORGANISATION.name.label("giver_organisation"),
+            _RECEIVER.kind.label("receiver_kind"),
+            _RECEIVER_PERSON.display_name.label("receiver_person"),
+            _RECEIVER_ORGANISATION.name.label("receiver_organisation"),
+        )
+        .select_from(Transfer)
+        .join(_GIVER, _GIVER.id == Transfer.credit_account_id)
+        .outerjoin(_GIVER_MEMBERSHIP, _GIVER_MEMBERSHIP.id == _GIVER.membership_id)
+        .outerjoin(_GIVER_PERSON, _GIVER_PERSON.id == _GIVER_MEMBERSHIP.person_id)
+        .outerjoin(_GIVER_ORGANISATION, _GIVER_ORGANISATION.id == _GIVER.organisation_id)
+        .join(_RECEIVER, _RECEIVER.id == Transfer.debit_account_id)
+        .outerjoin(_RECEIVER_MEMBERSHIP, _RECEIVER_MEMBERSHIP.id == _RECEIVER.membership_id)
+        .outerjoin(_RECEIVER_PERSON, _RECEIVER_PERSON.id == _RECEIVER_MEMBERSHIP.person_id)
+        .outerjoin(_RECEIVER_ORGANISATION, _RECEIVER_ORGANISATION.id == _RECEIVER.organisation_id)
+        .outerjoin(Category, Category.id == Transfer.category_id)
     )
+
+
+def giver_label(row: sa.Row) -> str:
+    """The credited account's name, from a row of ``with_both_sides``."""
+    return account_label(row.giver_kind, row.giver_person, row.giver_organisation)
+
+
+def receiver_label(row: sa.Row) -> str:
+    """The debited account's name, from a row of ``with_both_sides``."""
+    return account_label(row.receiver_kind, row.receiver_person, row.receiver_organisation)
 
 
 def _accounts_named(time_bank_id: int, term: str):
