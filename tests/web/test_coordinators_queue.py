@@ -21,8 +21,14 @@ from timebank.community.notifications import Kind
 from timebank.extensions import db
 from timebank.ledger.banks import update_policy
 from timebank.ledger.models import Account, AuditEntry, Role, Transfer, TransferStatus
+from timebank.ledger.opening import record_opening_balance
 from timebank.ledger.pot import donate_to_pot, grant_from_pot
-from timebank.ledger.transfers import approve_transfer, confirm_transfer, record_transfer
+from timebank.ledger.transfers import (
+    approve_transfer,
+    confirm_transfer,
+    record_transfer,
+    reverse_transfer,
+)
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
@@ -619,3 +625,95 @@ def test_the_reverse_page_reads_a_grants_description_in_welsh(client, session, w
     page = text(client.get(f"/coordinators/transfers/{grant.id}/reverse"))
     assert "Grant o&#39;r pot cymunedol" in page or "Grant o'r pot cymunedol" in page
     assert "Grant from the community pot" not in page
+
+
+# Who each entry was between, and an entry's category -----------------------------
+
+
+def _every_kind(session, world):
+    """A posted exchange, a donation, a grant, a reversal and an opening balance either
+    way; returns the original and the reversal's ids."""
+    coordinator, alice, bob, carol = (world[k] for k in ("coordinator", "alice", "bob", "carol"))
+    dafydd = make_member(
+        session, email="dafydd@example.org", name="Dafydd & <Sons>", bank=world["bank"]
+    )
+    original = posted(session, coordinator, alice, dafydd, 60, description="Weeding")
+    posted(session, coordinator, alice, bob, 180, description="Painting")
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=60)
+    grant_from_pot(session, actor=coordinator, recipient=bob.account, minutes=30, reason="Help")
+    reversal = reverse_transfer(session, actor=coordinator, transfer_id=original, reason="Oops")
+    record_opening_balance(session, actor=coordinator, account=carol.account, minutes=120)
+    record_opening_balance(session, actor=coordinator, account=bob.account, minutes=-45)
+    session.commit()
+    return original, reversal.id
+
+
+def test_the_exchanges_page_says_who_each_kind_of_entry_was_between(client, session, world):
+    """Each kind in its own words, the names escaped; the opening balance names its
+    holder on whichever side the holder is (credited when it adds, debited when it
+    takes off)."""
+    original, reversal = _every_kind(session, world)
+    sign_in(client, "cora@example.org")
+    page = client.get("/coordinators/transfers").get_data(as_text=True)
+    assert (
+        'Alice Ashdown <span aria-hidden="true">→</span><span class="visually-hidden">'
+        " gave to </span> Dafydd &amp; &lt;Sons&gt;"
+    ) in page
+    assert "Alice Ashdown donated to the community pot" in page
+    assert "Grant to Bob Brennan from the community pot" in page
+    assert (
+        f"Reversal of entry {original}: back to Dafydd &amp; &lt;Sons&gt; from Alice Ashdown"
+    ) in page
+    assert "Opening balance of Carol Cheung" in page
+    assert "Opening balance of Bob Brennan" in page
+    assert "Opening balances" not in page
+    assert f"Reversed by entry {reversal}" in page and f"Reverses entry {original}: Oops" in page
+
+    world["coordinator"].person.preferred_locale = "cy"
+    session.commit()
+    page = client.get("/coordinators/transfers").get_data(as_text=True)
+    assert (
+        'Alice Ashdown <span aria-hidden="true">→</span><span class="visually-hidden">'
+        " wedi rhoi i </span> Dafydd &amp; &lt;Sons&gt;"
+    ) in page
+    assert "Cyfrannodd Alice Ashdown i'r pot cymunedol" in page
+    assert "Grant i Bob Brennan o'r pot cymunedol" in page
+    assert f"Gwrthdroi cofnod {original}: yn ôl i Dafydd &amp; &lt;Sons&gt; gan Alice" in page
+    assert "Balans agoriadol Carol Cheung" in page
+
+
+def test_the_queue_and_its_bulk_review_say_who_an_entry_is_between(client, session, world):
+    dafydd = make_member(
+        session, email="dafydd@example.org", name="Dafydd & <Sons>", bank=world["bank"]
+    )
+    transfer_id = pending(session, dafydd, world["bob"], 60, description="Weeding")
+    sign_in(client, "cora@example.org")
+    between = (
+        'Dafydd &amp; &lt;Sons&gt; <span aria-hidden="true">→</span>'
+        '<span class="visually-hidden"> gave to </span> Bob Brennan'
+    )
+    assert between in client.get(QUEUE).get_data(as_text=True)
+    review = client.post(f"{QUEUE}/bulk", data={"selected": [str(transfer_id)]})
+    assert between in review.get_data(as_text=True)
+
+
+def test_an_entrys_category_is_shown_chosen_and_its_correction_named(client, session, world):
+    alice, bob = world["alice"], world["bob"]
+    transfer_id = pending(session, alice, bob, 60, description="Weeding", category="gardening")
+    sign_in(client, "cora@example.org")
+    raw = client.get(f"{QUEUE}/{transfer_id}").get_data(as_text=True)
+    assert "<dt>Category</dt><dd>Gardening</dd>" in raw
+    assert '<option selected value="gardening">Gardening</option>' in raw
+
+    client.post(
+        f"{QUEUE}/{transfer_id}/correct", data=correction(category="transport", reason="A lift")
+    )
+    page = text(client.get(f"{QUEUE}/{transfer_id}"))
+    assert "Category: Gardening → Lifts and transport" in page
+    assert "<dt>Category</dt><dd>Lifts and transport</dd>" in page
+    approve_transfer(session, actor=world["second"], transfer_id=transfer_id)
+    session.commit()
+    reverse_page = text(client.get(f"/coordinators/transfers/{transfer_id}/reverse"))
+    assert "<dt>Category</dt><dd>Lifts and transport</dd>" in reverse_page
+    uncategorised = pending(session, bob, alice, 30, description="Tea")
+    assert "<dt>Category</dt><dd>None</dd>" in text(client.get(f"{QUEUE}/{uncategorised}"))

@@ -24,14 +24,14 @@ from timebank.i18n import labels_now, ledger_message
 from timebank.ids import id_arg, parse_id
 from timebank.ledger import errors
 from timebank.ledger.corrections import correct_pending_transfer
-from timebank.ledger.database import run_in_transaction
+from timebank.ledger.database import read_rows, run_in_transaction
 from timebank.ledger.duties import needs_another_coordinator, own_account_id, own_entry_rule
 from timebank.ledger.models import Category, Transfer, TransferStatus
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import (
     approve_transfer,
-    entry_version,
     entry_versions,
+    loaded_entry_version,
     reject_transfer,
 )
 from timebank.reports.keyset import Cursor
@@ -62,14 +62,21 @@ def _minutes_from_hours(hours: Decimal | None) -> int | None:
     return int((hours * 60).to_integral_value())
 
 
+# The bank's active categories for a select box: built once.
+ACTIVE_CATEGORIES = (
+    sa.select(Category.slug, Category.name)
+    .where(
+        Category.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+        Category.active.is_(True),
+    )
+    .order_by(Category.name)
+)
+
+
 def _category_choices(blank: str) -> list[SelectChoice]:
     """The bank's active categories, after a first choice ``blank`` (already in the
     reader's language)."""
-    rows = db.session.execute(
-        sa.select(Category.slug, Category.name)
-        .where(Category.time_bank_id == bank().id, Category.active.is_(True))
-        .order_by(Category.name)
-    ).all()
+    rows = read_rows(db.session(), ACTIVE_CATEGORIES, {"time_bank_id": bank().id})
     return [SelectChoice("", blank)] + [SelectChoice(slug, name) for slug, name in rows]
 
 
@@ -206,15 +213,16 @@ def queue():
     )
 
 
-def _correct_form(transfer: Transfer, formdata=None) -> CorrectForm:
-    category = db.session.get(Category, transfer.category_id) if transfer.category_id else None
+def _correct_form(transfer: Transfer, category_slug: str | None, formdata=None) -> CorrectForm:
+    """The correction form, filled in with the entry as it stands (``category_slug``:
+    its category's)."""
     form = CorrectForm(
         formdata=formdata,
         prefix="correct",
         hours=transfer.minutes // 60,
         minutes=transfer.minutes % 60,
         service_date=transfer.service_date,
-        category=category.slug if category else "",
+        category=category_slug or "",
         description=transfer.description,
     )
     form.category.choices = _category_choices(_("No category"))
@@ -236,9 +244,9 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
             transfer=transfer,
             approve_form=ApproveForm(prefix="approve"),
             reject_form=reject_form or RejectForm(formdata=None, prefix="reject"),
-            correct_form=correct_form or _correct_form(transfer),
+            correct_form=correct_form or _correct_form(transfer, detail.category_slug),
             # The entry as shown: approving or rejecting it is refused if it changes.
-            seen_version=entry_version(db.session(), transfer.id),
+            seen_version=loaded_entry_version(db.session(), transfer),
             kind_labels=labels_now(KIND_LABELS),
             ledger_message=ledger_message,
             own_entry=own_entry_rule(db.session(), bank(), coordinator(), [transfer]),
@@ -325,7 +333,8 @@ def queue_reject(transfer_id: int):
 @bp.post("/approvals/<int:transfer_id>/correct")
 def queue_correct(transfer_id: int):
     transfer = get_in_bank(Transfer, transfer_id, bank().id)
-    form = _correct_form(transfer, formdata=request.form)
+    category = db.session.get(Category, transfer.category_id) if transfer.category_id else None
+    form = _correct_form(transfer, category.slug if category else None, formdata=request.form)
     if form.validate_on_submit():
         values = {
             "minutes": form.total_minutes,

@@ -280,6 +280,15 @@ def entry_version(session: Session, transfer_id: int) -> str:
     return versions[transfer_id]
 
 
+def loaded_entry_version(session: Session, transfer: Transfer) -> str:
+    """``entry_version`` of a transfer already loaded in this session, without reading it
+    again (``entry_versions``' query would give back the session's own object); its
+    group is read if it has one."""
+    if transfer.batch_id is None:
+        return version_of([transfer])
+    return entry_version(session, transfer.id)
+
+
 def entry_versions(session: Session, transfer_ids: list[int]) -> dict[int, str]:
     """``entry_version`` of each of these entries, in two queries however many there are
     (a page listing entries carries one version per form). Ids that do not exist are

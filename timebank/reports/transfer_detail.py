@@ -10,17 +10,20 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from timebank.ledger import errors, rules
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     AuditEntry,
     Category,
     Membership,
+    Organisation,
     Person,
     TimeBank,
     Transfer,
+    account_label,
 )
 from timebank.reports.statements import StatementLine, list_recent_transfers
 
@@ -59,6 +62,9 @@ class TransferDetail:
     transfer: Transfer
     giver: Account
     receiver: Account
+    # The accounts' names (``Account.label``, read with them).
+    giver_label: str
+    receiver_label: str
     giver_history: list[StatementLine]
     receiver_history: list[StatementLine]
     giver_effect: Effect
@@ -68,6 +74,9 @@ class TransferDetail:
     batch_size: int = 1
     recorded_by: str | None = None
     reversed_by_id: int | None = None
+    # The entry's category, if it has one: its name and slug.
+    category: str | None = None
+    category_slug: str | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -80,21 +89,23 @@ class TransferDetail:
         return [e.problem for e in (self.giver_effect, self.receiver_effect) if e.problem]
 
 
-def _effect(account: Account, minutes: int, gives: bool, policy: rules.Policy) -> Effect:
+def _effect(
+    account: Account, label: str, minutes: int, gives: bool, policy: rules.Policy
+) -> Effect:
     counters = rules.Counters.of(account)
     problem = None
     limit_error = None
     try:
         # Already pending, so checked with 0 more minutes, as approval does.
         if gives:
-            rules.check_can_give(counters, 0, account.kind, policy, account.label)
+            rules.check_can_give(counters, 0, account.kind, policy, label)
         else:
-            rules.check_can_receive(counters, 0, account.kind, policy, account.label)
+            rules.check_can_receive(counters, 0, account.kind, policy, label)
     except errors.LimitError as error:
         problem = error.message
         limit_error = error
     return Effect(
-        label=account.label,
+        label=label,
         balance=counters.balance,
         pending_given=counters.pending_credits,
         pending_received=counters.pending_debits,
@@ -159,15 +170,62 @@ CATEGORY_NAMES = sa.select(Category.id, Category.name).where(
 )
 REVERSAL_ID = sa.select(Transfer.id).where(Transfer.reverses_id == sa.bindparam("transfer_id"))
 
+# An entry's two accounts (their counters give the balances) with their holders' names,
+# in one statement built once.
+SIDES = (
+    sa.select(Account, Person.display_name, Organisation.name)
+    .outerjoin(Membership, Membership.id == Account.membership_id)
+    .outerjoin(Person, Person.id == Membership.person_id)
+    .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+    .where(
+        sa.or_(
+            Account.id == sa.bindparam("giver_id", type_=sa.Integer),
+            Account.id == sa.bindparam("receiver_id", type_=sa.Integer),
+        )
+    )
+)
+_REVERSAL = aliased(Transfer, name="detail_reversal")
+_BATCH_MATE = aliased(Transfer, name="detail_batch_mate")
+_RECORDER = aliased(Membership, name="detail_recorder")
+_RECORDER_PERSON = aliased(Person, name="detail_recorder_person")
+# What else the page says of an entry, in one row: its reversal's id, how many entries
+# its group has (0 for none), who recorded it and its category's name and slug.
+FACTS = (
+    sa.select(
+        sa.select(_REVERSAL.id)
+        .where(_REVERSAL.reverses_id == Transfer.id)
+        .scalar_subquery()
+        .label("reversed_by_id"),
+        sa.select(sa.func.count(_BATCH_MATE.id))
+        .where(_BATCH_MATE.batch_id == Transfer.batch_id)
+        .scalar_subquery()
+        .label("batch_size"),
+        _RECORDER_PERSON.display_name.label("recorded_by"),
+        Category.name.label("category"),
+        Category.slug.label("category_slug"),
+    )
+    .select_from(Transfer)
+    .outerjoin(_RECORDER, _RECORDER.id == Transfer.recorded_by_id)
+    .outerjoin(_RECORDER_PERSON, _RECORDER_PERSON.id == _RECORDER.person_id)
+    .outerjoin(Category, Category.id == Transfer.category_id)
+    .where(Transfer.id == sa.bindparam("transfer_id", type_=sa.Integer))
+)
+
+
+def _category_names(session: Session, time_bank_id: int) -> dict[int, str]:
+    return {
+        row.id: row.name
+        for row in read_rows(session, CATEGORY_NAMES, {"time_bank_id": time_bank_id})
+    }
+
 
 def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> list[AuditLine]:
     """The audit trail of these transfers, oldest first, with who did each step."""
-    rows = session.execute(
-        AUDIT_LINES, {"time_bank_id": time_bank_id, "entity_ids": entity_ids}
+    rows = read_rows(
+        session, AUDIT_LINES, {"time_bank_id": time_bank_id, "entity_ids": entity_ids}
     ).all()
-    categories: dict[int, str] = {
-        row.id: row.name for row in session.execute(CATEGORY_NAMES, {"time_bank_id": time_bank_id})
-    }
+    # Read only when a correction changed a category.
+    categories: dict[int, str] | None = None
     lines = []
     for entry in rows:
         before: dict[str, Any] = json.loads(entry.before) if entry.before else {}
@@ -178,11 +236,13 @@ def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> l
             for key, label in AUDIT_FIELDS.items():
                 old, new = before.get(key), after.get(key)
                 if old != new:
+                    if categories is None and key == "category_id":
+                        categories = _category_names(session, time_bank_id)
                     values.append(
                         (
                             key,
-                            _change_value(key, old, categories),
-                            _change_value(key, new, categories),
+                            _change_value(key, old, categories or {}),
+                            _change_value(key, new, categories or {}),
                         )
                     )
                     # Snapshots (posting.snapshot) always hold minutes as an int and
@@ -190,7 +250,8 @@ def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> l
                     if key == "minutes":
                         old, new = _minutes_text(old), _minutes_text(new)
                     elif key == "category_id":
-                        old, new = _category_text(categories, old), _category_text(categories, new)
+                        names = categories or {}
+                        old, new = _category_text(names, old), _category_text(names, new)
                     changes.append((label, old, new))
         reason = after.get("correction_reason") or (
             after.get("reason")
@@ -213,42 +274,40 @@ def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> l
 def transfer_detail(
     session: Session, bank: TimeBank, transfer: Transfer, *, history: int = 10
 ) -> TransferDetail:
-    """A pending (or any) entry with both people's recent history, their balances now
-    and after it posts, and its audit trail."""
-    giver = session.get(Account, transfer.credit_account_id)
-    receiver = session.get(Account, transfer.debit_account_id)
+    """A pending (or any) entry with both people's recent history (``history`` entries
+    each; none read for 0), their balances now and after it posts, and its audit
+    trail."""
+    sides = {
+        account.id: (account, account_label(account.kind, person_name, organisation_name))
+        for account, person_name, organisation_name in session.execute(
+            SIDES,
+            {"giver_id": transfer.credit_account_id, "receiver_id": transfer.debit_account_id},
+        )
+    }
     # Both sides are non-null foreign keys of the transfer: the accounts exist.
-    assert giver is not None and receiver is not None  # noqa: S101 (narrows the type)
+    giver, giver_label = sides[transfer.credit_account_id]
+    receiver, receiver_label = sides[transfer.debit_account_id]
     policy = rules.Policy.of(bank)
-    reversal_id = session.scalar(sa.select(Transfer.id).where(Transfer.reverses_id == transfer.id))
-    batch_size = 1
-    if transfer.batch_id:
-        batch_size = (
-            session.scalar(
-                sa.select(sa.func.count(Transfer.id)).where(Transfer.batch_id == transfer.batch_id)
-            )
-            or 1
-        )
-    recorded_by = None
-    if transfer.recorded_by_id:
-        recorded_by = session.scalar(
-            sa.select(Person.display_name)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.id == transfer.recorded_by_id)
-        )
-    ids = [transfer.id] + ([reversal_id] if reversal_id else [])
+    facts = read_rows(session, FACTS, {"transfer_id": transfer.id}).one()
+    ids = [transfer.id] + ([facts.reversed_by_id] if facts.reversed_by_id else [])
     return TransferDetail(
         transfer=transfer,
         giver=giver,
         receiver=receiver,
-        giver_history=list_recent_transfers(session, giver, limit=history),
-        receiver_history=list_recent_transfers(session, receiver, limit=history),
-        giver_effect=_effect(giver, transfer.minutes, True, policy),
-        receiver_effect=_effect(receiver, transfer.minutes, False, policy),
+        giver_label=giver_label,
+        receiver_label=receiver_label,
+        giver_history=list_recent_transfers(session, giver, limit=history) if history else [],
+        receiver_history=(
+            list_recent_transfers(session, receiver, limit=history) if history else []
+        ),
+        giver_effect=_effect(giver, giver_label, transfer.minutes, True, policy),
+        receiver_effect=_effect(receiver, receiver_label, transfer.minutes, False, policy),
         audit=audit_lines(session, bank.id, ids),
-        batch_size=batch_size,
-        recorded_by=recorded_by,
-        reversed_by_id=reversal_id,
+        batch_size=facts.batch_size or 1,
+        recorded_by=facts.recorded_by,
+        reversed_by_id=facts.reversed_by_id,
+        category=facts.category,
+        category_slug=facts.category_slug,
     )
 
 
