@@ -4,6 +4,7 @@ bulk approval after a review. The posted exchanges and their reversals are in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -44,6 +45,8 @@ from timebank.reports.queue import (
     load_pending_selection,
 )
 from timebank.reports.transfer_detail import transfer_detail
+from timebank.row_links import RowLink
+from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform
 
 KIND_LABELS = {
@@ -54,6 +57,17 @@ KIND_LABELS = {
     "reversal": _l("Reversal"),
     "opening_balance": _l("Opening balance"),
 }
+# The kind filters' first choice, with the kinds' labels.
+ANY_KIND = ""
+KIND_FILTER_LABELS = {ANY_KIND: _l("Any kind"), **KIND_LABELS}
+QUEUE_KINDS = (ANY_KIND, "exchange", "group")
+
+
+def kind_choices(labels: Mapping[str, str], kinds: Iterable[str]) -> list[SelectChoice]:
+    """A kind filter's choices from ``labels_now(KIND_FILTER_LABELS)``: translated once
+    for the request (the page's rows use the same labels), not twice per choice as
+    WTForms draws lazy labels."""
+    return [SelectChoice(kind, labels[kind]) for kind in kinds]
 
 
 def _minutes_from_hours(hours: Decimal | None) -> int | None:
@@ -102,7 +116,10 @@ class QueueFilterForm(FlaskForm):
 
     member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
     category = SelectField(
-        _l("Category"), choices=[SelectChoice("", _l("Any category"))], validate_choice=False
+        _l("Category"),
+        choices=[SelectChoice("", _l("Any category"))],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     min_hours = DecimalField(
         _l("At least (hours)"),
@@ -116,15 +133,8 @@ class QueueFilterForm(FlaskForm):
         _l("Waiting at least (days)"),
         validators=[Optional(), NumberRange(min=0, max=3650)],
     )
-    kind = SelectField(
-        _l("Kind"),
-        choices=[
-            SelectChoice("", _l("Any kind")),
-            SelectChoice("exchange", KIND_LABELS["exchange"]),
-            SelectChoice("group", KIND_LABELS["group"]),
-        ],
-        validate_choice=False,
-    )
+    # Its choices are given per request (kind_choices).
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False, widget=QuickSelect())
 
 
 class ApproveForm(FlaskForm):
@@ -154,7 +164,10 @@ class CorrectForm(FlaskForm):
         _l("Date the time was given"), validators=[DataRequired(_l("Give a date."))]
     )
     category = SelectField(
-        _l("Category"), choices=[SelectChoice("", _l("No category"))], validate_choice=False
+        _l("Category"),
+        choices=[SelectChoice("", _l("No category"))],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     description = TextAreaField(
         _l("Description"),
@@ -195,6 +208,8 @@ def queue():
         stage = STAGE_APPROVAL
     form = QueueFilterForm(request.args)
     form.category.choices = _category_choices(_("Any category"))
+    kind_labels = labels_now(KIND_FILTER_LABELS)
+    form.kind.choices = kind_choices(kind_labels, QUEUE_KINDS)
     filters = _queue_filters(form, stage)
     page = list_queue(db.session(), bank().id, filters, cursor=page_cursor())
     args = filter_args()
@@ -206,10 +221,11 @@ def queue():
         counts=count_waiting(db.session(), bank().id),
         filtered=any(v for k, v in args.items() if k != "stage"),
         args=args,
-        kind_labels=labels_now(KIND_LABELS),
+        kind_labels=kind_labels,
         # The reader's own entries are marked (separation of duties).
         own_account_id=own_account_id(coordinator()),
         own_needs_another=needs_another_coordinator(db.session, bank()),
+        detail_link=RowLink("coordinators.queue_detail", "transfer_id"),
     )
 
 

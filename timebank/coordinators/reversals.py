@@ -8,13 +8,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.community.notifications import Kind, notify_transfer_outcome
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
-from timebank.coordinators.queue import KIND_LABELS, filter_args, page_cursor
+from timebank.coordinators.queue import (
+    KIND_FILTER_LABELS,
+    KIND_LABELS,
+    filter_args,
+    kind_choices,
+    page_cursor,
+)
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.i18n import labels_now
@@ -23,6 +28,8 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import reverse_transfer
 from timebank.reports.posted import HistoryFilters, list_posted
 from timebank.reports.transfer_detail import transfer_detail
+from timebank.row_links import RowLink
+from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform
 
 
@@ -33,14 +40,8 @@ class HistoryFilterForm(FlaskForm):
     member = StringField(_l("Member's name"), validators=[Optional(), Length(max=120)])
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
-    kind = SelectField(
-        _l("Kind"),
-        choices=[
-            SelectChoice("", _l("Any kind")),
-            *(SelectChoice(value, label) for value, label in KIND_LABELS.items()),
-        ],
-        validate_choice=False,
-    )
+    # Its choices are given per request (kind_choices).
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False, widget=QuickSelect())
 
 
 class ReverseForm(FlaskForm):
@@ -56,6 +57,8 @@ class ReverseForm(FlaskForm):
 @bp.get("/transfers")
 def transfers():
     form = HistoryFilterForm(request.args)
+    kind_labels = labels_now(KIND_FILTER_LABELS)
+    form.kind.choices = kind_choices(kind_labels, KIND_FILTER_LABELS)
     filters = HistoryFilters()
     if form.validate():
         filters = HistoryFilters(
@@ -72,7 +75,8 @@ def transfers():
         page=page,
         args=args,
         filtered=bool(args),
-        kind_labels=labels_now(KIND_LABELS),
+        kind_labels=kind_labels,
+        reverse_link=RowLink("coordinators.transfers_reverse", "posted_transfer_id"),
     )
 
 

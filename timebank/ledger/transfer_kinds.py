@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cache
 
 from timebank.ledger.models import TransferKind
 
@@ -102,10 +103,12 @@ def view_for(kind: object, reader_side: str, minutes: int) -> ReaderView:
     return ReaderView(reading=reading, effect=effect, is_time=_kind(kind) in TIME_KINDS)
 
 
+@cache
 def read_neutral(kind: object, debit_kind: object = None) -> NeutralView:
     """What a transfer was for someone reading both sides, and whose side "did" it.
     ``debit_kind`` (the debited account's kind) tells which side of an opening balance
-    is the holder's: the other side is the opening-balances (equity) account."""
+    is the holder's: the other side is the opening-balances (equity) account. Kept per
+    kind and side's kind (a list asks for every row; the view is frozen)."""
     kind = _kind(kind)
     if kind in TIME_KINDS:
         return NeutralView(Neutral.EXCHANGE, actor_side="credit", is_time=True)
