@@ -8,6 +8,8 @@ that id (an int converter writes the number as it is).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 
 # Where the id goes: a number no row has, found exactly once in the URL.
@@ -17,8 +19,8 @@ _MARKER = 918273645546372819
 class RowLink:
     """``url_for(endpoint, **values, <id_name>=id)`` for any row's id."""
 
-    def __init__(self, endpoint: str, id_name: str, **values: object) -> None:
-        url = url_for(endpoint, **values, **{id_name: _MARKER})
+    def __init__(self, endpoint: str, id_name: str, **values: Any) -> None:
+        url = url_for(endpoint, **{**values, id_name: _MARKER})
         head, marker, tail = url.partition(str(_MARKER))
         if not marker or str(_MARKER) in tail:
             raise ValueError(f"{endpoint} does not put {id_name} in its URL once")
