@@ -113,7 +113,8 @@ def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200
     account = organisation.account
     if account is None:  # create_organisation makes every organisation with its account
         raise LookupError(f"organisation {organisation.id} has no account")
-    db.session.refresh(account)
+    # Current without a refresh: nothing in a request changes the account without a
+    # commit or a rollback, and either expires what the session holds.
     return (
         render_template(
             "coordinators/organisations_detail.html",

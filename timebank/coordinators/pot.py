@@ -35,6 +35,7 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.person_choice import PersonIdField, choose
 from timebank.reports.pot_history import pot_page
+from timebank.select_widget import QuickSelect
 from timebank.web import perform
 
 PAGE_SIZE = 25
@@ -47,8 +48,8 @@ class GrantForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     counterpart = PersonIdField()
-    hours = SelectField(_l("Hours"), default="1")
-    minutes = SelectField(_l("Minutes"), default="0")
+    hours = SelectField(_l("Hours"), default="1", widget=QuickSelect())
+    minutes = SelectField(_l("Minutes"), default="0", widget=QuickSelect())
     reason = TextAreaField(
         _l("Reason for the grant"),
         validators=[
@@ -64,8 +65,8 @@ class DonationForm(FlaskForm):
         _l("Who is donating"), validators=[Length(max=120)], render_kw={"autocomplete": "off"}
     )
     donor = PersonIdField()
-    hours = SelectField(_l("Hours"), default="1")
-    minutes = SelectField(_l("Minutes"), default="0")
+    hours = SelectField(_l("Hours"), default="1", widget=QuickSelect())
+    minutes = SelectField(_l("Minutes"), default="0", widget=QuickSelect())
     description = TextAreaField(_l("Note (optional)"), validators=[Length(max=MAX_TEXT_LENGTH)])
     idempotency_key = HiddenField()
 
@@ -103,8 +104,9 @@ def _donation_notice(minutes: int) -> tuple[str, dict]:
 
 def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
     time_bank = bank()
+    # Current without a refresh: nothing in a request changes the pot without a commit
+    # or a rollback, and either expires what the session holds.
     pot = get_pot_account(db.session(), time_bank.id)
-    db.session.refresh(pot)
     page = pot_page(db.session(), time_bank.id, pot.id, page_cursor())
     return (
         render_template(

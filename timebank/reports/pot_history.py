@@ -11,22 +11,39 @@ page is read as two short index scans, one a side (``ix_transfer_debit_date`` an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session
 
-from timebank.ledger.models import Account, Membership, Transfer
+from timebank.ledger.database import read_rows
+from timebank.ledger.models import Transfer
 from timebank.reports.keyset import Cursor, KeysetPage, Order
+from timebank.reports.statements import counterpart_label, entries_with_counterpart
 
 ORDER = Order((Transfer.service_date, Transfer.id), descending=True)
 PER_PAGE = 25
-# Made once: a new alias on every call costs SQLAlchemy as much again to build the query.
-OTHER = aliased(Account, name="pot_other")
+
+# A page's rows, as plain columns with the other side's names: built once.
+_POT = sa.bindparam("pot_id", type_=sa.Integer)
+ROWS = entries_with_counterpart(
+    _POT,
+    Transfer.id,
+    Transfer.service_date,
+    Transfer.kind,
+    Transfer.minutes,
+    Transfer.credit_account_id,
+    Transfer.reason,
+    Transfer.description,
+).where(Transfer.id.in_(sa.bindparam("ids", expanding=True)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PotEntry:
-    transfer: Transfer
+    id: int
+    service_date: date
+    kind: str
+    minutes: int
     who: str  # the other side: a member, an organisation or the ledger's own account
     incoming: bool
     note: str | None
@@ -36,7 +53,7 @@ def _ids(session: Session, side, pot_id: int, key, backwards: bool, limit: int):
     query = sa.select(Transfer.service_date, Transfer.id).where(side == pot_id)
     if key is not None:
         query = query.where(ORDER.beyond(tuple(key), reverse=backwards))
-    return session.execute(query.order_by(*ORDER.by(reverse=backwards)).limit(limit)).all()
+    return read_rows(session, query.order_by(*ORDER.by(reverse=backwards)).limit(limit)).all()
 
 
 def pot_page(
@@ -54,12 +71,13 @@ def pot_page(
     backwards = cursor.before is not None
     key = None
     if mark is not None:
-        key = session.execute(
+        key = read_rows(
+            session,
             sa.select(Transfer.service_date, Transfer.id).where(
                 Transfer.id == mark,
                 Transfer.time_bank_id == time_bank_id,
                 sa.or_(Transfer.debit_account_id == pot_id, Transfer.credit_account_id == pot_id),
-            )
+            ),
         ).first()
     if key is None:
         backwards = False
@@ -77,39 +95,23 @@ def pot_page(
     if not found and key is not None:
         return pot_page(session, time_bank_id, pot_id, per_page=per_page)
     ids = [i for _, i in found]
-    other = OTHER
     loaded = (
-        {
-            transfer.id: (transfer, account)
-            for transfer, account in session.execute(
-                sa.select(Transfer, other)
-                .join(
-                    other,
-                    other.id
-                    == sa.case(
-                        (Transfer.debit_account_id == pot_id, Transfer.credit_account_id),
-                        else_=Transfer.debit_account_id,
-                    ),
-                )
-                .where(Transfer.id.in_(ids))
-                .options(
-                    joinedload(other.membership).joinedload(Membership.person),
-                    joinedload(other.organisation),
-                )
-            ).all()
-        }
+        {row.id: row for row in read_rows(session, ROWS, {"pot_id": pot_id, "ids": ids})}
         if ids
         else {}
     )
     page = KeysetPage(
         rows=[
             PotEntry(
-                transfer=transfer,
-                who=account.label,
-                incoming=transfer.credit_account_id == pot_id,
-                note=transfer.reason or transfer.description,
+                id=row.id,
+                service_date=row.service_date,
+                kind=row.kind,
+                minutes=row.minutes,
+                who=counterpart_label(row),
+                incoming=row.credit_account_id == pot_id,
+                note=row.reason or row.description,
             )
-            for transfer, account in (loaded[i] for i in ids)
+            for row in (loaded[i] for i in ids)
         ],
         total=0,
         per_page=per_page,
