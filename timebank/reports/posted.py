@@ -12,13 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Transfer, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
-from timebank.reports.transfer_lists import (
-    PER_PAGE,
-    giver_label,
-    involving,
-    receiver_label,
-    with_both_sides,
-)
+from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
 # Newest first; served by the index ix_transfer_bank_status_posted.
 ORDER = Order((Transfer.posted_at, Transfer.id), descending=True)
@@ -26,7 +20,8 @@ ORDER = Order((Transfer.posted_at, Transfer.id), descending=True)
 REVERSAL = aliased(Transfer, name="posted_reversal")
 
 # The rows, as plain columns, each with the id of its reversal if it has one; built
-# once (the page's filters and cursor add their conditions).
+# once (the page's filters and cursor add their conditions). _posted_row reads them in
+# this order.
 ROWS = with_both_sides(
     Transfer.id,
     Transfer.service_date,
@@ -69,19 +64,21 @@ class PostedRow:
 
 
 def _posted_row(row: sa.Row) -> PostedRow:
+    own, category, giver, receiver, receiver_kind = split_sides(row)
+    id_, service_date, minutes, kind, description, reason, reverses_id, reversed_by_id = own
     return PostedRow(
-        id=row.id,
-        service_date=row.service_date,
-        minutes=row.minutes,
-        kind=row.kind,
-        description=row.description,
-        reason=row.reason,
-        reverses_id=row.reverses_id,
-        category=row.category,
-        giver=giver_label(row),
-        receiver=receiver_label(row),
-        receiver_kind=row.receiver_kind,
-        reversed_by_id=row.reversed_by_id,
+        id=id_,
+        service_date=service_date,
+        minutes=minutes,
+        kind=kind,
+        description=description,
+        reason=reason,
+        reverses_id=reverses_id,
+        category=category,
+        giver=giver,
+        receiver=receiver,
+        receiver_kind=receiver_kind,
+        reversed_by_id=reversed_by_id,
     )
 
 

@@ -17,13 +17,7 @@ from timebank.ledger.clock import utcnow
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
-from timebank.reports.transfer_lists import (
-    PER_PAGE,
-    giver_label,
-    involving,
-    receiver_label,
-    with_both_sides,
-)
+from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
 # Oldest first; served by the index ix_transfer_bank_status_recorded.
 ORDER = Order((Transfer.recorded_at, Transfer.id))
@@ -71,7 +65,8 @@ class QueueRow:
     age_days: int
 
 
-# The rows, as plain columns: built once (each list adds its conditions).
+# The rows, as plain columns: built once (each list adds its conditions). _queue_row
+# reads them in this order.
 ROWS = with_both_sides(
     Transfer.id,
     Transfer.service_date,
@@ -132,23 +127,39 @@ def _queue_conditions(time_bank_id: int, filters: QueueFilters, now: datetime) -
 
 
 def _queue_row(row: sa.Row, now: datetime) -> QueueRow:
+    own, category, giver, receiver, receiver_kind = split_sides(row)
+    (
+        id_,
+        service_date,
+        minutes,
+        kind,
+        description,
+        reverses_id,
+        debit_account_id,
+        credit_account_id,
+        recorded_at,
+        needs_confirmation,
+        confirmed_at,
+        needs_approval,
+        approved_at,
+    ) = own
     return QueueRow(
-        id=row.id,
-        service_date=row.service_date,
-        minutes=row.minutes,
-        kind=row.kind,
-        description=row.description,
-        reverses_id=row.reverses_id,
-        debit_account_id=row.debit_account_id,
-        credit_account_id=row.credit_account_id,
-        approved_at=row.approved_at,
-        category=row.category,
-        giver=giver_label(row),
-        receiver=receiver_label(row),
-        receiver_kind=row.receiver_kind,
-        awaiting_confirmation=row.needs_confirmation and row.confirmed_at is None,
-        awaiting_approval=row.needs_approval and row.approved_at is None,
-        age_days=max((now - row.recorded_at).days, 0),
+        id=id_,
+        service_date=service_date,
+        minutes=minutes,
+        kind=kind,
+        description=description,
+        reverses_id=reverses_id,
+        debit_account_id=debit_account_id,
+        credit_account_id=credit_account_id,
+        approved_at=approved_at,
+        category=category,
+        giver=giver,
+        receiver=receiver,
+        receiver_kind=receiver_kind,
+        awaiting_confirmation=needs_confirmation and confirmed_at is None,
+        awaiting_approval=needs_approval and approved_at is None,
+        age_days=max((now - recorded_at).days, 0),
     )
 
 
@@ -202,14 +213,20 @@ APPROVALS_WAITING_COUNT = sa.select(sa.func.count(Transfer.id)).where(
 )
 
 
+# Both counts of count_waiting in one row: built once (the queue page shows them).
+WAITING_COUNTS = sa.select(
+    sa.func.count(Transfer.id).filter(_stage_condition(STAGE_APPROVAL)),
+    sa.func.count(Transfer.id).filter(_stage_condition(STAGE_CONFIRMATION)),
+).where(
+    Transfer.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+    Transfer.status == TransferStatus.PENDING,
+)
+
+
 def count_waiting(session: Session, time_bank_id: int) -> dict[str, int]:
     """How many pending entries wait for a coordinator and for the other person."""
-    base = [Transfer.time_bank_id == time_bank_id, Transfer.status == TransferStatus.PENDING]
-    approval, confirmation = session.execute(
-        sa.select(
-            sa.func.count(Transfer.id).filter(_stage_condition(STAGE_APPROVAL)),
-            sa.func.count(Transfer.id).filter(_stage_condition(STAGE_CONFIRMATION)),
-        ).where(*base)
+    approval, confirmation = read_rows(
+        session, WAITING_COUNTS, {"time_bank_id": time_bank_id}
     ).one()
     return {STAGE_APPROVAL: int(approval), STAGE_CONFIRMATION: int(confirmation)}
 
