@@ -213,6 +213,12 @@ def queue():
     filters = _queue_filters(form, stage)
     page = list_queue(db.session(), bank().id, filters, cursor=page_cursor())
     args = filter_args()
+    # The reader's own entries are marked (separation of duties); the bank's rule is
+    # read only when the page shows one of them.
+    own = own_account_id(coordinator())
+    shows_own = own is not None and any(
+        own in (row.debit_account_id, row.credit_account_id) for row in page.rows
+    )
     return render_template(
         "coordinators/queue.html",
         form=form,
@@ -222,9 +228,8 @@ def queue():
         filtered=any(v for k, v in args.items() if k != "stage"),
         args=args,
         kind_labels=kind_labels,
-        # The reader's own entries are marked (separation of duties).
-        own_account_id=own_account_id(coordinator()),
-        own_needs_another=needs_another_coordinator(db.session, bank()),
+        own_account_id=own,
+        own_needs_another=shows_own and needs_another_coordinator(db.session, bank()),
         detail_link=RowLink("coordinators.queue_detail", "transfer_id"),
     )
 
