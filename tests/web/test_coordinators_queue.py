@@ -717,3 +717,38 @@ def test_an_entrys_category_is_shown_chosen_and_its_correction_named(client, ses
     assert "<dt>Category</dt><dd>Lifts and transport</dd>" in reverse_page
     uncategorised = pending(session, bob, alice, 30, description="Tea")
     assert "<dt>Category</dt><dd>None</dd>" in text(client.get(f"{QUEUE}/{uncategorised}"))
+
+
+def test_an_entrys_pages_and_the_posted_list_take_the_same_statements_for_any_history(
+    client, session, world
+):
+    """An entry's page (both people's recent entries, its trail), its reversal page and
+    the posted list read a fixed number of statements, however many entries the people
+    and the bank have."""
+    alice, bob, carol, coordinator = (world[k] for k in ("alice", "bob", "carol", "coordinator"))
+    first = posted(session, coordinator, alice, bob, 60, description="Weeding")
+    waiting = pending(session, alice, bob, 30, description="Mowing", category="gardening")
+    sign_in(client, "cora@example.org")
+    paths = [
+        f"{QUEUE}/{waiting}",
+        f"/coordinators/transfers/{first}/reverse",
+        "/coordinators/transfers",
+    ]
+
+    def measure():
+        counts = []
+        for path in paths:
+            with count_queries(db.engine) as statements:
+                response = client.get(path)
+            assert response.status_code == 200
+            counts.append(len(statements))
+        return counts
+
+    few = measure()
+    for i in range(30):
+        giver, receiver = [(alice, bob), (bob, carol), (carol, alice)][i % 3]
+        posted(session, coordinator, giver, receiver, 15, description=f"Job {i}")
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=30)
+    grant_from_pot(session, actor=coordinator, recipient=bob.account, minutes=15, reason="Help")
+    session.commit()
+    assert measure() == few
