@@ -33,6 +33,5 @@ def test_each_id_gives_what_url_for_gives(app, endpoint, id_name, values):
 
 
 def test_an_address_holding_the_marker_twice_is_refused(app):
-    with app.test_request_context("/"):
-        with pytest.raises(ValueError, match="does not put after"):
-            RowLink("coordinators.queue", "after", before=_MARKER)
+    with app.test_request_context("/"), pytest.raises(ValueError, match="does not put after"):
+        RowLink("coordinators.queue", "after", before=_MARKER)
