@@ -18,6 +18,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
@@ -111,6 +112,23 @@ def _choosing(filter_args: dict[str, str], id_name: str, drop: tuple[str, ...]):
     return lambda membership_id: url_for("coordinators.audit", **{**kept, id_name: membership_id})
 
 
+def _row_words() -> dict[str, Markup]:
+    """The words each row of the table repeats with its own number or values, translated
+    once per page: the template fills them in (``Markup % values`` escapes the values,
+    as the template's ``_`` does), instead of looking each up again in every row."""
+    words = {
+        "of_entry": _("of log entry %(number)s"),
+        "entry": _("Log entry %(number)s"),
+        "was_now": _(
+            '<span class="audit-before">was %(before)s</span>,'
+            ' <span class="audit-after">now %(after)s</span>'
+        ),
+        "was_removed": _('<span class="audit-before">was %(before)s</span>, now removed'),
+    }
+    # Our catalogue's words, trusted as the template's ``_`` trusts them.
+    return {name: Markup(text) for name, text in words.items()}  # noqa: S704
+
+
 def _nonnegative(name: str) -> int | None:
     return request.args.get(name, type=id_arg)
 
@@ -180,6 +198,7 @@ def audit():
         chain=chain,
         chain_length=length,
         per_page=PER_PAGE,
+        row_words=_row_words(),
         auto_verify_max=AUTO_VERIFY_MAX_ENTRIES,
         recheck_minutes=int(RECHECK_WHOLE_AFTER.total_seconds() // 60),
     )

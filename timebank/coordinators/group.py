@@ -51,6 +51,7 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.person_choice import PersonIdField, choose
 from timebank.reports.people_search import Among, count_among, find_among, names_among
+from timebank.select_widget import QuickSelect
 
 # A search shows at most this many names to add.
 SEARCH_LIMIT = 30
@@ -86,18 +87,22 @@ class GroupExchangeForm(FlaskForm):
         validators=[Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
-    hub = PersonIdField()
-    hours = SelectField(_l("Hours"), default="1")
-    minutes = SelectField(_l("Minutes"), default="0")
+    # Labels given (never shown) so that building the form does not load WTForms' own
+    # catalogue to translate a label made from the name.
+    hub = PersonIdField("Hub")
+    hours = SelectField(_l("Hours"), default="1", widget=QuickSelect())
+    minutes = SelectField(_l("Minutes"), default="0", widget=QuickSelect())
     participants = SelectMultipleField(_l("People in the group"), validate_choice=False)
     name_filter = StringField(_l("Find people by name"), validators=[Optional(), Length(max=120)])
     service_date = DateField(
         _l("Date"), validators=[InputRequired(_l("Give the date the time was given."))]
     )
-    category = SelectField(_l("Category"), default="")
+    category = SelectField(_l("Category"), default="", widget=QuickSelect())
     description = TextAreaField(_l("What happened"), validators=[Length(max=MAX_TEXT_LENGTH)])
-    funder = SelectField(_l("Who pays the leader for the session"), default="")
-    idempotency_key = HiddenField()
+    funder = SelectField(
+        _l("Who pays the leader for the session"), default="", widget=QuickSelect()
+    )
+    idempotency_key = HiddenField("Idempotency Key")
 
 
 def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
