@@ -78,13 +78,23 @@ class FilterForm(FlaskForm):
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
     role = SelectField(
-        _l("Role"), choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES], validate_choice=False
+        _l("Role"),
+        choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES], validate_choice=False
+        _l("Kind"),
+        choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     status = SelectField(
-        _l("Status"), choices=STATUS_FILTERS, default="current", validate_choice=False
+        _l("Status"),
+        choices=STATUS_FILTERS,
+        default="current",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
 
 

@@ -26,6 +26,7 @@ from timebank.ledger import categories as category_service
 from timebank.ledger.banks import POLICY_FIELDS, update_policy
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Category
+from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform
 
 # The time zones, grouped by the region their name begins with (the tz database's
@@ -149,6 +150,7 @@ class PolicyForm(FlaskForm):
         ],
         # Checked below: a form posted without it (an older page) leaves it as it is.
         validate_choice=False,
+        widget=QuickSelect(),
     )
     two_step_rule = SelectField(
         _l("Coordinators and partners must use two-step sign-in"),
@@ -158,6 +160,7 @@ class PolicyForm(FlaskForm):
         ],
         # Checked below: a form posted without it (an older page) leaves it as it is.
         validate_choice=False,
+        widget=QuickSelect(),
     )
     auto_approve_hours = StringField(
         _l("Approve automatically up to (hours)"), render_kw={"inputmode": "decimal"}
