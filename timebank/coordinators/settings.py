@@ -337,9 +337,11 @@ class CategoryForm(FlaskForm):
 
 
 class CategoryActionForm(FlaskForm):
-    category_id = HiddenField()
+    # Labels (never shown) given as WTForms would make them from the names, so that
+    # building the form does not load WTForms' own catalogue on every request.
+    category_id = HiddenField("Category Id")
     name = StringField(_l("New name"), validators=[Length(max=120)])
-    value = HiddenField()
+    value = HiddenField("Value")
 
 
 def _render(policy_form=None, category_form=None, category_errors=None, status: int = 200):
