@@ -71,9 +71,9 @@ def create_app(
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
+    from timebank.form_messages import init_form_messages
     from timebank.ids import IdConverter
     from timebank.links import init_links
-    from timebank.form_messages import init_form_messages
     from timebank.text_rules import init_text_rules
 
     # Before any route is added: every <int:...> stops at the largest id.
