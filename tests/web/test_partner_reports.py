@@ -18,6 +18,8 @@ from tests.web.support import make_member, sign_in
 from timebank.ledger.banks import add_membership
 from timebank.ledger.models import AuditEntry, MemberKind, Role
 from timebank.ledger.transfers import record_transfer
+from timebank.report_views.kept_body import forget_all
+from timebank.report_views.periods import LAST_12_MONTHS, resolve
 from timebank.reports.reciprocity import Period
 
 TODAY = bank_today()
@@ -464,3 +466,75 @@ def test_the_coordinators_network_picture_follows_the_ledger_and_the_language(
     welsh = client.get("/coordinators/report/network").get_data(as_text=True)
     assert 'data-label="Cafwyd"' in _ties(welsh)[0] and "Received" not in _ties(welsh)[0]
     assert len(_ties(welsh)) == len(_ties(after))
+
+
+def _section(html: str, key: str) -> str:
+    return re.search(rf'<section id="{key}".*?</section>', html, re.S).group(0)
+
+
+def test_the_coordinators_report_follows_the_ledger_the_language_and_the_period(
+    app, client, session, world
+):
+    # The report's body is kept per cached report, language and period query
+    # (report_views/kept_body.py): a new posting makes a new report, so it shows at once.
+    sign_in(client, "coord-bank-a@example.org")
+    members = world["members_a"]
+    before = client.get("/coordinators/report").get_data(as_text=True)
+    assert client.get("/coordinators/report").get_data(as_text=True) == before
+    hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[0].account,
+        receiver=members[1].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = client.get("/coordinators/report").get_data(as_text=True)
+    hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
+    assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    assert "Up 45 min" not in before
+
+    # The same dates asked for as a custom period: the same cached report, but the
+    # body's own link to the CSV asks for them as they were asked for.
+    app.config["REPORT_NAMES_SHOWN"] = 1
+    default = client.get("/coordinators/report").get_data(as_text=True)
+    people = _section(default, "people")
+    assert 'href="/coordinators/report.csv?period=last-12-months"' in people
+    chosen = resolve(LAST_12_MONTHS, TODAY)
+    query = f"period=custom&start={chosen.start.isoformat()}&end={chosen.end.isoformat()}"
+    custom = client.get(f"/coordinators/report?{query}").get_data(as_text=True)
+    people = _section(custom, "people")
+    assert f'href="/coordinators/report.csv?{query.replace("&", "&amp;")}"' in people
+    assert "period=last-12-months" not in people
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = client.get("/coordinators/report").get_data(as_text=True)
+    assert ">Y prif ffigurau</h2>" in welsh and "Headline figures" not in welsh
+    # ... and what is kept is what would be drawn afresh.
+    forget_all()
+    assert client.get("/coordinators/report").get_data(as_text=True) == welsh
+
+
+@pytest.mark.both_engines
+def test_a_coordinators_report_page_read_again_writes_nothing(client, session, world):
+    """The first view builds the report and stores it; views after it read the cached
+    report without a write transaction (no BEGIN IMMEDIATE on SQLite) and write
+    nothing."""
+    from tests.reports.test_statements import count_queries
+
+    sign_in(client, "coord-bank-a@example.org")
+    for path in ("/coordinators/report", "/coordinators/report/network", "/coordinators/"):
+        client.get(path)
+        session.rollback()  # the tests' requests share one session
+        with count_queries(session.get_bind()) as statements:
+            assert client.get(path).status_code == 200
+        session.rollback()
+        writes = [
+            s
+            for s in statements
+            if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))
+        ]
+        assert writes == [], (path, writes)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from timebank.extensions import db
-from timebank.ledger.database import run_in_transaction
+from timebank.ledger.database import read_rows, run_in_transaction
 from timebank.ledger.models import Account, Membership
 from timebank.report_views.periods import Chosen
 from timebank.reports.reciprocity import Audience, BankSelection, ReciprocityReport, get_report
+from timebank.reports.reciprocity.cache import cached_report
 from timebank.reports.report_reads import record_report_read
 
 
@@ -27,6 +28,12 @@ def read_report(
     reading to each bank's audit log (every partner view and download; a coordinator's
     downloads)."""
     selection = BankSelection(tuple(m.time_bank_id for m in readers))
+    if not record:
+        # Nothing to write when the cached report is current: read it without taking
+        # the write lock (BEGIN IMMEDIATE on SQLite) that building and storing one needs.
+        found = cached_report(db.session(), selection, chosen.period, audience)
+        if found is not None:
+            return found
 
     def work() -> ReciprocityReport:
         report = get_report(db.session(), selection, chosen.period, audience)
@@ -44,15 +51,18 @@ def read_report(
     return run_in_transaction(db.session(), work)
 
 
+_ACCOUNTS_OF = sa.select(Account.id, Account.membership_id).where(
+    Account.membership_id.in_(sa.bindparam("membership_ids", expanding=True))
+)
+
+
 def broker_nodes(report: ReciprocityReport) -> dict[str, float]:
     """The coordinators' graph node ids ("a<account id>") of the brokers, with their
     betweenness. The report names brokers by membership; the picture by account."""
     if report.coordinator is None or not report.coordinator.brokers:
         return {}
     scores = {b.membership_id: b.score or 0.0 for b in report.coordinator.brokers}
-    rows = db.session.execute(
-        sa.select(Account.id, Account.membership_id).where(Account.membership_id.in_(scores))
-    )
+    rows = read_rows(db.session(), _ACCOUNTS_OF, {"membership_ids": list(scores)})
     return {
         f"a{account_id}": scores[membership_id]
         for account_id, membership_id in rows

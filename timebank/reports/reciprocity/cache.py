@@ -38,26 +38,67 @@ KEEP_DAYS = 30
 READING_ACTION_PREFIXES = ("report.", "export.")
 
 
+# A bank's generation (parameter "time_bank_id"): its newest audit sequence number outside
+# reading actions, one short index scan backwards. Built once, for every report page.
+_LATEST = (
+    sa.select(AuditEntry.seq)
+    .where(
+        AuditEntry.time_bank_id == TimeBank.id,
+        *[~AuditEntry.action.startswith(p, autoescape=True) for p in READING_ACTION_PREFIXES],
+    )
+    .order_by(AuditEntry.seq.desc())
+    .limit(1)
+    .correlate(TimeBank)
+    .scalar_subquery()
+)
+_GENERATIONS = (
+    sa.select(TimeBank.id, _LATEST)
+    .where(TimeBank.id.in_(sa.bindparam("bank_ids", expanding=True)))
+    .order_by(TimeBank.id)
+)
+# The cached row of a report (parameters "selection_hash", "period_start", "period_end",
+# "audience"), built once.
+CACHED_ROW = sa.select(ReportCache.generation, ReportCache.payload).where(
+    ReportCache.selection_hash == sa.bindparam("selection_hash", type_=sa.String),
+    ReportCache.period_start == sa.bindparam("period_start", type_=sa.Date),
+    ReportCache.period_end == sa.bindparam("period_end", type_=sa.Date),
+    ReportCache.audience == sa.bindparam("audience", type_=sa.String),
+)
+
+
 def generation(session: Session, selection: BankSelection) -> str:
     """ "bank:seq,bank:seq..." with each bank's last audit sequence number outside
     reading actions (one short index scan per bank, backwards from its newest entry)."""
-    latest = (
-        sa.select(AuditEntry.seq)
-        .where(
-            AuditEntry.time_bank_id == TimeBank.id,
-            *[~AuditEntry.action.startswith(p, autoescape=True) for p in READING_ACTION_PREFIXES],
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-        .correlate(TimeBank)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        sa.select(TimeBank.id, latest)
-        .where(TimeBank.id.in_(selection.bank_ids))
-        .order_by(TimeBank.id)
-    ).all()
+    rows = session.execute(_GENERATIONS, {"bank_ids": list(selection.bank_ids)}).all()
     return ",".join(f"{bank_id}:{seq or 0}" for bank_id, seq in rows)
+
+
+def cached_row(
+    session: Session, selection: BankSelection, period: Period, audience: str
+) -> tuple[str, str | None]:
+    """The selection's current generation and the payload of its cached row for the
+    period and audience when that row was built at this generation (else None)."""
+    key = selection_hash(selection)
+    current = generation(session, selection)
+    row = session.execute(
+        CACHED_ROW,
+        {
+            "selection_hash": key,
+            "period_start": period.start,
+            "period_end": period.end,
+            "audience": audience,
+        },
+    ).first()
+    return current, (row.payload if row is not None and row.generation == current else None)
+
+
+def cached_report(
+    session: Session, selection: BankSelection, period: Period, audience: Audience
+) -> ReciprocityReport | None:
+    """The report from the cache if it is current, without writing anything (a page
+    can read it outside a write transaction); None when it must be built."""
+    _current, payload = cached_row(session, selection, period, str(audience))
+    return finish(codec.loads(payload)) if payload is not None else None
 
 
 def selection_hash(selection: BankSelection) -> str:
@@ -72,18 +113,9 @@ def get_report(
     otherwise built afresh and stored (flushed, not committed: the caller owns the
     transaction). A partner's network picture gets new pseudonyms on every call."""
     key = selection_hash(selection)
-    current = generation(session, selection)
-    where = (
-        ReportCache.selection_hash == key,
-        ReportCache.period_start == period.start,
-        ReportCache.period_end == period.end,
-        ReportCache.audience == str(audience),
-    )
-    row = session.execute(
-        sa.select(ReportCache.generation, ReportCache.payload).where(*where)
-    ).first()
-    if row is not None and row.generation == current:
-        return finish(codec.loads(row.payload))
+    current, payload = cached_row(session, selection, period, str(audience))
+    if payload is not None:
+        return finish(codec.loads(payload))
     report = compute(session, selection, period, audience, remember_networks=True)
     values = {
         "selection_hash": key,
