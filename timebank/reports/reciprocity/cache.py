@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from timebank.ledger.clock import utcnow
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import AuditEntry, TimeBank
 from timebank.reports.models import ReportCache
 from timebank.reports.reciprocity import codec, network_cache
@@ -69,7 +70,9 @@ CACHED_ROW = sa.select(ReportCache.generation, ReportCache.payload).where(
 def generation(session: Session, selection: BankSelection) -> str:
     """ "bank:seq,bank:seq..." with each bank's last audit sequence number outside
     reading actions (one short index scan per bank, backwards from its newest entry)."""
-    rows = session.execute(_GENERATIONS, {"bank_ids": list(selection.bank_ids)}).all()
+    if session.autoflush:
+        session.flush()  # what Session.execute would do; the reads then go past the ORM
+    rows = read_rows(session, _GENERATIONS, {"bank_ids": list(selection.bank_ids)}).all()
     return ",".join(f"{bank_id}:{seq or 0}" for bank_id, seq in rows)
 
 
@@ -80,7 +83,8 @@ def cached_row(
     period and audience when that row was built at this generation (else None)."""
     key = selection_hash(selection)
     current = generation(session, selection)
-    row = session.execute(
+    row = read_rows(
+        session,
         CACHED_ROW,
         {
             "selection_hash": key,
