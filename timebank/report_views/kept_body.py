@@ -34,7 +34,7 @@ from markupsafe import Markup
 from timebank import quick_gettext
 from timebank.reports.reciprocity import ReciprocityReport
 
-KEPT = 32  # bodies (a demo report's is about 100 kB; a big bank's lists are cut at 50 names)
+KEPT = 16  # as many as codec.loads keeps: each body holds its report
 
 _kept: OrderedDict[tuple, tuple[ReciprocityReport, Markup]] = OrderedDict()
 _lock = threading.Lock()
