@@ -8,6 +8,7 @@ from flask import render_template
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
+from timebank.kept_parts import kept_part
 from timebank.ledger.clock import today_in
 from timebank.ledger.database import run_in_transaction
 from timebank.reports.coordinator_overview import (
@@ -35,19 +36,29 @@ def home():
         session, lambda: overview_figures(session, time_bank.id, today)
     )
     people = figures.people
+    # Drawn from the figures and the day alone (the periods are today's): kept by them,
+    # the language and the time zone (timebank/kept_parts.py).
+    drawn = kept_part(
+        "coordinators/_overview_figures.html",
+        (today, figures),
+        lambda: {
+            "month": month,
+            "month_time": figures.month_time,
+            "previous": previous,
+            "previous_time": figures.previous_time,
+            "recent": recent,
+            "only_received": people.only_received,
+            "quiet": people.quiet,
+            "shown": SHOWN,
+        },
+    )
     return render_template(
         "coordinators/home.html",
         bank=time_bank,
         today=today,
         waiting=get_waiting(session, time_bank.id),
         applicants=list_applicants(session, time_bank.id),
-        month=month,
-        month_time=figures.month_time,
-        previous=previous,
-        previous_time=figures.previous_time,
-        recent=recent,
-        only_received=people.only_received,
-        quiet=people.quiet,
+        overview_figures=drawn,
         shown=SHOWN,
         pot_balance=pot_balance(session, time_bank.id),
     )
