@@ -538,3 +538,37 @@ def test_a_coordinators_report_page_read_again_writes_nothing(client, session, w
             if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))
         ]
         assert writes == [], (path, writes)
+
+
+def test_a_partners_report_follows_the_ledger_and_the_language_and_every_view_is_recorded(
+    client, session, world
+):
+    # The partners' report body is kept per cached report it was finished from, language
+    # and period (report_views/kept_body.py); each view is still in the audit log.
+    sign_in(client, "council@example.org")
+    members = world["members_a"]
+    path = "/partners/banks/bank-a/report"
+    before = client.get(path).get_data(as_text=True)
+    assert client.get(path).get_data(as_text=True) == before
+    hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[0].account,
+        receiver=members[1].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = client.get(path).get_data(as_text=True)
+    hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
+    assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    assert_no_names(after, world)
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = client.get(path).get_data(as_text=True)
+    assert ">Y prif ffigurau</h2>" in welsh and "Headline figures" not in welsh
+    forget_all()
+    assert client.get(path).get_data(as_text=True) == welsh
+    views = [e for e in report_entries(session, world["banks"]["a"]) if e.action == "report.viewed"]
+    assert len(views) == 5

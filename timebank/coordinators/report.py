@@ -17,7 +17,7 @@ from timebank.report_views import downloads
 from timebank.report_views.kept_body import kept_body
 from timebank.report_views.page import network_context, report_context
 from timebank.report_views.periods import period_from
-from timebank.report_views.reading import broker_nodes, read_report
+from timebank.report_views.reading import broker_nodes, read_report, read_report_and_source
 from timebank.reports.reciprocity import Audience, Graph
 
 # Each list of names on the page shows this many; everyone is in the CSV download. A
@@ -37,7 +37,7 @@ def _page(page: str):
     }
     if chosen is None:
         return render_template(f"coordinators/report_{page}.html", report=None, **context), 400
-    report = read_report(
+    report, source = read_report_and_source(
         [coordinator()], chosen, Audience.COORDINATOR, page=page, format="web", record=False
     )
     # The body is kept per cached report (a new one whenever the ledger changes), language
@@ -47,6 +47,7 @@ def _page(page: str):
         brokers = broker_nodes(report)
         body = kept_body(
             report,
+            source,
             "report_views/_network_body.html",
             (period_query, tuple(sorted(brokers.items()))),
             lambda: network_context(report, brokers),
@@ -55,6 +56,7 @@ def _page(page: str):
     else:
         body = kept_body(
             report,
+            source,
             "report_views/_report_body.html",
             (period_query, context["names_shown"]),
             lambda: {**context, **report_context(report)},

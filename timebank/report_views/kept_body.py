@@ -1,14 +1,14 @@
-"""A coordinator's report page's body (the report's sections under the heading: the
-charts, tables, cards and lists; or the network view's picture, measures and quarters)
+"""A report page's body (the report's sections under the heading: the charts, tables,
+cards and lists; or the coordinators' network view's picture, measures and quarters)
 rendered once and kept, keyed by everything it is drawn from:
 
-- the cached report itself, by identity: ``reciprocity.cache.get_report`` gives the same
-  immutable object (``codec.loads`` keeps the last few by their text) for as long as
-  the bank's ledger generation is unchanged. Anything that changes a figure (a posting,
-  a reversal, a member joining, a setting) appends an audit entry, so the next read
-  builds a new report, a new object and a new key: a kept body is never shown for a
-  report that is no longer current. The report is held beside its body so that its id
-  cannot be reused by another object while the body is kept;
+- the cached report it comes from, by identity: ``reciprocity.cache.get_report_and_source``
+  gives the same immutable decoded object (``codec.loads`` keeps the last few by their
+  text) for as long as the banks' ledger generation is unchanged. Anything that changes
+  a figure (a posting, a reversal, a member joining, a setting) appends an audit entry,
+  so the next read builds a new report, a new object and a new key: a kept body is
+  never shown for a report that is no longer current. That source is held beside its
+  body so that its id cannot be reused by another object while the body is kept;
 - the template, the reader's language and time zone (the words, numbers, dates and the
   report's "Made on" time), the application root the links are made under, and what
   the caller adds (the period's query string in the links, how many names a list
@@ -17,8 +17,11 @@ rendered once and kept, keyed by everything it is drawn from:
 Nothing else reaches the body: no form, CSRF token, "now", navigation or person. The
 heading with the period chooser and the page around it are drawn on every request.
 
-A partner's report is not kept: its picture carries new pseudonyms on every call, and
-each reading is recorded (``finish`` makes a new report object each time).
+A partner's report is finished from its source on every call with new pseudonyms for
+the network picture: the partners' report page, which never shows the picture, keeps
+its body under the source (drawn from the finished report, the same but for the
+picture); the partners' network page is drawn afresh every time. Each partner view is
+still recorded in the audit log, kept body or not.
 """
 
 from __future__ import annotations
@@ -42,14 +45,16 @@ _lock = threading.Lock()
 
 def kept_body(
     report: ReciprocityReport,
+    source: ReciprocityReport,
     template: str,
     depends_on: tuple[Hashable, ...],
     context: Callable[[], dict],
 ) -> Markup:
     """The rendered ``template`` for ``report``: kept, or rendered with ``report`` and
-    ``context()`` (called only when it is rendered) and kept."""
+    ``context()`` (called only when it is rendered) and kept under ``source``, the
+    cached report ``report`` was finished from (``read_report_and_source``)."""
     key = (
-        id(report),
+        id(source),
         template,
         str(quick_gettext.locale()),
         str(get_timezone()),
@@ -58,13 +63,13 @@ def kept_body(
     )
     with _lock:
         found = _kept.get(key)
-        if found is not None and found[0] is report:
+        if found is not None and found[0] is source:
             _kept.move_to_end(key)
             return found[1]
     html = current_app.jinja_env.get_template(template).render(report=report, **context())
     body = Markup(html)  # noqa: S704 - rendered by the autoescaping template
     with _lock:
-        _kept[key] = (report, body)
+        _kept[key] = (source, body)
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
     return body

@@ -10,8 +10,8 @@ from timebank.extensions import db
 from timebank.ledger.database import read_rows, run_in_transaction
 from timebank.ledger.models import Account, Membership
 from timebank.report_views.periods import Chosen
-from timebank.reports.reciprocity import Audience, BankSelection, ReciprocityReport, get_report
-from timebank.reports.reciprocity.cache import cached_report
+from timebank.reports.reciprocity import Audience, BankSelection, ReciprocityReport
+from timebank.reports.reciprocity.cache import cached_report, get_report_and_source
 from timebank.reports.report_reads import record_report_read
 
 
@@ -27,6 +27,23 @@ def read_report(
     """The report over the readers' banks for the chosen period. ``record``: write the
     reading to each bank's audit log (every partner view and download; a coordinator's
     downloads)."""
+    return read_report_and_source(
+        readers, chosen, audience, page=page, format=format, record=record
+    )[0]
+
+
+def read_report_and_source(
+    readers: list[Membership],
+    chosen: Chosen,
+    audience: Audience,
+    *,
+    page: str,
+    format: str,
+    record: bool,
+) -> tuple[ReciprocityReport, ReciprocityReport]:
+    """``read_report``'s report and the cached report it was finished from (see
+    ``reciprocity.cache.get_report_and_source``: a key for what a page keeps, never
+    shown)."""
     selection = BankSelection(tuple(m.time_bank_id for m in readers))
     if not record:
         # Nothing to write when the cached report is current: read it without taking
@@ -35,8 +52,8 @@ def read_report(
         if found is not None:
             return found
 
-    def work() -> ReciprocityReport:
-        report = get_report(db.session(), selection, chosen.period, audience)
+    def work() -> tuple[ReciprocityReport, ReciprocityReport]:
+        found = get_report_and_source(db.session(), selection, chosen.period, audience)
         if record:
             record_report_read(
                 db.session(),
@@ -46,7 +63,7 @@ def read_report(
                 start=chosen.start,
                 end=chosen.end,
             )
-        return report
+        return found
 
     return run_in_transaction(db.session(), work)
 

@@ -98,11 +98,15 @@ def cached_row(
 
 def cached_report(
     session: Session, selection: BankSelection, period: Period, audience: Audience
-) -> ReciprocityReport | None:
-    """The report from the cache if it is current, without writing anything (a page
-    can read it outside a write transaction); None when it must be built."""
+) -> tuple[ReciprocityReport, ReciprocityReport] | None:
+    """As ``get_report`` from the cache, if it is current, without writing anything (a
+    page can read it outside a write transaction); None when it must be built."""
     _current, payload = cached_row(session, selection, period, str(audience))
-    return finish(codec.loads(payload)) if payload is not None else None
+    return _finished(codec.loads(payload)) if payload is not None else None
+
+
+def _finished(source: ReciprocityReport) -> tuple[ReciprocityReport, ReciprocityReport]:
+    return finish(source), source
 
 
 def selection_hash(selection: BankSelection) -> str:
@@ -116,10 +120,21 @@ def get_report(
     sequence number outside reading actions) is what it was when the report was built;
     otherwise built afresh and stored (flushed, not committed: the caller owns the
     transaction). A partner's network picture gets new pseudonyms on every call."""
+    return get_report_and_source(session, selection, period, audience)[0]
+
+
+def get_report_and_source(
+    session: Session, selection: BankSelection, period: Period, audience: Audience
+) -> tuple[ReciprocityReport, ReciprocityReport]:
+    """``get_report``'s report, and the report it was finished from (the same object
+    for a coordinator). The source is the decoded cached report: the same object for as
+    long as the banks' generation holds (``codec.loads`` keeps the last few by their
+    text), so pages can keep what they draw from it by its identity. Only the finished
+    report is shown: a partner's source still has the picture's internal ids."""
     key = selection_hash(selection)
     current, payload = cached_row(session, selection, period, str(audience))
     if payload is not None:
-        return finish(codec.loads(payload))
+        return _finished(codec.loads(payload))
     report = compute(session, selection, period, audience, remember_networks=True)
     values = {
         "selection_hash": key,
@@ -132,7 +147,7 @@ def get_report(
         "built_at": utcnow(),
     }
     _store(session, values)
-    return finish(report)
+    return _finished(report)
 
 
 def store_row(session: Session, values: dict) -> None:
