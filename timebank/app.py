@@ -71,6 +71,7 @@ def create_app(
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
 
+    from timebank.form_messages import init_form_messages
     from timebank.ids import IdConverter
     from timebank.links import init_links
     from timebank.text_rules import init_text_rules
@@ -79,6 +80,7 @@ def create_app(
     app.url_map.converters["int"] = IdConverter
     init_links(app)
     init_text_rules()
+    init_form_messages()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE / "migrations"), render_as_batch=True)
     csrf.init_app(app)

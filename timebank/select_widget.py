@@ -22,9 +22,7 @@ class QuickSelect(Select):
         choices = list(field._iter_choices_normalized())
         if any(choice.render_kw for choice in choices):
             return super().__call__(field, **kwargs)
-        # The <select> tag itself as WTForms draws it (its attributes sorted).
-        opening = super().__call__(_NoChoices(field), **kwargs)[: -len("</select>")]
-        html = [opening]
+        html = [opening_tag(self, field, **kwargs)]
         for choice in choices:
             value = choice.value
             if isinstance(value, bool):
@@ -35,6 +33,12 @@ class QuickSelect(Select):
             html.append(f'<option {selected}value="{escape(value)}">{label}</option>')
         html.append("</select>")
         return Markup("".join(html))  # noqa: S704 (every value and label escaped above)
+
+
+def opening_tag(widget: Select, field, **kwargs) -> str:
+    """The <select> tag itself as ``widget`` (WTForms' ``Select``) draws it: the
+    field's name and id, its validation flags and ``kwargs``, attributes sorted."""
+    return Select.__call__(widget, _NoChoices(field), **kwargs)[: -len("</select>")]
 
 
 class _NoChoices:

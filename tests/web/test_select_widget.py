@@ -88,3 +88,32 @@ def test_option_groups_and_option_attributes_are_left_to_wtforms():
 def test_no_choices_draws_an_empty_select_box():
     quick, plain = _both([], None)
     assert quick == plain
+
+
+@pytest.mark.parametrize("current", ["Europe/London", "UTC", "US/Eastern"])
+@pytest.mark.parametrize("language", ["en", "cy"])
+def test_the_time_zone_select_is_drawn_as_wtforms_draws_it(app, current, language):
+    # The settings page's 500 time zones in their groups, drawn once per kept choices
+    # and chosen value: the same HTML as WTForms' Select, chosen zone and all, on the
+    # first view and the next; an old alias ("US/Eastern") in its group of its own.
+    from timebank.coordinators.settings import ManyOptionsSelect, timezone_choices
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        choices = timezone_choices(current)
+        assert timezone_choices(current) is choices
+
+        def drawn(widget, data, **render):
+            class ZoneForm(Form):
+                zone = SelectField(choices=[], widget=widget)
+
+            form = ZoneForm(MultiDict({"zone": data}))
+            form.zone.choices = choices  # as the settings page gives them: the kept tuple
+            return str(form.zone(**render))
+
+        for data in (current, "Asia/Tokyo", "not a zone"):
+            plain = drawn(Select(), data, **{"aria-invalid": "true"})
+            assert drawn(ManyOptionsSelect(), data, **{"aria-invalid": "true"}) == plain
+            assert drawn(ManyOptionsSelect(), data, **{"aria-invalid": "true"}) == plain
+        chosen = drawn(ManyOptionsSelect(), current)
+        assert chosen.count("selected") == 1
+        assert f'selected value="{current}"' in chosen

@@ -122,7 +122,9 @@ FIELD_CLASSES = {
     "DateField",
     "PlainDateField",
     "SubmitField",
-    "HiddenField",
+    # Not HiddenField: its label is never shown (``hidden_tag`` draws the input alone).
+    # Hidden fields are given the label WTForms would make from the name, in English,
+    # so that building a form does not load WTForms' own catalogue on every request.
     "FileField",
     "DecimalField",
     "SelectMultipleField",

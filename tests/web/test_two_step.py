@@ -515,3 +515,41 @@ def test_changing_the_password_asks_again_after_ten_minutes_and_logs_the_confirm
         .order_by(SecurityEvent.id)
     ).all()
     assert kinds[-2:] == ["reauthentication_failed", "reauthenticated"]
+
+
+def test_reloading_the_set_up_page_writes_nothing(client, session, alice):
+    # The key already waiting is read without a writing transaction.
+    post_password(client, "alice@example.org")
+    first = client.get(SET_UP).get_data(as_text=True)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def committed(conn):
+        statements.append("COMMIT")
+
+    engine = session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    sa.event.listen(engine, "commit", committed)
+    try:
+        again = client.get(SET_UP).get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+        sa.event.remove(engine, "commit", committed)
+    key = re.compile(r'id="setup-key">([A-Z2-7 ]+)<')
+    assert key.search(again).group(1) == key.search(first).group(1)
+    assert statements and not {"INSERT", "UPDATE", "DELETE", "COMMIT"} & set(statements)
+
+
+def test_a_waiting_key_that_cannot_be_read_is_replaced(client, session, alice):
+    post_password(client, "alice@example.org")
+    client.get(SET_UP)
+    record = session.get(two_step.TwoStep, alice.person_id)
+    record.secret_encrypted = "not a secret this server can read"
+    session.commit()
+    html = client.get(SET_UP).get_data(as_text=True)
+    secret = re.search(r'id="setup-key">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    session.expire_all()
+    record = session.get(two_step.TwoStep, alice.person_id)
+    assert box_of(client.application).decrypt(record.secret_encrypted) == secret

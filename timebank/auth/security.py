@@ -128,7 +128,11 @@ def two_step_setup():
                     target=target or url_for("auth.security"),
                 )
             )
-    secret = perform(lambda: two_step.start_setup(db.session(), box, person))
+    # Reloading the page shows the secret already waiting: read without a transaction
+    # that writes (whose commit would also expire everything loaded for the page).
+    secret = two_step.waiting_secret(db.session(), box, person) or perform(
+        lambda: two_step.start_setup(db.session(), box, person)
+    )
     if secret is None:
         return redirect(url_for("auth.security"))
     uri = totp.provisioning_uri(secret, account=person.email, issuer=ISSUER)

@@ -103,6 +103,19 @@ def is_required(person: Person) -> bool:
     return False
 
 
+def waiting_secret(session: Session, box: SecretBox, person: Person) -> str | None:
+    """The secret already waiting for set-up, read without writing anything; None when
+    none is waiting (or it cannot be read, or two-step sign-in is on): ``start_setup``
+    then decides."""
+    record = _record(session, person)
+    if record is None or record.enabled_at is not None:
+        return None
+    try:
+        return box.decrypt(record.secret_encrypted)
+    except UnreadableSecretError:
+        return None
+
+
 def start_setup(session: Session, box: SecretBox, person: Person) -> str:
     """The secret to show for set-up: the one already waiting (so reloading the page
     shows the same QR code), or a new one."""

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from timebank.amounts import minutes_from_parts
 from timebank.extensions import db
 from timebank.ids import parse_id
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -53,13 +54,18 @@ def to_minutes(hours: str | None, minutes: str | None) -> int:
     return minutes_from_parts(hours, minutes) or 0
 
 
+_ACTIVE_ORGANISATION_ACCOUNTS = (
+    sa.select(Account.id, Organisation.name)
+    .join(Organisation, Organisation.id == Account.organisation_id)
+    .where(Account.time_bank_id == sa.bindparam("bank_id"), Organisation.active.is_(True))
+    .order_by(Organisation.name)
+)
+
+
 def active_organisation_accounts(time_bank_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        sa.select(Account.id, Organisation.name)
-        .join(Organisation, Organisation.id == Account.organisation_id)
-        .where(Account.time_bank_id == time_bank_id, Organisation.active.is_(True))
-        .order_by(Organisation.name)
-    )
+    """The active organisations' accounts and names, by name (for a form's choices:
+    read before anything is written)."""
+    rows = read_rows(db.session(), _ACTIVE_ORGANISATION_ACCOUNTS, {"bank_id": time_bank_id})
     return [(row.id, row.name) for row in rows]
 
 

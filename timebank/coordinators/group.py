@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,16 +42,17 @@ from timebank.filters import hours
 from timebank.i18n import ledger_message
 from timebank.ids import parse_id
 from timebank.ledger import rules
-from timebank.ledger.banks import get_pot_account
 from timebank.ledger.clock import today_in
-from timebank.ledger.database import run_in_transaction
+from timebank.ledger.database import read_rows, run_in_transaction
 from timebank.ledger.errors import LedgerError, NotFoundError
 from timebank.ledger.group import MAX_GROUP_SIZE, SESSION, record_group_exchange
 from timebank.ledger.models import Account, AccountKind, TimeBank
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import find_by_idempotency_key
+from timebank.members.exchange_form import CATEGORY_CHOICES
 from timebank.person_choice import PersonIdField, choose
 from timebank.reports.people_search import Among, count_among, find_among, names_among
+from timebank.select_widget import QuickSelect
 
 # A search shows at most this many names to add.
 SEARCH_LIMIT = 30
@@ -86,30 +88,43 @@ class GroupExchangeForm(FlaskForm):
         validators=[Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
-    hub = PersonIdField()
-    hours = SelectField(_l("Hours"), default="1")
-    minutes = SelectField(_l("Minutes"), default="0")
+    # Labels given (never shown) so that building the form does not load WTForms' own
+    # catalogue to translate a label made from the name.
+    hub = PersonIdField("Hub")
+    hours = SelectField(_l("Hours"), default="1", widget=QuickSelect())
+    minutes = SelectField(_l("Minutes"), default="0", widget=QuickSelect())
     participants = SelectMultipleField(_l("People in the group"), validate_choice=False)
     name_filter = StringField(_l("Find people by name"), validators=[Optional(), Length(max=120)])
     service_date = DateField(
         _l("Date"), validators=[InputRequired(_l("Give the date the time was given."))]
     )
-    category = SelectField(_l("Category"), default="")
+    category = SelectField(_l("Category"), default="", widget=QuickSelect())
     description = TextAreaField(_l("What happened"), validators=[Length(max=MAX_TEXT_LENGTH)])
-    funder = SelectField(_l("Who pays the leader for the session"), default="")
-    idempotency_key = HiddenField()
+    funder = SelectField(
+        _l("Who pays the leader for the session"), default="", widget=QuickSelect()
+    )
+    idempotency_key = HiddenField("Idempotency Key")
+
+
+# The form's choices read as plain columns, before anything is written.
+_POT_ACCOUNT_ID = sa.select(Account.id).where(
+    Account.time_bank_id == sa.bindparam("bank_id"), Account.kind == AccountKind.POT
+)
 
 
 def _form(time_bank: TimeBank, **kw) -> GroupExchangeForm:
     form = GroupExchangeForm(**kw)
     form.hours.choices = hour_choices(time_bank)
     form.minutes.choices = minute_choices(time_bank)
+    session = db.session()
+    categories = read_rows(session, CATEGORY_CHOICES, {"bank_id": time_bank.id})
     form.category.choices = [SelectChoice("", _("No category"))] + [
-        SelectChoice(c.slug, c.name) for c in time_bank.categories if c.active
+        SelectChoice(c.slug, c.name) for c in categories
     ]
+    pot_id = read_rows(session, _POT_ACCOUNT_ID, {"bank_id": time_bank.id}).scalar_one()
     form.funder.choices = [
         SelectChoice("", _("Choose the pot or an organisation")),
-        SelectChoice(str(get_pot_account(db.session(), time_bank.id).id), _("The community pot")),
+        SelectChoice(str(pot_id), _("The community pot")),
     ] + [
         SelectChoice(str(i), _("%(name)s (organisation)", name=name))
         for i, name in active_organisation_accounts(time_bank.id)

@@ -78,13 +78,23 @@ class FilterForm(FlaskForm):
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
     role = SelectField(
-        _l("Role"), choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES], validate_choice=False
+        _l("Role"),
+        choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES], validate_choice=False
+        _l("Kind"),
+        choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES],
+        validate_choice=False,
+        widget=QuickSelect(),
     )
     status = SelectField(
-        _l("Status"), choices=STATUS_FILTERS, default="current", validate_choice=False
+        _l("Status"),
+        choices=STATUS_FILTERS,
+        default="current",
+        validate_choice=False,
+        widget=QuickSelect(),
     )
 
 
@@ -183,6 +193,27 @@ def _base_query(bank_id: int):
 
 BY_NAME = Order((Membership.sort_name, Membership.id))
 
+# The list's rows as plain columns (what the table shows), not three ORM objects a row:
+# loading 150 objects was a fifth of the page's time.
+_LIST_COLUMNS = sa.select(
+    Membership.id,
+    Membership.role,
+    Membership.kind,
+    Membership.status,
+    Person.display_name,
+    Person.email,
+    Account.id.label("account_id"),
+    (Account.posted_credits - Account.posted_debits).label("balance"),
+)
+
+
+def _list_query(bank_id: int):
+    return (
+        _LIST_COLUMNS.join(Person, Person.id == Membership.person_id)
+        .outerjoin(Account, Account.membership_id == Membership.id)
+        .where(Membership.time_bank_id == bank_id)
+    )
+
 
 @bp.get("/members")
 def members():
@@ -193,7 +224,7 @@ def members():
         .where(Membership.status == MembershipStatus.APPLIED)
         .order_by(Membership.joined_at, Membership.id)
     )
-    query = _base_query(time_bank.id)
+    query = _list_query(time_bank.id)
     text = (form.q.data or "").strip()[:120]
     if text:
         query = query.where(
@@ -226,7 +257,7 @@ def members():
         cursor=page_cursor(),
         per_page=PAGE_SIZE,
         total=int(total),
-        ident=lambda row: row[0].id,
+        ident=lambda row: row.id,
     )
     args = filter_args()
     return render_template(

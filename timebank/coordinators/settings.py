@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 from zoneinfo import available_timezones
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,10 +14,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
-from wtforms.widgets import Select
+from wtforms.widgets import Select, html_params
 
 from timebank.auth.recent import recent_sign_in_required
 from timebank.coordinators import bp
@@ -26,6 +29,7 @@ from timebank.ledger import categories as category_service
 from timebank.ledger.banks import POLICY_FIELDS, update_policy
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Category
+from timebank.select_widget import QuickSelect, opening_tag
 from timebank.web import get_in_bank, perform
 
 # The time zones, grouped by the region their name begins with (the tz database's
@@ -80,10 +84,59 @@ def _option(value: str, label: str, selected: bool) -> str:
     return Select.render_option(Choice(value, label, selected, None))
 
 
+class _Kept:
+    """A kept tuple of choices as a cache key, by identity (WTForms' choices cannot be
+    hashed; ``timezone_choices`` gives the same tuple on every request in a language).
+    The cache holding the key holds the tuple, so its identity is not reused."""
+
+    __slots__ = ("choices",)
+
+    def __init__(self, choices: tuple[SelectChoice, ...]) -> None:
+        self.choices = choices
+
+    def __hash__(self) -> int:
+        return id(self.choices)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Kept) and other.choices is self.choices
+
+
+@lru_cache(maxsize=256)
+def _grouped_options(kept: _Kept, selected: str | None) -> str:
+    """The options of the kept choices in their groups, as WTForms' ``Select`` draws
+    them for a field whose value is ``selected``."""
+    html = []
+    for group, members in groupby(kept.choices, key=attrgetter("optgroup")):
+        if group is not None:
+            html.append(f"<optgroup {html_params(label=group)}>")
+        for choice in members:
+            selected_here = str(choice.value) == selected
+            html.append(
+                ManyOptionsSelect.render_option(
+                    Choice(choice.value, choice.label, selected_here, choice.render_kw)
+                )
+            )
+        if group is not None:
+            html.append("</optgroup>")
+    return "".join(html)
+
+
 class ManyOptionsSelect(Select):
     """WTForms' select, each plain option's HTML made once: the time zones are about
     500 options, and WTForms' attribute rendering took most of the settings page's
-    time."""
+    time. Given a kept tuple of choices (``timezone_choices``), the options are drawn
+    once per choices and chosen value."""
+
+    def __call__(self, field, **kwargs):
+        choices, selected = field.choices, field.data
+        kept = isinstance(choices, tuple) and all(type(c) is SelectChoice for c in choices)
+        if self.multiple or field.coerce is not str or not kept:
+            return super().__call__(field, **kwargs)
+        if selected is not None and not isinstance(selected, str):
+            return super().__call__(field, **kwargs)
+        options = _grouped_options(_Kept(choices), selected)
+        # Our own options, each label and value escaped as WTForms escapes them.
+        return Markup(f"{opening_tag(self, field, **kwargs)}{options}</select>")  # noqa: S704
 
     @classmethod
     def render_option(cls, choice: Choice, **kwargs) -> str:
@@ -149,6 +202,7 @@ class PolicyForm(FlaskForm):
         ],
         # Checked below: a form posted without it (an older page) leaves it as it is.
         validate_choice=False,
+        widget=QuickSelect(),
     )
     two_step_rule = SelectField(
         _l("Coordinators and partners must use two-step sign-in"),
@@ -158,6 +212,7 @@ class PolicyForm(FlaskForm):
         ],
         # Checked below: a form posted without it (an older page) leaves it as it is.
         validate_choice=False,
+        widget=QuickSelect(),
     )
     auto_approve_hours = StringField(
         _l("Approve automatically up to (hours)"), render_kw={"inputmode": "decimal"}
@@ -334,9 +389,11 @@ class CategoryForm(FlaskForm):
 
 
 class CategoryActionForm(FlaskForm):
-    category_id = HiddenField()
+    # Labels (never shown) given as WTForms would make them from the names, so that
+    # building the form does not load WTForms' own catalogue on every request.
+    category_id = HiddenField("Category Id")
     name = StringField(_l("New name"), validators=[Length(max=120)])
-    value = HiddenField()
+    value = HiddenField("Value")
 
 
 def _render(policy_form=None, category_form=None, category_errors=None, status: int = 200):

@@ -13,6 +13,7 @@ each time and not kept.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ class PictureParts:
 # (id of the report, language, brokers) -> (the report, its parts). The report is held
 # so that its id is not reused by another while its parts are kept.
 _kept: OrderedDict[tuple, tuple[ReciprocityReport, PictureParts]] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def picture_parts(
@@ -48,14 +50,16 @@ def picture_parts(
     if picture.pseudonymised:
         return _made(picture, brokers)
     key = (id(report), str(quick_gettext.locale()), tuple(sorted(brokers.items())))
-    found = _kept.get(key)
-    if found is not None and found[0] is report:
-        _kept.move_to_end(key)
-        return found[1]
+    with _kept_lock:  # a worker's threads share it
+        found = _kept.get(key)
+        if found is not None and found[0] is report:
+            _kept.move_to_end(key)
+            return found[1]
     parts = _made(picture, brokers)
-    _kept[key] = (report, parts)
-    while len(_kept) > KEPT:
-        _kept.popitem(last=False)
+    with _kept_lock:
+        _kept[key] = (report, parts)
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
     return parts
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     AuditEntry,
@@ -135,6 +136,26 @@ def _conditions(bank: TimeBank, filters: AuditFilter) -> list[sa.ColumnElement[b
     return conditions
 
 
+# The page's entries as plain columns (an entry's columns and its actor's name), not as
+# ORM objects: loading fifty ``AuditEntry`` objects was a fifth of the page's time.
+_PAGE_QUERY = (
+    sa.select(
+        AuditEntry.id,
+        AuditEntry.seq,
+        AuditEntry.created_at,
+        AuditEntry.actor_id,
+        AuditEntry.action,
+        AuditEntry.entity_type,
+        AuditEntry.entity_id,
+        AuditEntry.before,
+        AuditEntry.after,
+        Person.display_name.label("actor_name"),
+    )
+    .outerjoin(Membership, Membership.id == AuditEntry.actor_id)
+    .outerjoin(Person, Person.id == Membership.person_id)
+)
+
+
 def list_audit(
     session: Session,
     bank: TimeBank,
@@ -152,33 +173,30 @@ def list_audit(
     """
     filters = filters or AuditFilter()
     conditions = _conditions(bank, filters)
-    query = (
-        sa.select(AuditEntry, Person.display_name)
-        .outerjoin(Membership, Membership.id == AuditEntry.actor_id)
-        .outerjoin(Person, Person.id == Membership.person_id)
-    )
     if after is not None:
-        found = session.execute(
-            query.where(*conditions, AuditEntry.seq > after)
+        found = read_rows(
+            session,
+            _PAGE_QUERY.where(*conditions, AuditEntry.seq > after)
             .order_by(AuditEntry.seq.asc())
-            .limit(per_page + 1)
+            .limit(per_page + 1),
         ).all()
         more_newer = len(found) > per_page
         found = list(reversed(found[:per_page]))
-        newer_after = found[0][0].seq if more_newer and found else None
-        older_before = found[-1][0].seq if found else None
+        newer_after = found[0].seq if more_newer and found else None
+        older_before = found[-1].seq if found else None
     else:
         if before is not None:
             conditions.append(AuditEntry.seq < before)
-        found = session.execute(
-            query.where(*conditions).order_by(AuditEntry.seq.desc()).limit(per_page + 1)
+        found = read_rows(
+            session,
+            _PAGE_QUERY.where(*conditions).order_by(AuditEntry.seq.desc()).limit(per_page + 1),
         ).all()
         more_older = len(found) > per_page
         found = found[:per_page]
-        newer_after = found[0][0].seq if before is not None and found else None
-        older_before = found[-1][0].seq if more_older and found else None
+        newer_after = found[0].seq if before is not None and found else None
+        older_before = found[-1].seq if more_older and found else None
     rows = describe_entries(
-        session, bank, [(entry, name) for entry, name in found], wording=wording or ENGLISH
+        session, bank, [(entry, entry.actor_name) for entry in found], wording=wording or ENGLISH
     )
     return AuditPage(rows=rows, newer_after=newer_after, older_before=older_before)
 
@@ -196,9 +214,11 @@ def load_document(text: str | None) -> dict[str, Any]:
 def describe_entries(
     session: Session,
     bank: TimeBank,
-    entries: list[tuple[AuditEntry, str | None]],
+    entries: list[tuple[Any, str | None]],
     wording: Wording = ENGLISH,
 ) -> list[AuditRow]:
+    """Each entry (an ``AuditEntry`` or a row with its columns) with its actor's name,
+    put into words."""
     parsed = [
         (entry, name, load_document(entry.before), load_document(entry.after))
         for entry, name in entries

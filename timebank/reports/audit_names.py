@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     AccountKind,
@@ -57,6 +58,35 @@ def _ints(values: Any) -> set[int]:
     return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
 
 
+# The look-ups, built once (the ids bound as expanding lists) and read as plain columns.
+_IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
+_BANK: sa.BindParameter[int] = sa.bindparam("bank_id")
+_ACCOUNTS = (
+    sa.select(Account.id, Account.kind, Person.display_name, Organisation.name)
+    .outerjoin(Membership, Membership.id == Account.membership_id)
+    .outerjoin(Person, Person.id == Membership.person_id)
+    .outerjoin(Organisation, Organisation.id == Account.organisation_id)
+    .where(Account.time_bank_id == _BANK, Account.id.in_(_IDS))
+)
+_MEMBERSHIPS = (
+    sa.select(Membership.id, Membership.person_id, Person.display_name)
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Membership.time_bank_id == _BANK,
+        sa.or_(
+            Membership.id.in_(_IDS),
+            Membership.person_id.in_(sa.bindparam("person_ids", expanding=True)),
+        ),
+    )
+)
+_CATEGORIES = sa.select(Category.id, Category.name).where(
+    Category.time_bank_id == _BANK, Category.id.in_(_IDS)
+)
+_ORGANISATIONS = sa.select(Organisation.id, Organisation.name).where(
+    Organisation.time_bank_id == _BANK, Organisation.id.in_(_IDS)
+)
+
+
 def load_names(
     session: Session,
     bank_id: int,
@@ -64,7 +94,8 @@ def load_names(
     wording: Wording = ENGLISH,
 ) -> Names:
     """Names for every id the documents mention: one query per kind, all within the
-    time bank. ``documents`` are (entity type, entity id, merged before/after)."""
+    time bank. ``documents`` are (entity type, entity id, merged before/after). Read
+    with ``read_rows``: for a session with no pending change (the audit log's page)."""
     account_ids: set[int] = set()
     membership_ids: set[int] = set()
     person_ids: set[int] = set()
@@ -88,12 +119,8 @@ def load_names(
                 organisation_ids |= _ints([value])
     names = Names(wording=wording)
     if account_ids:
-        account_rows = session.execute(
-            sa.select(Account.id, Account.kind, Person.display_name, Organisation.name)
-            .outerjoin(Membership, Membership.id == Account.membership_id)
-            .outerjoin(Person, Person.id == Membership.person_id)
-            .outerjoin(Organisation, Organisation.id == Account.organisation_id)
-            .where(Account.time_bank_id == bank_id, Account.id.in_(account_ids))
+        account_rows = read_rows(
+            session, _ACCOUNTS, {"bank_id": bank_id, "ids": sorted(account_ids)}
         )
         for account_id, kind, person_name, organisation_name in account_rows:
             names.accounts[account_id] = account_label(
@@ -101,29 +128,26 @@ def load_names(
             )
             names.account_kinds[account_id] = AccountKind(kind)
     if membership_ids or person_ids:
-        membership_rows = session.execute(
-            sa.select(Membership.id, Membership.person_id, Person.display_name)
-            .join(Person, Person.id == Membership.person_id)
-            .where(
-                Membership.time_bank_id == bank_id,
-                sa.or_(Membership.id.in_(membership_ids), Membership.person_id.in_(person_ids)),
-            )
+        membership_rows = read_rows(
+            session,
+            _MEMBERSHIPS,
+            {
+                "bank_id": bank_id,
+                "ids": sorted(membership_ids),
+                "person_ids": sorted(person_ids),
+            },
         )
         for membership_id, person_id, name in membership_rows:
             names.memberships[membership_id] = name
             names.people[person_id] = name
     if category_ids:
-        category_rows = session.execute(
-            sa.select(Category.id, Category.name).where(
-                Category.time_bank_id == bank_id, Category.id.in_(category_ids)
-            )
+        category_rows = read_rows(
+            session, _CATEGORIES, {"bank_id": bank_id, "ids": sorted(category_ids)}
         )
         names.categories.update({category_id: name for category_id, name in category_rows})
     if organisation_ids:
-        organisation_rows = session.execute(
-            sa.select(Organisation.id, Organisation.name).where(
-                Organisation.time_bank_id == bank_id, Organisation.id.in_(organisation_ids)
-            )
+        organisation_rows = read_rows(
+            session, _ORGANISATIONS, {"bank_id": bank_id, "ids": sorted(organisation_ids)}
         )
         names.organisations.update(
             {organisation_id: name for organisation_id, name in organisation_rows}
