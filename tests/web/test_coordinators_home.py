@@ -215,3 +215,59 @@ def test_the_overview_keeps_its_figures_until_the_bank_changes(client, session, 
     after = text(client.get("/coordinators/"))
     assert "Bob Brennan : received" not in after  # Bob has given now
     assert after != first
+
+
+def _page(client, path: str) -> str:
+    """A page's HTML without its CSRF tokens (signed with the second they were made)."""
+    html = client.get(path).get_data(as_text=True)
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+
+
+def test_the_overview_is_drawn_afresh_for_a_posting_a_waiting_entry_and_the_language(
+    client, session, riverside
+):
+    """The month figures and the people to call are kept by the figures and the day
+    (timebank/kept_parts.py); what waits and the pot are read on every view. Each shows
+    a change at once, and Welsh after English."""
+    from flask_babel import force_locale, gettext
+
+    from timebank.kept_parts import forget_all
+
+    sign_in(client, "cora@example.org")
+    first = text(client.get("/coordinators/"))
+    assert text(client.get("/coordinators/")) == first
+    assert "Entries to approve 1" in first
+    record_transfer(  # waits for approval: the figures are the same
+        session,
+        actor=riverside["alice"],
+        giver=riverside["alice"].account,
+        receiver=riverside["carol"].account,
+        minutes=30,
+        service_date=TODAY,
+    )
+    session.commit()
+    waiting = text(client.get("/coordinators/"))
+    assert "Entries to approve 2" in waiting
+    assert re.search(r"Hours exchanged 2 h 1 h 30 min", waiting)
+    record_transfer(
+        session,
+        actor=riverside["coordinator"],
+        giver=riverside["carol"].account,
+        receiver=riverside["dev"].account,
+        minutes=60,
+        service_date=TODAY,
+    )
+    session.commit()
+    posted = text(client.get("/coordinators/"))
+    assert re.search(r"Hours exchanged 3 h 1 h 30 min", posted), posted
+    quiet = posted[posted.index("Gone quiet") : posted.index("to grant to members")]
+    assert "Dev Quietly" not in quiet
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = _page(client, "/coordinators/")
+    with force_locale("cy"):
+        assert gettext("Time exchanged this month") in welsh
+        assert gettext("People who may need a call") in welsh
+    assert "Time exchanged this month" not in welsh
+    forget_all()
+    assert _page(client, "/coordinators/") == welsh

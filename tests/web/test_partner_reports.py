@@ -18,6 +18,8 @@ from tests.web.support import make_member, sign_in
 from timebank.ledger.banks import add_membership
 from timebank.ledger.models import AuditEntry, MemberKind, Role
 from timebank.ledger.transfers import record_transfer
+from timebank.report_views.kept_body import forget_all
+from timebank.report_views.periods import LAST_12_MONTHS, resolve
 from timebank.reports.reciprocity import Period
 
 TODAY = bank_today()
@@ -464,3 +466,115 @@ def test_the_coordinators_network_picture_follows_the_ledger_and_the_language(
     welsh = client.get("/coordinators/report/network").get_data(as_text=True)
     assert 'data-label="Cafwyd"' in _ties(welsh)[0] and "Received" not in _ties(welsh)[0]
     assert len(_ties(welsh)) == len(_ties(after))
+
+
+def _page(client, path: str) -> str:
+    """A page's HTML without its CSRF tokens (signed with the second they were made)."""
+    html = client.get(path).get_data(as_text=True)
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+
+
+def _section(html: str, key: str) -> str:
+    return re.search(rf'<section id="{key}".*?</section>', html, re.S).group(0)
+
+
+def test_the_coordinators_report_follows_the_ledger_the_language_and_the_period(
+    app, client, session, world
+):
+    # The report's body is kept per cached report, language and period query
+    # (report_views/kept_body.py): a new posting makes a new report, so it shows at once.
+    sign_in(client, "coord-bank-a@example.org")
+    members = world["members_a"]
+    before = _page(client, "/coordinators/report")
+    assert _page(client, "/coordinators/report") == before
+    hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[0].account,
+        receiver=members[1].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = _page(client, "/coordinators/report")
+    hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
+    assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    assert "Up 45 min" not in before
+
+    # The same dates asked for as a custom period: the same cached report, but the
+    # body's own link to the CSV asks for them as they were asked for.
+    app.config["REPORT_NAMES_SHOWN"] = 1
+    default = _page(client, "/coordinators/report")
+    people = _section(default, "people")
+    assert 'href="/coordinators/report.csv?period=last-12-months"' in people
+    chosen = resolve(LAST_12_MONTHS, TODAY)
+    query = f"period=custom&start={chosen.start.isoformat()}&end={chosen.end.isoformat()}"
+    custom = _page(client, f"/coordinators/report?{query}")
+    people = _section(custom, "people")
+    assert f'href="/coordinators/report.csv?{query.replace("&", "&amp;")}"' in people
+    assert "period=last-12-months" not in people
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = _page(client, "/coordinators/report")
+    assert ">Y prif ffigurau</h2>" in welsh and "Headline figures" not in welsh
+    # ... and what is kept is what would be drawn afresh.
+    forget_all()
+    assert _page(client, "/coordinators/report") == welsh
+
+
+@pytest.mark.both_engines
+def test_a_coordinators_report_page_read_again_writes_nothing(client, session, world):
+    """The first view builds the report and stores it; views after it read the cached
+    report without a write transaction (no BEGIN IMMEDIATE on SQLite) and write
+    nothing."""
+    from tests.reports.test_statements import count_queries
+
+    sign_in(client, "coord-bank-a@example.org")
+    for path in ("/coordinators/report", "/coordinators/report/network", "/coordinators/"):
+        client.get(path)
+        session.rollback()  # the tests' requests share one session
+        with count_queries(session.get_bind()) as statements:
+            assert client.get(path).status_code == 200
+        session.rollback()
+        writes = [
+            s
+            for s in statements
+            if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE"))
+        ]
+        assert writes == [], (path, writes)
+
+
+def test_a_partners_report_follows_the_ledger_and_the_language_and_every_view_is_recorded(
+    client, session, world
+):
+    # The partners' report body is kept per cached report it was finished from, language
+    # and period (report_views/kept_body.py); each view is still in the audit log.
+    sign_in(client, "council@example.org")
+    members = world["members_a"]
+    path = "/partners/banks/bank-a/report"
+    before = _page(client, path)
+    assert _page(client, path) == before
+    hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[0].account,
+        receiver=members[1].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = _page(client, path)
+    hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
+    assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    assert_no_names(after, world)
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = _page(client, path)
+    assert ">Y prif ffigurau</h2>" in welsh and "Headline figures" not in welsh
+    forget_all()
+    assert _page(client, path) == welsh
+    views = [e for e in report_entries(session, world["banks"]["a"]) if e.action == "report.viewed"]
+    assert len(views) == 5

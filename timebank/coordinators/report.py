@@ -14,10 +14,11 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank, coordinator
 from timebank.ledger.clock import today_in
 from timebank.report_views import downloads
+from timebank.report_views.kept_body import kept_body
 from timebank.report_views.page import network_context, report_context
 from timebank.report_views.periods import period_from
-from timebank.report_views.reading import read_report
-from timebank.reports.reciprocity import Audience
+from timebank.report_views.reading import broker_nodes, read_report, read_report_and_source
+from timebank.reports.reciprocity import Audience, Graph
 
 # Each list of names on the page shows this many; everyone is in the CSV download. A
 # big bank's "never given" list runs to thousands: a page of them helps nobody and took
@@ -36,11 +37,33 @@ def _page(page: str):
     }
     if chosen is None:
         return render_template(f"coordinators/report_{page}.html", report=None, **context), 400
-    report = read_report(
+    report, source = read_report_and_source(
         [coordinator()], chosen, Audience.COORDINATOR, page=page, format="web", record=False
     )
-    context.update(network_context(report) if page == "network" else report_context(report))
-    return render_template(f"coordinators/report_{page}.html", report=report, **context)
+    # The body is kept per cached report (a new one whenever the ledger changes), language
+    # and what else it shows: see report_views/kept_body.py.
+    period_query = tuple(sorted(chosen.query().items()))
+    if page == "network":
+        brokers = broker_nodes(report)
+        body = kept_body(
+            report,
+            source,
+            "report_views/_network_body.html",
+            (period_query, tuple(sorted(brokers.items()))),
+            lambda: network_context(report, brokers),
+        )
+        context["picture"] = isinstance(report.network.graph, Graph)
+    else:
+        body = kept_body(
+            report,
+            source,
+            "report_views/_report_body.html",
+            (period_query, context["names_shown"]),
+            lambda: {**context, **report_context(report)},
+        )
+    return render_template(
+        f"coordinators/report_{page}.html", report=report, report_body=body, **context
+    )
 
 
 @bp.get("/report")

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from timebank.extensions import db
+from timebank.kept_parts import kept_part
 from timebank.ledger.clock import today_in
 from timebank.members.forms import StatementForm
 from timebank.members.views import bp, counterpart_name, description_of, kind_label
@@ -88,6 +89,24 @@ def statement_page():
         # Show the dates used, also when none were chosen.
         form.date_from.data, form.date_to.data = start, end
     statement = get_statement(db.session(), membership.account, start=start, end=end)
+    figures = member_figures(db.session(), membership.account, today=today)
+    # The rows and the chart are kept by the values they are drawn from (the lines; the
+    # months), the language and the time zone: see timebank/kept_parts.py.
+    lines = tuple(statement.lines)
+    rows = kept_part(
+        "members/_statement_rows.html",
+        lines,
+        lambda: {
+            "lines": lines,
+            "counterpart_name": counterpart_name,
+            "description_of": description_of,
+            "kind_label": kind_label,
+        },
+    )
+    # The chart reads nothing of the figures but their months.
+    chart = kept_part(
+        "members/_chart_months.html", tuple(figures.months), lambda: {"figures": figures}
+    )
     return render_template(
         "members/statement.html",
         form=form,
@@ -96,10 +115,8 @@ def statement_page():
         statement=statement,
         start=start,
         end=end,
-        figures=member_figures(db.session(), membership.account, today=today),
-        counterpart_name=counterpart_name,
-        description_of=description_of,
-        kind_label=kind_label,
+        statement_rows=rows,
+        months_chart=chart,
     ), (200 if valid else 400)
 
 

@@ -10,9 +10,10 @@ from timebank.ledger.clock import today_in
 from timebank.partners import bp
 from timebank.partners.access import memberships_for, partner_memberships
 from timebank.report_views import downloads
-from timebank.report_views.page import network_context, report_context
+from timebank.report_views.kept_body import kept_body
+from timebank.report_views.page import network_context, report_context, report_title
 from timebank.report_views.periods import period_from
-from timebank.report_views.reading import read_report
+from timebank.report_views.reading import read_report, read_report_and_source
 from timebank.reports.reciprocity import Audience
 
 
@@ -56,14 +57,24 @@ def _page(slug: str | None, page: str):
     }
     if chosen is None:
         return render_template(f"partners/{page}.html", report=None, **context), 400
-    report = read_report(
+    report, source = read_report_and_source(
         memberships, chosen, Audience.PARTNER, page=page, format="web", record=True
     )
     if page == "network":
+        # New pseudonyms on every view: drawn afresh.
         context.update(network_context(report))
-    else:
-        context.update(report_context(report))
-    return render_template(f"partners/{page}.html", report=report, **context)
+        return render_template(f"partners/{page}.html", report=report, **context)
+    # The report's body never shows the picture (the only part made anew for each
+    # view): kept per cached report, language and period (report_views/kept_body.py).
+    context["title"] = report_title(report)  # the heading's, as report_context gives it
+    body = kept_body(
+        report,
+        source,
+        "report_views/_report_body.html",
+        (tuple(sorted(chosen.query().items())),),
+        lambda: {**context, **report_context(report)},
+    )
+    return render_template(f"partners/{page}.html", report=report, report_body=body, **context)
 
 
 @bp.get("/all-banks/report", defaults={"slug": None})

@@ -136,11 +136,13 @@ def helpers(report: ReciprocityReport) -> dict:
     }
 
 
-def network_context(report: ReciprocityReport) -> dict:
+def network_context(report: ReciprocityReport, brokers: dict[str, float] | None = None) -> dict:
     """The network view: the picture's data and its text alternative, the measures and
-    how they moved quarter by quarter."""
+    how they moved quarter by quarter. ``brokers``: ``broker_nodes(report)``, when the
+    caller has read them already."""
     picture = report.network.graph
-    brokers = broker_nodes(report)
+    if brokers is None:
+        brokers = broker_nodes(report)
     quarter_fields = [f.name for f in fields(report.network.measures)]
     by_key = {name: getattr(report.network.measures, name) for name in quarter_fields}
     measures = list(by_key.values())

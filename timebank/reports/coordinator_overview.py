@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.ledger.clock import utcnow
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
+    AccountKind,
     Membership,
     MembershipStatus,
     Person,
@@ -28,8 +30,7 @@ from timebank.ledger.models import (
     TransferKind,
     TransferStatus,
 )
-from timebank.reports.models import ReportCache
-from timebank.reports.queue import STAGE_APPROVAL, STAGE_CONFIRMATION, count_waiting
+from timebank.reports.queue import STAGE_APPROVAL, STAGE_CONFIRMATION, _stage_condition
 from timebank.reports.reciprocity import BankSelection, Period, cache, facts, scope
 from timebank.reports.reciprocity.coordinator_lists import coordinator_lists
 from timebank.reports.reciprocity.figures import active_people
@@ -161,31 +162,54 @@ def lately(today: date) -> Period:
     return Period(today - timedelta(days=LOOK_BACK_DAYS - 1), today)
 
 
+# What waits, for a bank (parameter "time_bank_id"), in one statement built once: the
+# entries waiting for a coordinator's approval and the oldest of them (counted as the
+# approval queue counts them), and those waiting only for the other person.
+WAITING = sa.select(
+    sa.func.count(Transfer.id).filter(_stage_condition(STAGE_APPROVAL)),
+    sa.func.count(Transfer.id).filter(_stage_condition(STAGE_CONFIRMATION)),
+    sa.func.min(Transfer.recorded_at).filter(_stage_condition(STAGE_APPROVAL)),
+).where(
+    Transfer.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+    Transfer.status == TransferStatus.PENDING,
+)
+
+
 def get_waiting(session: Session, time_bank_id: int) -> Waiting:
-    counts = count_waiting(session, time_bank_id)
-    oldest = session.scalar(
-        sa.select(sa.func.min(Transfer.recorded_at)).where(
-            Transfer.time_bank_id == time_bank_id,
-            Transfer.status == TransferStatus.PENDING,
-            Transfer.needs_approval.is_(True),
-            Transfer.approved_at.is_(None),
-        )
+    for_approval, for_other_person, oldest = read_rows(
+        session, WAITING, {"time_bank_id": time_bank_id}
+    ).one()
+    return Waiting(int(for_approval), int(for_other_person), oldest)
+
+
+# Applications waiting for a decision in a bank (parameter "time_bank_id"), oldest
+# first; built once.
+APPLICANTS = (
+    sa.select(Membership.id, Person.display_name, Membership.joined_at)
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Membership.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+        Membership.status == MembershipStatus.APPLIED,
     )
-    return Waiting(counts[STAGE_APPROVAL], counts[STAGE_CONFIRMATION], oldest)
+    .order_by(Membership.joined_at, Membership.id)
+)
 
 
 def list_applicants(session: Session, time_bank_id: int) -> list[Applicant]:
     """Applications waiting for a decision, oldest first."""
-    rows = session.execute(
-        sa.select(Membership.id, Person.display_name, Membership.joined_at)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.time_bank_id == time_bank_id,
-            Membership.status == MembershipStatus.APPLIED,
-        )
-        .order_by(Membership.joined_at, Membership.id)
-    ).all()
+    rows = read_rows(session, APPLICANTS, {"time_bank_id": time_bank_id})
     return [Applicant(*row) for row in rows]
+
+
+# The posted balance of a bank's pot (parameter "time_bank_id"), as ``Account.balance``.
+POT_BALANCE = sa.select(Account.posted_credits - Account.posted_debits).where(
+    Account.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+    Account.kind == AccountKind.POT,
+)
+
+
+def pot_balance(session: Session, time_bank_id: int) -> int:
+    return int(read_rows(session, POT_BALANCE, {"time_bank_id": time_bank_id}).scalar_one())
 
 
 # The overview's figures are kept in the report cache under this audience, for the
@@ -201,27 +225,28 @@ class Overview:
     people: CoordinatorLists
 
 
+def kept_overview(session: Session, time_bank_id: int, today: date) -> Overview | None:
+    """The figures kept in the cache when the bank has not changed since they were worked
+    out today (one short query for the generation, one for the row; nothing written, so
+    a page reads them without a write transaction); None when they must be worked out."""
+    recent = lately(today)
+    _current, payload = cache.cached_row(session, BankSelection.one(time_bank_id), recent, AUDIENCE)
+    if payload is None:
+        return None
+    kept = _loads(payload)
+    return kept[1] if kept is not None and kept[0] == today.isoformat() else None
+
+
 def overview_figures(session: Session, time_bank_id: int, today: date) -> Overview:
     """This month's and last month's time and the people to call, from the cache when
-    the bank has not changed since they were worked out (one short query for the
-    generation, one for the row); otherwise worked out and kept (flushed, not
-    committed: the caller owns the transaction)."""
+    the bank has not changed since they were worked out; otherwise worked out and kept
+    (flushed, not committed: the caller owns the transaction)."""
+    found = kept_overview(session, time_bank_id, today)
+    if found is not None:
+        return found
     recent = lately(today)
     selection = BankSelection.one(time_bank_id)
-    key = cache.selection_hash(selection)
     current = cache.generation(session, selection)
-    row = session.execute(
-        sa.select(ReportCache.generation, ReportCache.payload).where(
-            ReportCache.selection_hash == key,
-            ReportCache.period_start == recent.start,
-            ReportCache.period_end == recent.end,
-            ReportCache.audience == AUDIENCE,
-        )
-    ).first()
-    if row is not None and row.generation == current:
-        kept = _loads(row.payload)
-        if kept is not None and kept[0] == today.isoformat():
-            return kept[1]
     found = Overview(
         month_time(session, time_bank_id, this_month(today)),
         month_time(session, time_bank_id, last_month(today)),
@@ -230,7 +255,7 @@ def overview_figures(session: Session, time_bank_id: int, today: date) -> Overvi
     cache.store_row(
         session,
         {
-            "selection_hash": key,
+            "selection_hash": cache.selection_hash(selection),
             "bank_ids": selection.key,
             "period_start": recent.start,
             "period_end": recent.end,

@@ -5,6 +5,7 @@ Each read is a fixed number of queries however long the history is.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -188,37 +189,60 @@ def list_recent_transfers(
     return [_line(account, row, None) for row in read_rows(session, RECENT, parameters)]
 
 
+# The statement's two queries (the balance before the first day, and the posted entries
+# between the days with the other side's name), built once for each shape: with or
+# without a first and a last day. Parameters "statement_account_id", "statement_start",
+# "statement_end".
+_STATEMENT_ACCOUNT = sa.bindparam("statement_account_id", type_=sa.Integer)
+_STATEMENT_START = sa.bindparam("statement_start", type_=sa.Date)
+_STATEMENT_END = sa.bindparam("statement_end", type_=sa.Date)
+OPENING_BALANCE = sa.select(
+    sa.func.coalesce(
+        sa.func.sum(
+            sa.case(
+                (Transfer.credit_account_id == _STATEMENT_ACCOUNT, Transfer.minutes),
+                else_=-Transfer.minutes,
+            )
+        ),
+        0,
+    )
+).where(
+    sa.or_(
+        Transfer.debit_account_id == _STATEMENT_ACCOUNT,
+        Transfer.credit_account_id == _STATEMENT_ACCOUNT,
+    ),
+    Transfer.status == TransferStatus.POSTED,
+    Transfer.service_date < _STATEMENT_START,
+)
+
+
+@functools.cache
+def _statement_lines(from_start: bool, to_end: bool) -> sa.Select:
+    query = _counterpart_query(_STATEMENT_ACCOUNT).where(Transfer.status == TransferStatus.POSTED)
+    if from_start:
+        query = query.where(Transfer.service_date >= _STATEMENT_START)
+    if to_end:
+        query = query.where(Transfer.service_date <= _STATEMENT_END)
+    return query.order_by(Transfer.service_date, Transfer.id)
+
+
 def get_statement(
     session: Session, account: Account, start: date | None = None, end: date | None = None
 ) -> Statement:
     """Posted entries between ``start`` and ``end`` (service dates, inclusive) with a
     running balance, and the balances before and after."""
-    signed = sa.case(
-        (Transfer.credit_account_id == account.id, Transfer.minutes), else_=-Transfer.minutes
-    )
-    involves = sa.or_(
-        Transfer.debit_account_id == account.id, Transfer.credit_account_id == account.id
-    )
+    parameters = {
+        "statement_account_id": account.id,
+        "statement_start": start,
+        "statement_end": end,
+    }
     opening = 0
     if start is not None:
-        opening = (
-            session.scalar(
-                sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
-                    involves,
-                    Transfer.status == TransferStatus.POSTED,
-                    Transfer.service_date < start,
-                )
-            )
-            or 0
-        )
-    query = _counterpart_query(account.id).where(Transfer.status == TransferStatus.POSTED)
-    if start is not None:
-        query = query.where(Transfer.service_date >= start)
-    if end is not None:
-        query = query.where(Transfer.service_date <= end)
+        opening = read_rows(session, OPENING_BALANCE, parameters).scalar() or 0
     running = int(opening)
     lines = []
-    for row in read_rows(session, query.order_by(Transfer.service_date, Transfer.id)):
+    query = _statement_lines(start is not None, end is not None)
+    for row in read_rows(session, query, parameters):
         running += row.minutes if row.credit_account_id == account.id else -row.minutes
         lines.append(_line(account, row, running))
     return Statement(

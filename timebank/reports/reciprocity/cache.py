@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from timebank.ledger.clock import utcnow
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import AuditEntry, TimeBank
 from timebank.reports.models import ReportCache
 from timebank.reports.reciprocity import codec, network_cache
@@ -38,26 +39,74 @@ KEEP_DAYS = 30
 READING_ACTION_PREFIXES = ("report.", "export.")
 
 
+# A bank's generation (parameter "time_bank_id"): its newest audit sequence number outside
+# reading actions, one short index scan backwards. Built once, for every report page.
+_LATEST = (
+    sa.select(AuditEntry.seq)
+    .where(
+        AuditEntry.time_bank_id == TimeBank.id,
+        *[~AuditEntry.action.startswith(p, autoescape=True) for p in READING_ACTION_PREFIXES],
+    )
+    .order_by(AuditEntry.seq.desc())
+    .limit(1)
+    .correlate(TimeBank)
+    .scalar_subquery()
+)
+_GENERATIONS = (
+    sa.select(TimeBank.id, _LATEST)
+    .where(TimeBank.id.in_(sa.bindparam("bank_ids", expanding=True)))
+    .order_by(TimeBank.id)
+)
+# The cached row of a report (parameters "selection_hash", "period_start", "period_end",
+# "audience"), built once.
+CACHED_ROW = sa.select(ReportCache.generation, ReportCache.payload).where(
+    ReportCache.selection_hash == sa.bindparam("selection_hash", type_=sa.String),
+    ReportCache.period_start == sa.bindparam("period_start", type_=sa.Date),
+    ReportCache.period_end == sa.bindparam("period_end", type_=sa.Date),
+    ReportCache.audience == sa.bindparam("audience", type_=sa.String),
+)
+
+
 def generation(session: Session, selection: BankSelection) -> str:
     """ "bank:seq,bank:seq..." with each bank's last audit sequence number outside
     reading actions (one short index scan per bank, backwards from its newest entry)."""
-    latest = (
-        sa.select(AuditEntry.seq)
-        .where(
-            AuditEntry.time_bank_id == TimeBank.id,
-            *[~AuditEntry.action.startswith(p, autoescape=True) for p in READING_ACTION_PREFIXES],
-        )
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-        .correlate(TimeBank)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        sa.select(TimeBank.id, latest)
-        .where(TimeBank.id.in_(selection.bank_ids))
-        .order_by(TimeBank.id)
-    ).all()
+    if session.autoflush:
+        session.flush()  # what Session.execute would do; the reads then go past the ORM
+    rows = read_rows(session, _GENERATIONS, {"bank_ids": list(selection.bank_ids)}).all()
     return ",".join(f"{bank_id}:{seq or 0}" for bank_id, seq in rows)
+
+
+def cached_row(
+    session: Session, selection: BankSelection, period: Period, audience: str
+) -> tuple[str, str | None]:
+    """The selection's current generation and the payload of its cached row for the
+    period and audience when that row was built at this generation (else None)."""
+    key = selection_hash(selection)
+    current = generation(session, selection)
+    row = read_rows(
+        session,
+        CACHED_ROW,
+        {
+            "selection_hash": key,
+            "period_start": period.start,
+            "period_end": period.end,
+            "audience": audience,
+        },
+    ).first()
+    return current, (row.payload if row is not None and row.generation == current else None)
+
+
+def cached_report(
+    session: Session, selection: BankSelection, period: Period, audience: Audience
+) -> tuple[ReciprocityReport, ReciprocityReport] | None:
+    """As ``get_report`` from the cache, if it is current, without writing anything (a
+    page can read it outside a write transaction); None when it must be built."""
+    _current, payload = cached_row(session, selection, period, str(audience))
+    return _finished(codec.loads(payload)) if payload is not None else None
+
+
+def _finished(source: ReciprocityReport) -> tuple[ReciprocityReport, ReciprocityReport]:
+    return finish(source), source
 
 
 def selection_hash(selection: BankSelection) -> str:
@@ -71,19 +120,21 @@ def get_report(
     sequence number outside reading actions) is what it was when the report was built;
     otherwise built afresh and stored (flushed, not committed: the caller owns the
     transaction). A partner's network picture gets new pseudonyms on every call."""
+    return get_report_and_source(session, selection, period, audience)[0]
+
+
+def get_report_and_source(
+    session: Session, selection: BankSelection, period: Period, audience: Audience
+) -> tuple[ReciprocityReport, ReciprocityReport]:
+    """``get_report``'s report, and the report it was finished from (the same object
+    for a coordinator). The source is the decoded cached report: the same object for as
+    long as the banks' generation holds (``codec.loads`` keeps the last few by their
+    text), so pages can keep what they draw from it by its identity. Only the finished
+    report is shown: a partner's source still has the picture's internal ids."""
     key = selection_hash(selection)
-    current = generation(session, selection)
-    where = (
-        ReportCache.selection_hash == key,
-        ReportCache.period_start == period.start,
-        ReportCache.period_end == period.end,
-        ReportCache.audience == str(audience),
-    )
-    row = session.execute(
-        sa.select(ReportCache.generation, ReportCache.payload).where(*where)
-    ).first()
-    if row is not None and row.generation == current:
-        return finish(codec.loads(row.payload))
+    current, payload = cached_row(session, selection, period, str(audience))
+    if payload is not None:
+        return _finished(codec.loads(payload))
     report = compute(session, selection, period, audience, remember_networks=True)
     values = {
         "selection_hash": key,
@@ -96,7 +147,7 @@ def get_report(
         "built_at": utcnow(),
     }
     _store(session, values)
-    return finish(report)
+    return _finished(report)
 
 
 def store_row(session: Session, values: dict) -> None:
