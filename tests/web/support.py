@@ -1,5 +1,6 @@
 """Helpers for request tests (shared by the web and coordinator tests)."""
 
+import re
 from html.parser import HTMLParser
 
 from tests.web.test_auth import (  # noqa: F401
@@ -39,3 +40,10 @@ def table_rows(html: str) -> list[list[str]]:
     parser = _Rows()
     parser.feed(html)
     return parser.rows
+
+
+def page_without_tokens(client, path: str) -> str:
+    """A page's HTML without its CSRF tokens (signed with the second they were made), to
+    compare two views of a page."""
+    html = client.get(path).get_data(as_text=True)
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.factories import TimeBankFactory, bank_today
-from tests.web.support import location_path, make_member, sign_in
+from tests.web.support import location_path, make_member, page_without_tokens, sign_in
 from timebank.ledger.models import MembershipStatus, Role
 from timebank.ledger.transfers import confirm_transfer, record_transfer, reverse_transfer
 
@@ -217,12 +217,6 @@ def test_the_overview_keeps_its_figures_until_the_bank_changes(client, session, 
     assert after != first
 
 
-def _page(client, path: str) -> str:
-    """A page's HTML without its CSRF tokens (signed with the second they were made)."""
-    html = client.get(path).get_data(as_text=True)
-    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
-
-
 def test_the_overview_is_drawn_afresh_for_a_posting_a_waiting_entry_and_the_language(
     client, session, riverside
 ):
@@ -264,10 +258,10 @@ def test_the_overview_is_drawn_afresh_for_a_posting_a_waiting_entry_and_the_lang
     assert "Dev Quietly" not in quiet
 
     client.post("/language", data={"language": "cy", "next": "/"})
-    welsh = _page(client, "/coordinators/")
+    welsh = page_without_tokens(client, "/coordinators/")
     with force_locale("cy"):
         assert gettext("Time exchanged this month") in welsh
         assert gettext("People who may need a call") in welsh
     assert "Time exchanged this month" not in welsh
     forget_all()
-    assert _page(client, "/coordinators/") == welsh
+    assert page_without_tokens(client, "/coordinators/") == welsh

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
 from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFactory
-from tests.web.support import make_member, sign_in, table_rows
+from tests.web.support import make_member, page_without_tokens, sign_in, table_rows
 from timebank.extensions import db
 from timebank.ledger.clock import today_in
 from timebank.ledger.models import Role
@@ -520,12 +519,6 @@ def test_pot_entries_read_as_what_they_were_on_every_page(client, session, bank,
     assert "Bob Brennan was granted 15 min from the community pot" in detail
 
 
-def _page(client, path: str) -> str:
-    """A page's HTML without its CSRF tokens (signed with the second they were made)."""
-    html = client.get(path).get_data(as_text=True)
-    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
-
-
 def test_the_statement_page_shows_a_new_entry_at_once_in_the_readers_language(
     client, session, people, today
 ):
@@ -538,33 +531,33 @@ def test_the_statement_page_shows_a_new_entry_at_once_in_the_readers_language(
     give(session, alice, bob, 90, today, "Weeding the front garden")
     session.commit()
     sign_in(client, "alice@example.org")
-    first = _page(client, "/members/statement")
-    assert _page(client, "/members/statement") == first
+    first = page_without_tokens(client, "/members/statement")
+    assert page_without_tokens(client, "/members/statement") == first
     assert "Weeding the front garden" in first and "Mending a fence" not in first
     this_month = today.strftime("%B %Y")
     assert [this_month, "1 h 30 min", "0 min"] in table_rows(first)
 
     give(session, bob, alice, 45, today, "Mending a fence")
     session.commit()
-    after = _page(client, "/members/statement")
+    after = page_without_tokens(client, "/members/statement")
     assert "Mending a fence" in after
     assert [this_month, "1 h 30 min", "45 min"] in table_rows(after)
 
     bob.person.display_name = "Robert Brennan"  # the same entries, a name changed
     session.commit()
-    renamed = _page(client, "/members/statement")
+    renamed = page_without_tokens(client, "/members/statement")
     assert "Robert Brennan" in renamed and "Bob Brennan" not in renamed
 
     client.post("/language", data={"language": "cy", "next": "/"})
-    welsh = _page(client, "/members/statement")
+    welsh = page_without_tokens(client, "/members/statement")
     with force_locale("cy"):
         assert f'data-label="{gettext("Balance after")}"' in welsh
         assert f">{gettext('Show as a table')}</summary>" in welsh
     assert 'data-label="Balance after"' not in welsh
     forget_all()
-    assert _page(client, "/members/statement") == welsh
+    assert page_without_tokens(client, "/members/statement") == welsh
 
     client.post("/auth/sign-out")
     sign_in(client, "bob@example.org")
-    bobs = _page(client, "/members/statement")
+    bobs = page_without_tokens(client, "/members/statement")
     assert "Alice Ashdown" in bobs and "Robert Brennan" not in bobs
