@@ -42,8 +42,11 @@ def table_rows(html: str) -> list[list[str]]:
     return parser.rows
 
 
-def page_without_tokens(client, path: str) -> str:
-    """A page's HTML without its CSRF tokens (signed with the second they were made), to
-    compare two views of a page."""
-    html = client.get(path).get_data(as_text=True)
+def without_tokens(html: str) -> str:
+    """HTML without its CSRF tokens (signed with the second they were made), to compare
+    two answers."""
     return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+
+
+def page_without_tokens(client, path: str) -> str:
+    return without_tokens(client.get(path).get_data(as_text=True))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.support import without_tokens
 from tests.web.test_auth import (
     PASSWORD,
     csrf_app,  # noqa: F401 - a fixture
@@ -165,7 +166,9 @@ def test_unknown_and_known_addresses_get_the_same_answer(client, alice, outbox):
     known = ask_for_link(client, "alice@example.org")
     unknown = ask_for_link(client, "nobody@example.org")
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True) == unknown.get_data(as_text=True)
+    assert without_tokens(known.get_data(as_text=True)) == without_tokens(
+        unknown.get_data(as_text=True)
+    )
     assert len(list(outbox.glob("*.eml"))) == 1  # only the real account got mail
 
 
