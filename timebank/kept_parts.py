@@ -25,35 +25,62 @@ from timebank import quick_gettext
 
 KEPT = 128
 
-_kept: OrderedDict[tuple, Markup] = OrderedDict()
-_lock = threading.Lock()
+
+class KeptRenders:
+    """The last ``capacity`` templates rendered, by their key: the template, the
+    reader's language and time zone, the application root, and what the caller adds. A
+    key that names an object by its id holds that object beside what is kept
+    (``holder``), so that the id cannot be reused by another while it is kept. Shared by
+    a worker's threads."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._kept: OrderedDict[tuple, tuple[object, Markup]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def render(
+        self,
+        template: str,
+        key: tuple[Hashable, ...],
+        context: Callable[[], dict],
+        holder: object = None,
+    ) -> Markup:
+        """``template`` rendered with ``context()`` (called only when it is rendered),
+        or as it was kept under the same key and ``holder``."""
+        full_key = (
+            template,
+            str(quick_gettext.locale()),
+            str(get_timezone()),
+            request.script_root,
+            *key,
+        )
+        with self._lock:
+            found = self._kept.get(full_key)
+            if found is not None and found[0] is holder:
+                self._kept.move_to_end(full_key)
+                return found[1]
+        html = current_app.jinja_env.get_template(template).render(**context())
+        part = Markup(html)  # noqa: S704 - rendered by the autoescaping template
+        with self._lock:
+            self._kept[full_key] = (holder, part)
+            while len(self._kept) > self.capacity:
+                self._kept.popitem(last=False)
+        return part
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_parts = KeptRenders(KEPT)
 
 
 def kept_part(template: str, values: Hashable, context: Callable[[], dict]) -> Markup:
     """``template`` rendered with ``context()`` (called only when it is rendered), kept
     under ``values``: everything the context is made from."""
-    key = (
-        template,
-        str(quick_gettext.locale()),
-        str(get_timezone()),
-        request.script_root,
-        values,
-    )
-    with _lock:
-        found = _kept.get(key)
-        if found is not None:
-            _kept.move_to_end(key)
-            return found
-    html = current_app.jinja_env.get_template(template).render(**context())
-    part = Markup(html)  # noqa: S704 - rendered by the autoescaping template
-    with _lock:
-        _kept[key] = part
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
-    return part
+    return _parts.render(template, (values,), context)
 
 
 def forget_all() -> None:
     """Drop every kept part (for tests)."""
-    with _lock:
-        _kept.clear()
+    _parts.forget_all()

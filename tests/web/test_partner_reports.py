@@ -474,15 +474,12 @@ def _section(html: str, key: str) -> str:
     return re.search(rf'<section id="{key}".*?</section>', html, re.S).group(0)
 
 
-def test_the_coordinators_report_follows_the_ledger_the_language_and_the_period(
-    app, client, session, world
-):
-    # The report's body is kept per cached report, language and period query
-    # (report_views/kept_body.py): a new posting makes a new report, so it shows at once.
-    sign_in(client, "coord-bank-a@example.org")
+def _headline_before_and_after_a_posting(client, session, world, path: str):
+    """The report page before and after a posting of 45 min: the same page on a second
+    view, and the new time in the headline at once."""
     members = world["members_a"]
-    before = page_without_tokens(client, "/coordinators/report")
-    assert page_without_tokens(client, "/coordinators/report") == before
+    before = page_without_tokens(client, path)
+    assert page_without_tokens(client, path) == before
     hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
     record_transfer(
         session,
@@ -494,9 +491,19 @@ def test_the_coordinators_report_follows_the_ledger_the_language_and_the_period(
         category="care",
     )
     session.commit()
-    after = page_without_tokens(client, "/coordinators/report")
+    after = page_without_tokens(client, path)
     hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
     assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    return before, after
+
+
+def test_the_coordinators_report_follows_the_ledger_the_language_and_the_period(
+    app, client, session, world
+):
+    # The report's body is kept per cached report, language and period query
+    # (report_views/kept_body.py): a new posting makes a new report, so it shows at once.
+    sign_in(client, "coord-bank-a@example.org")
+    before, _ = _headline_before_and_after_a_posting(client, session, world, "/coordinators/report")
     assert "Up 45 min" not in before
 
     # The same dates asked for as a custom period: the same cached report, but the
@@ -548,24 +555,8 @@ def test_a_partners_report_follows_the_ledger_and_the_language_and_every_view_is
     # The partners' report body is kept per cached report it was finished from, language
     # and period (report_views/kept_body.py); each view is still in the audit log.
     sign_in(client, "council@example.org")
-    members = world["members_a"]
     path = "/partners/banks/bank-a/report"
-    before = page_without_tokens(client, path)
-    assert page_without_tokens(client, path) == before
-    hours_before = re.search(r'<p class="figure">([^<]*)</p>', _section(before, "headline"))
-    record_transfer(
-        session,
-        actor=world["coordinator"],
-        giver=members[0].account,
-        receiver=members[1].account,
-        minutes=45,
-        service_date=TODAY - timedelta(days=2),
-        category="care",
-    )
-    session.commit()
-    after = page_without_tokens(client, path)
-    hours_after = re.search(r'<p class="figure">([^<]*)</p>', _section(after, "headline"))
-    assert "45 min" in hours_after.group(1) and "45 min" not in hours_before.group(1)
+    _, after = _headline_before_and_after_a_posting(client, session, world, path)
     assert_no_names(after, world)
     client.post("/language", data={"language": "cy", "next": "/"})
     welsh = page_without_tokens(client, path)

@@ -26,21 +26,16 @@ still recorded in the audit log, kept body or not.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from flask import current_app, request
-from flask_babel import get_timezone
 from markupsafe import Markup
 
-from timebank import quick_gettext
+from timebank.kept_parts import KeptRenders
 from timebank.reports.reciprocity import ReciprocityReport
 
 KEPT = 16  # as many as codec.loads keeps: each body holds its report
 
-_kept: OrderedDict[tuple, tuple[ReciprocityReport, Markup]] = OrderedDict()
-_lock = threading.Lock()
+_bodies = KeptRenders(KEPT)
 
 
 def kept_body(
@@ -53,29 +48,11 @@ def kept_body(
     """The rendered ``template`` for ``report``: kept, or rendered with ``report`` and
     ``context()`` (called only when it is rendered) and kept under ``source``, the
     cached report ``report`` was finished from (``read_report_and_source``)."""
-    key = (
-        id(source),
-        template,
-        str(quick_gettext.locale()),
-        str(get_timezone()),
-        request.script_root,
-        depends_on,
+    return _bodies.render(
+        template, (id(source), depends_on), lambda: {"report": report, **context()}, source
     )
-    with _lock:
-        found = _kept.get(key)
-        if found is not None and found[0] is source:
-            _kept.move_to_end(key)
-            return found[1]
-    html = current_app.jinja_env.get_template(template).render(report=report, **context())
-    body = Markup(html)  # noqa: S704 - rendered by the autoescaping template
-    with _lock:
-        _kept[key] = (source, body)
-        while len(_kept) > KEPT:
-            _kept.popitem(last=False)
-    return body
 
 
 def forget_all() -> None:
     """Drop every kept body (for tests that change what the app is configured with)."""
-    with _lock:
-        _kept.clear()
+    _bodies.forget_all()

@@ -160,7 +160,7 @@ def network_context(report: ReciprocityReport, brokers: dict[str, float] | None 
         "title": report_title(report),
         "picture": picture if isinstance(picture, Graph) else None,
         "picture_hidden": picture if isinstance(picture, Suppressed) else None,
-        "parts": picture_parts(report, picture, brokers) if isinstance(picture, Graph) else None,
+        "parts": picture_parts(picture, brokers) if isinstance(picture, Graph) else None,
         "kind_words": graph.kind_words(),
         "measures": measures,
         "quarter_fields": quarter_fields,
