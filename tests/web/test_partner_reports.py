@@ -434,8 +434,9 @@ def _ties(html: str) -> list[str]:
 def test_the_coordinators_network_picture_follows_the_ledger_and_the_language(
     client, session, world
 ):
-    # The picture's data and its table are made once per cached report and language
-    # (report_views/picture.py): a new exchange makes a new report, and so new parts.
+    # The network body (the picture's data and its table) is kept per cached report and
+    # language (report_views/kept_body.py): a new exchange makes a new report, and so a
+    # new body.
     sign_in(client, "coord-bank-a@example.org")
     members = world["members_a"]
     before = client.get("/coordinators/report/network").get_data(as_text=True)
