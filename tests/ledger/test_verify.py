@@ -397,10 +397,11 @@ def test_unusual_text_in_the_log_verifies_and_a_one_character_forgery_does_not(s
 
 
 def test_a_transfer_written_without_its_audit_entry_is_named(session, ledger, monkeypatch):
-    """The mutation "skip the audit entry" in a service: verify names the transfer."""
-    import timebank.ledger.transfers as transfers
+    """The mutation "skip the audit entry" where a service writes a new transfer: verify
+    names the transfer."""
+    import timebank.ledger.posting as posting
 
-    monkeypatch.setattr(transfers, "append_audit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(posting, "append_audit", lambda *args, **kwargs: None)
     alice, bob = ledger["alice"], ledger["bob"]
     silent = record_transfer(
         session,

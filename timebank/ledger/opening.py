@@ -11,7 +11,6 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from timebank.ledger import errors, rules
-from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import find_equity_account, get_equity_account
 from timebank.ledger.clock import today_in, utcnow
 from timebank.ledger.models import (
@@ -23,12 +22,10 @@ from timebank.ledger.models import (
     TransferStatus,
 )
 from timebank.ledger.posting import (
-    add_posted,
     get_bank,
     lock_accounts,
     require_coordinator,
-    snapshot,
-    write_counters,
+    write_new_transfer,
 )
 
 
@@ -80,17 +77,6 @@ def record_opening_balance(
         approved_at=now,
         posted_at=now,
     )
-    add_posted(accounts, transfer)
-    write_counters(session, accounts)
-    session.add(transfer)
-    session.flush()
-    append_audit(
-        session,
-        time_bank_id=bank.id,
-        actor=actor,
-        action="transfer.opening_balance",
-        entity_type="transfer",
-        entity_id=transfer.id,
-        after=snapshot(transfer),
+    return write_new_transfer(
+        session, accounts, transfer, actor=actor, action="transfer.opening_balance"
     )
-    return transfer

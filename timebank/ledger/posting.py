@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from timebank.ledger import errors
+from timebank.ledger.audit import append_audit
 from timebank.ledger.clock import utcnow
 from timebank.ledger.models import (
     Account,
@@ -426,6 +427,38 @@ def write_counters(session: Session, accounts: dict[int, LockedAccount]) -> None
         if loaded is not None:
             for name in COUNTERS:
                 set_committed_value(loaded, name, getattr(account, name))
+
+
+def write_new_transfer(
+    session: Session,
+    accounts: dict[int, LockedAccount],
+    transfer: Transfer,
+    *,
+    actor: Membership,
+    action: str,
+    noted: dict[str, Any] | None = None,
+) -> Transfer:
+    """Write a new transfer the one way every service writes one: its minutes onto both
+    locked accounts' counters (posted or pending, as its status says), its row, then its
+    audit entry (its snapshot, with anything ``noted`` beside it), which takes the
+    chain head last."""
+    if transfer.status == TransferStatus.POSTED:
+        add_posted(accounts, transfer)
+    else:
+        add_pending(accounts, transfer)
+    write_counters(session, accounts)
+    session.add(transfer)
+    session.flush()
+    append_audit(
+        session,
+        time_bank_id=transfer.time_bank_id,
+        actor=actor,
+        action=action,
+        entity_type="transfer",
+        entity_id=transfer.id,
+        after={**snapshot(transfer), **noted} if noted else snapshot(transfer),
+    )
+    return transfer
 
 
 def snapshot(transfer: Transfer) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from timebank.ledger import errors, rules
-from timebank.ledger.audit import append_audit
 from timebank.ledger.banks import get_pot_account
 from timebank.ledger.clock import today_in, utcnow
 from timebank.ledger.duties import check_own_grant
@@ -23,13 +22,11 @@ from timebank.ledger.models import (
     TransferStatus,
 )
 from timebank.ledger.posting import (
-    add_posted,
     get_bank,
     lock_accounts,
     require_active_actor,
     require_coordinator,
-    snapshot,
-    write_counters,
+    write_new_transfer,
 )
 from timebank.ledger.transfers import find_by_idempotency_key, replay_idempotent
 
@@ -119,20 +116,7 @@ def donate_to_pot(
         service_date=service_date,
     )
     transfer.idempotency_key = idempotency_key or None
-    add_posted(accounts, transfer)
-    write_counters(session, accounts)
-    session.add(transfer)
-    session.flush()
-    append_audit(
-        session,
-        time_bank_id=bank.id,
-        actor=actor,
-        action="pot.donation",
-        entity_type="transfer",
-        entity_id=transfer.id,
-        after=snapshot(transfer),
-    )
-    return transfer
+    return write_new_transfer(session, accounts, transfer, actor=actor, action="pot.donation")
 
 
 def grant_from_pot(
@@ -195,17 +179,11 @@ def grant_from_pot(
         service_date=today or today_in(bank.timezone),
     )
     transfer.idempotency_key = idempotency_key or None
-    add_posted(accounts, transfer)
-    write_counters(session, accounts)
-    session.add(transfer)
-    session.flush()
-    append_audit(
+    return write_new_transfer(
         session,
-        time_bank_id=bank.id,
+        accounts,
+        transfer,
         actor=actor,
         action="pot.grant",
-        entity_type="transfer",
-        entity_id=transfer.id,
-        after={**snapshot(transfer), "own_entry": True} if own_entry else snapshot(transfer),
+        noted={"own_entry": True} if own_entry else None,
     )
-    return transfer

@@ -31,8 +31,6 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.posting import (
     BankSettings,
-    add_pending,
-    add_posted,
     check_limits,
     lock_accounts,
     lock_accounts_and_bank,
@@ -46,6 +44,7 @@ from timebank.ledger.posting import (
     snapshot,
     version_of,
     write_counters,
+    write_new_transfer,
 )
 
 TRADING_KINDS = (AccountKind.MEMBER, AccountKind.ORGANISATION)
@@ -220,22 +219,7 @@ def record_transfer(
         transfer.approved_by_id, transfer.approved_at = actor.id, now
     if rules.ready_to_post(needs_confirmation, False, needs_approval, False):
         transfer.status, transfer.posted_at = TransferStatus.POSTED, now
-        add_posted(accounts, transfer)
-    else:
-        add_pending(accounts, transfer)
-    write_counters(session, accounts)
-    session.add(transfer)
-    session.flush()
-    append_audit(
-        session,
-        time_bank_id=bank.id,
-        actor=actor,
-        action="transfer.recorded",
-        entity_type="transfer",
-        entity_id=transfer.id,
-        after=snapshot(transfer),
-    )
-    return transfer
+    return write_new_transfer(session, accounts, transfer, actor=actor, action="transfer.recorded")
 
 
 def _already_resolved(transfer: Transfer) -> errors.AlreadyResolvedError:
@@ -507,17 +491,4 @@ def reverse_transfer(
         reason=reason,
         reverses_id=original.id,
     )
-    add_posted(accounts, reversal)
-    write_counters(session, accounts)
-    session.add(reversal)
-    session.flush()
-    append_audit(
-        session,
-        time_bank_id=original.time_bank_id,
-        actor=actor,
-        action="transfer.reversed",
-        entity_type="transfer",
-        entity_id=reversal.id,
-        after=snapshot(reversal),
-    )
-    return reversal
+    return write_new_transfer(session, accounts, reversal, actor=actor, action="transfer.reversed")
