@@ -39,21 +39,6 @@ def bank(session):
     return TimeBankFactory(floor_minutes=-120)
 
 
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
-
-
 def entries(session, bank_id):
     return session.scalars(
         sa.select(AuditEntry).where(AuditEntry.time_bank_id == bank_id).order_by(AuditEntry.seq)

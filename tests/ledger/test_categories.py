@@ -21,11 +21,6 @@ def bank(session):
     return TimeBankFactory()
 
 
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
 def last_audit(session, bank_id):
     return session.scalars(
         sa.select(AuditEntry)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
+from tests.factories import CoordinatorFactory, MembershipFactory, bank_today
 from timebank.ledger import errors
 from timebank.ledger.banks import update_policy
 from timebank.ledger.corrections import correct_pending_transfer
@@ -24,26 +24,6 @@ from timebank.ledger.transfers import (
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory(floor_minutes=-120, cap_minutes=600)
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 def pending(session, alice, bob, minutes=60, **kw):

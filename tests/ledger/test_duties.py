@@ -33,11 +33,6 @@ def carys(bank):
     return CoordinatorFactory(bank=bank)
 
 
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
 def own_exchange(session, coordinator, other):
     """An exchange the coordinator gave time in, confirmed by the other person."""
     transfer = record_transfer(

@@ -8,10 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import (
-    CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
-    TimeBankFactory,
     bank_today,
 )
 from tests.ledger.support import assert_refused, ledger_state
@@ -38,16 +36,6 @@ from timebank.ledger.transfers import approve_transfer, record_transfer, reject_
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory(floor_minutes=-120, cap_minutes=600)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ def bank(session):
 
 
 @pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
-@pytest.fixture
 def people(bank):
     return [MembershipFactory(bank=bank) for _ in range(3)]
 

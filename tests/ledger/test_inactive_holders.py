@@ -51,21 +51,6 @@ def bank(session):
     )
 
 
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
 def alice_gives_bob(session, alice, bob, minutes=60):
     return record_transfer(
         session,

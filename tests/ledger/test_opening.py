@@ -11,7 +11,6 @@ from tests.factories import (
     CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
-    TimeBankFactory,
 )
 from tests.ledger.support import assert_refused
 from timebank.ledger import errors
@@ -41,26 +40,6 @@ def equity_accounts(session, bank_id):
             Account.time_bank_id == bank_id, Account.kind == AccountKind.EQUITY
         )
     ).all()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory(floor_minutes=-120, cap_minutes=600)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
 
 
 def opening(session, actor, holder, minutes, **kw):

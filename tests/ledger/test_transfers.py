@@ -12,7 +12,6 @@ from tests.factories import (
     CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
-    TimeBankFactory,
     bank_today,
 )
 from timebank.ledger import errors
@@ -28,26 +27,6 @@ from timebank.ledger.transfers import (
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory(floor_minutes=-120, cap_minutes=600)
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 def give(session, actor, giver, receiver, minutes=60, **kw):
