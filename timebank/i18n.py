@@ -20,7 +20,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -30,6 +29,7 @@ from timebank.filters import hours, long_date, short_date
 from timebank.ledger.errors import AboveCapError, BelowFloorError, LedgerError, LimitError
 from timebank.ledger.rules import Minutes
 from timebank.quick_gettext import gettext
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.wording import Wording
 from timebank.safe_redirect import safe_next
 

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -39,6 +38,7 @@ from timebank.community.sign_in_sessions import Ended
 from timebank.extensions import db
 from timebank.ledger.models import Person
 from timebank.navigation import home_url
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.safe_redirect import is_local_path
 from timebank.web import perform
 

@@ -6,7 +6,6 @@ import uuid
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -33,6 +32,7 @@ from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.person_choice import PersonIdField, choose
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.pot_history import pot_account, pot_page
 from timebank.select_widget import QuickSelect
 from timebank.web import perform

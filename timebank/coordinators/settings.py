@@ -12,7 +12,6 @@ from zoneinfo import available_timezones
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
@@ -29,6 +28,7 @@ from timebank.ledger import categories as category_service
 from timebank.ledger.banks import POLICY_FIELDS, update_policy
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Category
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.select_widget import QuickSelect, opening_tag
 from timebank.web import get_in_bank, perform
 
