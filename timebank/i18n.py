@@ -196,7 +196,7 @@ Key = TypeVar("Key")
 
 def labels_now(labels: Mapping[Key, Any]) -> dict[Key, Markup]:
     """Lazily translated labels (``_l``) translated once for this request, so that a
-    list's rows look each one up rather than translating it again (Flask-Babel finds
-    its catalogue anew for every lazy string shown). Markup, as a lazy string shows
+    list's rows look each one up rather than translating it again (a lazy string is
+    translated every time it is shown). Markup, as a lazy string shows
     (its ``__html__`` is its text, unescaped), so the page is the same."""
     return {key: Markup(str(label)) for key, label in labels.items()}  # noqa: S704
