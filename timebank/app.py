@@ -75,12 +75,14 @@ def create_app(
     from timebank.ids import IdConverter
     from timebank.links import init_links
     from timebank.text_rules import init_text_rules
+    from timebank.widget_attributes import init_widget_attributes
 
     # Before any route is added: every <int:...> stops at the largest id.
     app.url_map.converters["int"] = IdConverter
     init_links(app)
     init_text_rules()
     init_form_messages()
+    init_widget_attributes()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE / "migrations"), render_as_batch=True)
     csrf.init_app(app)

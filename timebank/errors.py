@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import SecurityError
+
+from timebank.quick_gettext import lazy_gettext as _l
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -19,11 +19,11 @@ from typing import Any
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
 from timebank import quick_gettext
 from timebank.quick_gettext import gettext, translations
+from timebank.quick_gettext import lazy_gettext as _l
 
 CACHED_VALUES = 8192
 

@@ -20,7 +20,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, abort, current_app, redirect, request
 from flask_babel import Babel, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -30,6 +29,7 @@ from timebank.filters import hours, long_date, short_date
 from timebank.ledger.errors import AboveCapError, BelowFloorError, LedgerError, LimitError
 from timebank.ledger.rules import Minutes
 from timebank.quick_gettext import gettext
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.wording import Wording
 from timebank.safe_redirect import safe_next
 
@@ -196,7 +196,7 @@ Key = TypeVar("Key")
 
 def labels_now(labels: Mapping[Key, Any]) -> dict[Key, Markup]:
     """Lazily translated labels (``_l``) translated once for this request, so that a
-    list's rows look each one up rather than translating it again (Flask-Babel finds
-    its catalogue anew for every lazy string shown). Markup, as a lazy string shows
+    list's rows look each one up rather than translating it again (a lazy string is
+    translated every time it is shown). Markup, as a lazy string shows
     (its ``__html__`` is its text, unescaped), so the page is the same."""
     return {key: Markup(str(label)) for key, label in labels.items()}  # noqa: S704

@@ -14,11 +14,11 @@ from datetime import date
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from timebank.community.messages import KIND as MESSAGE_KIND
 from timebank.community.notifications import Kind
 from timebank.filters import hours, long_date
+from timebank.quick_gettext import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

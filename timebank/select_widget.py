@@ -12,6 +12,8 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 from wtforms.widgets import Select
 
+from timebank.widget_attributes import html_params
+
 
 class QuickSelect(Select):
     """``Select``, byte for byte; plain options drawn without ``html_params``."""
@@ -38,20 +40,11 @@ class QuickSelect(Select):
 def opening_tag(widget: Select, field, **kwargs) -> str:
     """The <select> tag itself as ``widget`` (WTForms' ``Select``) draws it: the
     field's name and id, its validation flags and ``kwargs``, attributes sorted."""
-    return Select.__call__(widget, _NoChoices(field), **kwargs)[: -len("</select>")]
-
-
-class _NoChoices:
-    """The field as ``Select`` sees it when drawing only the <select> tag."""
-
-    def __init__(self, field):
-        self._field = field
-
-    def __getattr__(self, name):
-        return getattr(self._field, name)
-
-    def has_groups(self) -> bool:
-        return False
-
-    def _iter_choices_normalized(self):
-        return iter(())
+    kwargs.setdefault("id", field.id)
+    if widget.multiple:
+        kwargs["multiple"] = True
+    flags = getattr(field, "flags", {})
+    for name in dir(flags):
+        if name in widget.validation_attrs and name not in kwargs:
+            kwargs[name] = getattr(flags, name)
+    return f"<select {html_params(name=field.name, **kwargs)}>"

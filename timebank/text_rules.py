@@ -18,11 +18,12 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import PasswordField, StringField
 from wtforms.validators import StopValidation
+
+from timebank.quick_gettext import lazy_gettext as _l
 
 ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 CONTROL_MESSAGE = _l("Remove the invisible control characters from this text.")

@@ -448,6 +448,7 @@ def test_a_member_donation_then_a_grant_with_a_notification(client, session, wor
     )
     assert pot_balance(session, world["bank"]) == 90
     assert balance(session, world["Carol"]) == 30
+    assert 'id="pot-balance">1 h 30 min<' in text_of(client.get(POT))
 
     response = grant(client, world, world["Alice"], hours="1", reason="Recovering from surgery")
     assert response.status_code == 302
@@ -464,6 +465,7 @@ def test_a_member_donation_then_a_grant_with_a_notification(client, session, wor
     )
 
     html = text_of(client.get(POT))
+    assert 'id="pot-balance">30 min<' in html
     assert (
         "Grant out</td> <td>Alice Example</td> <td>&minus;1 h</td>"
         " <td>Recovering from surgery</td>" in html

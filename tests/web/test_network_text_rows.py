@@ -58,3 +58,42 @@ def test_the_rows_are_in_welsh_for_a_welsh_reader(app):
         rows = text_rows(picture(pseudonymised=True), hours)
     assert rows[0].giver != "Participant 1"
     assert rows[0].amount != "20 h or more"
+
+
+# The template that drew the ties table's rows before report_views.picture.ties_rows.
+TIES_TEMPLATE = """{# comment #}
+        {% set received_word, time_word, returned_word = _('Received'), _('Time'), _('Returned') %}
+        {% set credits_words, yes_word, no_word = _("(credits, not time)"), _("yes"), _("no") %}
+        {% for row in text_rows %}
+        <tr role="row"><th scope="row" role="rowheader">{{ row.giver }}</th><td role="cell" data-label="{{ received_word }}">{{ row.receiver }}</td><td role="cell" data-label="{{ time_word }}">{{ row.amount }}{% if row.credits %} {{ credits_words }}{% endif %}</td><td role="cell" data-label="{{ returned_word }}">{% if row.returned %}{{ yes_word }}{% else %}{{ no_word }}{% endif %}</td></tr>
+        {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_ties_rows_are_the_templates_in_each_language_with_names_escaped(app):
+    from flask import g, render_template_string
+
+    from timebank.report_views.picture import ties_rows
+
+    awkward = Graph(
+        nodes=(
+            Node("x1", NodeKind.PARTICIPANT, 'Ann <b>O\'Brien</b> & "Co"'),
+            Node("x2", NodeKind.PROFESSIONAL, "Bea"),
+            Node("pot", NodeKind.POT, None),
+        ),
+        edges=(
+            Edge("x1", "x2", 5, 900, True, True),
+            Edge("pot", "x1", 2, 120, False, False),
+        ),
+        pseudonymised=False,
+    )
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            for graph in (awkward, picture(pseudonymised=True)):
+                rows = text_rows(graph, hours)
+                assert ties_rows(rows) == render_template_string(TIES_TEMPLATE, text_rows=rows)
+            drawn = ties_rows(text_rows(awkward, hours))
+            assert "Ann &lt;b&gt;O&#39;Brien&lt;/b&gt; &amp; &#34;Co&#34;" in drawn
+            assert ("Received" in drawn) == (language == "en")
+    assert ties_rows([]) == "\n        " * 3

@@ -566,3 +566,40 @@ def test_a_partners_report_follows_the_ledger_and_the_language_and_every_view_is
     assert page_without_tokens(client, path) == welsh
     views = [e for e in report_entries(session, world["banks"]["a"]) if e.action == "report.viewed"]
     assert len(views) == 5
+
+
+def test_a_partners_network_measures_follow_the_ledger_and_the_language(client, session, world):
+    # The measures and quarters under a partner's picture are kept per cached report
+    # (report_views/kept_body.py); the picture has new pseudonyms on every view.
+    sign_in(client, "council@example.org")
+    path = "/partners/banks/bank-a/network"
+
+    def sections(html: str) -> str:
+        return _section(html, "measures") + _section(html, "quarters")
+
+    first = client.get(path).get_data(as_text=True)
+    again = client.get(path).get_data(as_text=True)
+    assert sections(again) == sections(first)
+    assert _section(again, "picture") != _section(first, "picture")  # new pseudonyms
+    members = world["members_a"]
+    # The tie the world has from the first member to the second, now returned.
+    record_transfer(
+        session,
+        actor=world["coordinator"],
+        giver=members[1].account,
+        receiver=members[0].account,
+        minutes=45,
+        service_date=TODAY - timedelta(days=2),
+        category="care",
+    )
+    session.commit()
+    after = client.get(path).get_data(as_text=True)
+    assert sections(after) != sections(first)
+    forget_all()
+    assert sections(client.get(path).get_data(as_text=True)) == sections(after)
+    assert_no_names(after, world)
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = sections(client.get(path).get_data(as_text=True))
+    assert "How the web is knit" in sections(after) and "How the web is knit" not in welsh
+    views = [e for e in report_entries(session, world["banks"]["a"]) if e.action == "report.viewed"]
+    assert len(views) == 5

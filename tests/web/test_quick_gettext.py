@@ -29,6 +29,23 @@ def test_the_same_words_as_flask_babel_in_each_language(app):
         assert quick_gettext.gettext("Sign in") != "Sign in"
 
 
+def test_lazy_words_are_flask_babels_lazy_words_in_each_language(app):
+    lazy = quick_gettext.lazy_gettext("Sign in")
+    with_values = quick_gettext.lazy_gettext("Settings for %(bank)s", bank="Tŷ & <Co>")
+    assert isinstance(lazy, flask_babel.speaklater.LazyString)
+    for language in ("en", "cy"):
+        with fresh_request(app, language):
+            assert str(lazy) == str(flask_babel.lazy_gettext("Sign in"))
+            assert lazy.__html__() == flask_babel.lazy_gettext("Sign in").__html__()
+            assert str(with_values) == str(
+                flask_babel.lazy_gettext("Settings for %(bank)s", bank="Tŷ & <Co>")
+            )
+            with flask_babel.force_locale("cy"):
+                assert str(lazy) == flask_babel.gettext("Sign in") != "Sign in"
+    with fresh_request(app, "cy"):
+        assert str(lazy) != "Sign in"
+
+
 def test_follows_force_locale_and_comes_back(app):
     with fresh_request(app, "en"):
         assert quick_gettext.gettext("Sign in") == "Sign in"

@@ -131,6 +131,10 @@ def test_the_qr_code_scans_to_the_key_shown(client, session, alice):
     ]
 
 
+def _grouped_key(secret: str) -> str:
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
 def test_it_is_on_only_once_a_right_code_is_typed(client, session, alice):
     post_password(client, "alice@example.org")
     html = client.get(SET_UP).get_data(as_text=True)
@@ -139,6 +143,7 @@ def test_it_is_on_only_once_a_right_code_is_typed(client, session, alice):
     wrong = client.post(SET_UP, data={"code": totp.code_at(secret, step + 5)})
     assert wrong.status_code == 400
     assert "That code does not match" in wrong.get_data(as_text=True)
+    assert _grouped_key(secret) in wrong.get_data(as_text=True)  # still the same key
     assert not two_step.is_on(session, person(session, "alice@example.org"))
     done = client.post(SET_UP, data={"code": totp.code_at(secret, step)})
     text = done.get_data(as_text=True)
@@ -523,8 +528,12 @@ def test_reloading_the_set_up_page_writes_nothing(client, session, alice):
     first = client.get(SET_UP).get_data(as_text=True)
     statements: list[str] = []
 
+    reads_of_the_key: list[str] = []
+
     def seen(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement.split(None, 1)[0].upper())
+        if "FROM two_step" in statement:
+            reads_of_the_key.append(statement)
 
     def committed(conn):
         statements.append("COMMIT")
@@ -540,6 +549,8 @@ def test_reloading_the_set_up_page_writes_nothing(client, session, alice):
     key = re.compile(r'id="setup-key">([A-Z2-7 ]+)<')
     assert key.search(again).group(1) == key.search(first).group(1)
     assert statements and not {"INSERT", "UPDATE", "DELETE", "COMMIT"} & set(statements)
+    # Whether it is on, and the key waiting: one read.
+    assert len(reads_of_the_key) == 1
 
 
 def test_a_waiting_key_that_cannot_be_read_is_replaced(client, session, alice):

@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Response
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from timebank.i18n import ledger_message
 from timebank.ledger import errors
+from timebank.quick_gettext import lazy_gettext as _l
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:timebank:problem:"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -29,6 +28,7 @@ from timebank.community.security_events import (
     list_own_events,
 )
 from timebank.extensions import db
+from timebank.quick_gettext import lazy_gettext as _l
 
 RECENT_EVENTS = 20
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -20,6 +19,7 @@ from timebank.auth.views import bp
 from timebank.community.api_tokens import LIFETIMES, Scope, create_token, list_tokens, revoke_token
 from timebank.extensions import db
 from timebank.ledger.clock import utcnow
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.web import perform
 
 

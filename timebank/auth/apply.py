@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -30,6 +29,7 @@ from timebank.extensions import db
 from timebank.i18n import current_language
 from timebank.ledger.models import Membership, TimeBank
 from timebank.mail import demo_outbox_on, demo_reader
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.web import perform
 
 TOO_LONG = _l("Keep this under %(num)s characters.", num=MAX_TEXT)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -22,6 +21,7 @@ from timebank.community.security_events import REAUTHENTICATED, REAUTHENTICATION
 from timebank.extensions import db
 from timebank.ledger.database import run_in_transaction
 from timebank.navigation import home_url
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.safe_redirect import is_local_path
 
 

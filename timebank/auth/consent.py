@@ -4,9 +4,10 @@ everywhere they are asked, each with a one-line explanation; both start unticked
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+
+from timebank.quick_gettext import lazy_gettext as _l
 
 REPORTING_LABEL = _l("Include my exchanges in the reports we send to partners")
 REPORTING_HINT = _l(

@@ -23,7 +23,6 @@ import json
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +44,7 @@ from timebank.extensions import db
 from timebank.ledger import clock
 from timebank.ledger.models import Person
 from timebank.links import external_url
+from timebank.quick_gettext import lazy_gettext as _l
 
 
 class NewEmailForm(FlaskForm):

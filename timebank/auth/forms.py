@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from timebank.auth.password_policy import NewPassword
+from timebank.quick_gettext import lazy_gettext as _l
 
 
 class SignInForm(FlaskForm):

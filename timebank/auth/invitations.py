@@ -8,7 +8,6 @@ writes nothing. The token is a secret: it is never logged or stored (only its SH
 from __future__ import annotations
 
 from flask import redirect, render_template, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
@@ -24,6 +23,7 @@ from timebank.i18n import ledger_message
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import MembershipStatus, Person, Role, TimeBank
+from timebank.quick_gettext import lazy_gettext as _l
 
 # The role an invitation gives, as the sentence "invited to join ... as a %(role)s" says it.
 ROLE_LABELS = {

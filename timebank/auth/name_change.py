@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -16,6 +15,7 @@ from timebank.auth.views import bp
 from timebank.community.people import rename_person
 from timebank.extensions import db
 from timebank.ledger.database import run_in_transaction
+from timebank.quick_gettext import lazy_gettext as _l
 
 
 class NameForm(FlaskForm):

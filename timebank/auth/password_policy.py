@@ -18,12 +18,12 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 
 from timebank.auth.passwords import MIN_PASSWORD_LENGTH
+from timebank.quick_gettext import lazy_gettext as _l
 
 MAX_PASSWORD_LENGTH = 1024
 COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"

@@ -17,7 +17,6 @@ import re
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField
@@ -42,6 +41,7 @@ from timebank.ledger import clock
 from timebank.ledger.models import Person
 from timebank.links import external_url
 from timebank.mail import send_email
+from timebank.quick_gettext import lazy_gettext as _l
 
 SALT = "password-reset"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -25,6 +24,7 @@ from timebank.community.security_events import MFA_FAILED, MFA_RECOVERY_CODE_USE
 from timebank.extensions import db
 from timebank.ledger.database import run_in_transaction
 from timebank.navigation import home_url
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.safe_redirect import is_local_path
 
 

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -39,6 +38,7 @@ from timebank.community.sign_in_sessions import Ended
 from timebank.extensions import db
 from timebank.ledger.models import Person
 from timebank.navigation import home_url
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.safe_redirect import is_local_path
 from timebank.web import perform
 
@@ -110,9 +110,12 @@ def _next_target() -> str | None:
 def two_step_setup():
     person = current_user.person
     target = _next_target()
-    if two_step.is_on(db.session(), person):
-        return redirect(target or url_for("auth.security"))
     box = secret_box()
+    # Read once, without a transaction that writes (whose commit would also expire
+    # everything loaded for the page): reloading the page shows the secret waiting.
+    state = two_step.setup_state(db.session(), box, person)
+    if state.on:
+        return redirect(target or url_for("auth.security"))
     form = SetUpForm()
     if form.validate_on_submit():
         typed = form.code.data
@@ -128,9 +131,8 @@ def two_step_setup():
                     target=target or url_for("auth.security"),
                 )
             )
-    # Reloading the page shows the secret already waiting: read without a transaction
-    # that writes (whose commit would also expire everything loaded for the page).
-    secret = two_step.waiting_secret(db.session(), box, person) or perform(
+    # A code that did not match changed nothing: the same secret is still waiting.
+    secret = state.waiting_secret or perform(
         lambda: two_step.start_setup(db.session(), box, person)
     )
     if secret is None:

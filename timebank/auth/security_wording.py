@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from timebank.community import security_events as ev
 from timebank.ledger.models import Person, Role
+from timebank.quick_gettext import lazy_gettext as _l
 
 KIND_LABELS = {
     ev.SIGN_IN: _l("Signed in"),

@@ -9,12 +9,12 @@ ended on "Your sign-in and security", or by a coordinator, is refused too.
 from __future__ import annotations
 
 from flask import session
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 
 from timebank.auth.sessions import person_with_open_row
 from timebank.extensions import login_manager
 from timebank.ledger.models import Membership, MembershipStatus, Person
+from timebank.quick_gettext import lazy_gettext as _l
 
 
 class SignedInPerson(UserMixin):

@@ -103,17 +103,24 @@ def is_required(person: Person) -> bool:
     return False
 
 
-def waiting_secret(session: Session, box: SecretBox, person: Person) -> str | None:
-    """The secret already waiting for set-up, read without writing anything; None when
-    none is waiting (or it cannot be read, or two-step sign-in is on): ``start_setup``
-    then decides."""
+@dataclass(frozen=True)
+class SetUpState:
+    on: bool
+    # The secret already waiting for set-up; None when none is waiting, it cannot be
+    # read, or two-step sign-in is on (``start_setup`` then decides).
+    waiting_secret: str | None
+
+
+def setup_state(session: Session, box: SecretBox, person: Person) -> SetUpState:
+    """Whether two-step sign-in is on, and the secret waiting for set-up: one read,
+    nothing written."""
     record = _record(session, person)
     if record is None or record.enabled_at is not None:
-        return None
+        return SetUpState(on=record is not None, waiting_secret=None)
     try:
-        return box.decrypt(record.secret_encrypted)
+        return SetUpState(on=False, waiting_secret=box.decrypt(record.secret_encrypted))
     except UnreadableSecretError:
-        return None
+        return SetUpState(on=False, waiting_secret=None)
 
 
 def start_setup(session: Session, box: SecretBox, person: Person) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, DateField, SelectField, StringField
@@ -28,6 +27,7 @@ from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
     RECHECK_WHOLE_AFTER,

@@ -26,7 +26,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -40,6 +39,7 @@ from timebank.jobs.queue import enqueue
 from timebank.ledger.clock import today_in, utcnow
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.models import TransferStatus
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.export_files import FAILED, ExportState, expected_rows
 from timebank.reports.exports import (
     TransferFilter,

@@ -12,7 +12,6 @@ import uuid
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -51,6 +50,7 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.members.exchange_form import CATEGORY_CHOICES
 from timebank.person_choice import PersonIdField, choose
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.people_search import Among, count_among, find_among, names_among
 from timebank.select_widget import QuickSelect
 

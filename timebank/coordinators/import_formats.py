@@ -10,10 +10,10 @@ import csv
 import io
 
 from flask import Response, render_template
-from flask_babel import lazy_gettext as _l
 
 from timebank.coordinators import bp
 from timebank.importing.rows import MEMBER_COLUMNS, MEMBER_OPTIONAL, TRANSFER_COLUMNS_OPTIONAL
+from timebank.quick_gettext import lazy_gettext as _l
 
 MEMBER_MEANINGS = {
     "name": _l("The name people know them by (up to 120 characters)."),

@@ -34,7 +34,6 @@ from flask import (
 )
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
@@ -61,6 +60,7 @@ from timebank.jobs import tasks
 from timebank.jobs.queue import enqueue, wait_in_process
 from timebank.ledger.clock import utcnow
 from timebank.ledger.database import reading_only, run_in_transaction
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.web import get_in_bank
 
 log = logging.getLogger(__name__)

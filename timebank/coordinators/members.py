@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -35,6 +34,7 @@ from timebank.ledger.models import (
 from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.keyset import Order, page_of
 from timebank.reports.statements import list_recent_transfers
 from timebank.select_widget import QuickSelect

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -24,6 +23,7 @@ from timebank.ledger.models import (
 )
 from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.person_choice import PersonIdField, choose
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.statements import list_recent_transfers
 from timebank.web import get_in_bank, perform
 

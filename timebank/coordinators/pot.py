@@ -6,7 +6,6 @@ import uuid
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -24,7 +23,6 @@ from timebank.coordinators.people_search import ACCOUNTS, PAYERS
 from timebank.coordinators.queue import page_cursor
 from timebank.extensions import db
 from timebank.filters import hours
-from timebank.ledger.banks import get_pot_account
 from timebank.ledger.models import (
     AccountKind,
     TimeBank,
@@ -34,7 +32,8 @@ from timebank.ledger.pot import donate_to_pot, grant_from_pot
 from timebank.ledger.rules import MAX_TEXT_LENGTH, format_minutes
 from timebank.ledger.transfers import find_by_idempotency_key
 from timebank.person_choice import PersonIdField, choose
-from timebank.reports.pot_history import pot_page
+from timebank.quick_gettext import lazy_gettext as _l
+from timebank.reports.pot_history import pot_account, pot_page
 from timebank.select_widget import QuickSelect
 from timebank.web import perform
 
@@ -104,9 +103,9 @@ def _donation_notice(minutes: int) -> tuple[str, dict]:
 
 def _render(grant: GrantForm, donation: DonationForm, status: int = 200):
     time_bank = bank()
-    # Current without a refresh: nothing in a request changes the pot without a commit
-    # or a rollback, and either expires what the session holds.
-    pot = get_pot_account(db.session(), time_bank.id)
+    # Read as plain columns: nothing in a request changes the pot without a commit or
+    # a rollback before the page is drawn.
+    pot = pot_account(db.session(), time_bank.id)
     page = pot_page(db.session(), time_bank.id, pot.id, page_cursor())
     return (
         render_template(

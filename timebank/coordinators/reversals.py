@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -26,6 +25,7 @@ from timebank.i18n import labels_now
 from timebank.ledger.models import Transfer, TransferKind, TransferStatus
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import reverse_transfer
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.posted import HistoryFilters, list_posted
 from timebank.reports.transfer_detail import transfer_detail
 from timebank.row_links import RowLink

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.ids import id_arg
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.select_widget import QuickSelect
 
 

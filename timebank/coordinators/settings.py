@@ -12,7 +12,6 @@ from zoneinfo import available_timezones
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
@@ -29,6 +28,7 @@ from timebank.ledger import categories as category_service
 from timebank.ledger.banks import POLICY_FIELDS, update_policy
 from timebank.ledger.errors import LedgerError
 from timebank.ledger.models import Category
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.select_widget import QuickSelect, opening_tag
 from timebank.web import get_in_bank, perform
 
@@ -54,7 +54,12 @@ def _place(name: str) -> str:
     return " / ".join(part.replace("_", " ") for part in name.split("/")[1:])
 
 
-def timezone_choices(current: str) -> tuple[SelectChoice, ...]:
+class KeptChoices(tuple):
+    """Choices made once and kept (every item a ``SelectChoice``): ``ManyOptionsSelect``
+    draws their options once per chosen value."""
+
+
+def timezone_choices(current: str) -> KeptChoices:
     """The time zones as choices in groups, one group a region, places in alphabetical
     order; UTC first; the bank's own zone is always there, even an old alias. The same
     for every request in a language (kept; WTForms only reads it). Each choice carries
@@ -65,7 +70,7 @@ def timezone_choices(current: str) -> tuple[SelectChoice, ...]:
 
 
 @lru_cache(maxsize=64)
-def _timezone_choices(current: str, _language: str) -> tuple[SelectChoice, ...]:
+def _timezone_choices(current: str, _language: str) -> KeptChoices:
     universal = _("Universal")
     choices = [SelectChoice("UTC", _("UTC (no summer time)"), optgroup=universal)]
     for region, label in REGIONS.items():
@@ -76,7 +81,7 @@ def _timezone_choices(current: str, _language: str) -> tuple[SelectChoice, ...]:
         )
     if current not in TIMEZONES and current != "UTC":
         choices.append(SelectChoice(current, current, optgroup=_("Other")))
-    return tuple(choices)
+    return KeptChoices(choices)
 
 
 @lru_cache(maxsize=4096)
@@ -91,7 +96,7 @@ class _Kept:
 
     __slots__ = ("choices",)
 
-    def __init__(self, choices: tuple[SelectChoice, ...]) -> None:
+    def __init__(self, choices: KeptChoices) -> None:
         self.choices = choices
 
     def __hash__(self) -> int:
@@ -129,8 +134,7 @@ class ManyOptionsSelect(Select):
 
     def __call__(self, field, **kwargs):
         choices, selected = field.choices, field.data
-        kept = isinstance(choices, tuple) and all(type(c) is SelectChoice for c in choices)
-        if self.multiple or field.coerce is not str or not kept:
+        if self.multiple or field.coerce is not str or type(choices) is not KeptChoices:
             return super().__call__(field, **kwargs)
         if selected is not None and not isinstance(selected, str):
             return super().__call__(field, **kwargs)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from timebank.ledger import errors
 from timebank.ledger.audit import append_audit
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Membership
 from timebank.ledger.posting import require_coordinator
 
@@ -78,15 +79,17 @@ def _audit(session: Session, actor: Membership, action: str, category: Category,
     )
 
 
-def list_categories(session: Session, time_bank_id: int) -> list[Category]:
-    """All categories, active ones first, each group by name."""
-    return list(
-        session.scalars(
-            sa.select(Category)
-            .where(Category.time_bank_id == time_bank_id)
-            .order_by(Category.active.desc(), Category.name, Category.id)
-        )
-    )
+_LIST = (
+    sa.select(Category.id, Category.name, Category.slug, Category.active, Category.is_sensitive)
+    .where(Category.time_bank_id == sa.bindparam("time_bank_id"))
+    .order_by(Category.active.desc(), Category.name, Category.id)
+)
+
+
+def list_categories(session: Session, time_bank_id: int) -> list[sa.Row]:
+    """All categories (id, name, slug, active, is_sensitive), active ones first, each
+    group by name; plain columns (read by the settings page on every view)."""
+    return list(read_rows(session, _LIST, {"time_bank_id": time_bank_id}))
 
 
 def add_category(

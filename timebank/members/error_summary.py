@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from timebank.quick_gettext import lazy_gettext as _l
 
 EXPIRED = _l("This page was open too long, so nothing was saved. Please check and send it again.")
 

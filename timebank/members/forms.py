@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.person_choice import PersonIdField
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.select_widget import QuickSelect
 
 

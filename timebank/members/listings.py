@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
@@ -26,6 +25,7 @@ from timebank.ledger.database import read_rows
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category
 from timebank.members.views import bp
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.select_widget import QuickSelect
 from timebank.web import perform
 

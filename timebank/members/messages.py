@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -22,6 +21,7 @@ from timebank.ledger.models import Membership
 from timebank.members.error_summary import problems
 from timebank.members.views import bp
 from timebank.person_choice import PersonIdField, choose, preset
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.people_search import Among, message_among
 from timebank.web import perform
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -24,6 +23,7 @@ from timebank.ledger.database import read_rows
 from timebank.ledger.errors import NotFoundError
 from timebank.ledger.models import Category, Membership, MembershipStatus
 from timebank.members.views import bp
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.web import perform
 
 

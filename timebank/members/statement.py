@@ -14,7 +14,6 @@ from datetime import date
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -23,6 +22,7 @@ from timebank.kept_parts import kept_part
 from timebank.ledger.clock import today_in
 from timebank.members.forms import StatementForm
 from timebank.members.views import bp, counterpart_name, description_of, kind_label
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.exports import BOM
 from timebank.reports.member_figures import member_figures
 from timebank.reports.statements import get_statement

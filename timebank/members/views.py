@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from timebank.community.notifications import list_notifications, mark_read
@@ -16,6 +15,7 @@ from timebank.ledger.database import run_in_transaction
 from timebank.ledger.rules import Counters
 from timebank.navigation import home_url
 from timebank.notification_text import describe
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.member_figures import year_figures
 from timebank.reports.statements import (
     StatementLine,

@@ -11,7 +11,12 @@ from timebank.partners import bp
 from timebank.partners.access import memberships_for, partner_memberships
 from timebank.report_views import downloads
 from timebank.report_views.kept_body import kept_body
-from timebank.report_views.page import network_context, report_context, report_title
+from timebank.report_views.page import (
+    network_measures_context,
+    network_picture_context,
+    report_context,
+    report_title,
+)
 from timebank.report_views.periods import period_from
 from timebank.report_views.reading import read_report, read_report_and_source
 from timebank.reports.reciprocity import Audience
@@ -61,8 +66,17 @@ def _page(slug: str | None, page: str):
         memberships, chosen, Audience.PARTNER, page=page, format="web", record=True
     )
     if page == "network":
-        # New pseudonyms on every view: drawn afresh.
-        context.update(network_context(report))
+        # The picture has new pseudonyms on every view: drawn afresh. The measures and
+        # quarters under it are the same for every view of the cached report: kept
+        # under it, as the report page's body is.
+        context.update(network_picture_context(report))
+        context["kept_measures"] = kept_body(
+            report,
+            source,
+            "report_views/_network_measures.html",
+            (),
+            lambda: {**context, **network_measures_context(report)},
+        )
         return render_template(f"partners/{page}.html", report=report, **context)
     # The report's body never shows the picture (the only part made anew for each
     # view): kept per cached report, language and period (report_views/kept_body.py).

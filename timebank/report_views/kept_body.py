@@ -1,5 +1,6 @@
 """A report page's body (the report's sections under the heading: the charts, tables,
-cards and lists; or the coordinators' network view's picture, measures and quarters)
+cards and lists; the coordinators' network view's picture, measures and quarters; or
+the partners' network view's measures and quarters)
 rendered once and kept, keyed by everything it is drawn from:
 
 - the cached report it comes from, by identity: ``reciprocity.cache.get_report_and_source``
@@ -20,8 +21,9 @@ heading with the period chooser and the page around it are drawn on every reques
 A partner's report is finished from its source on every call with new pseudonyms for
 the network picture: the partners' report page, which never shows the picture, keeps
 its body under the source (drawn from the finished report, the same but for the
-picture); the partners' network page is drawn afresh every time. Each partner view is
-still recorded in the audit log, kept body or not.
+picture); the partners' network page keeps its measures and quarters the same way and
+draws its picture afresh every time. Each partner view is still recorded in the audit
+log, kept body or not.
 """
 
 from __future__ import annotations

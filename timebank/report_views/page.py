@@ -136,13 +136,27 @@ def helpers(report: ReciprocityReport) -> dict:
     }
 
 
-def network_context(report: ReciprocityReport, brokers: dict[str, float] | None = None) -> dict:
-    """The network view: the picture's data and its text alternative, the measures and
-    how they moved quarter by quarter. ``brokers``: ``broker_nodes(report)``, when the
+def network_picture_context(
+    report: ReciprocityReport, brokers: dict[str, float] | None = None
+) -> dict:
+    """The network view's picture: its data and its text alternative (a partner's with
+    new pseudonyms on every call). ``brokers``: ``broker_nodes(report)``, when the
     caller has read them already."""
     picture = report.network.graph
     if brokers is None:
         brokers = broker_nodes(report)
+    return {
+        "title": report_title(report),
+        "picture": picture if isinstance(picture, Graph) else None,
+        "picture_hidden": picture if isinstance(picture, Suppressed) else None,
+        "parts": picture_parts(picture, brokers) if isinstance(picture, Graph) else None,
+        "kind_words": graph.kind_words(),
+        **helpers(report),
+    }
+
+
+def network_measures_context(report: ReciprocityReport) -> dict:
+    """The network view's measures and how they moved quarter by quarter."""
     quarter_fields = [f.name for f in fields(report.network.measures)]
     by_key = {name: getattr(report.network.measures, name) for name in quarter_fields}
     measures = list(by_key.values())
@@ -157,14 +171,14 @@ def network_context(report: ReciprocityReport, brokers: dict[str, float] | None 
         if key in by_key
     ]
     return {
-        "title": report_title(report),
-        "picture": picture if isinstance(picture, Graph) else None,
-        "picture_hidden": picture if isinstance(picture, Suppressed) else None,
-        "parts": picture_parts(picture, brokers) if isinstance(picture, Graph) else None,
-        "kind_words": graph.kind_words(),
         "measures": measures,
         "quarter_fields": quarter_fields,
         "measure_by_key": by_key,
         "quarter_charts": charts_by_quarter,
         **helpers(report),
     }
+
+
+def network_context(report: ReciprocityReport, brokers: dict[str, float] | None = None) -> dict:
+    """The whole network view: its picture and its measures."""
+    return {**network_picture_context(report, brokers), **network_measures_context(report)}

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation, ValidationError
 
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.reciprocity import Period
 from timebank.reports.reciprocity.period import MAX_PERIOD_DAYS
 

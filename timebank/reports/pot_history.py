@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from timebank.ledger.database import read_rows
-from timebank.ledger.models import Transfer
+from timebank.ledger.models import Account, AccountKind, Transfer
 from timebank.reports.keyset import Cursor, KeysetPage, Order
 from timebank.reports.statements import counterpart_label, entries_with_counterpart
 
@@ -49,7 +49,34 @@ class PotEntry:
     note: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PotAccount:
+    id: int
+    balance: int  # posted, in minutes
+    pending_debits: int  # promised in grants waiting for approval
+
+
+# The pot's account and figures, and each side's first page of ids: built once.
+_POT_ACCOUNT = sa.select(
+    Account.id, Account.posted_credits - Account.posted_debits, Account.pending_debits
+).where(Account.time_bank_id == sa.bindparam("bank_id"), Account.kind == AccountKind.POT)
+_FIRST_IDS = {
+    side: sa.select(Transfer.service_date, Transfer.id)
+    .where(side == _POT)
+    .order_by(*ORDER.by())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    for side in (Transfer.debit_account_id, Transfer.credit_account_id)
+}
+
+
+def pot_account(session: Session, time_bank_id: int) -> PotAccount:
+    """The bank's pot: its account id, posted balance and pending grants."""
+    return PotAccount(*read_rows(session, _POT_ACCOUNT, {"bank_id": time_bank_id}).one())
+
+
 def _ids(session: Session, side, pot_id: int, key, backwards: bool, limit: int):
+    if key is None and not backwards:
+        return read_rows(session, _FIRST_IDS[side], {"pot_id": pot_id, "limit": limit}).all()
     query = sa.select(Transfer.service_date, Transfer.id).where(side == pot_id)
     if key is not None:
         query = query.where(ORDER.beyond(tuple(key), reverse=backwards))
