@@ -24,6 +24,7 @@ from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
 from timebank.i18n import labels_now
+from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
     MemberKind,
@@ -37,6 +38,7 @@ from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.reports.keyset import Order, page_of
 from timebank.reports.statements import list_recent_transfers
+from timebank.row_links import RowLink
 from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform, then_true
 
@@ -59,14 +61,15 @@ STATUS_LABELS = {
     "declined": _l("Declined"),
     "left": _l("Left"),
 }
-STATUS_FILTERS = [
-    SelectChoice("current", _l("Active and suspended")),
-    SelectChoice("active", _l("Active")),
-    SelectChoice("suspended", _l("Suspended")),
-    SelectChoice("declined", _l("Declined")),
-    SelectChoice("left", _l("Left")),
-    SelectChoice("all", _l("Everyone")),
-]
+# The members list's filters: any role, any kind, and these statuses (in STATUS_LABELS'
+# words) between "Active and suspended" and "Everyone".
+FILTER_WORDS = {
+    "any role": _l("Any role"),
+    "any kind": _l("Any kind"),
+    "current": _l("Active and suspended"),
+    "all": _l("Everyone"),
+}
+FILTERED_STATUSES = ("active", "suspended", "declined", "left")
 
 
 # Forms --------------------------------------------------------------------------------
@@ -77,24 +80,11 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
-    role = SelectField(
-        _l("Role"),
-        choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES],
-        validate_choice=False,
-        widget=QuickSelect(),
-    )
-    kind = SelectField(
-        _l("Kind"),
-        choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES],
-        validate_choice=False,
-        widget=QuickSelect(),
-    )
+    # The selects' choices are given per request (_filter_choices).
+    role = SelectField(_l("Role"), choices=[], validate_choice=False, widget=QuickSelect())
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False, widget=QuickSelect())
     status = SelectField(
-        _l("Status"),
-        choices=STATUS_FILTERS,
-        default="current",
-        validate_choice=False,
-        widget=QuickSelect(),
+        _l("Status"), choices=[], default="current", validate_choice=False, widget=QuickSelect()
     )
 
 
@@ -178,17 +168,25 @@ class InvitationForm(FlaskForm):
 # Reading ------------------------------------------------------------------------------
 
 
-def _balance_rows(query):
-    return db.session.execute(query).all()
-
-
-def _base_query(bank_id: int):
-    return (
-        sa.select(Membership, Person, Account)
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(Account, Account.membership_id == Membership.id)
-        .where(Membership.time_bank_id == bank_id)
+# The applications waiting, as plain columns (what the list shows), by a statement built
+# once.
+_APPLICATIONS = (
+    sa.select(
+        Membership.id,
+        Membership.kind,
+        Membership.joined_at,
+        Membership.offers_text,
+        Membership.needs_text,
+        Person.display_name,
+        Person.email,
     )
+    .join(Person, Person.id == Membership.person_id)
+    .where(
+        Membership.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
+        Membership.status == MembershipStatus.APPLIED,
+    )
+    .order_by(Membership.joined_at, Membership.id)
+)
 
 
 BY_NAME = Order((Membership.sort_name, Membership.id))
@@ -215,15 +213,36 @@ def _list_query(bank_id: int):
     )
 
 
+def _filter_choices(form: FilterForm, roles, kinds, statuses) -> None:
+    """The filters' choices in the words of ``labels_now``, translated once for the
+    request (the rows show the same words), not twice per choice as WTForms draws lazy
+    labels."""
+    words = labels_now(FILTER_WORDS)
+    form.role.choices = [
+        SelectChoice("", words["any role"]),
+        *(SelectChoice(role.value, label) for role, label in roles.items()),
+    ]
+    form.kind.choices = [
+        SelectChoice("", words["any kind"]),
+        *(SelectChoice(kind.value, label) for kind, label in kinds.items()),
+    ]
+    form.status.choices = [
+        SelectChoice("current", words["current"]),
+        *(SelectChoice(status, statuses[status]) for status in FILTERED_STATUSES),
+        SelectChoice("all", words["all"]),
+    ]
+
+
 @bp.get("/members")
 def members():
     time_bank = bank()
     form = FilterForm(request.args)
-    applications = _balance_rows(
-        _base_query(time_bank.id)
-        .where(Membership.status == MembershipStatus.APPLIED)
-        .order_by(Membership.joined_at, Membership.id)
-    )
+    role_labels = labels_now(ROLE_LABELS)
+    kind_labels = labels_now(KIND_LABELS)
+    status_labels = labels_now(STATUS_LABELS)
+    _filter_choices(form, role_labels, kind_labels, status_labels)
+    session = db.session()
+    applications = read_rows(session, _APPLICATIONS, {"time_bank_id": time_bank.id}).all()
     query = _list_query(time_bank.id)
     text = (form.q.data or "").strip()[:120]
     if text:
@@ -246,10 +265,11 @@ def members():
         query = query.where(Membership.status == MembershipStatus(status))
     else:
         query = query.where(Membership.status != MembershipStatus.APPLIED)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    counted = sa.select(sa.func.count()).select_from(query.subquery())
+    total = read_rows(session, counted).scalar() or 0
     # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
     page = page_of(
-        db.session(),
+        session,
         query,
         order=BY_NAME,
         row_id=Membership.id,
@@ -258,6 +278,7 @@ def members():
         per_page=PAGE_SIZE,
         total=int(total),
         ident=lambda row: row.id,
+        plain=True,
     )
     args = filter_args()
     return render_template(
@@ -269,10 +290,12 @@ def members():
         total=total,
         page=page,
         page_args=args,
-        action_form=ActionForm(),
-        status_labels=labels_now(STATUS_LABELS),
-        kind_labels=labels_now(KIND_LABELS),
-        role_labels=labels_now(ROLE_LABELS),
+        status_labels=status_labels,
+        kind_labels=kind_labels,
+        role_labels=role_labels,
+        member_link=RowLink("coordinators.member", "membership_id"),
+        approve_link=RowLink("coordinators.approve_application", "membership_id"),
+        decline_link=RowLink("coordinators.decline_application", "membership_id"),
     )
 
 
