@@ -3,6 +3,8 @@ invitation links."""
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,6 +39,7 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.reports.keyset import Order, page_of
+from timebank.reports.name_search import contained, contains_text
 from timebank.reports.statements import list_recent_transfers
 from timebank.row_links import RowLink
 from timebank.select_widget import QuickSelect
@@ -205,11 +208,74 @@ _LIST_COLUMNS = sa.select(
 )
 
 
-def _list_query(bank_id: int):
-    return (
+_BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
+# The key of a page's first or last row is read among the bank's members.
+KEY_OF = sa.select(*BY_NAME.columns).where(Membership.time_bank_id == _BANK)
+# Which memberships a status filter shows: "current" (active and suspended), one status
+# (the parameter "status") or "all" (all but the applications, listed above the table).
+CURRENT, ONE_STATUS, ALL = "current", "one", "all"
+
+
+@functools.cache
+def _list_statements(text: bool, role: bool, kind: bool, statuses: str):
+    """The count and the rows of the list with these filters, built once: the filters'
+    values are the parameters "text" (``name_search.contained``), "role", "kind" and
+    "status"."""
+    query = (
         _LIST_COLUMNS.join(Person, Person.id == Membership.person_id)
         .outerjoin(Account, Account.membership_id == Membership.id)
-        .where(Membership.time_bank_id == bank_id)
+        .where(Membership.time_bank_id == _BANK)
+    )
+    if text:
+        query = query.where(
+            sa.or_(contains_text(Person.display_name, "text"), contains_text(Person.email, "text"))
+        )
+    if role:
+        query = query.where(Membership.role == sa.bindparam("role", type_=Membership.role.type))
+    if kind:
+        query = query.where(Membership.kind == sa.bindparam("kind", type_=Membership.kind.type))
+    if statuses == CURRENT:
+        query = query.where(
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED])
+        )
+    elif statuses == ONE_STATUS:
+        status = sa.bindparam("status", type_=Membership.status.type)
+        query = query.where(Membership.status == status)
+    else:
+        query = query.where(Membership.status != MembershipStatus.APPLIED)
+    return sa.select(sa.func.count()).select_from(query.subquery()), query
+
+
+def _list_page(session, bank_id: int, form: FilterForm):
+    """The page of members the filters ask for."""
+    text = (form.q.data or "").strip()[:120]
+    role = Role(form.role.data) if form.role.data in {r.value for r in Role} else None
+    kind = MemberKind(form.kind.data) if form.kind.data in {k.value for k in MemberKind} else None
+    status = form.status.data or CURRENT
+    one_status = status in {s.value for s in MembershipStatus}
+    statuses = CURRENT if status == CURRENT else ONE_STATUS if one_status else ALL
+    count, rows = _list_statements(bool(text), role is not None, kind is not None, statuses)
+    parameters = {
+        "time_bank_id": bank_id,
+        "text": contained(text),
+        "role": role,
+        "kind": kind,
+        "status": MembershipStatus(status) if one_status else None,
+    }
+    total = read_rows(session, count, parameters).scalar() or 0
+    # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
+    return page_of(
+        session,
+        rows,
+        order=BY_NAME,
+        row_id=Membership.id,
+        key_of=KEY_OF,
+        cursor=page_cursor(),
+        per_page=PAGE_SIZE,
+        total=int(total),
+        ident=lambda row: row.id,
+        plain=True,
+        parameters=parameters,
     )
 
 
@@ -243,43 +309,7 @@ def members():
     _filter_choices(form, role_labels, kind_labels, status_labels)
     session = db.session()
     applications = read_rows(session, _APPLICATIONS, {"time_bank_id": time_bank.id}).all()
-    query = _list_query(time_bank.id)
-    text = (form.q.data or "").strip()[:120]
-    if text:
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Person.display_name).contains(text.lower(), autoescape=True),
-                sa.func.lower(Person.email).contains(text.lower(), autoescape=True),
-            )
-        )
-    if form.role.data in {r.value for r in Role}:
-        query = query.where(Membership.role == Role(form.role.data))
-    if form.kind.data in {k.value for k in MemberKind}:
-        query = query.where(Membership.kind == MemberKind(form.kind.data))
-    status = form.status.data or "current"
-    if status == "current":
-        query = query.where(
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED])
-        )
-    elif status in {s.value for s in MembershipStatus}:
-        query = query.where(Membership.status == MembershipStatus(status))
-    else:
-        query = query.where(Membership.status != MembershipStatus.APPLIED)
-    counted = sa.select(sa.func.count()).select_from(query.subquery())
-    total = read_rows(session, counted).scalar() or 0
-    # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
-    page = page_of(
-        session,
-        query,
-        order=BY_NAME,
-        row_id=Membership.id,
-        key_of=sa.select(*BY_NAME.columns).where(Membership.time_bank_id == time_bank.id),
-        cursor=page_cursor(),
-        per_page=PAGE_SIZE,
-        total=int(total),
-        ident=lambda row: row.id,
-        plain=True,
-    )
+    page = _list_page(session, time_bank.id, form)
     args = filter_args()
     return render_template(
         "coordinators/members.html",
@@ -287,7 +317,7 @@ def members():
         form=form,
         applications=applications,
         rows=page.rows,
-        total=total,
+        total=page.total,
         page=page,
         page_args=args,
         status_labels=status_labels,
