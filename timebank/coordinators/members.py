@@ -26,6 +26,7 @@ from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
 from timebank.i18n import labels_now
+from timebank.kept_parts import kept_part
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
@@ -311,19 +312,33 @@ def members():
     applications = read_rows(session, _APPLICATIONS, {"time_bank_id": time_bank.id}).all()
     page = _list_page(session, time_bank.id, form)
     args = filter_args()
+    member_link = RowLink("coordinators.member", "membership_id")
+    # The rows are kept by what they show, the language and the time zone: see
+    # timebank/kept_parts.py.
+    shown = tuple(page.rows)
+    rows_html = kept_part(
+        "coordinators/_members_rows.html",
+        shown,
+        lambda: {
+            "rows": shown,
+            "role_labels": role_labels,
+            "kind_labels": kind_labels,
+            "status_labels": status_labels,
+            "member_link": member_link,
+        },
+    )
     return render_template(
         "coordinators/members.html",
         bank=time_bank,
         form=form,
         applications=applications,
         rows=page.rows,
+        rows_html=rows_html,
         total=page.total,
         page=page,
         page_args=args,
-        status_labels=status_labels,
         kind_labels=kind_labels,
-        role_labels=role_labels,
-        member_link=RowLink("coordinators.member", "membership_id"),
+        member_link=member_link,
         approve_link=RowLink("coordinators.approve_application", "membership_id"),
         decline_link=RowLink("coordinators.decline_application", "membership_id"),
     )
