@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 
 from timebank import quick_gettext
-from timebank.quick_gettext import gettext, lazy_text, translations
+from timebank.quick_gettext import gettext, translations
 
 CACHED_VALUES = 8192
 
@@ -105,7 +105,7 @@ def ledger_words(text: str | None) -> str | None:
         return text
     known = LEDGER_WORDS.get(text)
     if known is not None:
-        return lazy_text(known)
+        return str(known)
     reversal = REVERSAL_DESCRIPTION.fullmatch(text)
     if reversal:
         return gettext("Reversal of entry %(number)s", number=reversal.group(1))

@@ -29,7 +29,7 @@ from timebank.extensions import db
 from timebank.filters import hours, long_date, short_date
 from timebank.ledger.errors import AboveCapError, BelowFloorError, LedgerError, LimitError
 from timebank.ledger.rules import Minutes
-from timebank.quick_gettext import gettext, lazy_text
+from timebank.quick_gettext import gettext
 from timebank.reports.wording import Wording
 from timebank.safe_redirect import safe_next
 
@@ -199,4 +199,4 @@ def labels_now(labels: Mapping[Key, Any]) -> dict[Key, Markup]:
     list's rows look each one up rather than translating it again (Flask-Babel finds
     its catalogue anew for every lazy string shown). Markup, as a lazy string shows
     (its ``__html__`` is its text, unescaped), so the page is the same."""
-    return {key: Markup(lazy_text(label)) for key, label in labels.items()}  # noqa: S704
+    return {key: Markup(str(label)) for key, label in labels.items()}  # noqa: S704

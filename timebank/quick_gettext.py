@@ -16,11 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import flask_babel
 from babel import Locale
 from flask import Flask, g
 from flask_babel import get_locale, get_translations
-from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -60,15 +58,6 @@ def translations():
 def gettext(string: str, **variables: Any) -> str:
     text = translations().ugettext(string)
     return text % variables if variables else text
-
-
-def lazy_text(label: Any) -> str:
-    """``str(label)`` for a label made by ``lazy_gettext``, through the request's
-    catalogue (Flask-Babel finds its catalogue anew for each lazy string turned into
-    text, about 15 µs); any other label as ``str`` gives it."""
-    if type(label) is LazyString and label._func is flask_babel.gettext:
-        return gettext(*label._args, **label._kwargs)
-    return str(label)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
