@@ -3,8 +3,6 @@ invitation links."""
 
 from __future__ import annotations
 
-import functools
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -27,9 +25,7 @@ from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
 from timebank.i18n import labels_now
 from timebank.kept_parts import kept_part
-from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
-    Account,
     MemberKind,
     Membership,
     MembershipStatus,
@@ -39,14 +35,18 @@ from timebank.ledger.models import (
 from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
-from timebank.reports.keyset import Order, page_of
-from timebank.reports.name_search import contained, contains_text
+from timebank.reports.member_list import (
+    ALL,
+    CURRENT,
+    MemberFilters,
+    list_applications,
+    list_members,
+)
 from timebank.reports.statements import list_recent_transfers
 from timebank.row_links import RowLink
 from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform, then_true
 
-PAGE_SIZE = 50
 ROLE_LABELS = {
     Role.MEMBER: _l("Member"),
     Role.COORDINATOR: _l("Coordinator"),
@@ -172,111 +172,19 @@ class InvitationForm(FlaskForm):
 # Reading ------------------------------------------------------------------------------
 
 
-# The applications waiting, as plain columns (what the list shows), by a statement built
-# once.
-_APPLICATIONS = (
-    sa.select(
-        Membership.id,
-        Membership.kind,
-        Membership.joined_at,
-        Membership.offers_text,
-        Membership.needs_text,
-        Person.display_name,
-        Person.email,
-    )
-    .join(Person, Person.id == Membership.person_id)
-    .where(
-        Membership.time_bank_id == sa.bindparam("time_bank_id", type_=sa.Integer),
-        Membership.status == MembershipStatus.APPLIED,
-    )
-    .order_by(Membership.joined_at, Membership.id)
-)
-
-
-BY_NAME = Order((Membership.sort_name, Membership.id))
-
-# The list's rows as plain columns (what the table shows), not three ORM objects a row:
-# loading 150 objects was a fifth of the page's time.
-_LIST_COLUMNS = sa.select(
-    Membership.id,
-    Membership.role,
-    Membership.kind,
-    Membership.status,
-    Person.display_name,
-    Person.email,
-    Account.id.label("account_id"),
-    (Account.posted_credits - Account.posted_debits).label("balance"),
-)
-
-
-_BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
-# The key of a page's first or last row is read among the bank's members.
-KEY_OF = sa.select(*BY_NAME.columns).where(Membership.time_bank_id == _BANK)
-# Which memberships a status filter shows: "current" (active and suspended), one status
-# (the parameter "status") or "all" (all but the applications, listed above the table).
-CURRENT, ONE_STATUS, ALL = "current", "one", "all"
-
-
-@functools.cache
-def _list_statements(text: bool, role: bool, kind: bool, statuses: str):
-    """The count and the rows of the list with these filters, built once: the filters'
-    values are the parameters "text" (``name_search.contained``), "role", "kind" and
-    "status"."""
-    query = (
-        _LIST_COLUMNS.join(Person, Person.id == Membership.person_id)
-        .outerjoin(Account, Account.membership_id == Membership.id)
-        .where(Membership.time_bank_id == _BANK)
-    )
-    if text:
-        query = query.where(
-            sa.or_(contains_text(Person.display_name, "text"), contains_text(Person.email, "text"))
-        )
-    if role:
-        query = query.where(Membership.role == sa.bindparam("role", type_=Membership.role.type))
-    if kind:
-        query = query.where(Membership.kind == sa.bindparam("kind", type_=Membership.kind.type))
-    if statuses == CURRENT:
-        query = query.where(
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED])
-        )
-    elif statuses == ONE_STATUS:
-        status = sa.bindparam("status", type_=Membership.status.type)
-        query = query.where(Membership.status == status)
-    else:
-        query = query.where(Membership.status != MembershipStatus.APPLIED)
-    return sa.select(sa.func.count()).select_from(query.subquery()), query
-
-
-def _list_page(session, bank_id: int, form: FilterForm):
-    """The page of members the filters ask for."""
-    text = (form.q.data or "").strip()[:120]
-    role = Role(form.role.data) if form.role.data in {r.value for r in Role} else None
-    kind = MemberKind(form.kind.data) if form.kind.data in {k.value for k in MemberKind} else None
+def _member_filters(form: FilterForm) -> MemberFilters:
     status = form.status.data or CURRENT
-    one_status = status in {s.value for s in MembershipStatus}
-    statuses = CURRENT if status == CURRENT else ONE_STATUS if one_status else ALL
-    count, rows = _list_statements(bool(text), role is not None, kind is not None, statuses)
-    parameters = {
-        "time_bank_id": bank_id,
-        "text": contained(text),
-        "role": role,
-        "kind": kind,
-        "status": MembershipStatus(status) if one_status else None,
-    }
-    total = read_rows(session, count, parameters).scalar() or 0
-    # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
-    return page_of(
-        session,
-        rows,
-        order=BY_NAME,
-        row_id=Membership.id,
-        key_of=KEY_OF,
-        cursor=page_cursor(),
-        per_page=PAGE_SIZE,
-        total=int(total),
-        ident=lambda row: row.id,
-        plain=True,
-        parameters=parameters,
+    if status in {s.value for s in MembershipStatus}:
+        status = MembershipStatus(status)
+    elif status != CURRENT:
+        status = ALL  # "Everyone" (or anything else): all but the applications
+    return MemberFilters(
+        text=(form.q.data or "").strip()[:120],
+        role=Role(form.role.data) if form.role.data in {r.value for r in Role} else None,
+        kind=(
+            MemberKind(form.kind.data) if form.kind.data in {k.value for k in MemberKind} else None
+        ),
+        status=status,
     )
 
 
@@ -309,8 +217,8 @@ def members():
     status_labels = labels_now(STATUS_LABELS)
     _filter_choices(form, role_labels, kind_labels, status_labels)
     session = db.session()
-    applications = read_rows(session, _APPLICATIONS, {"time_bank_id": time_bank.id}).all()
-    page = _list_page(session, time_bank.id, form)
+    applications = list_applications(session, time_bank.id)
+    page = list_members(session, time_bank.id, _member_filters(form), cursor=page_cursor())
     args = filter_args()
     member_link = RowLink("coordinators.member", "membership_id")
     # The rows are kept by what they show, the language and the time zone: see
