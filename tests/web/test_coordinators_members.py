@@ -7,9 +7,10 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
-from tests.factories import MembershipFactory, TimeBankFactory
-from tests.web.support import make_member, sign_in
+from tests.factories import MembershipFactory, TimeBankFactory, bank_today
+from tests.web.support import make_member, sign_in, without_tokens
 from timebank.community import invitations as invitation_service
 from timebank.community.models import CoordinatorNote, Invitation
 from timebank.ledger.models import (
@@ -19,6 +20,7 @@ from timebank.ledger.models import (
     MembershipStatus,
     Role,
 )
+from timebank.ledger.transfers import record_transfer
 
 MEMBERS = "/coordinators/members"
 
@@ -357,3 +359,46 @@ def test_a_coordinator_changes_their_own_kind_and_steps_down(signed_in, session,
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Membership, own).role == Role.MEMBER
+
+
+def test_the_members_rows_show_every_change_at_once(signed_in, session, bank, alice, coordinator):
+    """The list's rows are kept by what they show (timebank/kept_parts.py): a balance
+    changed, a name changed, a suspension and the other language each draw what they
+    should, never what was kept."""
+    from timebank.kept_parts import forget_all
+
+    bob = make_member(session, email="bob@example.org", name="Bob Brennan", bank=bank)
+    members_table = lambda client: without_tokens(  # noqa: E731
+        client.get(MEMBERS).get_data(as_text=True)
+    ).split('id="members-title"')[1]
+    first = members_table(signed_in)
+    assert members_table(signed_in) == first
+    assert "Alice Ashdown" in first and "1 h 30 min" not in first
+
+    record_transfer(
+        session,
+        actor=coordinator,
+        giver=alice.account,
+        receiver=bob.account,
+        minutes=90,
+        service_date=bank_today(),
+    )
+    session.commit()
+    assert "1 h 30 min" in members_table(signed_in)
+
+    alice.person.display_name = "Alys Ashdown"
+    session.commit()
+    renamed = members_table(signed_in)
+    assert "Alys Ashdown" in renamed and "Alice Ashdown" not in renamed
+
+    alice.status = MembershipStatus.SUSPENDED
+    session.commit()
+    assert "<td>Suspended</td>" in members_table(signed_in)
+
+    signed_in.post("/language", data={"language": "cy", "next": "/"})
+    welsh = members_table(signed_in)
+    with force_locale("cy"):
+        assert f"<td>{gettext('Suspended')}</td>" in welsh
+    assert "<td>Suspended</td>" not in welsh
+    forget_all()
+    assert members_table(signed_in) == welsh

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from tests.factories import TimeBankFactory, bank_today
 from tests.reports.test_statements import count_queries
 from tests.two_step_support import give_code_with_csrf_token, set_up_two_step
-from tests.web.support import PASSWORD, csrf_token_from, make_member, sign_in
+from tests.web.support import PASSWORD, csrf_token_from, make_member, page_without_tokens, sign_in
 from tests.web.test_auth import csrf_app  # noqa: F401
 from timebank.community.models import Notification
 from timebank.community.notifications import Kind
@@ -752,3 +753,38 @@ def test_an_entrys_pages_and_the_posted_list_take_the_same_statements_for_any_hi
     grant_from_pot(session, actor=coordinator, recipient=bob.account, minutes=15, reason="Help")
     session.commit()
     assert measure() == few
+
+
+def test_the_exchanges_rows_show_every_change_at_once(client, session, world):
+    """The posted list's rows are kept by what they show (timebank/kept_parts.py): a
+    reversal, a name changed and the other language each draw what they should, never
+    what was kept."""
+    from timebank.kept_parts import forget_all
+
+    alice, bob, coordinator = world["alice"], world["bob"], world["coordinator"]
+    original = posted(session, coordinator, alice, bob, 60, description="Weeding")
+    sign_in(client, "cora@example.org")
+    first = page_without_tokens(client, "/coordinators/transfers")
+    assert page_without_tokens(client, "/coordinators/transfers") == first
+    assert "Alice Ashdown" in first and "Reversed by entry" not in first
+
+    reversal = reverse_transfer(
+        session, actor=coordinator, transfer_id=original, reason="Recorded by mistake"
+    )
+    session.commit()
+    reversed_listing = text(client.get("/coordinators/transfers"))
+    assert f"Reversed by entry {reversal.id}" in reversed_listing
+    assert f"Reverses entry {original}: Recorded by mistake" in reversed_listing
+
+    alice.person.display_name = "Alys Ashdown"
+    session.commit()
+    renamed = page_without_tokens(client, "/coordinators/transfers")
+    assert "Alys Ashdown" in renamed and "Alice Ashdown" not in renamed
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = page_without_tokens(client, "/coordinators/transfers")
+    with force_locale("cy"):
+        assert gettext("Reversed by entry %(id)s", id=reversal.id) in welsh
+    assert "Reversed by entry" not in welsh
+    forget_all()
+    assert page_without_tokens(client, "/coordinators/transfers") == welsh

@@ -23,8 +23,8 @@ from timebank.coordinators.access import bank, coordinator
 from timebank.coordinators.queue import filter_args, page_cursor
 from timebank.extensions import db
 from timebank.i18n import labels_now
+from timebank.kept_parts import kept_part
 from timebank.ledger.models import (
-    Account,
     MemberKind,
     Membership,
     MembershipStatus,
@@ -35,12 +35,18 @@ from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
 from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.quick_gettext import lazy_gettext as _l
-from timebank.reports.keyset import Order, page_of
+from timebank.reports.member_list import (
+    ALL,
+    CURRENT,
+    MemberFilters,
+    list_applications,
+    list_members,
+)
 from timebank.reports.statements import list_recent_transfers
+from timebank.row_links import RowLink
 from timebank.select_widget import QuickSelect
 from timebank.web import get_in_bank, perform, then_true
 
-PAGE_SIZE = 50
 ROLE_LABELS = {
     Role.MEMBER: _l("Member"),
     Role.COORDINATOR: _l("Coordinator"),
@@ -59,14 +65,15 @@ STATUS_LABELS = {
     "declined": _l("Declined"),
     "left": _l("Left"),
 }
-STATUS_FILTERS = [
-    SelectChoice("current", _l("Active and suspended")),
-    SelectChoice("active", _l("Active")),
-    SelectChoice("suspended", _l("Suspended")),
-    SelectChoice("declined", _l("Declined")),
-    SelectChoice("left", _l("Left")),
-    SelectChoice("all", _l("Everyone")),
-]
+# The members list's filters: any role, any kind, and these statuses (in STATUS_LABELS'
+# words) between "Active and suspended" and "Everyone".
+FILTER_WORDS = {
+    "any role": _l("Any role"),
+    "any kind": _l("Any kind"),
+    "current": _l("Active and suspended"),
+    "all": _l("Everyone"),
+}
+FILTERED_STATUSES = ("active", "suspended", "declined", "left")
 
 
 # Forms --------------------------------------------------------------------------------
@@ -77,24 +84,11 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=120)])
-    role = SelectField(
-        _l("Role"),
-        choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES],
-        validate_choice=False,
-        widget=QuickSelect(),
-    )
-    kind = SelectField(
-        _l("Kind"),
-        choices=[SelectChoice("", _l("Any kind")), *KIND_CHOICES],
-        validate_choice=False,
-        widget=QuickSelect(),
-    )
+    # The selects' choices are given per request (_filter_choices).
+    role = SelectField(_l("Role"), choices=[], validate_choice=False, widget=QuickSelect())
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False, widget=QuickSelect())
     status = SelectField(
-        _l("Status"),
-        choices=STATUS_FILTERS,
-        default="current",
-        validate_choice=False,
-        widget=QuickSelect(),
+        _l("Status"), choices=[], default="current", validate_choice=False, widget=QuickSelect()
     )
 
 
@@ -178,101 +172,83 @@ class InvitationForm(FlaskForm):
 # Reading ------------------------------------------------------------------------------
 
 
-def _balance_rows(query):
-    return db.session.execute(query).all()
-
-
-def _base_query(bank_id: int):
-    return (
-        sa.select(Membership, Person, Account)
-        .join(Person, Person.id == Membership.person_id)
-        .outerjoin(Account, Account.membership_id == Membership.id)
-        .where(Membership.time_bank_id == bank_id)
+def _member_filters(form: FilterForm) -> MemberFilters:
+    status = form.status.data or CURRENT
+    if status in {s.value for s in MembershipStatus}:
+        status = MembershipStatus(status)
+    elif status != CURRENT:
+        status = ALL  # "Everyone" (or anything else): all but the applications
+    return MemberFilters(
+        text=(form.q.data or "").strip()[:120],
+        role=Role(form.role.data) if form.role.data in {r.value for r in Role} else None,
+        kind=(
+            MemberKind(form.kind.data) if form.kind.data in {k.value for k in MemberKind} else None
+        ),
+        status=status,
     )
 
 
-BY_NAME = Order((Membership.sort_name, Membership.id))
-
-# The list's rows as plain columns (what the table shows), not three ORM objects a row:
-# loading 150 objects was a fifth of the page's time.
-_LIST_COLUMNS = sa.select(
-    Membership.id,
-    Membership.role,
-    Membership.kind,
-    Membership.status,
-    Person.display_name,
-    Person.email,
-    Account.id.label("account_id"),
-    (Account.posted_credits - Account.posted_debits).label("balance"),
-)
-
-
-def _list_query(bank_id: int):
-    return (
-        _LIST_COLUMNS.join(Person, Person.id == Membership.person_id)
-        .outerjoin(Account, Account.membership_id == Membership.id)
-        .where(Membership.time_bank_id == bank_id)
-    )
+def _filter_choices(form: FilterForm, roles, kinds, statuses) -> None:
+    """The filters' choices in the words of ``labels_now``, translated once for the
+    request (the rows show the same words), not twice per choice as WTForms draws lazy
+    labels."""
+    words = labels_now(FILTER_WORDS)
+    form.role.choices = [
+        SelectChoice("", words["any role"]),
+        *(SelectChoice(role.value, label) for role, label in roles.items()),
+    ]
+    form.kind.choices = [
+        SelectChoice("", words["any kind"]),
+        *(SelectChoice(kind.value, label) for kind, label in kinds.items()),
+    ]
+    form.status.choices = [
+        SelectChoice("current", words["current"]),
+        *(SelectChoice(status, statuses[status]) for status in FILTERED_STATUSES),
+        SelectChoice("all", words["all"]),
+    ]
 
 
 @bp.get("/members")
 def members():
     time_bank = bank()
     form = FilterForm(request.args)
-    applications = _balance_rows(
-        _base_query(time_bank.id)
-        .where(Membership.status == MembershipStatus.APPLIED)
-        .order_by(Membership.joined_at, Membership.id)
-    )
-    query = _list_query(time_bank.id)
-    text = (form.q.data or "").strip()[:120]
-    if text:
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Person.display_name).contains(text.lower(), autoescape=True),
-                sa.func.lower(Person.email).contains(text.lower(), autoescape=True),
-            )
-        )
-    if form.role.data in {r.value for r in Role}:
-        query = query.where(Membership.role == Role(form.role.data))
-    if form.kind.data in {k.value for k in MemberKind}:
-        query = query.where(Membership.kind == MemberKind(form.kind.data))
-    status = form.status.data or "current"
-    if status == "current":
-        query = query.where(
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.SUSPENDED])
-        )
-    elif status in {s.value for s in MembershipStatus}:
-        query = query.where(Membership.status == MembershipStatus(status))
-    else:
-        query = query.where(Membership.status != MembershipStatus.APPLIED)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    # By name, a page at a time by keyset (ix_membership_bank_sort_name serves it).
-    page = page_of(
-        db.session(),
-        query,
-        order=BY_NAME,
-        row_id=Membership.id,
-        key_of=sa.select(*BY_NAME.columns).where(Membership.time_bank_id == time_bank.id),
-        cursor=page_cursor(),
-        per_page=PAGE_SIZE,
-        total=int(total),
-        ident=lambda row: row.id,
-    )
+    role_labels = labels_now(ROLE_LABELS)
+    kind_labels = labels_now(KIND_LABELS)
+    status_labels = labels_now(STATUS_LABELS)
+    _filter_choices(form, role_labels, kind_labels, status_labels)
+    session = db.session()
+    applications = list_applications(session, time_bank.id)
+    page = list_members(session, time_bank.id, _member_filters(form), cursor=page_cursor())
     args = filter_args()
+    member_link = RowLink("coordinators.member", "membership_id")
+    # The rows are kept by what they show, the language and the time zone: see
+    # timebank/kept_parts.py.
+    shown = tuple(page.rows)
+    rows_html = kept_part(
+        "coordinators/_members_rows.html",
+        shown,
+        lambda: {
+            "rows": shown,
+            "role_labels": role_labels,
+            "kind_labels": kind_labels,
+            "status_labels": status_labels,
+            "member_link": member_link,
+        },
+    )
     return render_template(
         "coordinators/members.html",
         bank=time_bank,
         form=form,
         applications=applications,
         rows=page.rows,
-        total=total,
+        rows_html=rows_html,
+        total=page.total,
         page=page,
         page_args=args,
-        action_form=ActionForm(),
-        status_labels=labels_now(STATUS_LABELS),
-        kind_labels=labels_now(KIND_LABELS),
-        role_labels=labels_now(ROLE_LABELS),
+        kind_labels=kind_labels,
+        member_link=member_link,
+        approve_link=RowLink("coordinators.approve_application", "membership_id"),
+        decline_link=RowLink("coordinators.decline_application", "membership_id"),
     )
 
 

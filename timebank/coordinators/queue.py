@@ -22,6 +22,7 @@ from timebank.coordinators.access import bank, coordinator
 from timebank.extensions import db
 from timebank.i18n import labels_now, ledger_message
 from timebank.ids import id_arg, parse_id
+from timebank.kept_parts import kept_part
 from timebank.ledger import errors
 from timebank.ledger.corrections import correct_pending_transfer
 from timebank.ledger.database import read_rows, run_in_transaction
@@ -257,18 +258,41 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
         for effect in (detail.giver_effect, detail.receiver_effect)
         if effect.problem
     ]
+    kind_labels = labels_now(KIND_LABELS)
+    # Both people's recent entries are kept by what they show (and the entry the page is
+    # about), the language and the time zone: see timebank/kept_parts.py.
+    shown = (
+        transfer.id,
+        detail.giver_label,
+        tuple(detail.giver_history),
+        detail.receiver_label,
+        tuple(detail.receiver_history),
+    )
+    recent_entries = kept_part(
+        "coordinators/_entry_recent.html",
+        shown,
+        lambda: {
+            "transfer_id": transfer.id,
+            "giver_label": detail.giver_label,
+            "giver_history": detail.giver_history,
+            "receiver_label": detail.receiver_label,
+            "receiver_history": detail.receiver_history,
+            "kind_labels": kind_labels,
+        },
+    )
     return (
         render_template(
             "coordinators/queue_detail.html",
             detail=detail,
             problems=problems,
             transfer=transfer,
+            recent_entries=recent_entries,
             approve_form=ApproveForm(prefix="approve"),
             reject_form=reject_form or RejectForm(formdata=None, prefix="reject"),
             correct_form=correct_form or _correct_form(transfer, detail.category_slug),
             # The entry as shown: approving or rejecting it is refused if it changes.
             seen_version=loaded_entry_version(db.session(), transfer),
-            kind_labels=labels_now(KIND_LABELS),
+            kind_labels=kind_labels,
             ledger_message=ledger_message,
             own_entry=own_entry_rule(db.session(), bank(), coordinator(), [transfer]),
         ),

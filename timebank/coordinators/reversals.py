@@ -22,6 +22,7 @@ from timebank.coordinators.queue import (
 from timebank.extensions import db
 from timebank.filters import hours
 from timebank.i18n import labels_now
+from timebank.kept_parts import kept_part
 from timebank.ledger.models import Transfer, TransferKind, TransferStatus
 from timebank.ledger.rules import MAX_TEXT_LENGTH
 from timebank.ledger.transfers import reverse_transfer
@@ -69,14 +70,25 @@ def transfers():
         )
     page = list_posted(db.session(), bank().id, filters, cursor=page_cursor())
     args = filter_args()
+    # The rows are kept by what they show (posted entries, their reversals' ids and
+    # both sides' names), the language and the time zone: see timebank/kept_parts.py.
+    shown = tuple(page.rows)
+    rows = kept_part(
+        "coordinators/_transfers_rows.html",
+        shown,
+        lambda: {
+            "rows": shown,
+            "kind_labels": kind_labels,
+            "reverse_link": RowLink("coordinators.transfers_reverse", "posted_transfer_id"),
+        },
+    )
     return render_template(
         "coordinators/transfers.html",
         form=form,
         page=page,
+        rows=rows,
         args=args,
         filtered=bool(args),
-        kind_labels=kind_labels,
-        reverse_link=RowLink("coordinators.transfers_reverse", "posted_transfer_id"),
     )
 
 

@@ -3,6 +3,7 @@ the list from which they reverse a mistake."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Transfer, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
+from timebank.reports.name_search import contained
 from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
 # Newest first; served by the index ix_transfer_bank_status_posted.
@@ -82,6 +84,29 @@ def _posted_row(row: sa.Row) -> PostedRow:
     )
 
 
+# The bank (parameter "time_bank_id") and the posted entries of it: the key of a page's
+# first or last row is read among them.
+_BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
+_IN_BANK = (Transfer.time_bank_id == _BANK, Transfer.status == TransferStatus.POSTED)
+KEY_OF = sa.select(*ORDER.columns).where(*_IN_BANK)
+
+
+@functools.cache
+def _statements(member: bool, start: bool, end: bool, kind: bool) -> tuple[sa.Select, sa.Select]:
+    """The count and the rows of the list with these filters, built once: the filters'
+    values are the parameters "member", "start", "end" and "kind"."""
+    conditions = list(_IN_BANK)
+    if member:
+        conditions.append(involving(_BANK, "member"))
+    if start:
+        conditions.append(Transfer.service_date >= sa.bindparam("start", type_=sa.Date))
+    if end:
+        conditions.append(Transfer.service_date <= sa.bindparam("end", type_=sa.Date))
+    if kind:
+        conditions.append(Transfer.kind == sa.bindparam("kind", type_=Transfer.kind.type))
+    return sa.select(sa.func.count(Transfer.id)).where(*conditions), ROWS.where(*conditions)
+
+
 def list_posted(
     session: Session,
     time_bank_id: int,
@@ -94,28 +119,30 @@ def list_posted(
     the id of its reversal if it has one. Three queries whatever the page: the count,
     the cursor's key, the rows."""
     filters = filters or HistoryFilters()
-    in_bank = [Transfer.time_bank_id == time_bank_id, Transfer.status == TransferStatus.POSTED]
-    conditions = list(in_bank)
-    if filters.member.strip():
-        conditions.append(involving(time_bank_id, filters.member))
-    if filters.start is not None:
-        conditions.append(Transfer.service_date >= filters.start)
-    if filters.end is not None:
-        conditions.append(Transfer.service_date <= filters.end)
-    if filters.kind:
-        conditions.append(Transfer.kind == filters.kind)
-    total = read_rows(session, sa.select(sa.func.count(Transfer.id)).where(*conditions)).scalar()
+    member = filters.member.strip()
+    count, rows = _statements(
+        bool(member), filters.start is not None, filters.end is not None, bool(filters.kind)
+    )
+    parameters = {
+        "time_bank_id": time_bank_id,
+        "member": contained(member),
+        "start": filters.start,
+        "end": filters.end,
+        "kind": filters.kind,
+    }
+    total = read_rows(session, count, parameters).scalar()
     page = page_of(
         session,
-        ROWS.where(*conditions),
+        rows,
         order=ORDER,
         row_id=Transfer.id,
-        key_of=sa.select(*ORDER.columns).where(*in_bank),
+        key_of=KEY_OF,
         cursor=cursor or Cursor(),
         per_page=per_page,
         total=int(total or 0),
         ident=lambda row: row.id,
         plain=True,
+        parameters=parameters,
     )
     page.rows = [_posted_row(row) for row in page.rows]
     return page

@@ -7,6 +7,7 @@ Each read is a fixed number of queries however many rows it returns.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from timebank.ledger.clock import utcnow
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
 from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
+from timebank.reports.name_search import contained
 from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
 # Oldest first; served by the index ix_transfer_bank_status_recorded.
@@ -99,31 +101,46 @@ def _stage_condition(stage: str):
     return awaiting_approval
 
 
-def _queue_conditions(time_bank_id: int, filters: QueueFilters, now: datetime) -> list:
-    conditions = [
-        Transfer.time_bank_id == time_bank_id,
-        Transfer.status == TransferStatus.PENDING,
-        _stage_condition(filters.stage),
-    ]
-    if filters.member.strip():
-        conditions.append(involving(time_bank_id, filters.member))
-    if filters.category:
+_BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
+_PENDING_IN_BANK = (Transfer.time_bank_id == _BANK, Transfer.status == TransferStatus.PENDING)
+# The key of a page's first or last row is read among the bank's pending entries.
+KEY_OF = sa.select(*ORDER.columns).where(*_PENDING_IN_BANK)
+
+
+@functools.cache
+def _statements(stage: str, shape: tuple[bool, ...]) -> tuple[sa.Select, sa.Select]:
+    """The totals (count, minutes) and the rows of one stage's list with the filters
+    ``shape`` says are given (member, category, least and most minutes, age, kind),
+    built once: the filters' values are the parameters "member", "category",
+    "min_minutes", "max_minutes", "recorded_by" and "kind"."""
+    member, category, min_minutes, max_minutes, age, kind = shape
+    conditions = [*_PENDING_IN_BANK, _stage_condition(stage)]
+    if member:
+        conditions.append(involving(_BANK, "member"))
+    if category:
         conditions.append(
             Transfer.category_id.in_(
                 sa.select(Category.id).where(
-                    Category.time_bank_id == time_bank_id, Category.slug == filters.category
+                    Category.time_bank_id == _BANK,
+                    Category.slug == sa.bindparam("category", type_=sa.String),
                 )
             )
         )
-    if filters.min_minutes is not None:
-        conditions.append(Transfer.minutes >= filters.min_minutes)
-    if filters.max_minutes is not None:
-        conditions.append(Transfer.minutes <= filters.max_minutes)
-    if filters.min_age_days:
-        conditions.append(Transfer.recorded_at <= now - timedelta(days=filters.min_age_days))
-    if filters.kind:
-        conditions.append(Transfer.kind == filters.kind)
-    return conditions
+    if min_minutes:
+        conditions.append(Transfer.minutes >= sa.bindparam("min_minutes", type_=sa.Integer))
+    if max_minutes:
+        conditions.append(Transfer.minutes <= sa.bindparam("max_minutes", type_=sa.Integer))
+    if age:
+        recorded_by = sa.bindparam("recorded_by", type_=Transfer.recorded_at.type)
+        conditions.append(Transfer.recorded_at <= recorded_by)
+    if kind:
+        conditions.append(Transfer.kind == sa.bindparam("kind", type_=Transfer.kind.type))
+    totals = (
+        sa.select(sa.func.count(Transfer.id), sa.func.coalesce(sa.func.sum(Transfer.minutes), 0))
+        .select_from(Transfer)
+        .where(*conditions)
+    )
+    return totals, ROWS.where(*conditions)
 
 
 def _queue_row(row: sa.Row, now: datetime) -> QueueRow:
@@ -177,26 +194,39 @@ def list_queue(
     queries on the first page (the totals and the rows), three on the others."""
     filters = filters or QueueFilters()
     now = now or utcnow()
-    conditions = _queue_conditions(time_bank_id, filters, now)
-    total, total_minutes = read_rows(
-        session,
-        sa.select(sa.func.count(Transfer.id), sa.func.coalesce(sa.func.sum(Transfer.minutes), 0))
-        .select_from(Transfer)
-        .where(*conditions),
-    ).one()
+    member = filters.member.strip()
+    shape = (
+        bool(member),
+        bool(filters.category),
+        filters.min_minutes is not None,
+        filters.max_minutes is not None,
+        bool(filters.min_age_days),
+        bool(filters.kind),
+    )
+    stage = STAGE_CONFIRMATION if filters.stage == STAGE_CONFIRMATION else STAGE_APPROVAL
+    totals, rows = _statements(stage, shape)
+    parameters = {
+        "time_bank_id": time_bank_id,
+        "member": contained(member),
+        "category": filters.category,
+        "min_minutes": filters.min_minutes,
+        "max_minutes": filters.max_minutes,
+        "recorded_by": now - timedelta(days=filters.min_age_days or 0),
+        "kind": filters.kind,
+    }
+    total, total_minutes = read_rows(session, totals, parameters).one()
     page = page_of(
         session,
-        ROWS.where(*conditions),
+        rows,
         order=ORDER,
         row_id=Transfer.id,
-        key_of=sa.select(*ORDER.columns).where(
-            Transfer.time_bank_id == time_bank_id, Transfer.status == TransferStatus.PENDING
-        ),
+        key_of=KEY_OF,
         cursor=cursor or Cursor(),
         per_page=per_page,
         total=int(total),
         ident=lambda row: row.id,
         plain=True,
+        parameters=parameters,
     )
     page.rows = [_queue_row(row, now) for row in page.rows]
     page.total_minutes = int(total_minutes)

@@ -20,6 +20,7 @@ from timebank.ledger.models import (
     Transfer,
     account_label,
 )
+from timebank.reports.name_search import contains_text
 
 PER_PAGE = 50
 
@@ -90,16 +91,16 @@ def split_sides(row: Sequence[Any]) -> tuple[list[Any], str | None, str, str, st
     )
 
 
-def _accounts_named(time_bank_id: int, term: str):
-    """Ids of the bank's accounts whose holder's name contains ``term`` (any case)."""
-    needle = term.strip().lower()
+def _accounts_named(time_bank_id: Any, parameter: str):
+    """Ids of the bank's accounts whose holder's name contains the value of the bind
+    parameter ``parameter`` (any case; see ``name_search``)."""
     people = (
         sa.select(Account.id)
         .join(Membership, Membership.id == Account.membership_id)
         .join(Person, Person.id == Membership.person_id)
         .where(
             Account.time_bank_id == time_bank_id,
-            sa.func.lower(Person.display_name).contains(needle, autoescape=True),
+            contains_text(Person.display_name, parameter),
         )
     )
     organisations = (
@@ -107,13 +108,15 @@ def _accounts_named(time_bank_id: int, term: str):
         .join(Organisation, Organisation.id == Account.organisation_id)
         .where(
             Account.time_bank_id == time_bank_id,
-            sa.func.lower(Organisation.name).contains(needle, autoescape=True),
+            contains_text(Organisation.name, parameter),
         )
     )
     return sa.union(people, organisations)
 
 
-def involving(time_bank_id: int, term: str):
-    named = _accounts_named(time_bank_id, term).subquery()
+def involving(time_bank_id: Any, parameter: str):
+    """Entries either side of which is held by someone whose name contains the value of
+    the bind parameter ``parameter`` (``name_search.contained(text)``)."""
+    named = _accounts_named(time_bank_id, parameter).subquery()
     ids = sa.select(named.c[0])
     return sa.or_(Transfer.debit_account_id.in_(ids), Transfer.credit_account_id.in_(ids))
