@@ -39,6 +39,21 @@ class Names:
     organisations: dict[int, str] = field(default_factory=dict)
     wording: Wording = ENGLISH
 
+    def values(self) -> tuple[Any, ...]:
+        """The names found, as plain values (not the wording): what a page drawn from
+        them is keyed by."""
+        return tuple(
+            tuple(sorted(found.items()))
+            for found in (
+                self.accounts,
+                self.account_kinds,
+                self.memberships,
+                self.people,
+                self.categories,
+                self.organisations,
+            )
+        )
+
     def account(self, account_id: Any) -> str:
         if account_id is None:
             return self.wording.gettext("nobody")
