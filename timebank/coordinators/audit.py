@@ -44,6 +44,7 @@ from timebank.reports.audit_log import PER_PAGE, SYSTEM, AuditFilter, AuditPage,
 from timebank.reports.audit_wording import action_kinds
 from timebank.reports.people_search import find_people, name_of
 from timebank.reports.wording import Wording
+from timebank.select_widget import QuickSelect
 
 
 class AuditFilterForm(FlaskForm):
@@ -55,7 +56,9 @@ class AuditFilterForm(FlaskForm):
     actor_name = StringField(_l("Done by"), validators=[Optional(), Length(max=120)])
     system = BooleanField(_l("Only what the system did (no person)"))
     member_name = StringField(_l("About member"), validators=[Optional(), Length(max=120)])
-    kind = SelectField(_l("Kind of action"), choices=[], default="", validate_choice=True)
+    kind = SelectField(
+        _l("Kind of action"), choices=[], default="", validate_choice=True, widget=QuickSelect()
+    )
     date_from = DateField(_l("From date"), validators=[Optional()])
     date_to = DateField(_l("To date"), validators=[Optional()])
 
