@@ -34,6 +34,7 @@ from timebank.extensions import db
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
 from timebank.kept_parts import KeptRenders
+from timebank.quick_inputs import QuickCheckboxInput, QuickDateInput, QuickTextInput
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
     RECHECK_WHOLE_AFTER,
@@ -52,15 +53,20 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET form that changes nothing
 
     # Typed names: search as you type with the script, a plain search without it. The
-    # member chosen travels as an id (``actor``, ``member``), never as a name.
-    actor_name = StringField(_l("Done by"), validators=[Optional(), Length(max=120)])
-    system = BooleanField(_l("Only what the system did (no person)"))
-    member_name = StringField(_l("About member"), validators=[Optional(), Length(max=120)])
+    # member chosen travels as an id (``actor``, ``member``), never as a name. Drawn by
+    # the quick widgets: the same HTML as WTForms', at a fraction of its cost.
+    actor_name = StringField(
+        _l("Done by"), validators=[Optional(), Length(max=120)], widget=QuickTextInput()
+    )
+    system = BooleanField(_l("Only what the system did (no person)"), widget=QuickCheckboxInput())
+    member_name = StringField(
+        _l("About member"), validators=[Optional(), Length(max=120)], widget=QuickTextInput()
+    )
     kind = SelectField(
         _l("Kind of action"), choices=[], default="", validate_choice=True, widget=QuickSelect()
     )
-    date_from = DateField(_l("From date"), validators=[Optional()])
-    date_to = DateField(_l("To date"), validators=[Optional()])
+    date_from = DateField(_l("From date"), validators=[Optional()], widget=QuickDateInput())
+    date_to = DateField(_l("To date"), validators=[Optional()], widget=QuickDateInput())
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
