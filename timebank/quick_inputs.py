@@ -20,7 +20,7 @@ from wtforms.widgets.core import clean_key
 
 def html_params(**kwargs: Any) -> Markup:
     """``wtforms.widgets.html_params``, byte for byte."""
-    params = []
+    params: list[str] = []
     for key, value in sorted(kwargs.items()):
         if value is False:
             continue
