@@ -21,7 +21,7 @@ from timebank.ledger import audit as audit_module
 from timebank.ledger import clock
 from timebank.ledger.banks import update_policy
 from timebank.ledger.clock import utcnow
-from timebank.ledger.models import AuditEntry, Role
+from timebank.ledger.models import AuditEntry, Person, Role
 from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
 from timebank.reports.audit_chain_check import RECHECK_WHOLE_AFTER
 
@@ -498,3 +498,30 @@ def test_every_field_of_the_log_has_a_welsh_label(client, session, bank):
     english = {"Title", "Expires on", "Group credit rule", "Report threshold"}
     assert not labels & english, labels & english
     assert "gydag oriau pob cyfranogwr" in html
+
+
+def test_the_rows_shown_again_follow_a_name_changed_since(client, session, bank):
+    # A page's rows are kept as rendered by what they are drawn from, the names they
+    # refer to among it: a name changed since (here with no entry in the log) shows.
+    sign_in(client, "cora@example.org")
+    recorded = "Recorded 1 h 30 min from Ann Archer to {}; waiting"
+    assert recorded.format("Bob Baker") in rows_of(page(client))
+    session.execute(
+        sa.update(Person).where(Person.id == bank["bob"].person_id).values(display_name="Bo Baker")
+    )
+    session.commit()
+    html = page(client)
+    assert recorded.format("Bo Baker") in rows_of(html)
+    assert "Bob Baker" not in html
+
+
+def test_the_rows_shown_again_follow_the_readers_language(client, bank):
+    sign_in(client, "cora@example.org")
+    english = page(client)
+    assert "<summary>Details<span" in english
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = page(client)
+    assert "<summary>Manylion<span" in welsh
+    assert "<summary>Details<span" not in welsh
+    client.post("/language", data={"language": "en", "next": "/"})
+    assert "<summary>Details<span" in page(client)
