@@ -4,13 +4,17 @@ of its cost.
 WTForms draws each option through ``html_params`` (sorting a dict, escaping and
 formatting a ``Markup`` per attribute): on the log-an-exchange form's thirty-odd
 options that was a fifth of the page's time. Here an option without ``render_kw`` is
-one escaped f-string; anything else (option groups, ``render_kw``) goes to WTForms.
+one escaped f-string, and the <select> tag's attributes are written as
+``quick_inputs.html_params`` writes them; anything else (option groups, ``render_kw``)
+goes to WTForms.
 """
 
 from __future__ import annotations
 
 from markupsafe import Markup, escape
 from wtforms.widgets import Select
+
+from timebank.quick_inputs import html_params
 
 
 class QuickSelect(Select):
@@ -37,21 +41,14 @@ class QuickSelect(Select):
 
 def opening_tag(widget: Select, field, **kwargs) -> str:
     """The <select> tag itself as ``widget`` (WTForms' ``Select``) draws it: the
-    field's name and id, its validation flags and ``kwargs``, attributes sorted."""
-    return Select.__call__(widget, _NoChoices(field), **kwargs)[: -len("</select>")]
-
-
-class _NoChoices:
-    """The field as ``Select`` sees it when drawing only the <select> tag."""
-
-    def __init__(self, field):
-        self._field = field
-
-    def __getattr__(self, name):
-        return getattr(self._field, name)
-
-    def has_groups(self) -> bool:
-        return False
-
-    def _iter_choices_normalized(self):
-        return iter(())
+    field's name and id, its validation flags and ``kwargs``, attributes sorted. The
+    first lines of ``Select.__call__``, the attributes written by
+    ``quick_inputs.html_params``."""
+    kwargs.setdefault("id", field.id)
+    if widget.multiple:
+        kwargs["multiple"] = True
+    flags = getattr(field, "flags", {})
+    for key in dir(flags):
+        if key in widget.validation_attrs and key not in kwargs:
+            kwargs[key] = getattr(flags, key)
+    return f"<select {html_params(name=field.name, **kwargs)}>"
