@@ -101,7 +101,7 @@ class Chosen:
 def _form(wording: Wording) -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     form.kind.choices = [
-        SelectChoice("", _("Any kind")),
+        SelectChoice("", wording.gettext("Any kind")),
         *(SelectChoice(value, label) for value, label in action_kinds(wording).items()),
     ]
     return form
