@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask_babel import lazy_gettext
 from markupsafe import Markup
-from wtforms import BooleanField, Form, PasswordField, RadioField, StringField
+from wtforms import BooleanField, DateField, Form, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import Input
@@ -46,6 +46,7 @@ class _Fields(Form):
     )
     secret = PasswordField("Secret")
     agreed = BooleanField("Agreed", default=True)
+    day = DateField("Day", validators=[InputRequired()])
     choice = RadioField(
         "Choice", choices=[SelectChoice("a", 'A "one"'), SelectChoice("b", "B & two")], default="b"
     )
@@ -55,7 +56,7 @@ def _drawn(form: _Fields) -> str:
     radios = "".join(str(option()) for option in form.choice)
     return (
         f"{form.name(**{'aria-describedby': 'name-hint'})}{form.secret()}"
-        f"{form.agreed()}{form.choice()}{radios}"
+        f"{form.agreed()}{form.day(min='2020-01-01')}{form.choice()}{radios}"
     )
 
 
