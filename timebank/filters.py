@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates, numbers
 from babel.support import NullTranslations
 from flask import Flask
-from flask_babel import to_user_timezone
+from flask_babel import get_timezone, to_user_timezone
 
 from timebank import quick_gettext
 from timebank.quick_gettext import gettext, translations
@@ -135,11 +135,29 @@ def _wall_time(value: datetime, pattern: str, locale: Locale | None) -> str:
     return dates.format_datetime(value, pattern, locale=locale)
 
 
+_DATE_TIME = "d MMM y, HH:mm"
+
+
 def date_time(value: datetime) -> str:
     """A moment in the reader's time zone, to the minute. Kept by the time on the
     reader's clock (naive, so that the same instant in two zones is two keys)."""
     local = to_user_timezone(value).replace(second=0, microsecond=0, tzinfo=None)
-    return _wall_time(local, "d MMM y, HH:mm", _locale())
+    return _wall_time(local, _DATE_TIME, _locale())
+
+
+def date_time_writer() -> Callable[[datetime], str]:
+    """``date_time`` with the reader's time zone and locale found once, for a list of
+    many moments (each look-up goes through Flask-Babel's context again). The same
+    words: the moment moved as Flask-Babel's ``to_user_timezone`` moves it."""
+    zone, locale = get_timezone(), _locale()
+
+    def write(value: datetime) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        local = zone.normalize(value.astimezone(zone))
+        return _wall_time(local.replace(second=0, microsecond=0, tzinfo=None), _DATE_TIME, locale)
+
+    return write
 
 
 def month_year(value: date) -> str:

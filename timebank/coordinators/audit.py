@@ -30,6 +30,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.extensions import db
+from timebank.filters import date_time_writer
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
 from timebank.kept_parts import KeptRenders
@@ -68,18 +69,26 @@ class AuditFilterForm(FlaskForm):
 
 
 class _PageWording(ReadersWording):
-    """The reader's wording, each template translated once for the page: fifty entries
-    ask for the same few (their kind, "none", the sentences' templates) hundreds of
-    times. The same words as ``ReadersWording``."""
+    """The reader's wording, each template translated and each amount of time written
+    once for the page: fifty entries ask for the same few (their kind, "none", the
+    sentences' templates, "1 h") hundreds of times, and each look-up finds the request's
+    language again. The same words as ``ReadersWording``."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        self._times: dict[int, str] = {}
 
     def gettext(self, template: str, **params: Any) -> str:
         text = self._texts.get(template)
         if text is None:
             text = self._texts[template] = super().gettext(template)
         return text % params if params else text
+
+    def minutes(self, value: int) -> str:
+        text = self._times.get(value)
+        if text is None:
+            text = self._times[value] = super().minutes(value)
+        return text
 
 
 @dataclass
@@ -163,7 +172,7 @@ def _rows_html(page: AuditPage) -> Markup:
     return _kept_rows.render(
         "coordinators/_audit_entries.html",
         page.drawn_from,
-        lambda: {"rows": page.rows, "row_words": _row_words()},
+        lambda: {"rows": page.rows, "row_words": _row_words(), "date_time": date_time_writer()},
     )
 
 
