@@ -14,7 +14,7 @@ Flask-Babel holds at the time of the call.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Self
 
 from babel import Locale
 from flask import Flask, g
@@ -78,9 +78,16 @@ def _template_text(context: Context, text: str, variables: dict[str, Any]) -> st
     # always formatted (so "%%" means "%" whether or not there are variables).
     if not context.eval_ctx.autoescape:
         return text % variables
-    # Markup's % wraps every value in a helper that escapes it; for the usual values
-    # (text and numbers) escaping the text first and formatting once gives the same
-    # markup in two thirds of the time (a page formats dozens of them).
+    return fill(text, variables)
+
+
+def fill(text: str, variables: dict[str, Any]) -> Markup:
+    """Our catalogue's ``text`` (trusted, as Jinja trusts it) with ``variables``
+    escaped, as ``Markup(text) % variables`` gives it.
+
+    Markup's % wraps every value in a helper that escapes it; for the usual values
+    (text and numbers) escaping the text first and formatting once gives the same
+    markup in two thirds of the time (a page formats dozens of them)."""
     if all(type(value) in _PLAIN for value in variables.values()):
         escaped = {
             name: escape(value) if type(value) is str else value
@@ -91,6 +98,20 @@ def _template_text(context: Context, text: str, variables: dict[str, Any]) -> st
 
 
 _PLAIN = (str, int, float, Markup)
+
+
+class FillingMarkup(Markup):
+    """Words of our catalogue, translated once, that a template fills in with ``%`` and
+    named values many times (a list's rows): ``fill``'s markup, the same as Markup's %
+    gives."""
+
+    __slots__ = ()
+
+    def __mod__(self, variables: Any) -> Self:
+        # Of its own class, as Markup's % gives.
+        if isinstance(variables, dict):
+            return self.__class__(fill(str.__str__(self), variables))
+        return super().__mod__(variables)
 
 
 @lru_cache(maxsize=4096)

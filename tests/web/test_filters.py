@@ -60,6 +60,7 @@ def test_hours_in_each_language_and_under_force_locale(app):
 
 
 def test_a_moment_in_the_readers_zone_as_flask_babel_writes_it(app):
+    # date_time_writer: the same, with the zone and locale found once for many moments.
     moments = [
         datetime(2026, 7, 1, 23, 30, 59, 999, tzinfo=UTC),  # the next day in London
         datetime(2026, 1, 1, 23, 30),  # noqa: DTZ001 - naive, as SQLite gives them: UTC
@@ -70,10 +71,12 @@ def test_a_moment_in_the_readers_zone_as_flask_babel_writes_it(app):
             with fresh_request(app, language):
                 flask_babel.get_locale()  # makes Flask-Babel's context for the request
                 g._flask_babel.babel_tzinfo = pytz.timezone(zone)
+                write = filters.date_time_writer()
                 for moment in moments:
                     assert filters.date_time(moment) == flask_babel.format_datetime(
                         moment, "d MMM y, HH:mm"
                     )
+                    assert write(moment) == filters.date_time(moment)
     with fresh_request(app, "en"):
         flask_babel.get_locale()
         g._flask_babel.babel_tzinfo = pytz.timezone("Europe/London")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import flask_babel
 from flask import g, render_template_string
 from jinja2 import Environment
+from markupsafe import Markup
 
 from timebank import quick_gettext
 
@@ -100,3 +101,18 @@ def test_the_locale_is_flask_babels_and_follows_force_locale(app):
 
 def test_outside_an_application_there_is_no_locale():
     assert quick_gettext.locale() is None
+
+
+def test_filling_markup_fills_in_as_markup_does():
+    values = [
+        {"text": 'Tŷ & <Co> "quoted"', "number": 12},
+        {"text": Markup("<em>kept</em>"), "number": 2.5},
+        {"text": None, "number": True},  # not plain text or numbers: Markup's own %
+    ]
+    for template in ("%(text)s was %(number)s", '<span class="x">%(text)s</span>'):
+        for filled in values:
+            wanted = Markup(template) % filled  # noqa: S704 - a test's own words
+            got = quick_gettext.FillingMarkup(template) % filled
+            assert got == wanted
+            assert isinstance(got, quick_gettext.FillingMarkup)
+    assert quick_gettext.FillingMarkup("%s and %s") % ("<a>", 1) == "&lt;a&gt; and 1"

@@ -34,6 +34,7 @@ from timebank.filters import date_time_writer
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
 from timebank.kept_parts import KeptRenders
+from timebank.quick_gettext import FillingMarkup
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
@@ -145,7 +146,7 @@ def _choosing(filter_args: dict[str, str], id_name: str, drop: tuple[str, ...]):
     return lambda membership_id: url_for("coordinators.audit", **{**kept, id_name: membership_id})
 
 
-def _row_words() -> dict[str, Markup]:
+def _row_words() -> dict[str, FillingMarkup]:
     """The words each row of the table repeats with its own number or values, translated
     once per page: the template fills them in (``Markup % values`` escapes the values,
     as the template's ``_`` does), instead of looking each up again in every row."""
@@ -159,7 +160,7 @@ def _row_words() -> dict[str, Markup]:
         "was_removed": _('<span class="audit-before">was %(before)s</span>, now removed'),
     }
     # Our catalogue's words, trusted as the template's ``_`` trusts them.
-    return {name: Markup(text) for name, text in words.items()}  # noqa: S704
+    return {name: FillingMarkup(text) for name, text in words.items()}
 
 
 # A page's rows are about 80 kB: the pages a few coordinators are reading.
