@@ -259,18 +259,11 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
         if effect.problem
     ]
     kind_labels = labels_now(KIND_LABELS)
-    # Both people's recent entries are kept by what they show (and the entry the page is
-    # about), the language and the time zone: see timebank/kept_parts.py.
-    shown = (
-        transfer.id,
-        detail.giver_label,
-        tuple(detail.giver_history),
-        detail.receiver_label,
-        tuple(detail.receiver_history),
-    )
+    # Both people's recent entries are kept by what they are drawn from (and the entry
+    # the page is about), the language and the time zone: see timebank/kept_parts.py.
     recent_entries = kept_part(
         "coordinators/_entry_recent.html",
-        shown,
+        (transfer.id, detail.recent_shown),
         lambda: {
             "transfer_id": transfer.id,
             "giver_label": detail.giver_label,

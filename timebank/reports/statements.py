@@ -181,12 +181,23 @@ PENDING = (
 )
 
 
+def recent_rows(session: Session, account_id: int, limit: int = 10) -> tuple[sa.Row, ...]:
+    """The latest entries of an account, of any status, newest first: the rows that
+    ``recent_lines`` makes lines of."""
+    parameters = {"list_account_id": account_id, "list_limit": limit}
+    return tuple(read_rows(session, RECENT, parameters))
+
+
+def recent_lines(account: Account, rows: tuple[sa.Row, ...]) -> list[StatementLine]:
+    """Lines of ``recent_rows`` of ``account``, as its holder sees them."""
+    return [_line(account, row, None) for row in rows]
+
+
 def list_recent_transfers(
     session: Session, account: Account, limit: int = 10
 ) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
-    parameters = {"list_account_id": account.id, "list_limit": limit}
-    return [_line(account, row, None) for row in read_rows(session, RECENT, parameters)]
+    return recent_lines(account, recent_rows(session, account.id, limit))
 
 
 # The statement's two queries (the balance before the first day, and the posted entries

@@ -4,6 +4,7 @@ audit trail in plain words."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +26,7 @@ from timebank.ledger.models import (
     Transfer,
     account_label,
 )
-from timebank.reports.statements import StatementLine, list_recent_transfers
+from timebank.reports.statements import StatementLine, recent_lines, recent_rows
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,10 @@ class TransferDetail:
     # The accounts' names (``Account.label``, read with them).
     giver_label: str
     receiver_label: str
-    giver_history: list[StatementLine]
-    receiver_history: list[StatementLine]
+    # Each side's recent entries as read (``statements.recent_rows``); their lines are
+    # ``giver_history`` and ``receiver_history``, made when first asked for.
+    giver_recent: tuple[sa.Row, ...]
+    receiver_recent: tuple[sa.Row, ...]
     giver_effect: Effect
     receiver_effect: Effect
     audit: list[AuditLine]
@@ -78,6 +81,29 @@ class TransferDetail:
     category: str | None = None
     category_slug: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def giver_history(self) -> list[StatementLine]:
+        return recent_lines(self.giver, self.giver_recent)
+
+    @functools.cached_property
+    def receiver_history(self) -> list[StatementLine]:
+        return recent_lines(self.receiver, self.receiver_recent)
+
+    @property
+    def recent_shown(self) -> tuple:
+        """Everything both sides' recent entries are drawn from: each account (whose
+        side an entry is seen from), its name and the rows read. A page that keeps them
+        drawn (``kept_parts``) keys them on this, and makes the lines only to draw them."""
+        return (
+            (self.giver.id, self.giver.membership_id, self.giver_label, self.giver_recent),
+            (
+                self.receiver.id,
+                self.receiver.membership_id,
+                self.receiver_label,
+                self.receiver_recent,
+            ),
+        )
 
     @property
     def will_post_on_approval(self) -> bool:
@@ -301,10 +327,8 @@ def transfer_detail(
         receiver=receiver,
         giver_label=giver_label,
         receiver_label=receiver_label,
-        giver_history=list_recent_transfers(session, giver, limit=history) if history else [],
-        receiver_history=(
-            list_recent_transfers(session, receiver, limit=history) if history else []
-        ),
+        giver_recent=recent_rows(session, giver.id, limit=history) if history else (),
+        receiver_recent=recent_rows(session, receiver.id, limit=history) if history else (),
         giver_effect=_effect(giver, giver_label, transfer.minutes, True, policy),
         receiver_effect=_effect(receiver, receiver_label, transfer.minutes, False, policy),
         audit=audit_lines(session, bank.id, ids),
