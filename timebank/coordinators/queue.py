@@ -9,8 +9,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -35,7 +33,9 @@ from timebank.ledger.transfers import (
     loaded_entry_version,
     reject_transfer,
 )
+from timebank.quick_gettext import gettext as _
 from timebank.quick_gettext import lazy_gettext as _l
+from timebank.quick_gettext import ngettext
 from timebank.reports.keyset import Cursor
 from timebank.reports.queue import (
     STAGE_APPROVAL,

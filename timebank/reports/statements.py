@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -132,7 +132,18 @@ def _counterpart_query(account_id: int | sa.BindParameter[int]) -> sa.Select:
     )
 
 
-def _line(account: Account, row: sa.Row, running: int | None) -> StatementLine:
+class Holder(Protocol):
+    """The account a line is read for (an ``Account``, or its columns): whose side of
+    the entry it shows and who holds it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def membership_id(self) -> int | None: ...
+
+
+def _line(account: Holder, row: sa.Row, running: int | None) -> StatementLine:
     side = "credit" if row.credit_account_id == account.id else "debit"
     view = view_for(row.kind, side, row.minutes)
     waiting = None
@@ -188,7 +199,7 @@ def recent_rows(session: Session, account_id: int, limit: int = 10) -> tuple[sa.
     return tuple(read_rows(session, RECENT, parameters))
 
 
-def recent_lines(account: Account, rows: tuple[sa.Row, ...]) -> list[StatementLine]:
+def recent_lines(account: Holder, rows: tuple[sa.Row, ...]) -> list[StatementLine]:
     """Lines of ``recent_rows`` of ``account``, as its holder sees them."""
     return [_line(account, row, None) for row in rows]
 
