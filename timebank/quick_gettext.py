@@ -50,11 +50,17 @@ def locale() -> Locale | None:
     context = _babel_context()
     chosen = getattr(context, "babel_locale", None)
     if chosen is None:
-        return get_locale()
+        # First call of the request, or outside one: Flask-Babel chooses (and, in a
+        # request, remembers the locale on its context).
+        chosen = get_locale()
+        if chosen is None:
+            return None
+        context = _babel_context()
     kept = getattr(context, "quick_locale", None)
     if kept is None or kept[0] is not chosen:
         kept = (chosen, _first_of_its_kind(chosen))
-        context.quick_locale = kept
+        if context is not None:
+            context.quick_locale = kept
     return kept[1]
 
 

@@ -100,3 +100,18 @@ def test_the_locale_is_flask_babels_and_follows_force_locale(app):
 
 def test_outside_an_application_there_is_no_locale():
     assert quick_gettext.locale() is None
+
+
+def test_one_locale_object_for_each_language_across_requests(app):
+    """The filters' caches are keyed on the locale: each request's locale is the same
+    object as the last one in that language, equal to the one Flask-Babel chose, and
+    follows force_locale."""
+    seen = {}
+    for language in ("en", "cy", "en", "cy"):
+        with fresh_request(app, language):
+            found = quick_gettext.locale()
+            assert found == flask_babel.get_locale() and str(found) == language
+            assert seen.setdefault(language, found) is found
+            with flask_babel.force_locale("cy" if language == "en" else "en"):
+                assert str(quick_gettext.locale()) != language
+            assert quick_gettext.locale() is found
