@@ -14,6 +14,7 @@ the clock (no ``current_user``, no form, no CSRF token, no "now").
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -33,10 +34,14 @@ class KeptRenders:
     (``holder``), so that the id cannot be reused by another while it is kept. Shared by
     a worker's threads."""
 
+    # Every keeper made, so that all can be emptied at once (``forget_everywhere``).
+    _every: weakref.WeakSet[KeptRenders] = weakref.WeakSet()
+
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._kept: OrderedDict[tuple, tuple[object, Markup]] = OrderedDict()
         self._lock = threading.Lock()
+        KeptRenders._every.add(self)
 
     def render(
         self,
@@ -70,6 +75,13 @@ class KeptRenders:
     def forget_all(self) -> None:
         with self._lock:
             self._kept.clear()
+
+    @classmethod
+    def forget_everywhere(cls) -> None:
+        """Empty every keeper: the next page is drawn as after a change to all it
+        shows (the pages benchmark's "nothing kept" figures)."""
+        for keeper in list(cls._every):
+            keeper.forget_all()
 
 
 _parts = KeptRenders(KEPT)

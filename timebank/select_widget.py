@@ -4,7 +4,9 @@ of its cost.
 WTForms draws each option through ``html_params`` (sorting a dict, escaping and
 formatting a ``Markup`` per attribute): on the log-an-exchange form's thirty-odd
 options that was a fifth of the page's time. Here an option without ``render_kw`` is
-one escaped f-string; anything else (option groups, ``render_kw``) goes to WTForms.
+one escaped f-string, and the <select> tag's attributes are written as
+``widget_attributes.html_params`` writes them; anything else (option groups, ``render_kw``)
+goes to WTForms.
 """
 
 from __future__ import annotations

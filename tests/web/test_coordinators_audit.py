@@ -21,7 +21,7 @@ from timebank.ledger import audit as audit_module
 from timebank.ledger import clock
 from timebank.ledger.banks import update_policy
 from timebank.ledger.clock import utcnow
-from timebank.ledger.models import AuditEntry, Role
+from timebank.ledger.models import AuditEntry, Person, Role
 from timebank.ledger.transfers import approve_transfer, record_transfer, reject_transfer
 from timebank.reports.audit_chain_check import RECHECK_WHOLE_AFTER
 
@@ -234,6 +234,28 @@ def test_tampering_since_the_whole_check_is_reported_at_once(client, session, ba
     assert re.search(r"Checked \d+ entries in", html)
 
 
+def test_the_entry_the_whole_check_reached_altered_since_is_reported_at_once(client, session, bank):
+    # The check since the last whole one starts from the entry that check reached: it
+    # must still have its hash, even when nothing was written since.
+    sign_in(client, "cora@example.org")
+    page(client)
+    newest = session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.time_bank_id == bank["bank"].id)
+        .order_by(AuditEntry.seq.desc())
+    ).first()
+    tamper(
+        session,
+        "audit_entry",
+        "UPDATE audit_entry SET action = 'transfer.rejected', hash = :hash WHERE id = :id",
+        id=newest.id,
+        hash="f" * 64,
+    )
+    html = page(client)
+    assert "The log has been tampered with or damaged." in html
+    assert f"audit entry {newest.id}: content does not match its hash" in html
+
+
 def test_an_older_entry_altered_is_found_by_the_next_whole_check(client, session, bank):
     # What a check from the last whole one cannot see (the page says when the whole log
     # was checked): an older entry altered without re-hashing the chain. The next whole
@@ -422,8 +444,7 @@ def count_queries(client, **params) -> int:
 
 def test_a_page_costs_the_same_queries_however_many_entries(client, session, bank):
     sign_in(client, "cora@example.org")
-    # The first view checks the whole chain; the next ones from there (one more query:
-    # the hash of the entry it reached).
+    # The first view checks the whole chain; the next ones from there (in one query).
     page(client)
     few = count_queries(client, kind="transfer", actor=str(bank["cora"].id))
     ann, bob, cora = bank["ann"], bank["bob"], bank["cora"]
@@ -477,3 +498,30 @@ def test_every_field_of_the_log_has_a_welsh_label(client, session, bank):
     english = {"Title", "Expires on", "Group credit rule", "Report threshold"}
     assert not labels & english, labels & english
     assert "gydag oriau pob cyfranogwr" in html
+
+
+def test_the_rows_shown_again_follow_a_name_changed_since(client, session, bank):
+    # A page's rows are kept as rendered by what they are drawn from, the names they
+    # refer to among it: a name changed since (here with no entry in the log) shows.
+    sign_in(client, "cora@example.org")
+    recorded = "Recorded 1 h 30 min from Ann Archer to {}; waiting"
+    assert recorded.format("Bob Baker") in rows_of(page(client))
+    session.execute(
+        sa.update(Person).where(Person.id == bank["bob"].person_id).values(display_name="Bo Baker")
+    )
+    session.commit()
+    html = page(client)
+    assert recorded.format("Bo Baker") in rows_of(html)
+    assert "Bob Baker" not in html
+
+
+def test_the_rows_shown_again_follow_the_readers_language(client, bank):
+    sign_in(client, "cora@example.org")
+    english = page(client)
+    assert "<summary>Details<span" in english
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = page(client)
+    assert "<summary>Manylion<span" in welsh
+    assert "<summary>Details<span" not in welsh
+    client.post("/language", data={"language": "en", "next": "/"})
+    assert "<summary>Details<span" in page(client)

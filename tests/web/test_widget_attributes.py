@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
+    DateField,
     Form,
     PasswordField,
     RadioField,
@@ -54,6 +55,7 @@ class _Fields(Form):
     )
     secret = PasswordField("Secret")
     agreed = BooleanField("Agreed", default=True)
+    day = DateField("Day", validators=[InputRequired()])
     choice = RadioField(
         "Choice", choices=[SelectChoice("a", 'A "one"'), SelectChoice("b", "B & two")], default="b"
     )
@@ -63,7 +65,7 @@ def _drawn(form: _Fields) -> str:
     radios = "".join(str(option()) for option in form.choice)
     return (
         f"{form.name(**{'aria-describedby': 'name-hint'})}{form.secret()}"
-        f"{form.agreed()}{form.choice()}{radios}"
+        f"{form.agreed()}{form.day(min='2020-01-01')}{form.choice()}{radios}"
     )
 
 

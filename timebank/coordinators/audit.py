@@ -7,6 +7,11 @@ log is checked when the coordinator asks (``?check=1``), and the page says so. W
 ``RECHECK_WHOLE_AFTER`` of a clean whole check a view checks only the entries written
 since (``verify_chain_since_whole_check``), and the page says when the whole log was
 checked; ``?check=1`` checks it whole again.
+
+The table's rows are kept as rendered by everything they are drawn from (the entries'
+columns, the names they refer to, the bank's time zone; the reader's language and
+time zone: ``kept_parts.KeptRenders``), so a page shown again is not put into words
+again. An entry never changes; a name that does is a new key.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from timebank.coordinators.access import bank
 from timebank.extensions import db
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
+from timebank.kept_parts import KeptRenders
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
@@ -34,10 +40,11 @@ from timebank.reports.audit_chain_check import (
     chain_length,
     verify_chain_since_whole_check,
 )
-from timebank.reports.audit_log import PER_PAGE, SYSTEM, AuditFilter, list_audit
+from timebank.reports.audit_log import PER_PAGE, SYSTEM, AuditFilter, AuditPage, list_audit
 from timebank.reports.audit_wording import action_kinds
 from timebank.reports.people_search import find_people, name_of
 from timebank.reports.wording import Wording
+from timebank.select_widget import QuickSelect
 
 
 class AuditFilterForm(FlaskForm):
@@ -49,7 +56,9 @@ class AuditFilterForm(FlaskForm):
     actor_name = StringField(_l("Done by"), validators=[Optional(), Length(max=120)])
     system = BooleanField(_l("Only what the system did (no person)"))
     member_name = StringField(_l("About member"), validators=[Optional(), Length(max=120)])
-    kind = SelectField(_l("Kind of action"), choices=[], default="", validate_choice=True)
+    kind = SelectField(
+        _l("Kind of action"), choices=[], default="", validate_choice=True, widget=QuickSelect()
+    )
     date_from = DateField(_l("From date"), validators=[Optional()])
     date_to = DateField(_l("To date"), validators=[Optional()])
 
@@ -86,7 +95,7 @@ class Chosen:
 def _form(wording: Wording) -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     form.kind.choices = [
-        SelectChoice("", _("Any kind")),
+        SelectChoice("", wording.gettext("Any kind")),
         *(SelectChoice(value, label) for value, label in action_kinds(wording).items()),
     ]
     return form
@@ -142,6 +151,25 @@ def _row_words() -> dict[str, Markup]:
     }
     # Our catalogue's words, trusted as the template's ``_`` trusts them.
     return {name: Markup(text) for name, text in words.items()}  # noqa: S704
+
+
+# A page's rows are about 80 kB: the pages a few coordinators are reading.
+KEPT_PAGES = 16
+_kept_rows = KeptRenders(KEPT_PAGES)
+
+
+def _rows_html(page: AuditPage) -> Markup:
+    """The table's rows, kept by what they are drawn from."""
+    return _kept_rows.render(
+        "coordinators/_audit_entries.html",
+        page.drawn_from,
+        lambda: {"rows": page.rows, "row_words": _row_words()},
+    )
+
+
+def forget_kept_rows() -> None:
+    """Drop every kept page of rows (for tests)."""
+    _kept_rows.forget_all()
 
 
 def _nonnegative(name: str) -> int | None:
@@ -204,6 +232,7 @@ def audit():
         form=form,
         valid=valid,
         page=page,
+        entries=_rows_html(page) if page and page.entries else None,
         filters=filters,
         filter_args=filter_args,
         actor=actor,
@@ -213,7 +242,6 @@ def audit():
         chain=chain,
         chain_length=length,
         per_page=PER_PAGE,
-        row_words=_row_words(),
         auto_verify_max=AUTO_VERIFY_MAX_ENTRIES,
         recheck_minutes=int(RECHECK_WHOLE_AFTER.total_seconds() // 60),
     )

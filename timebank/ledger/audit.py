@@ -202,6 +202,22 @@ class ChainBreak:
     message: str
 
 
+# The columns of an entry that ``check_chain`` reads, in its order.
+CHAIN_ROW = (
+    AUDIT_ENTRY.c.id,
+    AUDIT_ENTRY.c.seq,
+    AUDIT_ENTRY.c.actor_id,
+    AUDIT_ENTRY.c.action,
+    AUDIT_ENTRY.c.entity_type,
+    AUDIT_ENTRY.c.entity_id,
+    AUDIT_ENTRY.c.before,
+    AUDIT_ENTRY.c.after,
+    AUDIT_ENTRY.c.created_at,
+    AUDIT_ENTRY.c.prev_hash,
+    AUDIT_ENTRY.c.hash,
+)
+
+
 def read_chain(
     connection: sa.Connection, time_bank_id: int, batch: int, *, after_seq: int = 0
 ) -> tuple[tuple[int, str] | None, sa.CursorResult[Any]]:
@@ -215,19 +231,7 @@ def read_chain(
         )
     ).one_or_none()
     rows = connection.execute(
-        sa.select(
-            AUDIT_ENTRY.c.id,
-            AUDIT_ENTRY.c.seq,
-            AUDIT_ENTRY.c.actor_id,
-            AUDIT_ENTRY.c.action,
-            AUDIT_ENTRY.c.entity_type,
-            AUDIT_ENTRY.c.entity_id,
-            AUDIT_ENTRY.c.before,
-            AUDIT_ENTRY.c.after,
-            AUDIT_ENTRY.c.created_at,
-            AUDIT_ENTRY.c.prev_hash,
-            AUDIT_ENTRY.c.hash,
-        )
+        sa.select(*CHAIN_ROW)
         .where(AUDIT_ENTRY.c.time_bank_id == time_bank_id, AUDIT_ENTRY.c.seq > after_seq)
         .order_by(AUDIT_ENTRY.c.seq),
         execution_options={"stream_results": True, "yield_per": batch},

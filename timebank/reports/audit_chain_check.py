@@ -4,12 +4,13 @@ entries in batches.
 The page checks the whole chain at most once every ``RECHECK_WHOLE_AFTER`` (or when
 the coordinator asks); in between, only from where the last whole check reached: that
 entry still has the hash it had then, and every entry since links on from it with a
-correct hash. That is what the page then says, with the time of the whole check. What
-such a check cannot see is an older entry altered since without re-hashing the chain
-up to that entry; the next whole check sees it. Anything wrong in a check from the
-last whole one makes a whole check at once, so a problem is always reported by it. The
-caller keeps the last whole checks (the web app: one mapping per app, so each worker
-has its own).
+correct hash, read in one statement (which sees one moment of the database, as the
+whole check's snapshot does). That is what the page then says, with the time of the
+whole check. What such a check cannot see is an older entry altered since without
+re-hashing the chain up to that entry; the next whole check sees it. Anything wrong in
+a check from the last whole one makes a whole check at once, so a problem is always
+reported by it. The caller keeps the last whole checks (the web app: one mapping per
+app, so each worker has its own).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from timebank.ledger.audit import AUDIT_CHAIN, AUDIT_ENTRY, check_chain, read_chain
+from timebank.ledger.audit import AUDIT_CHAIN, AUDIT_ENTRY, CHAIN_ROW, check_chain, read_chain
 from timebank.ledger.clock import utcnow
 from timebank.ledger.database import read_rows, read_snapshot
 
@@ -63,12 +64,21 @@ class ChainReport:
 
 
 # Built once (bind parameters): the page runs them on every view.
-_CHAIN_LENGTH = sa.select(AUDIT_CHAIN.c.last_seq).where(
-    AUDIT_CHAIN.c.time_bank_id == sa.bindparam("bank_id")
-)
-_HASH_AT = sa.select(AUDIT_ENTRY.c.hash).where(
-    AUDIT_ENTRY.c.time_bank_id == sa.bindparam("bank_id"),
-    AUDIT_ENTRY.c.seq == sa.bindparam("seq"),
+_OF_BANK = AUDIT_CHAIN.c.time_bank_id == sa.bindparam("bank_id")
+_CHAIN_LENGTH = sa.select(AUDIT_CHAIN.c.last_seq).where(_OF_BANK)
+# The check since a whole check, in one statement: the entry that check reached and
+# every entry after it, each with the chain head (the same on every row).
+_SINCE = (
+    sa.select(
+        *CHAIN_ROW,
+        _CHAIN_LENGTH.scalar_subquery().label("last_seq"),
+        sa.select(AUDIT_CHAIN.c.last_hash).where(_OF_BANK).scalar_subquery().label("last_hash"),
+    )
+    .where(
+        AUDIT_ENTRY.c.time_bank_id == sa.bindparam("bank_id"),
+        AUDIT_ENTRY.c.seq >= sa.bindparam("seq"),
+    )
+    .order_by(AUDIT_ENTRY.c.seq)
 )
 
 
@@ -122,20 +132,15 @@ def _checked(
             counted[0] += 1
             yield row
 
-    with read_snapshot(session.get_bind()) as connection:
-        problems: list[str] = []
-        follows: dict[str, tuple[int, str]] = {}
-        if since is not None:
-            kept = connection.scalar(_HASH_AT, {"bank_id": bank_id, "seq": since.seq})
-            if kept != since.hash:
-                problems.append(f"audit entry {since.seq}: no longer has its hash")
-            follows = {"follows": (since.seq, since.hash)}
-        head, result = read_chain(
-            connection, bank_id, CHAIN_BATCH, after_seq=since.seq if since else 0
-        )
-        with result:
-            breaks = check_chain(bank_id, counting(result), head, **follows)
-            problems += [b.message for b in breaks]
+    problems: list[str] = []
+    if since is None:
+        with read_snapshot(session.get_bind()) as connection:
+            head, result = read_chain(connection, bank_id, CHAIN_BATCH)
+            with result:
+                problems += [b.message for b in check_chain(bank_id, counting(result), head)]
+    else:
+        head, breaks = _checked_since(session, bank_id, since, counting)
+        problems += breaks
     report = ChainReport(
         entries=counted[0],
         problems=problems,
@@ -143,3 +148,22 @@ def _checked(
         since=since,
     )
     return report, head
+
+
+def _checked_since(
+    session: Session, bank_id: int, since: WholeCheck, counting
+) -> tuple[tuple[int, str] | None, list[str]]:
+    """The chain head, and the problems from ``since``: the entry it reached must still
+    have its hash, and each entry after it link on from it with a correct hash."""
+    rows = iter(read_rows(session, _SINCE, {"bank_id": bank_id, "seq": since.seq}))
+    reached = next(rows, None)
+    if reached is None:
+        return None, [f"audit entry {since.seq}: no longer has its hash"]
+    problems = []
+    if reached.seq != since.seq or reached.hash != since.hash:
+        problems.append(f"audit entry {since.seq}: no longer has its hash")
+    head = None if reached.last_seq is None else (reached.last_seq, reached.last_hash)
+    entries = (row[: len(CHAIN_ROW)] for row in rows)
+    follows = (since.seq, since.hash)
+    problems += [b.message for b in check_chain(bank_id, counting(entries), head, follows=follows)]
+    return head, problems

@@ -215,16 +215,23 @@ def _field_value_words(w: Wording) -> dict[str, dict[str, str]]:
 
 
 class Words:
-    """The labels and value words of one wording, made once per page."""
+    """The labels and value words of one wording, made once per page: each label
+    translated when first asked for (a page shows a few of the seventy), the same as
+    ``field_labels(w)`` has it."""
 
     def __init__(self, w: Wording) -> None:
         self.w = w
-        self.labels = field_labels(w)
+        self._labels: dict[str, str] = {}
         self.values = _value_words(w)
         self.field_values = _field_value_words(w)
 
     def label(self, name: str) -> str:
-        return self.labels.get(name) or humanise(name)
+        label = self._labels.get(name)
+        if label is None:
+            english = FIELD_LABELS.get(name)  # the template, as English needs no translating
+            translated = self.w.gettext(english) if english else ""
+            label = self._labels[name] = translated or humanise(name)
+        return label
 
     def word(self, name: str, value: str) -> str:
         if value in self.values:

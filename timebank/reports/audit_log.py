@@ -4,14 +4,18 @@ put into plain words.
 The page query reads 50 entries with their actors' names in one statement; the names
 the entries refer to are then looked up in one query per kind for the whole page
 (``audit_names``), so a page costs the same few queries however many entries it shows.
+The entries are put into words only when the page's rows are asked for: a page that
+keeps their HTML by what it is drawn from (``AuditPage.drawn_from``) need not.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,7 +31,7 @@ from timebank.ledger.models import (
     Transfer,
 )
 from timebank.reports.audit_fields import Change, changes_of, words_of
-from timebank.reports.audit_names import load_names
+from timebank.reports.audit_names import Names, load_names
 from timebank.reports.audit_sentences import summarise
 from timebank.reports.audit_wording import entity_words
 from timebank.reports.wording import ENGLISH, Wording
@@ -74,12 +78,45 @@ class AuditRow:
     entity: str = ""
 
 
+class EntryColumns(NamedTuple):
+    """An entry's columns as the page reads them, with its actor's name."""
+
+    id: int
+    seq: int
+    created_at: datetime
+    actor_id: int | None
+    action: str
+    entity_type: str
+    entity_id: int | None
+    before: str | None
+    after: str | None
+    actor_name: str | None
+
+
 @dataclass
 class AuditPage:
-    rows: list[AuditRow]
+    """One page of the log: its entries as read, their before and after documents, the
+    names they refer to and the bank's time zone; put into words as ``rows`` when
+    asked."""
+
+    entries: list[EntryColumns]
+    documents: list[tuple[dict[str, Any], dict[str, Any]]]
+    names: Names
+    timezone: str
     # Cursors for the links: entries newer than ``newer_after``, older than ``older_before``.
     newer_after: int | None
     older_before: int | None
+
+    @cached_property
+    def rows(self) -> list[AuditRow]:
+        return describe_entries(self.entries, self.documents, self.names, self.timezone)
+
+    @property
+    def drawn_from(self) -> tuple[Any, ...]:
+        """Everything the rows are made from, as plain values, but the language of the
+        names' wording: the entries' columns (their documents as stored), the names
+        and the time zone."""
+        return (tuple(self.entries), self.names.values(), self.timezone)
 
 
 def _utc_bounds(day: date, timezone: str) -> datetime:
@@ -156,6 +193,53 @@ _PAGE_QUERY = (
 )
 
 
+# The log with no filter set, built once with bind parameters: newest first, older than
+# a cursor, newer than one (oldest first). Building a statement, and its cache key, for
+# every view was a tenth of the page's time once its rows are kept.
+_OF_BANK = _PAGE_QUERY.where(AuditEntry.time_bank_id == sa.bindparam("bank_id"))
+_LIMIT: sa.BindParameter[int] = sa.bindparam("limit")
+_NEWEST = _OF_BANK.order_by(AuditEntry.seq.desc()).limit(_LIMIT)
+_OLDER = (
+    _OF_BANK.where(AuditEntry.seq < sa.bindparam("cursor"))
+    .order_by(AuditEntry.seq.desc())
+    .limit(_LIMIT)
+)
+_NEWER = (
+    _OF_BANK.where(AuditEntry.seq > sa.bindparam("cursor"))
+    .order_by(AuditEntry.seq.asc())
+    .limit(_LIMIT)
+)
+
+
+def _page_rows(
+    session: Session,
+    bank: TimeBank,
+    filters: AuditFilter,
+    before: int | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[sa.Row[Any]]:
+    """Up to ``limit`` entries: newer than ``after`` (oldest first), otherwise older
+    than ``before`` (or the newest) newest first."""
+    if not filters.active:
+        params = {"bank_id": bank.id, "limit": limit}
+        if after is not None:
+            return read_rows(session, _NEWER, {**params, "cursor": after}).all()
+        if before is not None:
+            return read_rows(session, _OLDER, {**params, "cursor": before}).all()
+        return read_rows(session, _NEWEST, params).all()
+    conditions = _conditions(bank, filters)
+    if after is not None:
+        statement = _PAGE_QUERY.where(*conditions, AuditEntry.seq > after).order_by(
+            AuditEntry.seq.asc()
+        )
+    else:
+        if before is not None:
+            conditions.append(AuditEntry.seq < before)
+        statement = _PAGE_QUERY.where(*conditions).order_by(AuditEntry.seq.desc())
+    return read_rows(session, statement.limit(limit)).all()
+
+
 def list_audit(
     session: Session,
     bank: TimeBank,
@@ -172,33 +256,25 @@ def list_audit(
     than that one, ``after`` the entries newer than it.
     """
     filters = filters or AuditFilter()
-    conditions = _conditions(bank, filters)
+    found = _page_rows(session, bank, filters, before, after, per_page + 1)
     if after is not None:
-        found = read_rows(
-            session,
-            _PAGE_QUERY.where(*conditions, AuditEntry.seq > after)
-            .order_by(AuditEntry.seq.asc())
-            .limit(per_page + 1),
-        ).all()
         more_newer = len(found) > per_page
         found = list(reversed(found[:per_page]))
         newer_after = found[0].seq if more_newer and found else None
         older_before = found[-1].seq if found else None
     else:
-        if before is not None:
-            conditions.append(AuditEntry.seq < before)
-        found = read_rows(
-            session,
-            _PAGE_QUERY.where(*conditions).order_by(AuditEntry.seq.desc()).limit(per_page + 1),
-        ).all()
         more_older = len(found) > per_page
         found = found[:per_page]
         newer_after = found[0].seq if before is not None and found else None
         older_before = found[-1].seq if more_older and found else None
-    rows = describe_entries(
-        session, bank, [(entry, entry.actor_name) for entry in found], wording=wording or ENGLISH
-    )
-    return AuditPage(rows=rows, newer_after=newer_after, older_before=older_before)
+    entries = [EntryColumns._make(entry) for entry in found]
+    documents = [(load_document(e.before), load_document(e.after)) for e in entries]
+    mentioned = [
+        (e.entity_type, e.entity_id, {**before, **after})
+        for e, (before, after) in zip(entries, documents, strict=True)
+    ]
+    names = load_names(session, bank.id, mentioned, wording or ENGLISH)
+    return AuditPage(entries, documents, names, bank.timezone, newer_after, older_before)
 
 
 def load_document(text: str | None) -> dict[str, Any]:
@@ -212,27 +288,18 @@ def load_document(text: str | None) -> dict[str, Any]:
 
 
 def describe_entries(
-    session: Session,
-    bank: TimeBank,
-    entries: list[tuple[Any, str | None]],
-    wording: Wording = ENGLISH,
+    entries: list[EntryColumns],
+    documents: list[tuple[dict[str, Any], dict[str, Any]]],
+    names: Names,
+    timezone: str,
 ) -> list[AuditRow]:
-    """Each entry (an ``AuditEntry`` or a row with its columns) with its actor's name,
-    put into words."""
-    parsed = [
-        (entry, name, load_document(entry.before), load_document(entry.after))
-        for entry, name in entries
-    ]
-    names = load_names(
-        session,
-        bank.id,
-        [(e.entity_type, e.entity_id, {**b, **a}) for e, _name, b, a in parsed],
-        wording,
-    )
+    """Each entry, with its before and after documents, put into words."""
+    wording = names.wording
     words = words_of(wording)
-    zone = ZoneInfo(bank.timezone)
+    zone = ZoneInfo(timezone)
     rows = []
-    for entry, actor_name, before, after in parsed:
+    for entry, (before, after) in zip(entries, documents, strict=True):
+        actor_name = entry.actor_name
         if actor_name is None:
             actor_name = (
                 wording.gettext("system") if entry.actor_id is None else wording.gettext("a member")

@@ -6,6 +6,7 @@ within the time bank.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +40,21 @@ class Names:
     organisations: dict[int, str] = field(default_factory=dict)
     wording: Wording = ENGLISH
 
+    def values(self) -> tuple[Any, ...]:
+        """The names found, as plain values (not the wording): what a page drawn from
+        them is keyed by."""
+        return tuple(
+            tuple(sorted(found.items()))
+            for found in (
+                self.accounts,
+                self.account_kinds,
+                self.memberships,
+                self.people,
+                self.categories,
+                self.organisations,
+            )
+        )
+
     def account(self, account_id: Any) -> str:
         if account_id is None:
             return self.wording.gettext("nobody")
@@ -54,8 +70,24 @@ class Names:
         return self.wording.gettext("member %(id)s", id=membership_id)
 
 
-def _ints(values: Any) -> set[int]:
-    return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+_KINDS = ("account", "membership", "person", "category", "organisation")
+
+
+@lru_cache(maxsize=512)
+def _kind_named_by(key: str) -> str | None:
+    """The kind of thing a document's field names by its id, if any (the same few
+    field names on every page: worked out once each)."""
+    if key.endswith("account_id"):
+        return "account"
+    if is_membership_field(key):
+        return "membership"
+    if key == "person_id":
+        return "person"
+    if key == "category_id":
+        return "category"
+    if key == "organisation_id":
+        return "organisation"
+    return None
 
 
 # The look-ups, built once (the ids bound as expanding lists) and read as plain columns.
@@ -96,27 +128,17 @@ def load_names(
     """Names for every id the documents mention: one query per kind, all within the
     time bank. ``documents`` are (entity type, entity id, merged before/after). Read
     with ``read_rows``: for a session with no pending change (the audit log's page)."""
-    account_ids: set[int] = set()
-    membership_ids: set[int] = set()
-    person_ids: set[int] = set()
-    category_ids: set[int] = set()
-    organisation_ids: set[int] = set()
+    wanted: dict[str, set[int]] = {kind: set() for kind in _KINDS}
     for entity_type, entity_id, doc in documents:
-        if entity_type == "membership" and entity_id is not None:
-            membership_ids.add(entity_id)
-        if entity_type == "organisation" and entity_id is not None:
-            organisation_ids.add(entity_id)
+        if entity_type in ("membership", "organisation") and entity_id is not None:
+            wanted[entity_type].add(entity_id)
         for key, value in doc.items():
-            if key.endswith("account_id"):
-                account_ids |= _ints([value])
-            elif is_membership_field(key):
-                membership_ids |= _ints([value])
-            elif key == "person_id":
-                person_ids |= _ints([value])
-            elif key == "category_id":
-                category_ids |= _ints([value])
-            elif key == "organisation_id":
-                organisation_ids |= _ints([value])
+            kind = _kind_named_by(key)
+            if kind is not None and isinstance(value, int) and not isinstance(value, bool):
+                wanted[kind].add(value)
+    account_ids, membership_ids, person_ids, category_ids, organisation_ids = (
+        wanted[kind] for kind in _KINDS
+    )
     names = Names(wording=wording)
     if account_ids:
         account_rows = read_rows(
