@@ -32,11 +32,36 @@ def _babel_context() -> Any:
         return None
 
 
+@lru_cache(maxsize=64)
+def _first_of_its_kind(chosen: Locale) -> Locale:
+    # The first Locale object seen equal to ``chosen`` (Locale objects are not changed
+    # once made): the one object for that locale from then on.
+    return chosen
+
+
 def locale() -> Locale | None:
     """Flask-Babel's ``get_locale()``, read from its request context once it has been
-    chosen (the number and date filters ask for it hundreds of times on a report)."""
-    chosen = getattr(_babel_context(), "babel_locale", None)
-    return chosen if chosen is not None else get_locale()
+    chosen (the number and date filters ask for it hundreds of times on a report).
+
+    Flask-Babel makes a new ``Locale`` for each request; an equal one is given here, the
+    same object every time, so that the filters' caches, keyed on the locale, find their
+    key by identity instead of by ``Locale.__eq__`` (ten attribute look-ups each time).
+    """
+    context = _babel_context()
+    chosen = getattr(context, "babel_locale", None)
+    if chosen is None:
+        # First call of the request, or outside one: Flask-Babel chooses (and, in a
+        # request, remembers the locale on its context).
+        chosen = get_locale()
+        if chosen is None:
+            return None
+        context = _babel_context()
+    kept = getattr(context, "quick_locale", None)
+    if kept is None or kept[0] is not chosen:
+        kept = (chosen, _first_of_its_kind(chosen))
+        if context is not None:
+            context.quick_locale = kept
+    return kept[1]
 
 
 def translations():

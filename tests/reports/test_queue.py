@@ -29,6 +29,7 @@ from timebank.ledger.transfers import (
 from timebank.reports.keyset import Cursor
 from timebank.reports.posted import HistoryFilters, list_posted
 from timebank.reports.queue import QueueFilters, count_waiting, list_queue, load_pending_selection
+from timebank.reports.statements import list_recent_transfers
 from timebank.reports.transfer_detail import transfer_detail
 
 TODAY = bank_today()
@@ -235,6 +236,57 @@ def test_detail_shows_both_histories_the_effect_and_the_audit_trail(session, ban
     session.commit()
     detail = transfer_detail(session, bank, session.get(Transfer, transfer.id))
     assert "limit" in detail.receiver_effect.problem and detail.problems
+
+
+def test_detail_reads_both_sides_as_their_accounts_and_lines_as_their_statements(
+    session, bank, people
+):
+    """The sides read with the entry's facts hold what the accounts hold, and the lines
+    made from the rows read are each holder's own recent entries."""
+    alice, bob, carol, coordinator = people.values()
+    record(session, coordinator, bob, carol, 60)
+    record(session, alice, carol, alice, 45)  # waits for Carol's confirmation
+    transfer = record(session, alice, alice, bob, 90, description="Moving house")
+    session.commit()
+
+    detail = transfer_detail(session, bank, session.get(Transfer, transfer.id))
+    for side, member in ((detail.giver, alice), (detail.receiver, bob)):
+        account = member.account
+        assert (side.id, side.kind, side.membership_id) == (
+            account.id,
+            account.kind,
+            account.membership_id,
+        )
+        assert (side.posted_debits, side.posted_credits) == (
+            account.posted_debits,
+            account.posted_credits,
+        )
+        assert (side.pending_debits, side.pending_credits) == (
+            account.pending_debits,
+            account.pending_credits,
+        )
+        assert side.label == account.label
+    assert detail.giver_history == list_recent_transfers(session, alice.account)
+    assert detail.receiver_history == list_recent_transfers(session, bob.account)
+    assert (detail.giver_label, detail.receiver_label) == ("Alice Ashdown", "Bob Brennan")
+
+
+def test_the_trail_is_in_the_order_it_was_written(session, bank, people):
+    """An entry's history is read without ORDER BY (see AUDIT_LINES) and put in the
+    order of the bank's log: corrected twice, then approved."""
+    alice, bob, coordinator = people["alice"], people["bob"], people["coordinator"]
+    transfer = record(session, alice, alice, bob, 60)
+    for minutes, reason in ((90, "Ninety"), (75, "Seventy-five")):
+        correct_pending_transfer(
+            session, actor=coordinator, transfer_id=transfer.id, minutes=minutes, reason=reason
+        )
+    session.commit()
+    detail = transfer_detail(session, bank, session.get(Transfer, transfer.id))
+    assert [(line.action, line.reason) for line in detail.audit] == [
+        ("transfer.recorded", None),
+        ("transfer.corrected", "Ninety"),
+        ("transfer.corrected", "Seventy-five"),
+    ]
 
 
 def test_posted_list_newest_first_with_reversals_and_filters(session, bank, people):

@@ -788,3 +788,40 @@ def test_the_exchanges_rows_show_every_change_at_once(client, session, world):
     assert "Reversed by entry" not in welsh
     forget_all()
     assert page_without_tokens(client, "/coordinators/transfers") == welsh
+
+
+def test_an_entrys_recent_entries_show_every_change_at_once(client, session, world):
+    """Both people's recent entries on an entry's page are kept by the rows they are
+    drawn from (timebank/kept_parts.py): a confirmation, a new entry, a name changed and
+    the other language each draw what they should, never what was kept."""
+    from timebank.kept_parts import forget_all
+
+    alice, bob, carol = world["alice"], world["bob"], world["carol"]
+    waiting = pending(session, alice, bob, 60, confirmed=False, description="Weeding")
+    sign_in(client, "cora@example.org")
+    path = f"{QUEUE}/{waiting}"
+    first = page_without_tokens(client, path)
+    assert page_without_tokens(client, path) == first
+    assert "Waiting for Bob Brennan to confirm" in first
+
+    confirm_transfer(session, actor=bob, transfer_id=waiting)
+    session.commit()
+    confirmed = page_without_tokens(client, path)
+    assert "Waiting for Bob Brennan to confirm" not in confirmed
+
+    pending(session, carol, alice, 30, description="Mending a bike")
+    later = page_without_tokens(client, path)
+    assert "Mending a bike" in later and "Mending a bike" not in confirmed
+
+    carol.person.display_name = "Caryl Cheung"
+    session.commit()
+    renamed = page_without_tokens(client, path)
+    assert "Caryl Cheung" in renamed and "Carol Cheung" not in renamed
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = page_without_tokens(client, path)
+    with force_locale("cy"):
+        assert gettext("Recent entries of %(name)s", name="Alice Ashdown") in welsh
+    assert "Recent entries of" not in welsh
+    forget_all()
+    assert page_without_tokens(client, path) == welsh

@@ -116,3 +116,18 @@ def test_filling_markup_fills_in_as_markup_does():
             assert got == wanted
             assert isinstance(got, quick_gettext.FillingMarkup)
     assert quick_gettext.FillingMarkup("%s and %s") % ("<a>", 1) == "&lt;a&gt; and 1"
+
+
+def test_one_locale_object_for_each_language_across_requests(app):
+    """The filters' caches are keyed on the locale: each request's locale is the same
+    object as the last one in that language, equal to the one Flask-Babel chose, and
+    follows force_locale."""
+    seen = {}
+    for language in ("en", "cy", "en", "cy"):
+        with fresh_request(app, language):
+            found = quick_gettext.locale()
+            assert found == flask_babel.get_locale() and str(found) == language
+            assert seen.setdefault(language, found) is found
+            with flask_babel.force_locale("cy" if language == "en" else "en"):
+                assert str(quick_gettext.locale()) != language
+            assert quick_gettext.locale() is found

@@ -6,13 +6,22 @@ from __future__ import annotations
 import pytest
 from flask_babel import lazy_gettext
 from markupsafe import Markup
-from wtforms import BooleanField, DateField, Form, PasswordField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    PasswordField,
+    RadioField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import Input
 from wtforms.widgets.core import html_params as wtforms_html_params
 
-from timebank.widget_attributes import html_params
+from timebank.widget_attributes import TextArea, html_params
 
 AWKWARD = [
     {},
@@ -73,3 +82,27 @@ def test_the_apps_widgets_draw_what_wtforms_draws(app):
         Input.html_params = saved
     assert ours == theirs
     assert 'maxlength="40"' in ours and " required" in ours and "checked" in ours
+
+
+class _Notes(Form):
+    notes = TextAreaField("Notes", validators=[InputRequired(), Length(min=2, max=400)])
+    plain = TextAreaField("Plain", render_kw={"rows": 3})
+
+
+def _areas(form: _Notes) -> str:
+    return f"{form.notes(**{'aria-describedby': 'notes-hint', 'class_': 'wide'})}{form.plain()}"
+
+
+@pytest.mark.parametrize(
+    "value", ["", 'say "hi" & <b>bye</b>\nO\'Brien', Markup("<i>already</i>"), "Ffenestri — ŵ"]
+)
+def test_the_apps_text_areas_draw_what_wtforms_draws(app, value):
+    # Every TextAreaField is drawn by widget_attributes.TextArea; WTForms' own, given
+    # to the fields for a moment, draws the same.
+    form = _Notes(data={"notes": value, "plain": value})
+    ours = _areas(form)
+    assert isinstance(TextAreaField.widget, TextArea)
+    for field in (form.notes, form.plain):
+        field.widget = widgets.TextArea()
+    assert ours == _areas(form)
+    assert 'maxlength="400"' in ours and 'minlength="2"' in ours and " required" in ours

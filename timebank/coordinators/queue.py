@@ -9,8 +9,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -35,7 +33,9 @@ from timebank.ledger.transfers import (
     loaded_entry_version,
     reject_transfer,
 )
+from timebank.quick_gettext import gettext as _
 from timebank.quick_gettext import lazy_gettext as _l
+from timebank.quick_gettext import ngettext
 from timebank.reports.keyset import Cursor
 from timebank.reports.queue import (
     STAGE_APPROVAL,
@@ -259,18 +259,11 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
         if effect.problem
     ]
     kind_labels = labels_now(KIND_LABELS)
-    # Both people's recent entries are kept by what they show (and the entry the page is
-    # about), the language and the time zone: see timebank/kept_parts.py.
-    shown = (
-        transfer.id,
-        detail.giver_label,
-        tuple(detail.giver_history),
-        detail.receiver_label,
-        tuple(detail.receiver_history),
-    )
+    # Both people's recent entries are kept by what they are drawn from (and the entry
+    # the page is about), the language and the time zone: see timebank/kept_parts.py.
     recent_entries = kept_part(
         "coordinators/_entry_recent.html",
-        shown,
+        (transfer.id, detail.recent_shown),
         lambda: {
             "transfer_id": transfer.id,
             "giver_label": detail.giver_label,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -132,7 +132,18 @@ def _counterpart_query(account_id: int | sa.BindParameter[int]) -> sa.Select:
     )
 
 
-def _line(account: Account, row: sa.Row, running: int | None) -> StatementLine:
+class Holder(Protocol):
+    """The account a line is read for (an ``Account``, or its columns): whose side of
+    the entry it shows and who holds it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def membership_id(self) -> int | None: ...
+
+
+def _line(account: Holder, row: sa.Row, running: int | None) -> StatementLine:
     side = "credit" if row.credit_account_id == account.id else "debit"
     view = view_for(row.kind, side, row.minutes)
     waiting = None
@@ -181,12 +192,23 @@ PENDING = (
 )
 
 
+def recent_rows(session: Session, account_id: int, limit: int = 10) -> tuple[sa.Row, ...]:
+    """The latest entries of an account, of any status, newest first: the rows that
+    ``recent_lines`` makes lines of."""
+    parameters = {"list_account_id": account_id, "list_limit": limit}
+    return tuple(read_rows(session, RECENT, parameters))
+
+
+def recent_lines(account: Holder, rows: tuple[sa.Row, ...]) -> list[StatementLine]:
+    """Lines of ``recent_rows`` of ``account``, as its holder sees them."""
+    return [_line(account, row, None) for row in rows]
+
+
 def list_recent_transfers(
     session: Session, account: Account, limit: int = 10
 ) -> list[StatementLine]:
     """The latest entries of any status, newest first."""
-    parameters = {"list_account_id": account.id, "list_limit": limit}
-    return [_line(account, row, None) for row in read_rows(session, RECENT, parameters)]
+    return recent_lines(account, recent_rows(session, account.id, limit))
 
 
 # The statement's two queries (the balance before the first day, and the posted entries

@@ -4,10 +4,11 @@ audit trail in plain words."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +17,7 @@ from timebank.ledger import errors, rules
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import (
     Account,
+    AccountKind,
     AuditEntry,
     Category,
     Membership,
@@ -25,7 +27,7 @@ from timebank.ledger.models import (
     Transfer,
     account_label,
 )
-from timebank.reports.statements import StatementLine, list_recent_transfers
+from timebank.reports.statements import StatementLine, recent_lines, recent_rows
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,32 @@ class AuditLine:
     values: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
+class Side(NamedTuple):
+    """One side of an entry: its account's kind, holder and counters (which give the
+    balances), read as plain columns with the entry's other facts."""
+
+    id: int
+    kind: AccountKind
+    membership_id: int | None
+    posted_debits: int
+    posted_credits: int
+    pending_debits: int
+    pending_credits: int
+    label: str
+
+
 @dataclass
 class TransferDetail:
     transfer: Transfer
-    giver: Account
-    receiver: Account
-    # The accounts' names (``Account.label``, read with them).
+    giver: Side
+    receiver: Side
+    # The accounts' names (``Side.label``).
     giver_label: str
     receiver_label: str
-    giver_history: list[StatementLine]
-    receiver_history: list[StatementLine]
+    # Each side's recent entries as read (``statements.recent_rows``); their lines are
+    # ``giver_history`` and ``receiver_history``, made when first asked for.
+    giver_recent: tuple[sa.Row, ...]
+    receiver_recent: tuple[sa.Row, ...]
     giver_effect: Effect
     receiver_effect: Effect
     audit: list[AuditLine]
@@ -79,6 +97,29 @@ class TransferDetail:
     category_slug: str | None = None
     notes: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def giver_history(self) -> list[StatementLine]:
+        return recent_lines(self.giver, self.giver_recent)
+
+    @functools.cached_property
+    def receiver_history(self) -> list[StatementLine]:
+        return recent_lines(self.receiver, self.receiver_recent)
+
+    @property
+    def recent_shown(self) -> tuple:
+        """Everything both sides' recent entries are drawn from: each account (whose
+        side an entry is seen from), its name and the rows read. A page that keeps them
+        drawn (``kept_parts``) keys them on this, and makes the lines only to draw them."""
+        return (
+            (self.giver.id, self.giver.membership_id, self.giver_label, self.giver_recent),
+            (
+                self.receiver.id,
+                self.receiver.membership_id,
+                self.receiver_label,
+                self.receiver_recent,
+            ),
+        )
+
     @property
     def will_post_on_approval(self) -> bool:
         t = self.transfer
@@ -89,9 +130,7 @@ class TransferDetail:
         return [e.problem for e in (self.giver_effect, self.receiver_effect) if e.problem]
 
 
-def _effect(
-    account: Account, label: str, minutes: int, gives: bool, policy: rules.Policy
-) -> Effect:
+def _effect(account: Side, label: str, minutes: int, gives: bool, policy: rules.Policy) -> Effect:
     counters = rules.Counters.of(account)
     problem = None
     limit_error = None
@@ -147,9 +186,14 @@ def _change_value(key: str, value: Any, categories: dict[int, str]) -> Any:
 
 
 # An entry's audit trail and the bank's category names: built once, with their
-# values as parameters (each view of an entry asks).
+# values as parameters (each view of an entry asks). The trail's few rows are put in
+# order (by ``seq``) after reading: asked to order them, SQLite (which has no table
+# statistics) walks the bank's whole log along its (time_bank_id, seq) index instead of
+# finding the entry's rows by ix_audit_entry_entity (120 µs at the demo's size against
+# 6, and growing with the log).
 AUDIT_LINES = (
     sa.select(
+        AuditEntry.seq,
         AuditEntry.action,
         AuditEntry.before,
         AuditEntry.after,
@@ -163,35 +207,71 @@ AUDIT_LINES = (
         AuditEntry.entity_type == "transfer",
         AuditEntry.entity_id.in_(sa.bindparam("entity_ids", expanding=True)),
     )
-    .order_by(AuditEntry.seq)
 )
 CATEGORY_NAMES = sa.select(Category.id, Category.name).where(
     Category.time_bank_id == sa.bindparam("time_bank_id")
 )
 REVERSAL_ID = sa.select(Transfer.id).where(Transfer.reverses_id == sa.bindparam("transfer_id"))
 
-# An entry's two accounts (their counters give the balances) with their holders' names,
-# in one statement built once.
-SIDES = (
-    sa.select(Account, Person.display_name, Organisation.name)
-    .outerjoin(Membership, Membership.id == Account.membership_id)
-    .outerjoin(Person, Person.id == Membership.person_id)
-    .outerjoin(Organisation, Organisation.id == Account.organisation_id)
-    .where(
-        sa.or_(
-            Account.id == sa.bindparam("giver_id", type_=sa.Integer),
-            Account.id == sa.bindparam("receiver_id", type_=sa.Integer),
-        )
-    )
-)
 _REVERSAL = aliased(Transfer, name="detail_reversal")
 _BATCH_MATE = aliased(Transfer, name="detail_batch_mate")
 _RECORDER = aliased(Membership, name="detail_recorder")
 _RECORDER_PERSON = aliased(Person, name="detail_recorder_person")
-# What else the page says of an entry, in one row: its reversal's id, how many entries
-# its group has (0 for none), who recorded it and its category's name and slug.
-FACTS = (
-    sa.select(
+
+
+def _side_columns(name: str, account_id: Any) -> tuple[list, list]:
+    """The columns of the account ``account_id`` (labelled ``<name>_id`` and so on) and
+    the outer joins that read them with its holder's names."""
+    account = aliased(Account, name=f"detail_{name}")
+    membership = aliased(Membership, name=f"detail_{name}_membership")
+    person = aliased(Person, name=f"detail_{name}_person")
+    organisation = aliased(Organisation, name=f"detail_{name}_organisation")
+    columns = [
+        account.id.label(f"{name}_id"),
+        account.kind.label(f"{name}_kind"),
+        account.membership_id.label(f"{name}_membership_id"),
+        account.posted_debits.label(f"{name}_posted_debits"),
+        account.posted_credits.label(f"{name}_posted_credits"),
+        account.pending_debits.label(f"{name}_pending_debits"),
+        account.pending_credits.label(f"{name}_pending_credits"),
+        person.display_name.label(f"{name}_person"),
+        organisation.name.label(f"{name}_organisation"),
+    ]
+    joins = [
+        (account, account.id == account_id),
+        (membership, membership.id == account.membership_id),
+        (person, person.id == membership.person_id),
+        (organisation, organisation.id == account.organisation_id),
+    ]
+    return columns, joins
+
+
+def _side(facts: sa.Row, name: str) -> Side:
+    def value(column: str) -> Any:
+        return facts._mapping[f"{name}_{column}"]
+
+    return Side(
+        id=value("id"),
+        kind=value("kind"),
+        membership_id=value("membership_id"),
+        posted_debits=value("posted_debits"),
+        posted_credits=value("posted_credits"),
+        pending_debits=value("pending_debits"),
+        pending_credits=value("pending_credits"),
+        label=account_label(value("kind"), value("person"), value("organisation")),
+    )
+
+
+def _facts() -> sa.Select:
+    """What the page says of an entry besides the entry itself, in one row: both sides
+    (``giver_...``, the credited account, and ``receiver_...``), its reversal's id, how
+    many entries its group has (0 for none), who recorded it and its category's name
+    and slug."""
+    giver_columns, giver_joins = _side_columns("giver", Transfer.credit_account_id)
+    receiver_columns, receiver_joins = _side_columns("receiver", Transfer.debit_account_id)
+    query = sa.select(
+        *giver_columns,
+        *receiver_columns,
         sa.select(_REVERSAL.id)
         .where(_REVERSAL.reverses_id == Transfer.id)
         .scalar_subquery()
@@ -203,13 +283,23 @@ FACTS = (
         _RECORDER_PERSON.display_name.label("recorded_by"),
         Category.name.label("category"),
         Category.slug.label("category_slug"),
+    ).select_from(Transfer)
+    # Both sides are non-null foreign keys of the transfer: their accounts exist.
+    for target, on in giver_joins[:1] + receiver_joins[:1]:
+        query = query.join(target, on)
+    for target, on in giver_joins[1:] + receiver_joins[1:]:
+        query = query.outerjoin(target, on)
+    return (
+        query.outerjoin(_RECORDER, _RECORDER.id == Transfer.recorded_by_id)
+        .outerjoin(_RECORDER_PERSON, _RECORDER_PERSON.id == _RECORDER.person_id)
+        .outerjoin(Category, Category.id == Transfer.category_id)
+        .where(Transfer.id == sa.bindparam("transfer_id", type_=sa.Integer))
     )
-    .select_from(Transfer)
-    .outerjoin(_RECORDER, _RECORDER.id == Transfer.recorded_by_id)
-    .outerjoin(_RECORDER_PERSON, _RECORDER_PERSON.id == _RECORDER.person_id)
-    .outerjoin(Category, Category.id == Transfer.category_id)
-    .where(Transfer.id == sa.bindparam("transfer_id", type_=sa.Integer))
-)
+
+
+# Built once (each view of an entry asks): the sides were read as Account objects by a
+# statement of their own, which cost more than this whole one.
+FACTS = _facts()
 
 
 def _category_names(session: Session, time_bank_id: int) -> dict[int, str]:
@@ -221,9 +311,10 @@ def _category_names(session: Session, time_bank_id: int) -> dict[int, str]:
 
 def audit_lines(session: Session, time_bank_id: int, entity_ids: list[int]) -> list[AuditLine]:
     """The audit trail of these transfers, oldest first, with who did each step."""
-    rows = read_rows(
-        session, AUDIT_LINES, {"time_bank_id": time_bank_id, "entity_ids": entity_ids}
-    ).all()
+    rows = sorted(
+        read_rows(session, AUDIT_LINES, {"time_bank_id": time_bank_id, "entity_ids": entity_ids}),
+        key=lambda row: row.seq,
+    )
     # Read only when a correction changed a category.
     categories: dict[int, str] | None = None
     lines = []
@@ -277,18 +368,10 @@ def transfer_detail(
     """A pending (or any) entry with both people's recent history (``history`` entries
     each; none read for 0), their balances now and after it posts, and its audit
     trail."""
-    sides = {
-        account.id: (account, account_label(account.kind, person_name, organisation_name))
-        for account, person_name, organisation_name in session.execute(
-            SIDES,
-            {"giver_id": transfer.credit_account_id, "receiver_id": transfer.debit_account_id},
-        )
-    }
-    # Both sides are non-null foreign keys of the transfer: the accounts exist.
-    giver, giver_label = sides[transfer.credit_account_id]
-    receiver, receiver_label = sides[transfer.debit_account_id]
-    policy = rules.Policy.of(bank)
     facts = read_rows(session, FACTS, {"transfer_id": transfer.id}).one()
+    giver, receiver = _side(facts, "giver"), _side(facts, "receiver")
+    giver_label, receiver_label = giver.label, receiver.label
+    policy = rules.Policy.of(bank)
     ids = [transfer.id] + ([facts.reversed_by_id] if facts.reversed_by_id else [])
     return TransferDetail(
         transfer=transfer,
@@ -296,10 +379,8 @@ def transfer_detail(
         receiver=receiver,
         giver_label=giver_label,
         receiver_label=receiver_label,
-        giver_history=list_recent_transfers(session, giver, limit=history) if history else [],
-        receiver_history=(
-            list_recent_transfers(session, receiver, limit=history) if history else []
-        ),
+        giver_recent=recent_rows(session, giver.id, limit=history) if history else (),
+        receiver_recent=recent_rows(session, receiver.id, limit=history) if history else (),
         giver_effect=_effect(giver, giver_label, transfer.minutes, True, policy),
         receiver_effect=_effect(receiver, receiver_label, transfer.minutes, False, policy),
         audit=audit_lines(session, bank.id, ids),
