@@ -18,8 +18,8 @@ from timebank.reports.reciprocity.model import Value
 
 # Each slot's lines in the SVG, at the indentation of the macro's loop.
 _MARKS = "\n    "
-# A suppressed slot is marked with a multiplication sign (U+00D7).
 _COLUMN = '<rect class="column" x="{x}" y="{y}" width="{width}" height="{height}"/>'
+# A suppressed slot is marked with a multiplication sign (U+00D7).
 _HIDDEN = '<text class="column-hidden" x="{x}" y="{y}" text-anchor="middle">\u00d7</text>'
 _AXIS = '<text class="axis-label" x="{x}" y="{y}" text-anchor="middle">{text}</text>'
 # Each slot's row in the table, at the table body's indentation.
