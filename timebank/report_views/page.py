@@ -17,6 +17,7 @@ from timebank.report_views import charts, graph, words
 from timebank.report_views.column_parts import column_marks, column_rows
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
+from timebank.report_views.table_rows import table_body
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
 from timebank.reports.reciprocity.model import Figure
 
@@ -152,6 +153,7 @@ def helpers(report: ReciprocityReport) -> dict:
         "text": lambda value, unit: words.text(value, unit, t),
         "column_marks": column_marks,
         "column_rows": column_rows,
+        "table_body": table_body,
         "tr": words.translate,
         "row_label": words.row_label,
         "is_shown": is_shown,
