@@ -32,11 +32,31 @@ def _babel_context() -> Any:
         return None
 
 
+# One Locale object for each locale, the first one Flask-Babel chose. Flask-Babel parses
+# a new object for each request; the filters' caches (filters.py) are keyed by it, and a
+# key that is an equal but other object is compared field by field (Locale.__eq__) on
+# every lookup. Bounded by the languages the app offers.
+_same_locale: dict[str, Locale] = {}
+
+
 def locale() -> Locale | None:
     """Flask-Babel's ``get_locale()``, read from its request context once it has been
-    chosen (the number and date filters ask for it hundreds of times on a report)."""
-    chosen = getattr(_babel_context(), "babel_locale", None)
-    return chosen if chosen is not None else get_locale()
+    chosen (the number and date filters ask for it hundreds of times on a report), as
+    the same object in every request for the same locale."""
+    context = _babel_context()
+    chosen = getattr(context, "babel_locale", None)
+    if chosen is None:
+        # First look of the request, or outside one: Flask-Babel chooses (and, in a
+        # request, remembers the locale on its context for the next call).
+        chosen, context = get_locale(), _babel_context()
+        if chosen is None or context is None:
+            return chosen
+    kept = getattr(context, "quick_locale", None)
+    if kept is not None and kept[0] is chosen:
+        return kept[1]
+    same = _same_locale.setdefault(str(chosen), chosen)
+    context.quick_locale = (chosen, same)
+    return same
 
 
 def translations():

@@ -100,3 +100,19 @@ def test_the_locale_is_flask_babels_and_follows_force_locale(app):
 
 def test_outside_an_application_there_is_no_locale():
     assert quick_gettext.locale() is None
+
+
+def test_each_locale_is_one_object_in_every_request(app):
+    """The filters' caches are keyed by the locale: the same object in every request
+    (Flask-Babel makes a new one each time) is found without comparing its fields."""
+    seen = {}
+    for language in ("cy", "en", "cy", "en"):
+        with fresh_request(app, language):
+            found = quick_gettext.locale()
+            assert found == flask_babel.get_locale()
+            assert str(found) == language
+            assert seen.setdefault(language, found) is found
+            with flask_babel.force_locale("en" if language == "cy" else "cy"):
+                assert str(quick_gettext.locale()) != language
+            assert quick_gettext.locale() is found
+    assert seen["cy"] is not seen["en"]
