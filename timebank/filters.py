@@ -87,6 +87,14 @@ def hours(minutes: int) -> str:
     return _hours(int(minutes), _locale(), translations())
 
 
+def hours_in_this_language() -> Callable[[int], str]:
+    """``hours`` with the reader's locale and catalogue looked up once, for a table of
+    hundreds of amounts drawn in one go (the network view's ties): each lookup goes
+    through Flask's context-local proxies. Use it within the one request only."""
+    locale, catalogue = _locale(), translations()
+    return lambda minutes: _hours(int(minutes), locale, catalogue)
+
+
 # Names and descriptions the ledger writes itself, in English (it imports no Flask):
 # accounts of its own and the descriptions of donations, grants and reversals.
 LEDGER_WORDS = {

@@ -131,3 +131,4 @@ def test_one_locale_object_for_each_language_across_requests(app):
             with flask_babel.force_locale("cy" if language == "en" else "en"):
                 assert str(quick_gettext.locale()) != language
             assert quick_gettext.locale() is found
+    assert seen["cy"] is not seen["en"]

@@ -4,21 +4,27 @@ Shared by the partners' pages, the coordinators' version and the PDF."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any, TypeVar
 
 from flask_babel import format_currency
 
 from timebank.filters import format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
+from timebank.report_views.column_parts import column_marks, column_rows
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
+from timebank.report_views.table_rows import table_body
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
 from timebank.reports.reciprocity.model import Figure
 
 HEADLINE = ("hours", "exchanges", "hours_per_exchange", "registered", "active", "active_rate")
 # The measures drawn quarter by quarter (all of them are in the table).
+T = TypeVar("T")
+
 QUARTER_CHARTS = ("people", "reciprocity", "cycle_share", "density", "mean_partners")
 
 
@@ -121,13 +127,33 @@ def quarter_label(day: date, long: bool = False) -> str:
     )
 
 
+def _once_per_render(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` worked out once per distinct arguments for one render: the six
+    trend charts name the same months (on their axes and in their tables) and a bar
+    chart shows each value twice. Made anew for each render, so nothing is kept across
+    requests or languages. The arguments' types are part of the key (1 and 1.0 and
+    True are shown differently by some units)."""
+    done: dict[tuple, T] = {}
+
+    def once(*args: Any, **kwargs: Any) -> T:
+        key = (*args, *map(type, args), *sorted(kwargs.items()))
+        if key not in done:
+            done[key] = function(*args, **kwargs)
+        return done[key]
+
+    return once
+
+
 def helpers(report: ReciprocityReport) -> dict:
     t = report.threshold
     return {
-        "month_label": month_label,
-        "quarter_label": quarter_label,
-        "show": lambda value, unit: words.show(value, unit, t),
+        "month_label": _once_per_render(month_label),
+        "quarter_label": _once_per_render(quarter_label),
+        "show": _once_per_render(lambda value, unit: words.show(value, unit, t)),
         "text": lambda value, unit: words.text(value, unit, t),
+        "column_marks": column_marks,
+        "column_rows": column_rows,
+        "table_body": table_body,
         "tr": words.translate,
         "row_label": words.row_label,
         "is_shown": is_shown,

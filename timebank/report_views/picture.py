@@ -12,7 +12,7 @@ from flask import current_app
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
-from timebank.filters import hours
+from timebank.filters import hours_in_this_language
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import graph
 from timebank.reports.reciprocity import Graph
@@ -71,7 +71,7 @@ def picture_parts(picture: Graph, brokers: dict[str, float]) -> PictureParts:
     elements_json = htmlsafe_json_dumps(
         graph.elements(picture, brokers), dumps=json_dumps, **env.policies["json.dumps_kwargs"]
     )
-    ties = ties_rows(graph.text_rows(picture, hours))
+    ties = ties_rows(graph.text_rows(picture, hours_in_this_language()))
     present = {str(node.kind) for node in picture.nodes}
     return PictureParts(
         elements_json=elements_json,

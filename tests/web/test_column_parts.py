@@ -1,0 +1,95 @@
+"""The column charts' per-slot HTML (report_views/column_parts.py) is what the
+``column_chart`` macro's loops drew, byte for byte, in English and Welsh: with columns
+not shown (suppressed or undefined), axis labels on every n-th slot of a long period,
+years under each January, and words escaped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import g, render_template_string
+
+from timebank.report_views import charts
+from timebank.report_views.column_parts import column_marks, column_rows
+from timebank.report_views.page import month_label, quarter_label, words
+from timebank.reports.reciprocity.model import Suppressed, SuppressionReason, Unit
+
+# The macro's loops before column_parts (report_views/_macros.html, ``column_chart``).
+MARKS_TEMPLATE = """</desc>
+    {% for bar in chart.bars %}
+    {% if bar.height %}<rect class="column" x="{{ bar.x }}" y="{{ bar.y }}" width="{{ bar.width }}" height="{{ bar.height }}"/>{% endif %}
+    {% if bar.hidden %}<text class="column-hidden" x="{{ bar.x + bar.width / 2 }}" y="{{ chart.base - 8 }}" text-anchor="middle">×</text>{% endif %}
+    {% if bar.label %}<text class="axis-label" x="{{ bar.x + bar.width / 2 }}" y="{{ chart.base + 24 }}" text-anchor="middle">{{ when_format(bar.when) }}</text>{% endif %}
+    {% if bar.year %}<text class="axis-label" x="{{ bar.x + bar.width / 2 }}" y="{{ chart.base + 52 }}" text-anchor="middle">{{ bar.when.year }}</text>{% endif %}
+    {% endfor %}
+    <line"""  # noqa: E501, RUF001
+ROWS_TEMPLATE = """<tbody role="rowgroup">
+        {% for bar in chart.bars %}
+        <tr role="row"><th scope="row" role="rowheader">{{ when_format(bar.when, long=true) }}</th><td role="cell" data-label="{{ figure_label }}">{{ show(bar.value, unit) }}</td></tr>
+        {% endfor %}
+      </tbody>"""  # noqa: E501
+
+
+def _months(count: int) -> list[date]:
+    return [date(2024 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(3, 3 + count)]
+
+
+HIDDEN = Suppressed(SuppressionReason.SMALL)
+VALUES = [120, HIDDEN, None, 0, 45.5, 900, Suppressed(SuppressionReason.DERIVABLE), 60]
+
+
+def _series(count: int) -> list[tuple[date, object]]:
+    return [(day, VALUES[i % len(VALUES)]) for i, day in enumerate(_months(count))]
+
+
+def test_the_marks_and_rows_are_the_macros_in_each_language(app):
+    quarters = [(date(2025, m, 1), v) for m, v in ((1, 3), (4, HIDDEN), (7, 0.25), (10, None))]
+    cases = [
+        (charts.columns(_series(12)), month_label, Unit.MINUTES),
+        (charts.columns(_series(30)), month_label, Unit.MINUTES),  # every third slot named
+        (charts.columns(_series(1)), month_label, Unit.PEOPLE),
+        (charts.columns([]), month_label, Unit.PEOPLE),
+        (charts.columns(quarters), quarter_label, Unit.SHARE),
+    ]
+    label = 'Hours <b>"given"</b> & taken'
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+
+            def show(value, unit):
+                return words.show(value, unit, 5)
+
+            for chart, when_format, unit in cases:
+                values = {"chart": chart, "when_format": when_format}
+                marks = render_template_string(MARKS_TEMPLATE, **values)
+                assert f"</desc>{column_marks(chart, when_format)}<line" == marks
+                rows = render_template_string(
+                    ROWS_TEMPLATE, figure_label=label, show=show, unit=unit, **values
+                )
+                drawn = column_rows(chart, when_format, label, show, unit)
+                assert f'<tbody role="rowgroup">{drawn}</tbody>' == rows
+            drawn = column_rows(cases[0][0], month_label, label, show, Unit.MINUTES)
+            assert "Hours &lt;b&gt;&#34;given&#34;&lt;/b&gt; &amp; taken" in drawn
+            assert ("March 2024" in drawn) == (language == "en")
+            assert "column-hidden" in column_marks(cases[0][0], month_label)
+
+
+def test_a_renders_helpers_give_what_words_give_for_every_value_and_unit(app):
+    """``helpers`` works each value out once per render: the same answers, whatever
+    was asked before (1 and 1.0, the same number in another unit)."""
+    from types import SimpleNamespace
+
+    from timebank.report_views.page import helpers
+
+    with app.test_request_context("/", headers={"Accept-Language": "cy"}):
+        drawn = helpers(SimpleNamespace(threshold=5))
+        for _ in range(2):
+            for unit in Unit:
+                for value in (*VALUES, 1, 1.0, 1.5, 0.0):
+                    assert drawn["show"](value, unit) == words.show(value, unit, 5)
+        for day in _months(14):
+            for long in (False, True):
+                assert drawn["month_label"](day, long=long) == month_label(day, long=long)
+                if day.month % 3 == 1:  # a quarter's first day
+                    asked = drawn["quarter_label"](day, long=long)
+                    assert asked == quarter_label(day, long=long)

@@ -1,0 +1,53 @@
+"""A report table's body as HTML: a row for each of the table's rows (its label, then
+each cell's value, or why it is not shown, under its column's words) and the total row.
+The report page draws five such tables; drawn by the ``data_table`` macro, their cells
+were a sixth of the page's first view (``kept_body``). The table's caption and heading
+are still drawn by the macro in report_views/_macros.html, at the same indentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markupsafe import Markup, escape
+
+from timebank.report_views.words import row_label
+from timebank.reports.reciprocity import Table, Unit
+from timebank.reports.reciprocity.model import Row, Value
+
+_LINE = "\n    "  # each row on its line at the macro's indentation
+_END = "\n  "  # before </tbody>
+_CELL = '<td role="cell" data-label="{label}">{value}</td>'
+
+
+def _row(
+    row: Row,
+    opening: str,
+    labels: list[Markup],
+    units: list[Unit],
+    show: Callable[[Value, Unit], Markup],
+) -> str:
+    cells = "".join(
+        _CELL.format(label=label, value=escape(show(value, unit)))
+        for label, value, unit in zip(labels, row.cells, units, strict=False)
+    )
+    return f'{opening}<th scope="row" role="rowheader">{escape(row_label(row))}</th>{cells}</tr>'
+
+
+def table_body(
+    table: Table, column_labels: list[str], show: Callable[[Value, Unit], Markup]
+) -> Markup:
+    """What goes between ``<tbody role="rowgroup">`` and ``</tbody>``, with the same
+    blank lines as the macro's loop. ``column_labels``: each column's words, translated
+    once for the table."""
+    labels = [escape(label) for label in column_labels]
+    units = [column.unit for column in table.columns]
+    html = [_LINE]
+    for row in table.rows:
+        html += (_LINE, _row(row, '<tr role="row">', labels, units, show), _LINE)
+    html.append(_LINE)
+    if table.total:
+        opening = '<tr role="row" class="total-row">'
+        html += (_LINE, _row(table.total, opening, labels, units, show), _LINE)
+    html.append(_END)
+    return Markup("".join(html))  # noqa: S704 - every value escaped above
