@@ -1,7 +1,8 @@
 """The column charts' per-slot HTML (report_views/column_parts.py) is what the
 ``column_chart`` macro's loops drew, byte for byte, in English and Welsh: with columns
 not shown (suppressed or undefined), axis labels on every n-th slot of a long period,
-years under each January, and words escaped."""
+years under each January, and words escaped. The same for a report table's body
+(report_views/table_rows.py against the ``data_table`` macro's loop)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,56 @@ def test_a_renders_helpers_give_what_words_give_for_every_value_and_unit(app):
                 if day.month % 3 == 1:  # a quarter's first day
                     asked = drawn["quarter_label"](day, long=long)
                     assert asked == quarter_label(day, long=long)
+
+
+# The data_table macro's body loop before table_rows (report_views/_macros.html).
+TABLE_TEMPLATE = """<tbody role="rowgroup">
+    {% for row in table.rows %}
+    <tr role="row"><th scope="row" role="rowheader">{{ row_label(row) }}</th>{% for column in table.columns %}<td role="cell" data-label="{{ column_labels[loop.index0] }}">{{ show(row.cells[loop.index0], column.unit) }}</td>{% endfor %}</tr>
+    {% endfor %}
+    {% if table.total %}
+    <tr role="row" class="total-row"><th scope="row" role="rowheader">{{ row_label(table.total) }}</th>{% for column in table.columns %}<td role="cell" data-label="{{ column_labels[loop.index0] }}">{{ show(table.total.cells[loop.index0], column.unit) }}</td>{% endfor %}</tr>
+    {% endif %}
+  </tbody>"""  # noqa: E501
+
+
+def test_a_tables_body_is_the_macros_in_each_language(app):
+    """report_views/table_rows.py draws what data_table's loop drew: the report's own
+    words translated, a bank's category names as they are (escaped), values not shown
+    with their reason, with and without a total row."""
+    from timebank.report_views.table_rows import table_body
+    from timebank.report_views.words import row_label
+    from timebank.reports.reciprocity.model import Column, Row, Scope, Table
+
+    columns = (
+        Column("given", "Hours given", Unit.MINUTES),
+        Column("people", "People", Unit.PEOPLE),
+        Column("share", "Share", Unit.SHARE),
+    )
+    rows = (
+        Row("participant", "Participants", True, (120, 7, 0.25)),
+        Row("category:1", 'Tŷ & <b>"garden"</b>', False, (HIDDEN, None, 0)),
+        Row("none", "None", True, (45.5, Suppressed(SuppressionReason.DERIVABLE), 1.0)),
+    )
+    total = Row("total", "Total", True, (165.5, 12, 1.0))
+    column_labels = ["Hours <given>", "Pobl", 'Share "of all"']
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+
+            def show(value, unit):
+                return words.show(value, unit, 5)
+
+            for table_total in (total, None):
+                table = Table("t", "A table", "", Scope.WHOLE, columns, rows, table_total)
+                wanted = render_template_string(
+                    TABLE_TEMPLATE,
+                    table=table,
+                    column_labels=column_labels,
+                    row_label=row_label,
+                    show=show,
+                )
+                drawn = table_body(table, column_labels, show)
+                assert f'<tbody role="rowgroup">{drawn}</tbody>' == wanted
+                assert ("total-row" in drawn) == (table_total is not None)
+                assert "Tŷ &amp; &lt;b&gt;&#34;garden&#34;&lt;/b&gt;" in drawn
