@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory, bank_today
@@ -88,7 +89,7 @@ def test_queue_pages_pass_axe(page, live_server, queue, axe_check):
 
     page.get_by_label("Member's name").fill("carol")
     page.get_by_role("button", name="Filter").click()
-    assert page.locator("tbody tr").count() == 3
+    expect(page.locator("tbody tr")).to_have_count(3)  # waits for the filtered page
     axe_check(page)
 
     # The unconfirmed entry still waits for a coordinator too: it is listed there, once.
@@ -158,7 +159,7 @@ def test_bulk_approve_after_a_review(page, live_server, queue):
     # Approved, but waits for Carol to confirm.
     assert status_of(live_server, queue["reading"]) == TransferStatus.PENDING
     page.get_by_role("link", name="Back to the approval queue").click()
-    assert page.locator("tbody tr").count() == 1  # only the lift is left
+    expect(page.locator("tbody tr")).to_have_count(1)  # only the lift is left
 
 
 def test_select_all_ticks_every_entry_on_the_page(page, live_server, queue, axe_check):

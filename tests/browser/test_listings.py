@@ -5,6 +5,7 @@ it; axe-core finds nothing on browse (with results and empty), the form with err
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory
@@ -64,8 +65,11 @@ def test_post_find_and_pause_an_offer(page, live_server, members, axe_check):
     page.goto(live_server.url("/members/listings"))
     page.get_by_label("Words to look for").fill("MOWING")
     page.get_by_role("button", name="Search").click()
+    # The search is a new page: wait for it (count() does not wait, and CI once counted
+    # while the click's navigation was still under way).
+    page.wait_for_url("**/members/listings?q=MOWING*")
     results = page.locator(".listing-list li")
-    assert results.count() == 1
+    expect(results).to_have_count(1)
     assert "Alice Ashdown" in results.first.inner_text()
     axe_check(page)  # with results
 
