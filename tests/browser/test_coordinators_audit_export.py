@@ -250,3 +250,29 @@ def test_audit_and_exports_fit_a_320_pixel_screen(new_page, live_server, riversi
                 .slice(0, 5).map(el => el.tagName + '.' + el.className + '#' + el.id)"""
         )
         assert overflow <= 0, (path, overflow, wide)
+
+
+def test_on_a_phone_each_entry_of_the_audit_log_stacks_under_its_columns_words(
+    new_page, live_server, riverside, axe_check
+):
+    """At 320 pixels the table's rows are blocks ("When: ...", "Who: ...", "What: ...",
+    then Details), not four columns squeezed until names break mid-word; still a table
+    to a screen reader (its roles), and still four columns on a wide screen."""
+    page = new_page(viewport={"width": 320, "height": 640})
+    sign_in(page, live_server, email="cora@example.org")
+    page.goto(live_server.url("/coordinators/audit"))
+    row = page.get_by_role("row").nth(1)  # the first entry (row 0 is the heading)
+    cells = row.get_by_role("cell")
+    assert cells.count() == 4
+    when, who, what = (cells.nth(k).bounding_box() for k in range(3))
+    assert when["y"] < who["y"] < what["y"]  # one under the other
+    assert who["width"] > 250  # the whole width, not a squeezed column
+    label = page.evaluate(
+        "getComputedStyle(document.querySelector('.audit-table td[data-label]'),"
+        " '::before').content"
+    )
+    assert label == '"When: "'
+    axe_check(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    when, who = (cells.nth(k).bounding_box() for k in range(2))
+    assert when["y"] == who["y"]  # side by side again

@@ -85,14 +85,17 @@ def bank(session):
 
 def rows_of(html: str) -> list[str]:
     """The "What" cell of each row, in order."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
-    cells = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>", body, re.S)
+    table = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S)
+    body = table.group(1) if table else ""
+    cells = re.findall(
+        r"<tr[^>]*>\s*<td[^>]*>.*?</td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>", body, re.S
+    )
     return [re.sub(r"\s+", " ", c).strip() for c in cells]
 
 
 def who_of(html: str) -> list[str]:
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    cells = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>(.*?)</td>", body, re.S)
+    body = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S).group(1)
+    cells = re.findall(r"<tr[^>]*>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>", body, re.S)
     return [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
 
 
@@ -319,7 +322,7 @@ def test_a_typed_name_that_matches_one_member_filters_by_them(client, bank):
 def test_a_typed_name_that_matches_several_lists_them_to_choose_from(client, bank):
     sign_in(client, "cora@example.org")
     html = page(client, actor_name="c", kind="transfer")
-    assert "Several members match" in html and "<tbody>" not in html
+    assert "Several members match" in html and "<tbody" not in html
     links = dict(
         (name, href) for href, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', html)
     )
@@ -337,7 +340,7 @@ def test_a_typed_name_that_matches_nobody_is_explained(client, bank):
     sign_in(client, "cora@example.org")
     html = page(client, member_name="Hilda")  # a member of another bank only
     assert "name contains \u201cHilda\u201d." in html
-    assert "<tbody>" not in html
+    assert "<tbody" not in html
 
 
 def test_the_search_answers_names_in_the_coordinators_bank_only(client, bank):
@@ -390,13 +393,13 @@ def test_bad_filters_are_explained(client, bank):
     assert "There is a problem with the filters" in html
     assert "The end date must be the same as or after the start date." in html
     assert 'aria-invalid="true"' in html and 'aria-describedby="date_to-error"' in html
-    assert "<tbody>" not in html
+    assert "<tbody" not in html
     # A member of another time bank is not a choice here.
     other = db.session.scalar(
         sa.select(AuditEntry.actor_id).where(AuditEntry.time_bank_id == bank["hillside"].id)
     )
     html = page(client, actor="999999")
-    assert "That member is not in this time bank." in html and "<tbody>" not in html
+    assert "That member is not in this time bank." in html and "<tbody" not in html
     assert other is None or "Hilda" not in html
 
 
