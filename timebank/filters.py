@@ -149,14 +149,14 @@ _DATE_TIME = "d MMM y, HH:mm"
 def date_time(value: datetime) -> str:
     """A moment in the reader's time zone, to the minute. Kept by the time on the
     reader's clock (naive, so that the same instant in two zones is two keys)."""
-    local = to_user_timezone(value).replace(second=0, microsecond=0, tzinfo=None)
-    return _wall_time(local, _DATE_TIME, _locale())
+    return date_time_writer()(value)
 
 
 def date_time_writer() -> Callable[[datetime], str]:
     """``date_time`` with the reader's time zone and locale found once, for a list of
-    many moments (each look-up goes through Flask-Babel's context again). The same
-    words: the moment moved as Flask-Babel's ``to_user_timezone`` moves it."""
+    many moments (each look-up goes through Flask-Babel's context again): the moment
+    moved as Flask-Babel's ``to_user_timezone`` moves it. ``date_time`` is one call of
+    it, so the two cannot drift apart."""
     zone, locale = get_timezone(), _locale()
 
     def write(value: datetime) -> str:
