@@ -25,7 +25,13 @@ transactions. The raw writer keeps the account ids in memory.
 
 The raw statements are SQLAlchemy Core ``text()`` on one Connection: no ORM, no checks,
 no reads (the chain head is kept in memory and advanced with a compare-and-set UPDATE).
-That is the engine's limit for this work. ratio = services rate / its own raw rate. Each
+That is the engine's limit for this work. ratio = services rate / its own raw rate.
+
+Two more figures show what is left for the services to win. "caller and raw rows": the
+services' caller, loading in each transaction what a request loads, with the raw
+writer's statements run on the session's connection in place of the service: the best
+any service called as a request calls it could do. And a posting's CPU part by part
+(the caller's loads, the service call, the commit), timed in a run of its own. Each
 way writes BENCH_N transfers (default 2,000) or stops after BENCH_SECONDS (default 30) if
 that comes first; the rate is what it managed. At the end ``verify_ledger`` must find
 every bank, the raw ones included, consistent.
@@ -104,6 +110,20 @@ class Run:
         return self.done / self.seconds
 
 
+class Parts:
+    """CPU seconds of this process spent in each part of the services' posting: the
+    caller's loads (as a request loads), the service call, and the rest of each
+    transaction (its commit and ``run_in_transaction``'s own work)."""
+
+    def __init__(self) -> None:
+        self.loads = self.service = self.whole = 0.0
+
+    def ms(self, part: str, done: int) -> float:
+        if part == "commit":
+            return 1000 * (self.whole - self.loads - self.service) / done
+        return 1000 * getattr(self, part) / done
+
+
 # The caller, as a request is: its session holds only what the request loads. The
 # signed-in membership comes with its account in one query (the user loader's, see
 # timebank/auth/sessions.py: memberships joined with their accounts), and the other
@@ -140,27 +160,98 @@ def _account_ids(session: Session, members: list[int]) -> list[int]:
     return [ids[m] for m in members]
 
 
-def _record(session: Session, actor_id: int, receiver_account_id: int, today) -> Transfer:
+def _record(
+    session: Session, actor_id: int, receiver_account_id: int, today, parts: Parts | None = None
+) -> Transfer:
+    started = time.process_time()
     actor = _signed_in(session, actor_id)
     assert actor.account is not None
-    return record_transfer(
+    receiver = _account(session, receiver_account_id)
+    loaded = time.process_time()
+    transfer = record_transfer(
         session,
         actor=actor,
         giver=actor.account,
-        receiver=_account(session, receiver_account_id),
+        receiver=receiver,
         minutes=MINUTES,
         service_date=today,
     )
+    if parts is not None:
+        parts.loads += loaded - started
+        parts.service += time.process_time() - loaded
+    return transfer
 
 
-def _posts_at_once(session: Session, members: list[int], run: Run) -> Run:
+def _posts_at_once(
+    session: Session, members: list[int], run: Run, parts: Parts | None = None
+) -> Run:
     accounts = _account_ids(session, members)
     today = today_in("Europe/London")
     for giver, receiver in run.pairs():
+        started = time.process_time()
         run_in_transaction(
             session,
-            lambda a=members[giver], r=accounts[receiver]: _record(session, a, r, today),
+            lambda a=members[giver], r=accounts[receiver]: _record(session, a, r, today, parts),
         )
+        if parts is not None:
+            parts.whole += time.process_time() - started
+    return run
+
+
+def _caller_and_raw_rows(session: Session, raw: RawBank, run: Run) -> Run:
+    """The raw writer's own statements for a posting, behind the services' caller: in
+    each transaction the caller's two loads (as ``_record`` makes them, as a request
+    makes them), then the raw writer's five statements on the session's connection,
+    committed by ``run_in_transaction``. No service, no check, no ORM write: what any
+    service called this way could reach at best."""
+    members, accounts = raw.members, raw.accounts
+
+    def transaction(giver: int, receiver: int) -> None:
+        actor = _signed_in(session, members[giver])
+        assert actor.account is not None
+        _account(session, accounts[receiver])
+        raw.connection = session.connection()
+        raw.record(giver, receiver, pending=False)
+
+    for giver, receiver in run.pairs():
+        run_in_transaction(session, lambda g=giver, r=receiver: transaction(g, r))
+    return run
+
+
+def _caller_and_raw_rows_stepwise(
+    session: Session, raw: RawBank, coordinator_id: int, run: Run
+) -> Run:
+    """The same for record + confirm + approve: in each of the three transactions the
+    loads ``_record_confirm_approve`` makes (the recorder with their account and the
+    other side's account; the confirming member; the coordinator), then the raw
+    writer's statements for that step."""
+    members, accounts = raw.members, raw.accounts
+
+    def record(giver: int, receiver: int) -> tuple[int, dict]:
+        actor = _signed_in(session, members[giver])
+        assert actor.account is not None
+        _account(session, accounts[receiver])
+        raw.connection = session.connection()
+        return raw.record(giver, receiver, pending=True)
+
+    def confirm(receiver: int, transfer_id: int, recorded: dict) -> dict:
+        _signed_in(session, members[receiver])
+        raw.connection = session.connection()
+        return raw.confirm(receiver, transfer_id, recorded)
+
+    def approve(transfer_id: int, confirmed: dict) -> None:
+        _signed_in(session, coordinator_id)
+        raw.connection = session.connection()
+        raw.approve(coordinator_id, transfer_id, confirmed)
+
+    for giver, receiver in run.pairs():
+        transfer_id, recorded = run_in_transaction(
+            session, lambda g=giver, r=receiver: record(g, r)
+        )
+        confirmed = run_in_transaction(
+            session, lambda r=receiver, t=transfer_id, d=recorded: confirm(r, t, d)
+        )
+        run_in_transaction(session, lambda t=transfer_id, d=confirmed: approve(t, d))
     return run
 
 
@@ -446,8 +537,21 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
         raw_stepwise_bank = _bank(
             session, "raw-stepwise", requires_confirmation=True, requires_approval=True
         )
+        behind_bank = _bank(
+            session, "raw-behind-caller", requires_confirmation=False, requires_approval=False
+        )
+        behind_stepwise_bank = _bank(
+            session,
+            "raw-behind-caller-stepwise",
+            requires_confirmation=True,
+            requires_approval=True,
+        )
         session.commit()
         raw_at_once = RawBank(connection, raw_at_once_bank[0], raw_at_once_bank[1])
+        behind_caller = RawBank(connection, behind_bank[0], behind_bank[1])
+        behind_caller_stepwise = RawBank(
+            connection, behind_stepwise_bank[0], behind_stepwise_bank[1]
+        )
         raw_stepwise = RawBank(connection, raw_stepwise_bank[0], raw_stepwise_bank[1])
         raw_coordinator = raw_stepwise_bank[2]
 
@@ -459,6 +563,14 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
 
         _posts_at_once(session, at_once[1], Run(WARMUP, 0, seconds))
         posts = _posts_at_once(session, at_once[1], Run(n, WARMUP, seconds))
+        _caller_and_raw_rows(session, behind_caller, Run(WARMUP, 0, seconds))
+        behind = _caller_and_raw_rows(session, behind_caller, Run(n, WARMUP, seconds))
+        _caller_and_raw_rows_stepwise(
+            session, behind_caller_stepwise, behind_stepwise_bank[2], Run(WARMUP, 0, seconds)
+        )
+        behind_steps = _caller_and_raw_rows_stepwise(
+            session, behind_caller_stepwise, behind_stepwise_bank[2], Run(n, WARMUP, seconds)
+        )
         _record_confirm_approve(session, stepwise[1], stepwise[2], Run(WARMUP, 0, seconds))
         steps = _record_confirm_approve(session, stepwise[1], stepwise[2], Run(n, WARMUP, seconds))
 
@@ -469,6 +581,10 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
         raw_steps_2 = _raw_confirm_approve(
             raw_stepwise, raw_coordinator, Run(n, WARMUP + raw_steps_1.done, seconds)
         )
+        # Where a posting's CPU goes, part by part (a run of its own: timing the parts
+        # costs a little, so the figures above are measured without it).
+        parts = Parts()
+        parted = _posts_at_once(session, at_once[1], Run(n, WARMUP + posts.done, seconds), parts)
 
         # The raw rows must be as consistent as the services' (counters, chain, head).
         session.expire_all()
@@ -508,6 +624,32 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
             round(raw_steps_cpu, 3),
             round(steps.cpu_ms / raw_steps_cpu, 2),
         ),
+    ]
+    figures += [
+        _ratio(label, "caller_and_raw_rows_posts_at_once", behind.rate, raw_once),
+        Figure(
+            f"{label}.cpu_ms_caller_and_raw_rows_posts_at_once",
+            round(behind.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_once_cpu, 3),
+            round(behind.cpu_ms / raw_once_cpu, 2),
+        ),
+        _ratio(label, "caller_and_raw_rows_record_confirm_approve", behind_steps.rate, raw_steps),
+        Figure(
+            f"{label}.cpu_ms_caller_and_raw_rows_record_confirm_approve",
+            round(behind_steps.cpu_ms, 3),
+            "ms/transfer",
+            round(raw_steps_cpu, 3),
+            round(behind_steps.cpu_ms / raw_steps_cpu, 2),
+        ),
+    ]
+    figures += [
+        Figure(
+            f"{label}.cpu_ms_posts_at_once_part_{part}",
+            round(parts.ms(part, parted.done), 3),
+            "ms/transfer",
+        )
+        for part in ("loads", "service", "commit")
     ]
     if hordak is not None:
         figures += [
