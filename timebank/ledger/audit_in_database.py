@@ -34,7 +34,7 @@ def _quoted(column: str) -> str:
     return "'\"' || replace(replace(" + column + ", '\\', '\\\\'), '\"', '\\\"') || '\"'"
 
 
-def _text(e: str) -> str:
+def hashed_text(e: str) -> str:
     """The hashed text of the entry ``e`` (a table alias): its prev_hash, then the
     compact JSON list ``audit.entry_hash`` builds."""
     return (
@@ -60,7 +60,7 @@ def _text(e: str) -> str:
 # the chain as it should).
 _SUSPECTS = f"""
 SELECT e.id, e.time_bank_id, e.seq, e.prev_hash,
-    coalesce(sha256(convert_to({_text("e")}, 'UTF8')) <> decode(e.hash, 'hex'), false)
+    coalesce(sha256(convert_to({hashed_text("e")}, 'UTF8')) <> decode(e.hash, 'hex'), false)
         AS altered,
     b.time_bank_id IS NULL AS first,
     b.time_bank_id IS NULL OR b.hash IS DISTINCT FROM e.prev_hash AS unlinked
@@ -68,7 +68,7 @@ FROM audit_entry e
 LEFT JOIN audit_entry b
     ON b.time_bank_id = e.time_bank_id AND b.seq = e.seq - 1 AND {{where_b}}
 WHERE {{where_e}}
-    AND (sha256(convert_to({_text("e")}, 'UTF8')) <> decode(e.hash, 'hex')
+    AND (sha256(convert_to({hashed_text("e")}, 'UTF8')) <> decode(e.hash, 'hex')
         OR b.time_bank_id IS NULL OR b.hash IS DISTINCT FROM e.prev_hash)
 """  # noqa: S608 (constant text: the only parameters are bound)
 
