@@ -526,6 +526,16 @@ def _ratio(label: str, flavour: str, rate: float, baseline: float) -> Figure:
     )
 
 
+def _cpu(label: str, flavour: str, run: Run, raw_cpu_ms: float) -> Figure:
+    return Figure(
+        f"{label}.cpu_ms_{flavour}",
+        round(run.cpu_ms, 3),
+        "ms/transfer",
+        round(raw_cpu_ms, 3),
+        round(run.cpu_ms / raw_cpu_ms, 2),
+    )
+
+
 def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figure]:
     make_session = sessionmaker(bind=engine)
     with make_session() as session, engine.connect() as connection:
@@ -607,41 +617,15 @@ def measure(engine: sa.Engine, label: str, n: int, seconds: float) -> list[Figur
     # machine's load (ratio = services / raw: how many times the raw writer's CPU).
     figures += [
         Figure(f"{label}.cpu_ms_raw_sql_posts_at_once", round(raw_once_cpu, 3), "ms/transfer"),
-        Figure(
-            f"{label}.cpu_ms_record_posts_at_once",
-            round(posts.cpu_ms, 3),
-            "ms/transfer",
-            round(raw_once_cpu, 3),
-            round(posts.cpu_ms / raw_once_cpu, 2),
-        ),
+        _cpu(label, "record_posts_at_once", posts, raw_once_cpu),
         Figure(
             f"{label}.cpu_ms_raw_sql_record_confirm_approve", round(raw_steps_cpu, 3), "ms/transfer"
         ),
-        Figure(
-            f"{label}.cpu_ms_record_confirm_approve",
-            round(steps.cpu_ms, 3),
-            "ms/transfer",
-            round(raw_steps_cpu, 3),
-            round(steps.cpu_ms / raw_steps_cpu, 2),
-        ),
-    ]
-    figures += [
+        _cpu(label, "record_confirm_approve", steps, raw_steps_cpu),
         _ratio(label, "caller_and_raw_rows_posts_at_once", behind.rate, raw_once),
-        Figure(
-            f"{label}.cpu_ms_caller_and_raw_rows_posts_at_once",
-            round(behind.cpu_ms, 3),
-            "ms/transfer",
-            round(raw_once_cpu, 3),
-            round(behind.cpu_ms / raw_once_cpu, 2),
-        ),
+        _cpu(label, "caller_and_raw_rows_posts_at_once", behind, raw_once_cpu),
         _ratio(label, "caller_and_raw_rows_record_confirm_approve", behind_steps.rate, raw_steps),
-        Figure(
-            f"{label}.cpu_ms_caller_and_raw_rows_record_confirm_approve",
-            round(behind_steps.cpu_ms, 3),
-            "ms/transfer",
-            round(raw_steps_cpu, 3),
-            round(behind_steps.cpu_ms / raw_steps_cpu, 2),
-        ),
+        _cpu(label, "caller_and_raw_rows_record_confirm_approve", behind_steps, raw_steps_cpu),
     ]
     figures += [
         Figure(
