@@ -33,7 +33,6 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
-from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.member_list import (
     ALL,
@@ -277,9 +276,6 @@ def render_profile(membership: Membership, status: int = 200, **forms):
             status_labels=labels_now(STATUS_LABELS),
             role_labels=labels_now(ROLE_LABELS),
             kind_labels=labels_now(KIND_LABELS),
-            counterpart_name=counterpart_name,
-            description_of=description_of,
-            kind_label=kind_label,
             two_step_on=two_step_on,
             **defaults,
         ),
