@@ -30,6 +30,9 @@ from timebank.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# A time bank and its people (alice, bob, a coordinator), for the folders that use them.
+pytest_plugins = ["tests.bank_people"]
+
 
 def pytest_addoption(parser):
     parser.addoption(

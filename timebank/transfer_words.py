@@ -19,8 +19,48 @@ from timebank.ledger.models import Transfer
 from timebank.ledger.transfer_kinds import Neutral, read_neutral, view_for
 from timebank.ledger.waiting import Confirmer, Waiting
 from timebank.quick_gettext import gettext as _
+from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.statements import StatementLine
 from timebank.reports.transfer_reading import neutral_words, words_for_reader
+
+# What an entry was, when it has no description or category (the lists of entries, the
+# approval queue's filter and the CSV statement).
+ENTRY_KIND_LABELS = {
+    "exchange": _l("Exchange"),
+    "group": _l("Group exchange"),
+    "donation": _l("Donation to the pot"),
+    "grant": _l("Grant from the pot"),
+    "reversal": _l("Reversal"),
+    "opening_balance": _l("Opening balance"),
+}
+
+
+def counterpart_name(line: StatementLine) -> str:
+    """Who the entry was with, in the reader's language: people and organisations by
+    their own names; the ledger names its own accounts in English."""
+    if line.counterpart_kind == "pot":
+        return _("Community pot")
+    if line.counterpart_kind == "equity":
+        return _("Opening balances")
+    return line.counterpart
+
+
+def kind_label(kind: str) -> str:
+    """What kind of entry it is, for one without a description of its own."""
+    label = ENTRY_KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ")
+
+
+def description_of(line: StatementLine) -> str:
+    """The entry's description: as the person wrote it, or in the reader's language
+    when the ledger wrote it (donations, grants, reversals)."""
+    return ledger_words(line.description) or ""
+
+
+def entry_what(line: StatementLine) -> str:
+    """What an entry was for, in a list of entries: its description, else its
+    category, else its kind."""
+    return description_of(line) or line.category or kind_label(line.kind)
 
 
 def my_entry_words(line: StatementLine) -> str:
@@ -151,6 +191,8 @@ def register_transfer_words(app: Flask) -> None:
     app.add_template_global(entry_status, "entry_status")
     app.add_template_global(waiting_words, "waiting_words")
     app.add_template_global(my_entry_words, "my_entry_words")
+    app.add_template_global(counterpart_name, "counterpart_name")
+    app.add_template_global(entry_what, "entry_what")
     app.add_template_global(entry_words, "entry_words")
     app.add_template_global(between_words, "between_words")
     app.add_template_global(read_neutral, "neutral_view")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import CoordinatorFactory, MembershipFactory, TimeBankFactory, bank_today
+from tests.factories import MembershipFactory, TimeBankFactory, bank_today
 from tests.ledger.support import assert_refused, ledger_state
 from tests.reports.test_statements import count_queries
 from timebank.community import listings
@@ -34,11 +34,6 @@ TODAY = bank_today()
 
 
 @pytest.fixture
-def bank(session):
-    return TimeBankFactory()
-
-
-@pytest.fixture
 def alice(bank):
     return MembershipFactory(bank=bank, person__display_name="Alice Ashdown")
 
@@ -51,11 +46,6 @@ def bob(bank):
 @pytest.fixture
 def carol(bank):
     return MembershipFactory(bank=bank, person__display_name="Carol Cheung")
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 def post(session, actor, title="Lifts to the shops", kind="offer"):

@@ -18,11 +18,6 @@ from timebank.ledger.models import AuditEntry, Category
 
 
 @pytest.fixture
-def bank(session):
-    return TimeBankFactory()
-
-
-@pytest.fixture
 def alice(session, bank):
     return MembershipFactory(bank=bank, person__display_name="Alice Ashdown")
 

@@ -15,7 +15,6 @@ from tests.factories import (
     CoordinatorFactory,
     MembershipFactory,
     PersonFactory,
-    TimeBankFactory,
     bank_today,
 )
 from timebank.community import invitations as invitation_service
@@ -37,16 +36,6 @@ from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory()
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 @pytest.fixture
@@ -223,6 +212,52 @@ def test_a_coordinator_cannot_suspend_themselves(session, bank, coordinator):
     CoordinatorFactory(bank=bank)
     with pytest.raises(errors.NotAllowedError, match="yourself"):
         service.suspend(session, actor=coordinator, membership=coordinator, reason="tired")
+
+
+def test_each_status_change_tells_the_member_in_its_own_words(session, bank, coordinator):
+    """The words and details of the four status changes' notifications, in the order
+    they came: approved, suspended, reactivated; another applicant declined."""
+    joining = MembershipFactory(bank=bank, status=MembershipStatus.APPLIED)
+    refused = MembershipFactory(bank=bank, status=MembershipStatus.APPLIED)
+    service.approve_application(session, actor=coordinator, membership=joining)
+    service.suspend(session, actor=coordinator, membership=joining, reason="Missed {three} visits.")
+    service.reactivate(session, actor=coordinator, membership=joining)
+    service.decline_application(session, actor=coordinator, membership=refused, reason="Full.")
+    told = session.execute(
+        sa.select(Notification.membership_id, Notification.kind, Notification.message)
+        .add_columns(Notification.details)
+        .order_by(Notification.id)
+    ).all()
+    name = bank.name
+    assert [tuple(row) for row in told] == [
+        (
+            joining.id,
+            "application_decided",
+            f"Welcome to {name}: your application was approved.",
+            {"outcome": "approved", "bank": name},
+        ),
+        (
+            joining.id,
+            "membership_changed",
+            f"Your membership of {name} is suspended. Reason: Missed {{three}} visits.",
+            {"outcome": "suspended", "bank": name, "reason": "Missed {three} visits."},
+        ),
+        (
+            joining.id,
+            "membership_changed",
+            f"Your membership of {name} is active again.",
+            {"outcome": "reactivated", "bank": name},
+        ),
+        (
+            refused.id,
+            "application_decided",
+            f"Your application to join {name} was not accepted. Reason: Full.",
+            {"outcome": "declined", "bank": name, "reason": "Full."},
+        ),
+    ]
+    entry = last_audit(session, bank.id)
+    assert entry.action == "membership.application_declined"
+    assert json.loads(entry.before)["status"] == "applied"
 
 
 # Notes --------------------------------------------------------------------------------

@@ -23,11 +23,6 @@ from timebank.ledger.models import MembershipStatus
 
 
 @pytest.fixture
-def bank(session):
-    return TimeBankFactory()
-
-
-@pytest.fixture
 def alice(bank):
     return MembershipFactory(bank=bank, person=PersonFactory(display_name="Alice Ashdown"))
 

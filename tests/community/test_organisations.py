@@ -40,11 +40,6 @@ def bank(session):
 
 
 @pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
-@pytest.fixture
 def council(bank):
     return OrganisationFactory(bank=bank, name="Council Youth Team")
 
@@ -56,11 +51,6 @@ def charity(bank):
 
 @pytest.fixture
 def sam(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def alice(bank):
     return MembershipFactory(bank=bank)
 
 

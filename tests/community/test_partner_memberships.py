@@ -10,11 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import (
-    CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
     PersonFactory,
-    TimeBankFactory,
     bank_today,
 )
 from timebank.community import invitations as invitation_service
@@ -29,16 +27,6 @@ from timebank.ledger.transfers import record_transfer
 from timebank.ledger.verify import verify_ledger
 
 TODAY = bank_today()
-
-
-@pytest.fixture
-def bank(session):
-    return TimeBankFactory()
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import (
-    CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
@@ -38,21 +37,6 @@ def bank(session):
         max_backdate_days=1000,
         floor_minutes=None,
     )
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
 
 
 def give(session, giver, receiver, minutes, on, actor=None, today=TODAY):

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import (
-    CoordinatorFactory,
     MembershipFactory,
     OrganisationFactory,
     TimeBankFactory,
@@ -32,21 +31,6 @@ def day(n: int) -> date:
 @pytest.fixture
 def bank(session):
     return TimeBankFactory(floor_minutes=None, cap_minutes=None)
-
-
-@pytest.fixture
-def coordinator(bank):
-    return CoordinatorFactory(bank=bank)
-
-
-@pytest.fixture
-def alice(bank):
-    return MembershipFactory(bank=bank)
-
-
-@pytest.fixture
-def bob(bank):
-    return MembershipFactory(bank=bank)
 
 
 @pytest.fixture

@@ -825,3 +825,56 @@ def test_an_entrys_recent_entries_show_every_change_at_once(client, session, wor
     assert "Recent entries of" not in welsh
     forget_all()
     assert page_without_tokens(client, path) == welsh
+
+
+def _entry_rows(page: str, labelled_by: str) -> list[tuple[bool, list[str]]]:
+    """The rows of the recent-entries table labelled by ``labelled_by``: whether each is
+    marked as the page's entry, and its cells."""
+    start = page.index(f'role="region" aria-labelledby="{labelled_by}"')
+    table = page[start : page.index("</table>", start)]
+    rows = re.finditer(r'<tr( class="current-entry")?>(.*?)</tr>', table, re.S)
+    return [
+        (bool(row[1]), cells)
+        for row in rows
+        if (cells := re.findall(r"<td>(.*?)</td>", row[2], re.S))
+    ]
+
+
+def test_an_entrys_recent_entries_are_the_member_pages_rows_with_the_entry_marked(
+    client, session, world
+):
+    """One table (coordinators/_entries_table.html) draws an account's recent entries on
+    an entry's page and on the member's page: the same rows and cells, the pot named in
+    the reader's language; the entry's page marks the entry it is about in both
+    people's tables, and nothing else."""
+    coordinator, alice, bob = world["coordinator"], world["alice"], world["bob"]
+    posted(session, coordinator, alice, bob, 120, description="Painting the hallway")
+    donate_to_pot(session, actor=alice, donor=alice.account, minutes=30)
+    session.commit()
+    waiting = pending(session, alice, bob, 90, description="Weeding")
+    sign_in(client, "cora@example.org")
+    entry_page = client.get(f"{QUEUE}/{waiting}").get_data(as_text=True)
+    member_page = client.get(f"/coordinators/members/{alice.id}").get_data(as_text=True)
+
+    this_entry = ' <span class="tag">This entry</span>'
+    on_entry = _entry_rows(entry_page, "giver-history")
+    on_member = _entry_rows(member_page, "recent-title")
+    assert [marked for marked, _ in on_entry] == [True, False, False]
+    assert on_entry[0][1][2] == "Weeding" + this_entry
+    unmarked = [[cell.removesuffix(this_entry) for cell in cells] for _, cells in on_entry]
+    assert unmarked == [cells for _, cells in on_member]
+    assert [marked for marked, _ in on_member] == [False, False, False]
+    assert [cells[1:3] for _, cells in on_member] == [
+        ["Bob Brennan", "Weeding"],
+        ["Community pot", "Donation to the pot"],
+        ["Bob Brennan", "Painting the hallway"],
+    ]
+    receiver = _entry_rows(entry_page, "receiver-history")
+    assert [marked for marked, _ in receiver] == [True, False]
+    assert receiver[0][1][1:3] == ["Alice Ashdown", "Weeding" + this_entry]
+
+    client.post("/language", data={"language": "cy", "next": "/"})
+    welsh = _entry_rows(
+        client.get(f"/coordinators/members/{alice.id}").get_data(as_text=True), "recent-title"
+    )
+    assert welsh[1][1][1:3] == ["Pot cymunedol", "Cyfraniad i&#39;r pot"]

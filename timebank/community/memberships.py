@@ -129,29 +129,53 @@ def _is_last_coordinator(coordinators: list[Membership], target: Membership) -> 
     return len([m for m in coordinators if m.is_coordinator]) <= 1
 
 
+def _change_status(
+    session: Session,
+    *,
+    actor: Membership,
+    membership: Membership,
+    status: MembershipStatus,
+    action: str,
+    kind: str,
+    outcome: str,
+    message: str,
+    reason: str | None = None,
+) -> None:
+    """Give a membership, locked and checked by the caller, another ``status``. The
+    audit log keeps ``action`` with the values before and after (and the ``reason``),
+    and the member is told: ``message`` with the bank's name for ``{bank}`` (and the
+    reason for ``{reason}``), ``outcome`` in the notification's details."""
+    before = membership_state(membership)
+    membership.status = status
+    session.flush()
+    given = {} if reason is None else {"reason": reason}
+    after = {**membership_state(membership), **given}
+    audit_membership(session, actor, action, membership, before, after)
+    bank = _bank_name(session, membership)
+    notify(
+        session,
+        recipient=membership,
+        kind=kind,
+        message=message.format(bank=bank, reason=reason),
+        details={"outcome": outcome, "bank": bank, **given},
+    )
+
+
 def approve_application(session: Session, *, actor: Membership, membership: Membership) -> None:
     """An applicant becomes an active member."""
     _check_actor(actor, membership)
     _lock(session, membership)
     if membership.status != MembershipStatus.APPLIED:
         raise MembershipStateError("This application has already been decided.")
-    before = membership_state(membership)
-    membership.status = MembershipStatus.ACTIVE
-    session.flush()
-    audit_membership(
+    _change_status(
         session,
-        actor,
-        "membership.application_approved",
-        membership,
-        before,
-        membership_state(membership),
-    )
-    notify(
-        session,
-        recipient=membership,
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.ACTIVE,
+        action="membership.application_approved",
         kind=Kind.APPLICATION,
-        message=f"Welcome to {_bank_name(session, membership)}: your application was approved.",
-        details={"outcome": "approved", "bank": _bank_name(session, membership)},
+        outcome="approved",
+        message="Welcome to {bank}: your application was approved.",
     )
 
 
@@ -164,26 +188,16 @@ def decline_application(
     _lock(session, membership)
     if membership.status != MembershipStatus.APPLIED:
         raise MembershipStateError("This application has already been decided.")
-    before = membership_state(membership)
-    membership.status = MembershipStatus.DECLINED
-    session.flush()
-    audit_membership(
+    _change_status(
         session,
-        actor,
-        "membership.application_declined",
-        membership,
-        before,
-        {**membership_state(membership), "reason": reason},
-    )
-    notify(
-        session,
-        recipient=membership,
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.DECLINED,
+        action="membership.application_declined",
         kind=Kind.APPLICATION,
-        message=(
-            f"Your application to join {_bank_name(session, membership)} was not accepted."
-            f" Reason: {reason}"
-        ),
-        details={"outcome": "declined", "bank": _bank_name(session, membership), "reason": reason},
+        outcome="declined",
+        message="Your application to join {bank} was not accepted. Reason: {reason}",
+        reason=reason,
     )
 
 
@@ -287,25 +301,16 @@ def suspend(session: Session, *, actor: Membership, membership: Membership, reas
             "You cannot suspend the last coordinator of the time bank."
             " Make someone else a coordinator first."
         )
-    before = membership_state(membership)
-    membership.status = MembershipStatus.SUSPENDED
-    session.flush()
-    audit_membership(
+    _change_status(
         session,
-        actor,
-        "membership.suspended",
-        membership,
-        before,
-        {**membership_state(membership), "reason": reason},
-    )
-    notify(
-        session,
-        recipient=membership,
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.SUSPENDED,
+        action="membership.suspended",
         kind=Kind.MEMBERSHIP,
-        message=(
-            f"Your membership of {_bank_name(session, membership)} is suspended. Reason: {reason}"
-        ),
-        details={"outcome": "suspended", "bank": _bank_name(session, membership), "reason": reason},
+        outcome="suspended",
+        message="Your membership of {bank} is suspended. Reason: {reason}",
+        reason=reason,
     )
 
 
@@ -315,18 +320,15 @@ def reactivate(session: Session, *, actor: Membership, membership: Membership) -
     _lock(session, membership)
     if membership.status != MembershipStatus.SUSPENDED:
         raise MembershipStateError("Only a suspended member can be reactivated.")
-    before = membership_state(membership)
-    membership.status = MembershipStatus.ACTIVE
-    session.flush()
-    audit_membership(
-        session, actor, "membership.reactivated", membership, before, membership_state(membership)
-    )
-    notify(
+    _change_status(
         session,
-        recipient=membership,
+        actor=actor,
+        membership=membership,
+        status=MembershipStatus.ACTIVE,
+        action="membership.reactivated",
         kind=Kind.MEMBERSHIP,
-        message=f"Your membership of {_bank_name(session, membership)} is active again.",
-        details={"outcome": "reactivated", "bank": _bank_name(session, membership)},
+        outcome="reactivated",
+        message="Your membership of {bank} is active again.",
     )
 
 

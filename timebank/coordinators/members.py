@@ -3,6 +3,8 @@ invitation links."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -33,7 +35,6 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rules import MAX_TEXT_LENGTH, Counters
 from timebank.links import external_url
-from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.member_list import (
     ALL,
@@ -277,9 +278,6 @@ def render_profile(membership: Membership, status: int = 200, **forms):
             status_labels=labels_now(STATUS_LABELS),
             role_labels=labels_now(ROLE_LABELS),
             kind_labels=labels_now(KIND_LABELS),
-            counterpart_name=counterpart_name,
-            description_of=description_of,
-            kind_label=kind_label,
             two_step_on=two_step_on,
             **defaults,
         ),
@@ -324,41 +322,72 @@ def _role_changed(membership: Membership) -> str:
     return _("%(name)s is now a member.", name=name)
 
 
-@bp.post("/members/<int:membership_id>/approve")
-def approve_application(membership_id: int):
-    membership = get_in_bank(Membership, membership_id, bank().id)
+def _kind_changed(membership: Membership) -> str:
+    name = _name(membership)
+    if membership.kind == MemberKind.PROFESSIONAL:
+        return _("%(name)s is now recorded as a professional.", name=name)
+    return _("%(name)s is now recorded as a participant.", name=name)
+
+
+# A change is made by the signed-in coordinator (``change(actor)``) in one transaction;
+# once it is done, ``said()`` (read after the change) is flashed.
+Change = Callable[[Membership], object]
+
+
+def _press(membership: Membership, change: Change, said: Callable[[], str]):
+    """A button on the member's page (nothing to fill in): back to where it was pressed,
+    done or refused (the refusal flashed)."""
     form = ActionForm()
     if not form.validate_on_submit():
         return render_profile(membership, 400)
     actor = coordinator()
-    done = perform(
-        then_true(
-            lambda: service.approve_application(db.session(), actor=actor, membership=membership)
-        )
-    )
-    if done:
-        flash(_("%(name)s is now a member.", name=_name(membership)))
+    if perform(then_true(lambda: change(actor))):
+        flash(said())
     return _back(membership, form)
+
+
+def _submit(
+    membership: Membership,
+    form: FlaskForm,
+    name: str,
+    change: Change,
+    said: Callable[[], str],
+    *,
+    back: ActionForm | None = None,
+):
+    """A form of the member's page: done, back to the page (or where ``back`` says);
+    invalid or refused, the page again with this form (``name``) and its errors."""
+    actor = coordinator()
+    if form.validate_on_submit() and perform(then_true(lambda: change(actor)), form):
+        flash(said())
+        return _back(membership, back)
+    return render_profile(membership, 400, **{name: form})
+
+
+@bp.post("/members/<int:membership_id>/approve")
+def approve_application(membership_id: int):
+    membership = get_in_bank(Membership, membership_id, bank().id)
+    return _press(
+        membership,
+        lambda actor: service.approve_application(db.session(), actor=actor, membership=membership),
+        lambda: _("%(name)s is now a member.", name=_name(membership)),
+    )
 
 
 @bp.post("/members/<int:membership_id>/decline")
 def decline_application(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = ReasonForm(prefix="decline")
-    actor = coordinator()
-    if form.validate_on_submit():
-        done = perform(
-            then_true(
-                lambda: service.decline_application(
-                    db.session(), actor=actor, membership=membership, reason=form.reason.data
-                )
-            ),
-            form,
-        )
-        if done:
-            flash(_("The application from %(name)s was declined.", name=_name(membership)))
-            return _back(membership, form)
-    return render_profile(membership, 400, decline_form=form)
+    return _submit(
+        membership,
+        form,
+        "decline_form",
+        lambda actor: service.decline_application(
+            db.session(), actor=actor, membership=membership, reason=form.reason.data
+        ),
+        lambda: _("The application from %(name)s was declined.", name=_name(membership)),
+        back=form,
+    )
 
 
 def member_page(membership_id: int) -> str:
@@ -370,81 +399,55 @@ def member_page(membership_id: int) -> str:
 def set_role(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = RoleForm(prefix="role")
-    actor = coordinator()
-    if form.validate_on_submit():
-        done = perform(
-            then_true(
-                lambda: service.set_role(
-                    db.session(), actor=actor, membership=membership, role=Role(form.role.data)
-                )
-            ),
-            form,
-        )
-        if done:
-            flash(_role_changed(membership))
-            return _back(membership)
-    return render_profile(membership, 400, role_form=form)
+    return _submit(
+        membership,
+        form,
+        "role_form",
+        lambda actor: service.set_role(
+            db.session(), actor=actor, membership=membership, role=Role(form.role.data)
+        ),
+        lambda: _role_changed(membership),
+    )
 
 
 @bp.post("/members/<int:membership_id>/kind")
 def set_kind(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = KindForm(prefix="kind")
-    actor = coordinator()
-    if form.validate_on_submit():
-        done = perform(
-            then_true(
-                lambda: service.set_kind(
-                    db.session(),
-                    actor=actor,
-                    membership=membership,
-                    kind=MemberKind(form.kind.data),
-                )
-            ),
-            form,
-        )
-        if done:
-            if membership.kind == MemberKind.PROFESSIONAL:
-                flash(_("%(name)s is now recorded as a professional.", name=_name(membership)))
-            else:
-                flash(_("%(name)s is now recorded as a participant.", name=_name(membership)))
-            return _back(membership)
-    return render_profile(membership, 400, kind_form=form)
+    return _submit(
+        membership,
+        form,
+        "kind_form",
+        lambda actor: service.set_kind(
+            db.session(), actor=actor, membership=membership, kind=MemberKind(form.kind.data)
+        ),
+        lambda: _kind_changed(membership),
+    )
 
 
 @bp.post("/members/<int:membership_id>/suspend")
 def suspend(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
     form = ReasonForm(prefix="suspend")
-    actor = coordinator()
-    if form.validate_on_submit():
-        done = perform(
-            then_true(
-                lambda: service.suspend(
-                    db.session(), actor=actor, membership=membership, reason=form.reason.data
-                )
-            ),
-            form,
-        )
-        if done:
-            flash(_("%(name)s is suspended.", name=_name(membership)))
-            return _back(membership)
-    return render_profile(membership, 400, suspend_form=form)
+    return _submit(
+        membership,
+        form,
+        "suspend_form",
+        lambda actor: service.suspend(
+            db.session(), actor=actor, membership=membership, reason=form.reason.data
+        ),
+        lambda: _("%(name)s is suspended.", name=_name(membership)),
+    )
 
 
 @bp.post("/members/<int:membership_id>/reactivate")
 def reactivate(membership_id: int):
     membership = get_in_bank(Membership, membership_id, bank().id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        return render_profile(membership, 400)
-    actor = coordinator()
-    done = perform(
-        then_true(lambda: service.reactivate(db.session(), actor=actor, membership=membership))
+    return _press(
+        membership,
+        lambda actor: service.reactivate(db.session(), actor=actor, membership=membership),
+        lambda: _("%(name)s is active again.", name=_name(membership)),
     )
-    if done:
-        flash(_("%(name)s is active again.", name=_name(membership)))
-    return _back(membership, form)
 
 
 @bp.post("/members/<int:membership_id>/notes")

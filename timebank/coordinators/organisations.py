@@ -21,7 +21,6 @@ from timebank.ledger.models import (
     Organisation,
     OrganisationStaff,
 )
-from timebank.members.views import counterpart_name, description_of, kind_label
 from timebank.person_choice import PersonIdField, choose
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.statements import list_recent_transfers
@@ -124,9 +123,6 @@ def _detail(organisation: Organisation, staff_form: StaffForm, status: int = 200
             staff=services.list_staff(db.session(), organisation),
             staff_form=staff_form,
             action_form=ActionForm(formdata=None),
-            counterpart_name=counterpart_name,
-            description_of=description_of,
-            kind_label=kind_label,
         ),
         status,
     )

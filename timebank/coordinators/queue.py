@@ -48,16 +48,11 @@ from timebank.reports.queue import (
 from timebank.reports.transfer_detail import transfer_detail
 from timebank.row_links import RowLink
 from timebank.select_widget import QuickSelect
+from timebank.transfer_words import ENTRY_KIND_LABELS
 from timebank.web import get_in_bank, perform
 
-KIND_LABELS = {
-    "exchange": _l("Exchange"),
-    "group": _l("Group exchange"),
-    "donation": _l("Donation to the pot"),
-    "grant": _l("Grant from the pot"),
-    "reversal": _l("Reversal"),
-    "opening_balance": _l("Opening balance"),
-}
+# The kinds of entry in words: the filters' choices and the pages' tags.
+KIND_LABELS = ENTRY_KIND_LABELS
 # The kind filters' first choice, with the kinds' labels.
 ANY_KIND = ""
 KIND_FILTER_LABELS = {ANY_KIND: _l("Any kind"), **KIND_LABELS}
@@ -270,7 +265,6 @@ def _render_detail(transfer: Transfer, *, reject_form=None, correct_form=None, s
             "giver_history": detail.giver_history,
             "receiver_label": detail.receiver_label,
             "receiver_history": detail.receiver_history,
-            "kind_labels": kind_labels,
         },
     )
     return (

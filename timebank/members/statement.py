@@ -21,11 +21,12 @@ from timebank.extensions import db
 from timebank.kept_parts import kept_part
 from timebank.ledger.clock import today_in
 from timebank.members.forms import StatementForm
-from timebank.members.views import bp, counterpart_name, description_of, kind_label
+from timebank.members.views import bp
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.exports import BOM
 from timebank.reports.member_figures import member_figures
 from timebank.reports.statements import get_statement
+from timebank.transfer_words import counterpart_name, description_of, kind_label
 
 HEADER = [
     _l("Date"),
@@ -96,12 +97,7 @@ def statement_page():
     rows = kept_part(
         "members/_statement_rows.html",
         lines,
-        lambda: {
-            "lines": lines,
-            "counterpart_name": counterpart_name,
-            "description_of": description_of,
-            "kind_label": kind_label,
-        },
+        lambda: {"lines": lines},
     )
     # The chart reads nothing of the figures but their months.
     chart = kept_part(

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.community.notifications import list_notifications, mark_read
 from timebank.extensions import db
-from timebank.filters import ledger_words
 from timebank.ids import parse_id
 from timebank.ledger.clock import today_in
 from timebank.ledger.database import run_in_transaction
 from timebank.ledger.rules import Counters
 from timebank.navigation import home_url
 from timebank.notification_text import describe
-from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.member_figures import year_figures
 from timebank.reports.statements import (
-    StatementLine,
     list_pending_transfers,
     list_recent_transfers,
 )
@@ -38,40 +34,6 @@ def partners_have_no_member_area():
     ):
         return redirect(url_for("partners.home"))
     return None
-
-
-# What an entry was, when it has no description or category (the dashboard's recent
-# exchanges and the CSV statement).
-KIND_LABELS = {
-    "exchange": _l("Exchange"),
-    "group": _l("Group exchange"),
-    "donation": _l("Donation to the pot"),
-    "grant": _l("Grant from the pot"),
-    "reversal": _l("Reversal"),
-    "opening_balance": _l("Opening balance"),
-}
-
-
-def counterpart_name(line: StatementLine) -> str:
-    """Who the entry was with, in the reader's language: people and organisations by
-    their own names; the ledger names its own accounts in English."""
-    if line.counterpart_kind == "pot":
-        return _("Community pot")
-    if line.counterpart_kind == "equity":
-        return _("Opening balances")
-    return line.counterpart
-
-
-def kind_label(kind: str) -> str:
-    """What kind of entry it is, for one without a description of its own."""
-    label = KIND_LABELS.get(kind)
-    return str(label) if label is not None else kind.replace("_", " ")
-
-
-def description_of(line: StatementLine) -> str:
-    """The entry's description: as the person wrote it, or in the reader's language
-    when the ledger wrote it (donations, grants, reversals)."""
-    return ledger_words(line.description) or ""
 
 
 # The latest few: the whole history, with the balance after each entry, is on the
@@ -101,9 +63,6 @@ def dashboard():
         recent=recent,
         pending=pending,
         figures=figures,
-        counterpart_name=counterpart_name,
-        kind_label=kind_label,
-        description_of=description_of,
     )
 
 

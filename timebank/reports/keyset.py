@@ -210,3 +210,44 @@ def page_of(
             page.next_after = ident(found[-1]) if more else None
             page.previous_before = ident(found[0]) if key is not None else None
     return page
+
+
+def _id_of(row: Any) -> int:
+    return row.id
+
+
+@dataclass(frozen=True, eq=False)
+class KeysetList:
+    """A list read as plain columns, each row with its ``id``, paged by keyset: what
+    every page of it passes to ``page_of`` said once. ``order`` and ``row_id`` as
+    there; ``key_of`` selects the key columns among the rows a link may name."""
+
+    order: Order
+    row_id: Any
+    key_of: sa.Select
+
+    def page(
+        self,
+        session: Session,
+        query: sa.Select,
+        *,
+        cursor: Cursor | None,
+        per_page: int,
+        total: int,
+        parameters: Mapping[str, Any],
+    ) -> KeysetPage:
+        """One page of ``query`` (the list's rows, as its filters have them) from
+        ``cursor`` (the start if none)."""
+        return page_of(
+            session,
+            query,
+            order=self.order,
+            row_id=self.row_id,
+            key_of=self.key_of,
+            cursor=cursor or Cursor(),
+            per_page=per_page,
+            total=total,
+            ident=_id_of,
+            plain=True,
+            parameters=parameters,
+        )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Account, MemberKind, Membership, MembershipStatus, Person, Role
-from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
+from timebank.reports.keyset import Cursor, KeysetList, KeysetPage, Order
 from timebank.reports.name_search import contained, contains_text
 
 PER_PAGE = 50
@@ -42,6 +42,7 @@ APPLICATIONS = (
 # or last row is read among the bank's members.
 BY_NAME = Order((Membership.sort_name, Membership.id))
 KEY_OF = sa.select(*BY_NAME.columns).where(Membership.time_bank_id == _BANK)
+MEMBERS = KeysetList(BY_NAME, Membership.id, KEY_OF)
 
 # The list's rows as plain columns (what the table shows), not three ORM objects a row:
 # loading 150 objects was a fifth of the page's time.
@@ -131,16 +132,6 @@ def list_members(
         "status": filters.status if one_status else None,
     }
     total = read_rows(session, count, parameters).scalar() or 0
-    return page_of(
-        session,
-        rows,
-        order=BY_NAME,
-        row_id=Membership.id,
-        key_of=KEY_OF,
-        cursor=cursor or Cursor(),
-        per_page=per_page,
-        total=int(total),
-        ident=lambda row: row.id,
-        plain=True,
-        parameters=parameters,
+    return MEMBERS.page(
+        session, rows, cursor=cursor, per_page=per_page, total=int(total), parameters=parameters
     )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Transfer, TransferStatus
-from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
+from timebank.reports.keyset import Cursor, KeysetList, KeysetPage, Order
 from timebank.reports.name_search import contained
 from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
@@ -89,6 +89,7 @@ def _posted_row(row: sa.Row) -> PostedRow:
 _BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
 _IN_BANK = (Transfer.time_bank_id == _BANK, Transfer.status == TransferStatus.POSTED)
 KEY_OF = sa.select(*ORDER.columns).where(*_IN_BANK)
+POSTED = KeysetList(ORDER, Transfer.id, KEY_OF)
 
 
 @functools.cache
@@ -130,19 +131,9 @@ def list_posted(
         "end": filters.end,
         "kind": filters.kind,
     }
-    total = read_rows(session, count, parameters).scalar()
-    page = page_of(
-        session,
-        rows,
-        order=ORDER,
-        row_id=Transfer.id,
-        key_of=KEY_OF,
-        cursor=cursor or Cursor(),
-        per_page=per_page,
-        total=int(total or 0),
-        ident=lambda row: row.id,
-        plain=True,
-        parameters=parameters,
+    total = read_rows(session, count, parameters).scalar() or 0
+    page = POSTED.page(
+        session, rows, cursor=cursor, per_page=per_page, total=int(total), parameters=parameters
     )
     page.rows = [_posted_row(row) for row in page.rows]
     return page

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from timebank.ledger.clock import utcnow
 from timebank.ledger.database import read_rows
 from timebank.ledger.models import Category, Transfer, TransferKind, TransferStatus
-from timebank.reports.keyset import Cursor, KeysetPage, Order, page_of
+from timebank.reports.keyset import Cursor, KeysetList, KeysetPage, Order
 from timebank.reports.name_search import contained
 from timebank.reports.transfer_lists import PER_PAGE, involving, split_sides, with_both_sides
 
@@ -105,6 +105,7 @@ _BANK = sa.bindparam("time_bank_id", type_=sa.Integer)
 _PENDING_IN_BANK = (Transfer.time_bank_id == _BANK, Transfer.status == TransferStatus.PENDING)
 # The key of a page's first or last row is read among the bank's pending entries.
 KEY_OF = sa.select(*ORDER.columns).where(*_PENDING_IN_BANK)
+QUEUE = KeysetList(ORDER, Transfer.id, KEY_OF)
 
 
 @functools.cache
@@ -215,18 +216,8 @@ def list_queue(
         "kind": filters.kind,
     }
     total, total_minutes = read_rows(session, totals, parameters).one()
-    page = page_of(
-        session,
-        rows,
-        order=ORDER,
-        row_id=Transfer.id,
-        key_of=KEY_OF,
-        cursor=cursor or Cursor(),
-        per_page=per_page,
-        total=int(total),
-        ident=lambda row: row.id,
-        plain=True,
-        parameters=parameters,
+    page = QUEUE.page(
+        session, rows, cursor=cursor, per_page=per_page, total=int(total), parameters=parameters
     )
     page.rows = [_queue_row(row, now) for row in page.rows]
     page.total_minutes = int(total_minutes)
