@@ -1,0 +1,128 @@
+"""The audit log table's rows as HTML: for each entry its time, who did it, the sentence
+saying what, and its details (the entry's number, action and subject, and a list of the
+fields it changed, each "was ..., now ...", "was ..., now removed" or its value).
+
+Drawn by a Jinja template (``_audit_entries.html`` until December 2026), these rows were
+a third of the page's first view after a change: an escape, attribute look-ups and tests
+for each of a page's few hundred changes. Here each row is a few pieces of text joined,
+each value escaped as Jinja's autoescape escapes it, the same bytes as the template drew
+(tests/web/test_audit_rows.py keeps that template and compares). The words of the page
+come translated once (``RowWords``): our catalogue's words, trusted as the template's
+``_`` trusts them; the entries' own values are escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from timebank.quick_gettext import fill
+from timebank.reports.audit_log import AuditRow
+
+
+@dataclass(frozen=True)
+class RowWords:
+    """The words every row repeats, translated for the page: the columns' words,
+    "system", "Details" and "No fields were recorded" as they are; the others with
+    ``%(number)s`` (the entry's number) or ``%(before)s`` and ``%(after)s`` (a change's
+    values) to fill in."""
+
+    when: str
+    who: str
+    what: str
+    details: str
+    system: str
+    no_fields: str
+    of_entry: str
+    entry: str
+    was_now: str
+    was_removed: str
+
+
+class _Escaped(dict[Any, Markup]):
+    """Each value escaped once for the page (names, "none", "1 h" and the like come
+    back many times)."""
+
+    def __missing__(self, value: Any) -> Markup:
+        escaped = self[value] = escape(value)
+        return escaped
+
+
+def _changes(row: AuditRow, words: RowWords, escaped: _Escaped) -> str:
+    """The row's list of changes, or the sentence saying there is none, with the
+    template's blank lines."""
+    if not row.changes:
+        return f"\n            <p>{words.no_fields}</p>\n            "
+    html = ['\n            <dl class="audit-changes">\n              ']
+    for change in row.changes:
+        # Our catalogue's words filled with the values escaped, as the template's
+        # ``Markup % values`` filled them (``fill`` for anything but text).
+        before, after = change.before, change.after
+        if before is not None and after is not None:
+            if type(before) is str and type(after) is str:
+                value = words.was_now % {"before": escaped[before], "after": escaped[after]}
+            else:
+                value = fill(words.was_now, {"before": before, "after": after})
+        elif before is not None:
+            if type(before) is str:
+                value = words.was_removed % {"before": escaped[before]}
+            else:
+                value = fill(words.was_removed, {"before": before})
+        else:
+            value = escaped[after]
+        html += (
+            "\n              <div>\n                <dt>",
+            escaped[change.label],
+            "</dt>\n                <dd>\n                  \n                  ",
+            value,
+            "\n                  \n                </dd>\n              </div>\n              ",
+        )
+    html.append("\n            </dl>\n            ")
+    return "".join(html)
+
+
+def audit_rows(
+    rows: Sequence[AuditRow], words: RowWords, date_time: Callable[[datetime], str]
+) -> Markup:
+    """What goes between the table body's opening tag and its indented ``</tbody>``:
+    each row on its lines, as the template drew them."""
+    escaped = _Escaped()
+    system = f'<span class="audit-system">{words.system}</span>'
+    when_cell = f'\n      <tr role="row">\n        <td role="cell" data-label="{words.when}">'
+    who_cell = f'</time></td>\n        <td role="cell" data-label="{words.who}">'
+    what_cell = f'</td>\n        <td role="cell" data-label="{words.what}">'
+    details = (
+        '</td>\n        <td role="cell">\n          <details class="audit-details">'
+        f'\n            <summary>{words.details}<span class="visually-hidden"> '
+    )
+    end = "\n          </details>\n        </td>\n      </tr>\n      "
+    html: list[str] = []
+    for row in rows:
+        number = {"number": row.seq}  # a number: nothing to escape
+        html += (
+            when_cell,
+            '<time datetime="',
+            escaped[row.created_at.isoformat()],
+            'Z">',
+            escaped[date_time(row.when)],
+            who_cell,
+            system if row.actor_id is None else escaped[row.actor_name],
+            what_cell,
+            escaped[row.summary],
+            details,
+            words.of_entry % number,
+            '</span></summary>\n            <p class="hint">',
+            words.entry % number,
+            " · ",
+            escaped[row.action],
+            " · ",
+            escaped[row.entity],
+            "</p>\n            ",
+            _changes(row, words, escaped),
+            end,
+        )
+    return Markup("".join(html))  # noqa: S704 - our catalogue's words; every value escaped
