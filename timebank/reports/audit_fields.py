@@ -5,17 +5,19 @@ labels, their values (minutes, dates, names, yes and no) and the list of what ch
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from timebank.reports.audit_names import Names, is_membership_field
 from timebank.reports.audit_wording import humanise
 from timebank.reports.wording import ENGLISH, Wording
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One field of an entry in words: its label and its value before and after (None
+    for a record created or removed). A tuple: a page makes a few hundred."""
+
     field: str
     label: str
     before: str | None
@@ -293,24 +295,32 @@ def changes_of(
     none = words.none
     changes = []
     doc_kind = after.get("kind", before.get("kind"))
-    for key in sorted(set(before) | set(after), key=field_order):
-        if key == "id":
-            continue
+    # Donations, grants, opening balances and reversals name their sides otherwise.
+    moves_time = doc_kind not in ("exchange", "group", None)
+    for key in _in_order(tuple(before), tuple(after)):
         old, new = before.get(key), after.get(key)
         if before and after and old == new:
             continue
         if not before and new in (None, ""):
             continue
+        label = (moves_time and _transfer_label(key, doc_kind, words.w)) or words.label(key)
         # A record being created has no "before"; otherwise a missing value reads "none".
         changes.append(
             Change(
-                field=key,
-                label=_transfer_label(key, doc_kind, words.w) or words.label(key),
-                before=(format_value(key, old, names, words) or none) if before else None,
-                after=(format_value(key, new, names, words) or none) if after else None,
+                key,
+                label,
+                (format_value(key, old, names, words) or none) if before else None,
+                (format_value(key, new, names, words) or none) if after else None,
             )
         )
     return changes
+
+
+@lru_cache(maxsize=1024)
+def _in_order(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of an entry's two documents in the order they are listed, but its id
+    (entries of one kind have the same fields: sorted once for each)."""
+    return tuple(sorted((set(before) | set(after)) - {"id"}, key=field_order))
 
 
 def _transfer_label(key: str, kind: Any, w: Wording) -> str | None:
