@@ -16,6 +16,7 @@ again. An entry never changes; a name that does is a new key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +32,11 @@ from timebank.coordinators import bp
 from timebank.coordinators.access import bank
 from timebank.coordinators.audit_rows import RowWords, audit_rows
 from timebank.extensions import db
-from timebank.filters import date_time_writer
+from timebank.filters import date_time_writer, hours_in_this_language
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
 from timebank.kept_parts import KeptRenders
-from timebank.quick_gettext import fill, gettext
+from timebank.quick_gettext import fill, gettext, translations
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
@@ -74,22 +75,29 @@ class _PageWording(ReadersWording):
     """The reader's wording, each template translated and each amount of time written
     once for the page: fifty entries ask for the same few (their kind, "none", the
     sentences' templates, "1 h") hundreds of times, and each look-up finds the request's
-    language again. The same words as ``ReadersWording``."""
+    language again. The request's catalogue and locale are found at the first words
+    asked for. The same words as ``ReadersWording``."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
         self._times: dict[int, str] = {}
+        self._catalogue: Any = None
+        self._hours: Callable[[int], str] | None = None
 
     def gettext(self, template: str, **params: Any) -> str:
         text = self._texts.get(template)
         if text is None:
-            text = self._texts[template] = super().gettext(template)
+            if self._catalogue is None:
+                self._catalogue = translations()
+            text = self._texts[template] = self._catalogue.ugettext(template)
         return text % params if params else text
 
     def minutes(self, value: int) -> str:
         text = self._times.get(value)
         if text is None:
-            text = self._times[value] = super().minutes(value)
+            if self._hours is None:
+                self._hours = hours_in_this_language()
+            text = self._times[value] = self._hours(value)
         return text
 
 

@@ -52,37 +52,21 @@ class _Escaped(dict[Any, Markup]):
         return escaped
 
 
-def _changes(row: AuditRow, words: RowWords, escaped: _Escaped) -> str:
-    """The row's list of changes, or the sentence saying there is none, with the
-    template's blank lines."""
-    if not row.changes:
-        return f"\n            <p>{words.no_fields}</p>\n            "
-    html = ['\n            <dl class="audit-changes">\n              ']
-    for change in row.changes:
-        # Our catalogue's words filled with the values escaped, as the template's
-        # ``Markup % values`` filled them (``fill`` for anything but text).
-        before, after = change.before, change.after
-        if before is not None and after is not None:
-            if type(before) is str and type(after) is str:
-                value = words.was_now % {"before": escaped[before], "after": escaped[after]}
-            else:
-                value = fill(words.was_now, {"before": before, "after": after})
-        elif before is not None:
-            if type(before) is str:
-                value = words.was_removed % {"before": escaped[before]}
-            else:
-                value = fill(words.was_removed, {"before": before})
-        else:
-            value = escaped[after]
-        html += (
-            "\n              <div>\n                <dt>",
-            escaped[change.label],
-            "</dt>\n                <dd>\n                  \n                  ",
-            value,
-            "\n                  \n                </dd>\n              </div>\n              ",
-        )
-    html.append("\n            </dl>\n            ")
-    return "".join(html)
+class _Opening(dict[str, str]):
+    """A change's lines up to its value, for each label (the same few fields a page)."""
+
+    def __missing__(self, label: str) -> str:
+        opening = self[label] = _CHANGE.format(label=escape(label))
+        return opening
+
+
+_CHANGE = (
+    "\n              <div>\n                <dt>{label}</dt>"
+    "\n                <dd>\n                  \n                  "
+)
+_CHANGE_END = "\n                  \n                </dd>\n              </div>\n              "
+_LIST = '\n            <dl class="audit-changes">\n              '
+_LIST_END = "\n            </dl>\n            "
 
 
 def audit_rows(
@@ -90,39 +74,68 @@ def audit_rows(
 ) -> Markup:
     """What goes between the table body's opening tag and its indented ``</tbody>``:
     each row on its lines, as the template drew them."""
-    escaped = _Escaped()
+    escaped, opening = _Escaped(), _Opening()
     system = f'<span class="audit-system">{words.system}</span>'
-    when_cell = f'\n      <tr role="row">\n        <td role="cell" data-label="{words.when}">'
+    when_cell = (
+        f'\n      <tr role="row">\n        <td role="cell" data-label="{words.when}">'
+        '<time datetime="'
+    )
     who_cell = f'</time></td>\n        <td role="cell" data-label="{words.who}">'
     what_cell = f'</td>\n        <td role="cell" data-label="{words.what}">'
     details = (
         '</td>\n        <td role="cell">\n          <details class="audit-details">'
         f'\n            <summary>{words.details}<span class="visually-hidden"> '
     )
+    hint = '</span></summary>\n            <p class="hint">'
+    no_changes = f"\n            <p>{words.no_fields}</p>\n            "
     end = "\n          </details>\n        </td>\n      </tr>\n      "
+    of_entry, entry, was_now, was_removed = (
+        words.of_entry,
+        words.entry,
+        words.was_now,
+        words.was_removed,
+    )
     html: list[str] = []
+    value: str
     for row in rows:
         number = {"number": row.seq}  # a number: nothing to escape
         html += (
             when_cell,
-            '<time datetime="',
-            escaped[row.created_at.isoformat()],
+            row.created_at.isoformat(),  # digits and separators: nothing to escape
             'Z">',
             escaped[date_time(row.when)],
             who_cell,
             system if row.actor_id is None else escaped[row.actor_name],
             what_cell,
-            escaped[row.summary],
+            escape(row.summary),
             details,
-            words.of_entry % number,
-            '</span></summary>\n            <p class="hint">',
-            words.entry % number,
+            of_entry % number,
+            hint,
+            entry % number,
             " · ",
             escaped[row.action],
             " · ",
             escaped[row.entity],
             "</p>\n            ",
-            _changes(row, words, escaped),
-            end,
         )
+        if not row.changes:
+            html += (no_changes, end)
+            continue
+        html.append(_LIST)
+        for _field, label, before, after in row.changes:
+            # Our catalogue's words filled with the values escaped, as the template's
+            # ``Markup % values`` filled them (``fill`` for anything but text).
+            if before is None:
+                value = escaped[after]
+            elif after is not None:
+                if type(before) is str and type(after) is str:
+                    value = was_now % {"before": escaped[before], "after": escaped[after]}
+                else:
+                    value = fill(was_now, {"before": before, "after": after})
+            elif type(before) is str:
+                value = was_removed % {"before": escaped[before]}
+            else:
+                value = fill(was_removed, {"before": before})
+            html += (opening[label], value, _CHANGE_END)
+        html += (_LIST_END, end)
     return Markup("".join(html))  # noqa: S704 - our catalogue's words; every value escaped
