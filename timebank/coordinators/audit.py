@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
@@ -72,15 +73,16 @@ class AuditFilterForm(FlaskForm):
 
 
 class _PageWording(ReadersWording):
-    """The reader's wording, each template translated and each amount of time written
-    once for the page: fifty entries ask for the same few (their kind, "none", the
-    sentences' templates, "1 h") hundreds of times, and each look-up finds the request's
-    language again. The request's catalogue and locale are found at the first words
-    asked for. The same words as ``ReadersWording``."""
+    """The reader's wording, each template translated and each amount of time and day
+    written once for the page: fifty entries ask for the same few (their kind, "none",
+    the sentences' templates, "1 h", the dates of exchanges) hundreds of times, and each
+    look-up finds the request's language again. The request's catalogue and locale are
+    found at the first words asked for. The same words as ``ReadersWording``."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
         self._times: dict[int, str] = {}
+        self._days: dict[date, str] = {}
         self._catalogue: Any = None
         self._hours: Callable[[int], str] | None = None
 
@@ -98,6 +100,12 @@ class _PageWording(ReadersWording):
             if self._hours is None:
                 self._hours = hours_in_this_language()
             text = self._times[value] = self._hours(value)
+        return text
+
+    def day(self, value: date) -> str:
+        text = self._days.get(value)
+        if text is None:
+            text = self._days[value] = super().day(value)
         return text
 
 
