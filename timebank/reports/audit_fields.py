@@ -293,27 +293,39 @@ def format_value(name: str, value: Any, names: Names, words: Words | None = None
 def changes_of(
     before: dict[str, Any], after: dict[str, Any], names: Names, words: Words | None = None
 ) -> list[Change]:
-    """The fields that changed (or, for a new record, the fields it was created with)."""
+    """The fields that changed (or, for a new record, the fields it was created with;
+    for one removed, the fields it had). A missing value reads "none"."""
     words = words or words_of(names.wording)
     none = words.none
-    changes = []
+    label: Callable[[str], str] = words.label
     doc_kind = after.get("kind", before.get("kind"))
-    # Donations, grants, opening balances and reversals name their sides otherwise.
-    moves_time = doc_kind not in ("exchange", "group", None)
+    if doc_kind not in ("exchange", "group", None):
+        # Donations, grants, opening balances and reversals name their sides otherwise.
+        def label(key: str) -> str:
+            return _transfer_label(key, doc_kind, words.w) or words.label(key)
+
+    if not before:
+        return [
+            Change(key, label(key), None, format_value(key, new, names, words) or none)
+            for key in _in_order((), tuple(after))
+            if (new := after[key]) is not None and new != ""
+        ]
+    if not after:
+        return [
+            Change(key, label(key), format_value(key, before[key], names, words) or none, None)
+            for key in _in_order(tuple(before), ())
+        ]
+    changes = []
     for key in _in_order(tuple(before), tuple(after)):
         old, new = before.get(key), after.get(key)
-        if before and after and old == new:
+        if old == new:
             continue
-        if not before and new in (None, ""):
-            continue
-        label = (moves_time and _transfer_label(key, doc_kind, words.w)) or words.label(key)
-        # A record being created has no "before"; otherwise a missing value reads "none".
         changes.append(
             Change(
                 key,
-                label,
-                (format_value(key, old, names, words) or none) if before else None,
-                (format_value(key, new, names, words) or none) if after else None,
+                label(key),
+                format_value(key, old, names, words) or none,
+                format_value(key, new, names, words) or none,
             )
         )
     return changes
