@@ -178,9 +178,29 @@ HAND_MADE = [
             # Markup (a str of another type) is kept as it is, as Markup's % kept it.
             Change("e", "E", Markup("<i>kept</i>"), MARKUP),
             Change("f", "F", Markup("<i>kept</i>"), None),
+            # The same text as text (escaped) and as Markup (as it is), in both orders.
+            Change("g", "<em>G</em>", None, "<i>kept</i>"),
+            Change("h", Markup("<em>G</em>"), None, Markup("<i>kept</i>")),
         ],
         entity=MARKUP,
-    )
+    ),
+    AuditRow(
+        id=2,
+        seq=2,
+        created_at=CREATED,
+        when=CREATED,
+        actor_id=4,
+        actor_name=Markup("<i>kept</i>"),
+        action="odd.action",
+        entity_type="odd",
+        entity_id=2,
+        summary=Markup("<i>kept</i>"),
+        changes=[
+            Change("h", Markup("<em>H</em>"), None, Markup("<u>kept</u>")),
+            Change("g", "<em>H</em>", None, "<u>kept</u>"),
+        ],
+        entity="odd 2",
+    ),
 ]
 
 
@@ -201,7 +221,12 @@ def test_the_rows_are_the_templates_in_each_language(app):
             assert drawn.count('<tr role="row">') == len(rows)
             assert "&lt;b&gt;&#34;Tŷ&#34; &amp; &#39;co&#39;&lt;/b&gt;" in drawn
             assert "<b>" not in drawn
-            assert drawn.count("<i>kept</i>") == 2
+            # Markup shown as it is (the two "was" values, two in the second row, one
+            # change of the first), the same text given as text escaped.
+            assert drawn.count("<i>kept</i>") == 5
+            assert drawn.count("&lt;i&gt;kept&lt;/i&gt;") == 1
+            assert drawn.count("<u>kept</u>") == drawn.count("&lt;u&gt;kept&lt;/u&gt;") == 1
+            assert drawn.count("<dt><em>G</em></dt>") == drawn.count("<dt><em>H</em></dt>") == 1
             assert ("now removed" in drawn) == (language == "en")
             assert ('data-label="When"' in drawn) == (language == "en")
             assert drawn.count('<span class="audit-system">') == 1

@@ -43,13 +43,17 @@ class RowWords:
     was_removed: str
 
 
-class _Escaped(dict[Any, Markup]):
-    """Each value escaped once for the page (names, "none", "1 h" and the like come
-    back many times)."""
+class _Escaped(dict[str, str]):
+    """Each text escaped once for the page (names, "none", "1 h" and the like come back
+    many times). Only plain text is kept: Markup is equal to the same text, but shown
+    as it is."""
 
-    def __missing__(self, value: Any) -> Markup:
+    def __missing__(self, value: str) -> str:
         escaped = self[value] = escape(value)
         return escaped
+
+    def __call__(self, value: Any) -> str:
+        return self[value] if type(value) is str else escape(value)
 
 
 class _Opening(dict[str, str]):
@@ -58,6 +62,9 @@ class _Opening(dict[str, str]):
     def __missing__(self, label: str) -> str:
         opening = self[label] = _CHANGE.format(label=escape(label))
         return opening
+
+    def __call__(self, label: Any) -> str:
+        return self[label] if type(label) is str else _CHANGE.format(label=escape(label))
 
 
 _CHANGE = (
@@ -103,9 +110,9 @@ def audit_rows(
             when_cell,
             row.created_at.isoformat(),  # digits and separators: nothing to escape
             'Z">',
-            escaped[date_time(row.when)],
+            escaped(date_time(row.when)),
             who_cell,
-            system if row.actor_id is None else escaped[row.actor_name],
+            system if row.actor_id is None else escaped(row.actor_name),
             what_cell,
             escape(row.summary),
             details,
@@ -113,9 +120,9 @@ def audit_rows(
             hint,
             entry % number,
             " · ",
-            escaped[row.action],
+            escaped(row.action),
             " · ",
-            escaped[row.entity],
+            escaped(row.entity),
             "</p>\n            ",
         )
         if not row.changes:
@@ -126,7 +133,7 @@ def audit_rows(
             # Our catalogue's words filled with the values escaped, as the template's
             # ``Markup % values`` filled them (``fill`` for anything but text).
             if before is None:
-                value = escaped[after]
+                value = escaped(after)
             elif after is not None:
                 if type(before) is str and type(after) is str:
                     value = was_now % {"before": escaped[before], "after": escaped[after]}
@@ -136,6 +143,6 @@ def audit_rows(
                 value = was_removed % {"before": escaped[before]}
             else:
                 value = fill(was_removed, {"before": before})
-            html += (opening[label], value, _CHANGE_END)
+            html += (opening(label), value, _CHANGE_END)
         html += (_LIST_END, end)
     return Markup("".join(html))  # noqa: S704 - our catalogue's words; every value escaped
