@@ -52,8 +52,27 @@ class KeptRenders:
     ) -> Markup:
         """``template`` rendered with ``context()`` (called only when it is rendered),
         or as it was kept under the same key and ``holder``."""
+
+        def rendered() -> Markup:
+            html = current_app.jinja_env.get_template(template).render(**context())
+            return Markup(html)  # noqa: S704 - rendered by the autoescaping template
+
+        return self.draw(template, key, rendered, holder)
+
+    def draw(
+        self,
+        name: str,
+        key: tuple[Hashable, ...],
+        drawn: Callable[[], Markup],
+        holder: object = None,
+    ) -> Markup:
+        """The part called ``name`` as ``drawn()`` gives it (called only when it is
+        drawn: a part written in Python rather than by a template), or as it was kept
+        under the same key and ``holder``. The same rules as ``render``: what
+        ``drawn`` shows must come from the key, the reader's language and time zone
+        and the application root alone."""
         full_key = (
-            template,
+            name,
             str(quick_gettext.locale()),
             str(get_timezone()),
             request.script_root,
@@ -64,8 +83,7 @@ class KeptRenders:
             if found is not None and found[0] is holder:
                 self._kept.move_to_end(full_key)
                 return found[1]
-        html = current_app.jinja_env.get_template(template).render(**context())
-        part = Markup(html)  # noqa: S704 - rendered by the autoescaping template
+        part = drawn()
         with self._lock:
             self._kept[full_key] = (holder, part)
             while len(self._kept) > self.capacity:

@@ -14,7 +14,7 @@ Flask-Babel holds at the time of the call.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Self
+from typing import Any
 
 from babel import Locale
 from flask import Flask, g
@@ -123,20 +123,6 @@ def fill(text: str, variables: dict[str, Any]) -> Markup:
 
 
 _PLAIN = (str, int, float, Markup)
-
-
-class FillingMarkup(Markup):
-    """Words of our catalogue, translated once, that a template fills in with ``%`` and
-    named values many times (a list's rows): ``fill``'s markup, the same as Markup's %
-    gives."""
-
-    __slots__ = ()
-
-    def __mod__(self, variables: Any) -> Self:
-        # Of its own class, as Markup's % gives.
-        if isinstance(variables, dict):
-            return self.__class__(fill(str.__str__(self), variables))
-        return super().__mod__(variables)
 
 
 @lru_cache(maxsize=4096)

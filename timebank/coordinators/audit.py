@@ -16,7 +16,9 @@ again. An entry never changes; a name that does is a new key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
@@ -29,12 +31,13 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from timebank.coordinators import bp
 from timebank.coordinators.access import bank
+from timebank.coordinators.audit_rows import RowWords, audit_rows
 from timebank.extensions import db
-from timebank.filters import date_time_writer
+from timebank.filters import date_time_writer, hours_in_this_language
 from timebank.i18n import ReadersWording
 from timebank.ids import id_arg
 from timebank.kept_parts import KeptRenders
-from timebank.quick_gettext import FillingMarkup
+from timebank.quick_gettext import fill, gettext, translations
 from timebank.quick_gettext import lazy_gettext as _l
 from timebank.reports.audit_chain_check import (
     AUTO_VERIFY_MAX_ENTRIES,
@@ -70,25 +73,39 @@ class AuditFilterForm(FlaskForm):
 
 
 class _PageWording(ReadersWording):
-    """The reader's wording, each template translated and each amount of time written
-    once for the page: fifty entries ask for the same few (their kind, "none", the
-    sentences' templates, "1 h") hundreds of times, and each look-up finds the request's
-    language again. The same words as ``ReadersWording``."""
+    """The reader's wording, each template translated and each amount of time and day
+    written once for the page: fifty entries ask for the same few (their kind, "none",
+    the sentences' templates, "1 h", the dates of exchanges) hundreds of times, and each
+    look-up finds the request's language again. The request's catalogue and locale are
+    found at the first words asked for. The same words as ``ReadersWording``."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
         self._times: dict[int, str] = {}
+        self._days: dict[date, str] = {}
+        self._catalogue: Any = None
+        self._hours: Callable[[int], str] | None = None
 
     def gettext(self, template: str, **params: Any) -> str:
         text = self._texts.get(template)
         if text is None:
-            text = self._texts[template] = super().gettext(template)
+            if self._catalogue is None:
+                self._catalogue = translations()
+            text = self._texts[template] = self._catalogue.ugettext(template)
         return text % params if params else text
 
     def minutes(self, value: int) -> str:
         text = self._times.get(value)
         if text is None:
-            text = self._times[value] = super().minutes(value)
+            if self._hours is None:
+                self._hours = hours_in_this_language()
+            text = self._times[value] = self._hours(value)
+        return text
+
+    def day(self, value: date) -> str:
+        text = self._days.get(value)
+        if text is None:
+            text = self._days[value] = super().day(value)
         return text
 
 
@@ -146,21 +163,26 @@ def _choosing(filter_args: dict[str, str], id_name: str, drop: tuple[str, ...]):
     return lambda membership_id: url_for("coordinators.audit", **{**kept, id_name: membership_id})
 
 
-def _row_words() -> dict[str, FillingMarkup]:
-    """The words each row of the table repeats with its own number or values, translated
-    once per page: the template fills them in (``Markup % values`` escapes the values,
-    as the template's ``_`` does), instead of looking each up again in every row."""
-    words = {
-        "of_entry": _("of log entry %(number)s"),
-        "entry": _("Log entry %(number)s"),
-        "was_now": _(
+def _row_words() -> RowWords:
+    """The words every row repeats, translated once per page (through the request's
+    catalogue: Flask-Babel's ``gettext`` finds it again for each): our catalogue's
+    words, trusted as the template's ``_`` trusts them (and, like it, formatted: "%%"
+    is "%")."""
+    return RowWords(
+        when=fill(gettext("When"), {}),
+        who=fill(gettext("Who"), {}),
+        what=fill(gettext("What"), {}),
+        details=fill(gettext("Details"), {}),
+        system=fill(gettext("system"), {}),
+        no_fields=fill(gettext("No fields were recorded for this entry."), {}),
+        of_entry=gettext("of log entry %(number)s"),
+        entry=gettext("Log entry %(number)s"),
+        was_now=gettext(
             '<span class="audit-before">was %(before)s</span>,'
             ' <span class="audit-after">now %(after)s</span>'
         ),
-        "was_removed": _('<span class="audit-before">was %(before)s</span>, now removed'),
-    }
-    # Our catalogue's words, trusted as the template's ``_`` trusts them.
-    return {name: FillingMarkup(text) for name, text in words.items()}
+        was_removed=gettext('<span class="audit-before">was %(before)s</span>, now removed'),
+    )
 
 
 # A page's rows are about 80 kB: the pages a few coordinators are reading.
@@ -170,10 +192,10 @@ _kept_rows = KeptRenders(KEPT_PAGES)
 
 def _rows_html(page: AuditPage) -> Markup:
     """The table's rows, kept by what they are drawn from."""
-    return _kept_rows.render(
-        "coordinators/_audit_entries.html",
+    return _kept_rows.draw(
+        "coordinators/audit_rows",
         page.drawn_from,
-        lambda: {"rows": page.rows, "row_words": _row_words(), "date_time": date_time_writer()},
+        lambda: audit_rows(page.rows, _row_words(), date_time_writer()),
     )
 
 

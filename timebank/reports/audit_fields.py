@@ -5,17 +5,20 @@ labels, their values (minutes, dates, names, yes and no) and the list of what ch
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from timebank.reports.audit_names import Names, is_membership_field
 from timebank.reports.audit_wording import humanise
 from timebank.reports.wording import ENGLISH, Wording
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One field of an entry in words: its label and its value before and after (None
+    for a record created or removed). A tuple: a page makes a few hundred."""
+
     field: str
     label: str
     before: str | None
@@ -159,71 +162,68 @@ FIELD_LABELS = field_labels()
 NO_LIMIT_FIELDS = {"floor_minutes", "cap_minutes"}
 
 
-def _value_words(w: Wording) -> dict[str, str]:
-    """Stored words as a coordinator reads them, for any field."""
-    return {
-        "pending": w.gettext("waiting"),
-        "posted": w.gettext("done"),
-        "rejected": w.gettext("not accepted"),
-        "opening_balance": w.gettext("opening balance"),
-    }
-
-
-def _field_value_words(w: Wording) -> dict[str, dict[str, str]]:
-    """The words of roles, kinds and statuses (the same in English as stored)."""
-    return {
-        "role": {
-            "member": w.gettext("member"),
-            "coordinator": w.gettext("coordinator"),
-            "partner": w.gettext("partner"),
-        },
-        "kind": {
-            "exchange": w.gettext("exchange"),
-            "group": w.gettext("group"),
-            "donation": w.gettext("donation"),
-            "grant": w.gettext("grant"),
-            "reversal": w.gettext("reversal"),
-            "participant": w.gettext("participant"),
-            "professional": w.gettext("professional"),
-        },
-        "group_credit_rule": {
-            "each": w.gettext("with each participant's hours"),
-            "session": w.gettext("with the session's length"),
-        },
-        "audience": {
-            "partner": w.gettext("partner"),
-            "coordinator": w.gettext("coordinator"),
-        },
-        "page": {
-            "report": w.gettext("the reciprocity report"),
-            "network": w.gettext("the network view"),
-        },
-        "format": {
-            "web": w.gettext("web page"),
-            "csv": "CSV",
-            "pdf": "PDF",
-            "json": "JSON",
-        },
-        "status": {
-            "applied": w.gettext("applied"),
-            "active": w.gettext("active"),
-            "suspended": w.gettext("suspended"),
-            "declined": w.gettext("declined"),
-            "left": w.gettext("left"),
-        },
-    }
+# Stored words as a coordinator reads them, for any field; then the words of roles,
+# kinds and statuses (the same in English as stored), by field. Functions, so that only
+# the words a page shows are translated.
+_VALUE_WORDS: dict[str, Callable[[Wording], str]] = {
+    "pending": lambda w: w.gettext("waiting"),
+    "posted": lambda w: w.gettext("done"),
+    "rejected": lambda w: w.gettext("not accepted"),
+    "opening_balance": lambda w: w.gettext("opening balance"),
+}
+_FIELD_VALUE_WORDS: dict[str, dict[str, Callable[[Wording], str]]] = {
+    "role": {
+        "member": lambda w: w.gettext("member"),
+        "coordinator": lambda w: w.gettext("coordinator"),
+        "partner": lambda w: w.gettext("partner"),
+    },
+    "kind": {
+        "exchange": lambda w: w.gettext("exchange"),
+        "group": lambda w: w.gettext("group"),
+        "donation": lambda w: w.gettext("donation"),
+        "grant": lambda w: w.gettext("grant"),
+        "reversal": lambda w: w.gettext("reversal"),
+        "participant": lambda w: w.gettext("participant"),
+        "professional": lambda w: w.gettext("professional"),
+    },
+    "group_credit_rule": {
+        "each": lambda w: w.gettext("with each participant's hours"),
+        "session": lambda w: w.gettext("with the session's length"),
+    },
+    "audience": {
+        "partner": lambda w: w.gettext("partner"),
+        "coordinator": lambda w: w.gettext("coordinator"),
+    },
+    "page": {
+        "report": lambda w: w.gettext("the reciprocity report"),
+        "network": lambda w: w.gettext("the network view"),
+    },
+    "format": {
+        "web": lambda w: w.gettext("web page"),
+        "csv": lambda w: "CSV",
+        "pdf": lambda w: "PDF",
+        "json": lambda w: "JSON",
+    },
+    "status": {
+        "applied": lambda w: w.gettext("applied"),
+        "active": lambda w: w.gettext("active"),
+        "suspended": lambda w: w.gettext("suspended"),
+        "declined": lambda w: w.gettext("declined"),
+        "left": lambda w: w.gettext("left"),
+    },
+}
+_NO_WORDS: dict[str, Callable[[Wording], str]] = {}
 
 
 class Words:
-    """The labels and value words of one wording, made once per page: each label
-    translated when first asked for (a page shows a few of the seventy), the same as
-    ``field_labels(w)`` has it."""
+    """The labels and value words of one wording, made once per page: each translated
+    when first asked for (a page shows a few of the seventy labels and of the forty
+    words of stored values)."""
 
     def __init__(self, w: Wording) -> None:
         self.w = w
         self._labels: dict[str, str] = {}
-        self.values = _value_words(w)
-        self.field_values = _field_value_words(w)
+        self._words: dict[tuple[str, str], str] = {}
         self.none = w.gettext("none")
 
     def label(self, name: str) -> str:
@@ -235,9 +235,14 @@ class Words:
         return label
 
     def word(self, name: str, value: str) -> str:
-        if value in self.values:
-            return self.values[value]
-        return self.field_values.get(name, {}).get(value, value)
+        """A stored word (a status, a kind, a role) in words, or the value as it is."""
+        found = self._words.get((name, value))
+        if found is None:
+            words = _VALUE_WORDS.get(value) or _FIELD_VALUE_WORDS.get(name, _NO_WORDS).get(value)
+            if words is None:
+                return value  # not kept: any text a document holds
+            found = self._words[(name, value)] = words(self.w)
+        return found
 
 
 _ENGLISH_WORDS = Words(ENGLISH)
@@ -288,29 +293,49 @@ def format_value(name: str, value: Any, names: Names, words: Words | None = None
 def changes_of(
     before: dict[str, Any], after: dict[str, Any], names: Names, words: Words | None = None
 ) -> list[Change]:
-    """The fields that changed (or, for a new record, the fields it was created with)."""
+    """The fields that changed (or, for a new record, the fields it was created with;
+    for one removed, the fields it had). A missing value reads "none"."""
     words = words or words_of(names.wording)
     none = words.none
-    changes = []
+    label: Callable[[str], str] = words.label
     doc_kind = after.get("kind", before.get("kind"))
-    for key in sorted(set(before) | set(after), key=field_order):
-        if key == "id":
-            continue
+    if doc_kind not in ("exchange", "group", None):
+        # Donations, grants, opening balances and reversals name their sides otherwise.
+        def label(key: str) -> str:
+            return _transfer_label(key, doc_kind, words.w) or words.label(key)
+
+    if not before:
+        return [
+            Change(key, label(key), None, format_value(key, new, names, words) or none)
+            for key in _in_order((), tuple(after))
+            if (new := after[key]) is not None and new != ""
+        ]
+    if not after:
+        return [
+            Change(key, label(key), format_value(key, before[key], names, words) or none, None)
+            for key in _in_order(tuple(before), ())
+        ]
+    changes = []
+    for key in _in_order(tuple(before), tuple(after)):
         old, new = before.get(key), after.get(key)
-        if before and after and old == new:
+        if old == new:
             continue
-        if not before and new in (None, ""):
-            continue
-        # A record being created has no "before"; otherwise a missing value reads "none".
         changes.append(
             Change(
-                field=key,
-                label=_transfer_label(key, doc_kind, words.w) or words.label(key),
-                before=(format_value(key, old, names, words) or none) if before else None,
-                after=(format_value(key, new, names, words) or none) if after else None,
+                key,
+                label(key),
+                format_value(key, old, names, words) or none,
+                format_value(key, new, names, words) or none,
             )
         )
     return changes
+
+
+@lru_cache(maxsize=1024)
+def _in_order(before: tuple[str, ...], after: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of an entry's two documents in the order they are listed, but its id
+    (entries of one kind have the same fields: sorted once for each)."""
+    return tuple(sorted((set(before) | set(after)) - {"id"}, key=field_order))
 
 
 def _transfer_label(key: str, kind: Any, w: Wording) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -61,8 +61,9 @@ class AuditFilter:
         )
 
 
-@dataclass
-class AuditRow:
+class AuditRow(NamedTuple):
+    """One entry in words (a tuple: a page makes fifty)."""
+
     id: int
     seq: int
     created_at: datetime
@@ -73,7 +74,7 @@ class AuditRow:
     entity_type: str
     entity_id: int | None
     summary: str
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change]
     # What the entry is about, e.g. "exchange 12".
     entity: str = ""
 

@@ -90,6 +90,13 @@ def _kind_named_by(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _named_fields(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The fields of a document that name something by its id, with the kind of thing
+    (documents of one kind of entry have the same fields: worked out once each)."""
+    return tuple((key, kind) for key in keys if (kind := _kind_named_by(key)) is not None)
+
+
 # The look-ups, built once (the ids bound as expanding lists) and read as plain columns.
 _IDS: sa.BindParameter[int] = sa.bindparam("ids", expanding=True)
 _BANK: sa.BindParameter[int] = sa.bindparam("bank_id")
@@ -132,9 +139,9 @@ def load_names(
     for entity_type, entity_id, doc in documents:
         if entity_type in ("membership", "organisation") and entity_id is not None:
             wanted[entity_type].add(entity_id)
-        for key, value in doc.items():
-            kind = _kind_named_by(key)
-            if kind is not None and isinstance(value, int) and not isinstance(value, bool):
+        for key, kind in _named_fields(tuple(doc)):
+            value = doc[key]
+            if isinstance(value, int) and not isinstance(value, bool):
                 wanted[kind].add(value)
     account_ids, membership_ids, person_ids, category_ids, organisation_ids = (
         wanted[kind] for kind in _KINDS

@@ -176,14 +176,17 @@ def _summarise_organisation(
     name = (
         after.get("name") or names.organisations.get(entity_id or 0) or w.gettext("an organisation")
     )
-    sentences = {
-        "created": w.gettext("Added the organisation %(name)s", name=name),
-        "staff_added": w.gettext("Staff added: organisation %(name)s", name=name),
-        "staff_removed": w.gettext("Staff removed: organisation %(name)s", name=name),
-        "deactivated": w.gettext("Deactivated: organisation %(name)s", name=name),
-        "reactivated": w.gettext("Reactivated: organisation %(name)s", name=name),
-    }
-    return sentences.get(verb) or f"{humanise(verb)}: organisation {name}"
+    sentence = _ORGANISATION_SENTENCES.get(verb)
+    return sentence(w, name) if sentence else f"{humanise(verb)}: organisation {name}"
+
+
+_ORGANISATION_SENTENCES: dict[str, Callable[[Wording, str], str]] = {
+    "created": lambda w, name: w.gettext("Added the organisation %(name)s", name=name),
+    "staff_added": lambda w, name: w.gettext("Staff added: organisation %(name)s", name=name),
+    "staff_removed": lambda w, name: w.gettext("Staff removed: organisation %(name)s", name=name),
+    "deactivated": lambda w, name: w.gettext("Deactivated: organisation %(name)s", name=name),
+    "reactivated": lambda w, name: w.gettext("Reactivated: organisation %(name)s", name=name),
+}
 
 
 def _summarise_report_read(verb: str, doc: dict[str, Any], w: Wording) -> str:
@@ -224,39 +227,35 @@ def _summarise_report_read(verb: str, doc: dict[str, Any], w: Wording) -> str:
     return text
 
 
+# Entries said in one plain sentence, with the id of what they are about: each a
+# function, made once, so that only the sentence an entry needs is translated.
+_OTHER_SENTENCES: dict[str, Callable[[Wording, int], str]] = {
+    "coordinator_note.added": lambda w, i: w.gettext(
+        "Coordinator note added (coordinator note %(id)s)", id=i
+    ),
+    "invitation.created": lambda w, i: w.gettext("Invitation created (invitation %(id)s)", id=i),
+    "invitation.revoked": lambda w, i: w.gettext("Invitation revoked (invitation %(id)s)", id=i),
+    "invitation.accepted": lambda w, i: w.gettext("Invitation accepted (invitation %(id)s)", id=i),
+    "category.added": lambda w, i: w.gettext("Category added (category %(id)s)", id=i),
+    "category.renamed": lambda w, i: w.gettext("Category renamed (category %(id)s)", id=i),
+    "category.retired": lambda w, i: w.gettext("Category retired (category %(id)s)", id=i),
+    "category.reactivated": lambda w, i: w.gettext("Category reactivated (category %(id)s)", id=i),
+    "category.sensitivity_changed": lambda w, i: w.gettext(
+        "Category sensitivity changed (category %(id)s)", id=i
+    ),
+    "import.completed": lambda w, i: w.gettext("Import completed (import run %(id)s)", id=i),
+    "listing.posted": lambda w, i: w.gettext("Listing posted (listing %(id)s)", id=i),
+    "listing.edited": lambda w, i: w.gettext("Listing edited (listing %(id)s)", id=i),
+    "listing.paused": lambda w, i: w.gettext("Listing paused (listing %(id)s)", id=i),
+    "listing.resumed": lambda w, i: w.gettext("Listing resumed (listing %(id)s)", id=i),
+    "listing.closed": lambda w, i: w.gettext("Listing closed (listing %(id)s)", id=i),
+}
+
+
 def _other_sentence(action: str, entity_id: int, w: Wording) -> str | None:
     """Entries said in one plain sentence, with the id of what they are about."""
-    sentences = {
-        "coordinator_note.added": lambda: w.gettext(
-            "Coordinator note added (coordinator note %(id)s)", id=entity_id
-        ),
-        "invitation.created": lambda: w.gettext(
-            "Invitation created (invitation %(id)s)", id=entity_id
-        ),
-        "invitation.revoked": lambda: w.gettext(
-            "Invitation revoked (invitation %(id)s)", id=entity_id
-        ),
-        "invitation.accepted": lambda: w.gettext(
-            "Invitation accepted (invitation %(id)s)", id=entity_id
-        ),
-        "category.added": lambda: w.gettext("Category added (category %(id)s)", id=entity_id),
-        "category.renamed": lambda: w.gettext("Category renamed (category %(id)s)", id=entity_id),
-        "category.retired": lambda: w.gettext("Category retired (category %(id)s)", id=entity_id),
-        "category.reactivated": lambda: w.gettext(
-            "Category reactivated (category %(id)s)", id=entity_id
-        ),
-        "category.sensitivity_changed": lambda: w.gettext(
-            "Category sensitivity changed (category %(id)s)", id=entity_id
-        ),
-        "import.completed": lambda: w.gettext("Import completed (import run %(id)s)", id=entity_id),
-        "listing.posted": lambda: w.gettext("Listing posted (listing %(id)s)", id=entity_id),
-        "listing.edited": lambda: w.gettext("Listing edited (listing %(id)s)", id=entity_id),
-        "listing.paused": lambda: w.gettext("Listing paused (listing %(id)s)", id=entity_id),
-        "listing.resumed": lambda: w.gettext("Listing resumed (listing %(id)s)", id=entity_id),
-        "listing.closed": lambda: w.gettext("Listing closed (listing %(id)s)", id=entity_id),
-    }
-    sentence = sentences.get(action)
-    return sentence() if sentence else None
+    sentence = _OTHER_SENTENCES.get(action)
+    return sentence(w, entity_id) if sentence else None
 
 
 def summarise(
