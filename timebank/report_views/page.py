@@ -9,9 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, TypeVar
 
-from flask_babel import format_currency
-
-from timebank.filters import format_date, month_abbr, month_year
+from timebank.filters import format_currency, format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
 from timebank.report_views.column_parts import column_marks, column_rows
@@ -149,12 +147,12 @@ def helpers(report: ReciprocityReport) -> dict:
     return {
         "month_label": _once_per_render(month_label),
         "quarter_label": _once_per_render(quarter_label),
-        "show": _once_per_render(lambda value, unit: words.show(value, unit, t)),
+        "show": words.shower(t),
         "text": lambda value, unit: words.text(value, unit, t),
         "column_marks": column_marks,
         "column_rows": column_rows,
         "table_body": table_body,
-        "tr": words.translate,
+        "tr": words.translator(),
         "row_label": words.row_label,
         "is_shown": is_shown,
         "is_suppressed": lambda value: isinstance(value, Suppressed),
