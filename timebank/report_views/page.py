@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from timebank.filters import format_currency, format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import charts, graph, words
+from timebank.report_views.card_parts import bar_items, figure_cards
 from timebank.report_views.column_parts import column_marks, column_rows
+from timebank.report_views.people_rows import people_rows
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
 from timebank.report_views.table_rows import table_body
@@ -150,6 +152,9 @@ def helpers(report: ReciprocityReport) -> dict:
         "show": words.shower(t),
         "text": lambda value, unit: words.text(value, unit, t),
         "column_marks": column_marks,
+        "figure_cards": figure_cards,
+        "bar_items": bar_items,
+        "people_rows": people_rows,
         "column_rows": column_rows,
         "table_body": table_body,
         "tr": words.translator(),

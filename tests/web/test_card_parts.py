@@ -1,0 +1,104 @@
+"""The figure cards and bar chart's bars as HTML (report_views/card_parts.py) are what
+the ``figure_card`` macro and ``bar_chart``'s loop drew, byte for byte, in English and
+Welsh: values not shown, changes or none, a consenting-only figure marked, words
+escaped."""
+
+from __future__ import annotations
+
+from flask import g, render_template_string
+
+from timebank.report_views import words
+from timebank.report_views.card_parts import bar_items, figure_cards
+from timebank.report_views.charts import Bar
+from timebank.reports.reciprocity.model import (
+    Figure,
+    Scope,
+    Suppressed,
+    SuppressionReason,
+    Unit,
+)
+
+# The cards macro's loop and the figure_card macro before card_parts
+# (report_views/_macros.html).
+CARDS_TEMPLATE = """{% macro figure_card(figure, change=none, mark_scope=false) %}
+<li class="card figure-card">
+  <h3 class="figure-label">{{ tr(figure.label) }}{% if mark_scope and figure.scope == 'consenting' %}<span aria-hidden="true"> *</span><span class="visually-hidden"> ({{ _("members who agreed to reporting") }})</span>{% endif %}</h3>
+  <p class="figure{% if is_suppressed(figure.value) %} figure-suppressed{% endif %}">{{ show(figure.value, figure.unit) }}</p>
+  {% if change %}<p class="change change-{{ change.direction }}">{{ change.words }}</p>{% endif %}
+  <p class="meaning">{{ tr(figure.meaning) }}</p>
+</li>
+{% endmacro %}<ul class="figure-cards">
+  {% for figure in figures %}{{ figure_card(figure, changes[loop.index0] if changes else none, mark_scope=mixed) }}{% endfor %}
+</ul>"""  # noqa: E501
+# bar_chart's loop before card_parts.
+BARS_TEMPLATE = """<ul class="bars">
+    {% for bar in bars %}
+    <li>
+      <span class="bar-label">{{ bar.label }}</span>
+      <span class="bar-track">{% if bar.fraction is not none and bar.fraction > 0 %}<svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect class="bar bar-{{ loop.index0 % 2 }}" x="0" y="0" width="{{ (bar.fraction * 100)|round(2) }}" height="10"/></svg>{% endif %}</span>
+      <span class="bar-value">{{ show(bar.value, unit) }}</span>
+    </li>
+    {% endfor %}
+  </ul>"""  # noqa: E501
+
+HIDDEN = Suppressed(SuppressionReason.SMALL)
+
+
+def _figures() -> list[Figure]:
+    return [
+        Figure("hours", "Hours exchanged", "Time given <and> received", Unit.MINUTES, 750, 600),
+        Figure("rate", "Two-way", 'Share "both ways" & more', Unit.SHARE, 0.25, None),
+        Figure("people", "People", "How many", Unit.PEOPLE, HIDDEN, 4, Scope.CONSENTING),
+        Figure("none", "Ratio", "Not defined", Unit.RATIO, None, None, Scope.CONSENTING),
+        Figure("money", "Value", "Pounds", Unit.PENCE, 123456, 100000),
+    ]
+
+
+def test_the_cards_are_the_macros_in_each_language(app):
+    figures = _figures()
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr = words.shower(5), words.translator()
+            changes = [words.change(figure, 5) for figure in figures]
+            changes[1] = None
+            for chosen_changes in (None, changes, []):
+                for mixed in (False, True, [], [figures[2]]):
+                    wanted = render_template_string(
+                        CARDS_TEMPLATE,
+                        figures=figures,
+                        changes=chosen_changes,
+                        mixed=mixed,
+                        tr=tr,
+                        show=show,
+                        is_suppressed=lambda value: isinstance(value, Suppressed),
+                    )
+                    drawn = figure_cards(figures, chosen_changes, bool(mixed), tr, show)
+                    assert wanted == f'<ul class="figure-cards">\n  {drawn}\n</ul>'
+            drawn = figure_cards(figures, changes, True, tr, show)
+            assert drawn.count(" *</span>") == 2
+            assert "Time given &lt;and&gt; received" in drawn
+            assert "figure-suppressed" in drawn
+            assert ("Hours exchanged" in drawn) == (language == "en")
+
+
+def test_the_bars_are_the_loops_in_each_language(app):
+    bars = [
+        Bar("a", "Gardening & <b>DIY</b>", 120, 1.0),
+        Bar("b", "Lifts", HIDDEN, None),
+        Bar("c", 'Tŷ "ni"', 0, 0.0),
+        Bar("d", "Shopping", 45.5, 0.37915),
+        Bar("e", "None", None, None),
+        Bar("f", "Reading", 1, 0.001),
+    ]
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show = words.shower(5)
+            for chosen in (bars, bars[1:], []):
+                for unit in (Unit.MINUTES, Unit.SHARE):
+                    wanted = render_template_string(
+                        BARS_TEMPLATE, bars=chosen, unit=unit, show=show
+                    )
+                    assert wanted == f'<ul class="bars">{bar_items(chosen, unit, show)}</ul>'
+            assert "Gardening &amp; &lt;b&gt;DIY&lt;/b&gt;" in bar_items(bars, Unit.MINUTES, show)

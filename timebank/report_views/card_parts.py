@@ -1,0 +1,99 @@
+"""A group of figure cards and a bar chart's bars as HTML: each card's label, value,
+change and meaning, and each bar's label, bar and value. The report page draws twenty
+cards and three bar charts, the network view eight cards; drawn by the ``figure_card``
+macro and ``bar_chart``'s loop, these were a sixth of the report's first view
+(``kept_body``). The group's list, its scope note and the rest of the bar chart (its
+title and table) are still drawn by ``cards`` and ``bar_chart`` in
+report_views/_macros.html, at the same indentation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from markupsafe import Markup, escape
+
+from timebank.quick_gettext import gettext as _
+from timebank.report_views.charts import Bar
+from timebank.report_views.words import Change
+from timebank.reports.reciprocity import Scope, Suppressed, Unit
+from timebank.reports.reciprocity.model import Figure, Value
+
+# One card, as the figure_card macro drew it (a newline before and after).
+_CARD = (
+    '\n<li class="card figure-card">'
+    '\n  <h3 class="figure-label">{label}{scope}</h3>'
+    '\n  <p class="figure{suppressed}">{value}</p>'
+    "\n  {change}"
+    '\n  <p class="meaning">{meaning}</p>'
+    "\n</li>\n"
+)
+_SCOPE = '<span aria-hidden="true"> *</span><span class="visually-hidden"> ({words})</span>'
+_CHANGE = '<p class="change change-{direction}">{words}</p>'
+
+
+def figure_cards(
+    figures: Sequence[Figure],
+    changes: Sequence[Change | None] | None,
+    mark_scope: bool,
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+) -> Markup:
+    """The cards of ``figures`` (each with its change from ``changes``, where given),
+    a consenting-only figure marked with * where ``mark_scope``."""
+    # The catalogue's words, trusted as a template's ``_`` trusts them.
+    scope = _SCOPE.format(words=_("members who agreed to reporting")) if mark_scope else ""
+    html = []
+    for index, figure in enumerate(figures):
+        change = changes[index] if changes else None
+        html.append(
+            _CARD.format(
+                label=escape(tr(figure.label)),
+                scope=scope if scope and figure.scope == Scope.CONSENTING else "",
+                suppressed=" figure-suppressed" if isinstance(figure.value, Suppressed) else "",
+                value=escape(show(figure.value, figure.unit)),
+                change=_CHANGE.format(
+                    direction=escape(change.direction), words=escape(change.words)
+                )
+                if change
+                else "",
+                meaning=escape(tr(figure.meaning)),
+            )
+        )
+    return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+# Each bar, at the indentation of bar_chart's loop.
+_BAR = (
+    "\n    <li>"
+    '\n      <span class="bar-label">{label}</span>'
+    '\n      <span class="bar-track">{track}</span>'
+    '\n      <span class="bar-value">{value}</span>'
+    "\n    </li>"
+    "\n    "
+)
+_TRACK = (
+    '<svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"'
+    ' focusable="false"><rect class="bar bar-{parity}" x="0" y="0" width="{width}"'
+    ' height="10"/></svg>'
+)
+_BARS_END = "\n  "  # before </ul>
+
+
+def bar_items(bars: Sequence[Bar], unit: Unit, show: Callable[[Value, Unit], Markup]) -> Markup:
+    """What goes between ``<ul class="bars">`` and ``</ul>``: each bar's label, its bar
+    (where its value is drawn) and its value, or why it is not shown."""
+    html = ["\n    "]
+    for index, bar in enumerate(bars):
+        fraction = bar.fraction
+        html.append(
+            _BAR.format(
+                label=escape(bar.label),
+                track=_TRACK.format(parity=index % 2, width=round(fraction * 100, 2))
+                if fraction is not None and fraction > 0
+                else "",
+                value=escape(show(bar.value, unit)),
+            )
+        )
+    html.append(_BARS_END)
+    return Markup("".join(html))  # noqa: S704 - every value escaped above
