@@ -147,3 +147,58 @@ def test_a_tables_body_is_the_macros_in_each_language(app):
                 assert f'<tbody role="rowgroup">{drawn}</tbody>' == wanted
                 assert ("total-row" in drawn) == (table_total is not None)
                 assert "Tŷ &amp; &lt;b&gt;&#34;garden&#34;&lt;/b&gt;" in drawn
+
+
+# The network view's quarter table's loop before table_rows.quarter_rows
+# (report_views/_network_measures.html).
+QUARTERS_TEMPLATE = """<tbody role="rowgroup">{% set measure_labels = {} %}{% for key in quarter_fields %}{% set ignored = measure_labels.update({key: tr(measure_by_key[key].label)}) %}{% endfor %}
+        {% for point in points %}
+        <tr role="row"><th scope="row" role="rowheader">{{ quarter_label(point.quarter.start, long=true) }}</th>{% for key in quarter_fields %}<td role="cell" data-label="{{ measure_labels[key] }}">{{ show(point[key], measure_by_key[key].unit) }}</td>{% endfor %}</tr>
+        {% endfor %}
+      </tbody>"""  # noqa: E501
+
+
+def test_the_quarter_tables_rows_are_the_loops_in_each_language(app):
+    """table_rows.quarter_rows draws what the network view's quarter table's loop drew:
+    each quarter's months in full, each measure's words (escaped, translated), values
+    not shown with their reason."""
+    from types import SimpleNamespace
+
+    from timebank.report_views.table_rows import quarter_rows
+
+    fields = ["people", "reciprocity", "density"]
+    by_key = {
+        "people": SimpleNamespace(label="People", unit=Unit.PEOPLE),
+        "reciprocity": SimpleNamespace(label='Ties "returned" & <kept>', unit=Unit.SHARE),
+        "density": SimpleNamespace(label="Density {0}", unit=Unit.RATIO),
+    }
+    values = [
+        (12, 0.25, 0.0333),
+        (HIDDEN, None, 1),
+        (0, 1.0, Suppressed(SuppressionReason.DERIVABLE)),
+    ]
+    points = [
+        SimpleNamespace(
+            quarter=SimpleNamespace(start=date(2025, month, 1)), **dict(zip(fields, v, strict=True))
+        )
+        for month, v in zip((1, 4, 7), values, strict=True)
+    ]
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr = words.shower(5), words.translator()
+            for chosen in (points, points[:1], []):
+                wanted = render_template_string(
+                    QUARTERS_TEMPLATE,
+                    points=chosen,
+                    quarter_fields=fields,
+                    measure_by_key=by_key,
+                    quarter_label=quarter_label,
+                    tr=tr,
+                    show=show,
+                )
+                drawn = quarter_rows(chosen, fields, by_key, quarter_label, tr, show)
+                assert wanted == f'<tbody role="rowgroup">{drawn}</tbody>'
+            drawn = quarter_rows(points, fields, by_key, quarter_label, tr, show)
+            assert "Ties &#34;returned&#34; &amp; &lt;kept&gt;" in drawn
+            assert ("January to March 2025" in drawn) == (language == "en")

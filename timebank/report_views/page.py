@@ -17,7 +17,7 @@ from timebank.report_views.column_parts import column_marks, column_rows
 from timebank.report_views.people_rows import people_rows
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
-from timebank.report_views.table_rows import table_body
+from timebank.report_views.table_rows import quarter_rows, table_body
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
 from timebank.reports.reciprocity.model import Figure
 
@@ -157,6 +157,7 @@ def helpers(report: ReciprocityReport) -> dict:
         "people_rows": people_rows,
         "column_rows": column_rows,
         "table_body": table_body,
+        "quarter_rows": quarter_rows,
         "tr": words.translator(),
         "row_label": words.row_label,
         "is_shown": is_shown,

@@ -7,13 +7,13 @@ are still drawn by the macro in report_views/_macros.html, at the same indentati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
 from timebank.report_views.words import row_label
 from timebank.reports.reciprocity import Table, Unit
-from timebank.reports.reciprocity.model import Row, Value
+from timebank.reports.reciprocity.model import Figure, QuarterPoint, Row, Value
 
 _LINE = "\n    "  # each row on its line at the macro's indentation
 _END = "\n  "  # before </tbody>
@@ -50,4 +50,46 @@ def table_body(
         opening = '<tr role="row" class="total-row">'
         html += (_LINE, _row(table.total, opening, labels, units, show), _LINE)
     html.append(_END)
+    return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+# The network view's table of every measure, quarter by quarter: each quarter's row at
+# the indentation of report_views/_network_measures.html's loop.
+_QUARTER_LINE = "\n        "
+_QUARTER_END = "\n      "  # before </tbody>
+
+
+def quarter_rows(
+    points: Sequence[QuarterPoint],
+    fields: Sequence[str],
+    measure_by_field: Mapping[str, Figure],
+    when_format: Callable[..., str],
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+) -> Markup:
+    """What goes between ``<tbody role="rowgroup">`` and ``</tbody>``: a row for each
+    quarter (its months in full), with a cell for each of ``fields`` (the quarters'
+    fields, in the table's column order), under the words of its measure."""
+    # Each column's words translated and escaped once, not in every cell.
+    cells = [
+        (
+            field,
+            measure_by_field[field].unit,
+            f'<td role="cell" data-label="{escape(tr(measure_by_field[field].label))}">',
+        )
+        for field in fields
+    ]
+    html = [_QUARTER_LINE]
+    for point in points:
+        row = "".join(
+            f"{opening}{escape(show(getattr(point, key), unit))}</td>"
+            for key, unit, opening in cells
+        )
+        when = escape(when_format(point.quarter.start, long=True))
+        html += (
+            _QUARTER_LINE,
+            f'<tr role="row"><th scope="row" role="rowheader">{when}</th>{row}</tr>',
+            _QUARTER_LINE,
+        )
+    html.append(_QUARTER_END)
     return Markup("".join(html))  # noqa: S704 - every value escaped above
