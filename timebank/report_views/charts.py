@@ -87,29 +87,31 @@ def columns(points: list[tuple[date, Value]]) -> ColumnChart:
     length: a long custom period names January of each year, or every n-th slot."""
     count = max(len(points), 1)
     slot = (COLUMN_WIDTH - 20) / count
-    shown = [abs(float(v)) for _, v in points if is_shown(v)]
-    most = max(shown, default=0) or 1
+    shown = [is_shown(v) for _, v in points]
+    most = (
+        max((abs(float(v)) for (_, v), s in zip(points, shown, strict=True) if s), default=0) or 1
+    )
     every = max(1, math.ceil(count / 12))
+    # The same for every slot: worked out once (a report draws eleven charts).
+    width = round(min(slot * 0.7, 36), 1)
+    few = count <= 12
     out = []
-    for index, (when, value) in enumerate(points):
+    for index, ((when, value), value_shown) in enumerate(zip(points, shown, strict=True)):
         height = (
-            round(abs(float(value)) / most * COLUMN_TALLEST, 1)
-            if is_shown(value) and value
-            else 0.0
+            round(abs(float(value)) / most * COLUMN_TALLEST, 1) if value_shown and value else 0.0
         )
-        width = round(min(slot * 0.7, 36), 1)
-        x = round(10 + index * slot + (slot - width) / 2, 1)
+        label = few or index % every == 0
         out.append(
             ColumnBar(
-                when=when,
-                value=value,
-                x=x,
-                width=width,
-                height=height,
-                y=round(COLUMN_BASE - height, 1),
-                label=count <= 12 or index % every == 0,
-                year=(index == 0 or when.month == 1) and (count <= 12 or index % every == 0),
-                hidden=isinstance(value, Suppressed),
+                when,
+                value,
+                round(10 + index * slot + (slot - width) / 2, 1),
+                width,
+                height,
+                round(COLUMN_BASE - height, 1),
+                label,
+                (index == 0 or when.month == 1) and label,
+                isinstance(value, Suppressed),
             )
         )
     return ColumnChart(

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from timebank.filters import format_currency, format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
+from timebank.quick_gettext import page_words
 from timebank.report_views import charts, graph, words
 from timebank.report_views.card_parts import bar_items, figure_cards
 from timebank.report_views.column_parts import column_marks, column_rows
@@ -147,6 +148,8 @@ def _once_per_render(function: Callable[..., T]) -> Callable[..., T]:
 def helpers(report: ReciprocityReport) -> dict:
     t = report.threshold
     return {
+        # The body templates' words with the catalogue looked up once (they autoescape).
+        "_": page_words(),
         "month_label": _once_per_render(month_label),
         "quarter_label": _once_per_render(quarter_label),
         "show": words.shower(t),
