@@ -87,19 +87,16 @@ def columns(points: list[tuple[date, Value]]) -> ColumnChart:
     length: a long custom period names January of each year, or every n-th slot."""
     count = max(len(points), 1)
     slot = (COLUMN_WIDTH - 20) / count
-    shown = [is_shown(v) for _, v in points]
-    most = (
-        max((abs(float(v)) for (_, v), s in zip(points, shown, strict=True) if s), default=0) or 1
-    )
+    # Each value's size, or None where it is not shown.
+    sizes = [abs(float(v)) if is_shown(v) else None for _, v in points]
+    most = max((size for size in sizes if size is not None), default=0) or 1
     every = max(1, math.ceil(count / 12))
     # The same for every slot: worked out once (a report draws eleven charts).
     width = round(min(slot * 0.7, 36), 1)
     few = count <= 12
     out = []
-    for index, ((when, value), value_shown) in enumerate(zip(points, shown, strict=True)):
-        height = (
-            round(abs(float(value)) / most * COLUMN_TALLEST, 1) if value_shown and value else 0.0
-        )
+    for index, ((when, value), size) in enumerate(zip(points, sizes, strict=True)):
+        height = round(size / most * COLUMN_TALLEST, 1) if size else 0.0
         label = few or index % every == 0
         out.append(
             ColumnBar(
