@@ -202,3 +202,96 @@ def test_the_quarter_tables_rows_are_the_loops_in_each_language(app):
             drawn = quarter_rows(points, fields, by_key, quarter_label, tr, show)
             assert "Ties &#34;returned&#34; &amp; &lt;kept&gt;" in drawn
             assert ("January to March 2025" in drawn) == (language == "en")
+
+
+# The column_chart macro before column_parts.column_charts drew the whole chart
+# (report_views/_macros.html), and the loop that called it.
+CHART_TEMPLATE = (
+    """{% macro column_chart(trend, id, when_label, when_format) %}
+{% set chart = trend.chart %}
+{% set figure = trend.figure %}{% set figure_label = tr(figure.label) %}
+<figure class="chart column-chart" aria-labelledby="{{ id }}-title">
+  <figcaption id="{{ id }}-title" class="chart-title">{{ figure_label }}</figcaption>
+  <svg viewBox="0 0 {{ chart.width }} {{ chart.height }}" width="100%" role="img" aria-labelledby="{{ id }}-title {{ id }}-desc" focusable="false">
+    <desc id="{{ id }}-desc">{{ _("One column for each %(slot)s. The table below has the same figures.", slot=when_label) }}</desc>
+    {#- Each slot's column, marker and axis labels (report_views/column_parts.py). #}{{ column_marks(chart, when_format) }}<line class="axis" x1="10" y1="{{ chart.base }}" x2="{{ chart.width - 10 }}" y2="{{ chart.base }}" stroke-width="2"/>
+  </svg>
+  {% if chart.hidden %}<p class="hint">{{ ngettext("× marks %(num)s column not shown to protect privacy.", "× marks %(num)s columns not shown to protect privacy.", chart.hidden) }}</p>{% endif %}
+  <details class="chart-table">
+    <summary>{{ _("Show as a table") }}<span class="visually-hidden">: {{ figure_label }}</span></summary>
+    <div class="table-scroll contained" role="region" aria-labelledby="{{ id }}-caption" tabindex="0">
+    <table class="stack-table report-table" role="table">
+      <caption id="{{ id }}-caption">{{ figure_label }}</caption>
+      <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">{{ when_label|capitalize }}</th><th scope="col" role="columnheader">{{ figure_label }}</th></tr></thead>
+      <tbody role="rowgroup">{{ column_rows(chart, when_format, figure_label, show, figure.unit) }}</tbody>
+    </table>
+    </div>
+  </details>
+</figure>
+{% endmacro %}"""  # noqa: E501, RUF001
+    "{% for trend in trends %}{{ column_chart(trend, prefix ~ trend.figure.key,"
+    " when_label, when_format) }}{% endfor %}"
+)
+
+
+def test_whole_charts_are_the_macros_in_each_language(app):
+    """column_parts.column_charts draws what the column_chart macro drew for each
+    trend: the figure's words (escaped), the SVG, the note of columns not shown (one or
+    more), the table; months and quarters."""
+    from timebank.quick_gettext import page_words
+    from timebank.report_views.charts import Trend
+    from timebank.report_views.column_parts import column_charts
+    from timebank.reports.reciprocity.model import Figure
+
+    def figure(key: str, label: str, unit: Unit) -> Figure:
+        return Figure(key, label, "", unit, 1)
+
+    quarters = [(date(2025, m, 1), v) for m, v in ((1, 3), (4, HIDDEN), (7, 0.25), (10, None))]
+    months = [
+        Trend(
+            figure("hours", 'Hours <b>"given"</b> & taken', Unit.MINUTES),
+            charts.columns(_series(12)),
+        ),
+        Trend(figure("people", "People", Unit.PEOPLE), charts.columns(_series(30))),
+        Trend(figure("none", "Nothing", Unit.PEOPLE), charts.columns([])),
+        Trend(
+            figure("one", "One hidden", Unit.PEOPLE), charts.columns([(date(2025, 1, 1), HIDDEN)])
+        ),
+    ]
+    by_quarter = [Trend(figure("share", "Share", Unit.SHARE), charts.columns(quarters))]
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr, words_here = words.shower(5), words.translator(), page_words()
+            for trends, prefix, when, when_format in (
+                (months, "trend-", "month", month_label),
+                (by_quarter, "quarter-", "quarter", quarter_label),
+                ([], "trend-", "month", month_label),
+            ):
+                when_label = words_here(when)
+                wanted = render_template_string(
+                    CHART_TEMPLATE,
+                    trends=trends,
+                    prefix=prefix,
+                    when_label=when_label,
+                    when_format=when_format,
+                    column_marks=column_marks,
+                    column_rows=column_rows,
+                    tr=tr,
+                    show=show,
+                )
+                drawn = column_charts(
+                    trends, prefix, when_label, when_format, tr=tr, show=show, words=words_here
+                )
+                assert drawn == wanted
+            drawn = column_charts(
+                months,
+                "trend-",
+                words_here("month"),
+                month_label,
+                tr=tr,
+                show=show,
+                words=words_here,
+            )
+            assert "Hours &lt;b&gt;&#34;given&#34;&lt;/b&gt; &amp; taken" in drawn
+            assert drawn.count('class="hint"') == 3  # the charts with columns not shown

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from timebank.reports.reciprocity import Suppressed, Table, is_shown
-from timebank.reports.reciprocity.model import Value
+from timebank.reports.reciprocity.model import Figure, Value
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,14 @@ def columns(points: list[tuple[date, Value]]) -> ColumnChart:
         height=COLUMN_HEIGHT,
         hidden=hidden_count([v for _, v in points]),
     )
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A figure drawn month by month or quarter by quarter."""
+
+    figure: Figure
+    chart: ColumnChart
 
 
 # Flows (shared roles) --------------------------------------------------------------------

@@ -1,18 +1,20 @@
-"""A column chart's repeated parts as HTML: its marks (a column, a marker where the
-value is not shown, the axis labels) and its table's rows, one of each for every month
-or quarter. The report page has six charts of twelve or more slots and the network view
-five: drawn by the macro, these per-slot lines were a fifth of the page's first view
-(``kept_body``). The rest of the chart (its title, axis, summary and table heading) is
-still drawn by ``column_chart`` in report_views/_macros.html, at the same indentation.
+"""Column charts as HTML: a figure month by month (the report's trends) or quarter by
+quarter (the network view), each with its marks (a column, a marker where the value is
+not shown, the axis labels), its words and its table, one row for every month or
+quarter. The report page has six charts of twelve or more slots and the network view
+five: drawn by a Jinja macro, they were the largest part of each page's first view
+(``kept_body``). ``column_charts`` draws them all, as the ``column_chart`` macro of
+report_views/_macros.html did, at the same indentation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
-from timebank.report_views.charts import ColumnChart
+from timebank import quick_gettext
+from timebank.report_views.charts import ColumnChart, Trend
 from timebank.reports.reciprocity import Unit
 from timebank.reports.reciprocity.model import Value
 
@@ -77,4 +79,83 @@ def column_rows(
             _ROWS,
         )
     html.append(_TABLE_END)
+    return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+# A whole column chart, as report_views/_macros.html's column_chart macro drew it.
+_CHART = (
+    '\n\n\n<figure class="chart column-chart" aria-labelledby="{id}-title">'
+    '\n  <figcaption id="{id}-title" class="chart-title">{label}</figcaption>'
+    '\n  <svg viewBox="0 0 {width} {height}" width="100%" role="img"'
+    ' aria-labelledby="{id}-title {id}-desc" focusable="false">'
+    '\n    <desc id="{id}-desc">{desc}</desc>{marks}<line class="axis" x1="10" y1="{base}"'
+    ' x2="{x2}" y2="{base}" stroke-width="2"/>'
+    "\n  </svg>"
+    "\n  {hint}"
+    '\n  <details class="chart-table">'
+    '\n    <summary>{summary}<span class="visually-hidden">: {label}</span></summary>'
+    '\n    <div class="table-scroll contained" role="region" aria-labelledby="{id}-caption"'
+    ' tabindex="0">'
+    '\n    <table class="stack-table report-table" role="table">'
+    '\n      <caption id="{id}-caption">{label}</caption>'
+    '\n      <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">{when}'
+    '</th><th scope="col" role="columnheader">{label}</th></tr></thead>'
+    '\n      <tbody role="rowgroup">{rows}</tbody>'
+    "\n    </table>"
+    "\n    </div>"
+    "\n  </details>"
+    "\n</figure>\n"
+)
+_HINT = '<p class="hint">{}</p>'
+
+
+def column_charts(
+    trends: Sequence[Trend],
+    id_prefix: str,
+    when_label: str,
+    when_format: Callable[..., str],
+    *,
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+    words: Callable[..., str],
+) -> Markup:
+    """Each of ``trends`` as a column chart (its id ``id_prefix`` and the figure's key),
+    one after the other: the figure's words, the SVG with its marks, and the table.
+    ``tr``, ``show`` and ``words`` (the templates' ``_``) are the render's helpers."""
+    description = escape(
+        words(
+            "One column for each %(slot)s. The table below has the same figures.", slot=when_label
+        )
+    )
+    summary = escape(words("Show as a table"))
+    when = escape(escape(when_label).capitalize())
+    catalogue = quick_gettext.translations()
+    html = []
+    for trend in trends:
+        chart, figure = trend.chart, trend.figure
+        label = escape(tr(figure.label))
+        hint = ""
+        if chart.hidden:
+            marked = catalogue.ungettext(
+                "× marks %(num)s column not shown to protect privacy.",  # noqa: RUF001
+                "× marks %(num)s columns not shown to protect privacy.",  # noqa: RUF001
+                chart.hidden,
+            )
+            hint = _HINT.format(quick_gettext.fill(marked, {"num": chart.hidden}))
+        html.append(
+            _CHART.format(
+                id=escape(id_prefix + figure.key),
+                label=label,
+                width=chart.width,
+                height=chart.height,
+                desc=description,
+                marks=column_marks(chart, when_format),
+                base=chart.base,
+                x2=chart.width - 10,
+                hint=hint,
+                summary=summary,
+                when=when,
+                rows=column_rows(chart, when_format, label, show, figure.unit),
+            )
+        )
     return Markup("".join(html))  # noqa: S704 - every value escaped above
