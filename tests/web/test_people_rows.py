@@ -9,7 +9,7 @@ from datetime import date
 from flask import g, render_template_string
 
 from timebank.report_views.graph import kind_words
-from timebank.report_views.people_rows import people_rows
+from timebank.report_views.people_rows import people_rows, people_rows_drawer
 from timebank.reports.reciprocity.model import NamedMember
 
 # The list's body before people_rows (its tbody, from the template's loop).
@@ -37,6 +37,7 @@ def test_the_rows_are_the_templates_in_each_language(app):
         g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
         with app.test_request_context("/", headers={"Accept-Language": language}):
             kinds = kind_words()
+            drawer = people_rows_drawer()  # as a render draws its four lists
             for key in ("only-received", "never-given", "quiet", "brokers"):
                 for people in (PEOPLE, PEOPLE[1:], ()):
                     wanted = render_template_string(
@@ -44,6 +45,7 @@ def test_the_rows_are_the_templates_in_each_language(app):
                     )
                     drawn = people_rows(key, people, kinds)
                     assert wanted == f'<tbody role="rowgroup">{drawn}</tbody>'
+                    assert drawer(key, people, kinds) == drawn
             drawn = people_rows("quiet", PEOPLE, kinds)
             assert "Ann &lt;b&gt;O&#39;Brien&lt;/b&gt; &amp; &#34;Co&#34;" in drawn
             assert "someone &lt;new&gt;" in drawn

@@ -27,30 +27,41 @@ _AXIS = '<text class="axis-label" x="{x}" y="{y}" text-anchor="middle">{text}</t
 # Each slot's row in the table, at the table body's indentation.
 _ROWS = "\n        "
 _TABLE_END = "\n      "  # before </tbody>
-_ROW = (
-    '<tr role="row"><th scope="row" role="rowheader">{when}</th>'
-    '<td role="cell" data-label="{label}">{value}</td></tr>'
-)
 
 
-def column_marks(chart: ColumnChart, when_format: Callable[..., str]) -> Markup:
-    """The SVG's marks, slot by slot, with the same blank lines as the macro's loop."""
+def column_marks(
+    chart: ColumnChart, when_format: Callable[..., str], axes: dict | None = None
+) -> Markup:
+    """The SVG's marks, slot by slot, with the same blank lines as the macro's loop.
+    ``axes``: the slots' axis labels drawn so far for charts of the same render (the
+    trends name the same months in the same places), added to as they are drawn."""
+    if axes is None:
+        axes = {}
     html = [_MARKS]
+    base = chart.base
     for bar in chart.bars:
+        key = (bar.when, bar.x, bar.width, bar.label, bar.year, base, when_format)
+        axis = axes.get(key)
         middle = bar.x + bar.width / 2
+        if axis is None:
+            axis = axes[key] = "".join(
+                (
+                    _AXIS.format(x=middle, y=base + 24, text=escape(when_format(bar.when)))
+                    if bar.label
+                    else "",
+                    _MARKS,
+                    _AXIS.format(x=middle, y=base + 52, text=bar.when.year) if bar.year else "",
+                )
+            )
         html += (
             _MARKS,
             _COLUMN.format(x=bar.x, y=bar.y, width=bar.width, height=bar.height)
             if bar.height
             else "",
             _MARKS,
-            _HIDDEN.format(x=middle, y=chart.base - 8) if bar.hidden else "",
+            _HIDDEN.format(x=middle, y=base - 8) if bar.hidden else "",
             _MARKS,
-            _AXIS.format(x=middle, y=chart.base + 24, text=escape(when_format(bar.when)))
-            if bar.label
-            else "",
-            _MARKS,
-            _AXIS.format(x=middle, y=chart.base + 52, text=bar.when.year) if bar.year else "",
+            axis,
             _MARKS,
         )
     html.append(_MARKS)
@@ -63,19 +74,29 @@ def column_rows(
     label: str,
     show: Callable[[Value, Unit], Markup],
     unit: Unit,
+    headings: dict | None = None,
 ) -> Markup:
     """The table's rows, slot by slot: when (in full) and the value, or why it is not
-    shown."""
-    data_label = escape(label)
+    shown. ``headings``: each row's opening drawn so far for charts of the same render,
+    by the slot's day, added to as they are drawn."""
+    if headings is None:
+        headings = {}
+    cell = f'</th><td role="cell" data-label="{escape(label)}">'
     html = [_ROWS]
     for bar in chart.bars:
+        key = (bar.when, when_format)
+        opening = headings.get(key)
+        if opening is None:
+            when = escape(when_format(bar.when, long=True))
+            opening = headings[key] = (
+                f'{_ROWS}<tr role="row"><th scope="row" role="rowheader">{when}'
+            )
+        value = show(bar.value, unit)
         html += (
-            _ROWS,
-            _ROW.format(
-                when=escape(when_format(bar.when, long=True)),
-                label=data_label,
-                value=escape(show(bar.value, unit)),
-            ),
+            opening,
+            cell,
+            value if type(value) is Markup else escape(value),
+            "</td></tr>",
             _ROWS,
         )
     html.append(_TABLE_END)
@@ -130,6 +151,9 @@ def column_charts(
     summary = escape(words("Show as a table"))
     when = escape(escape(when_label).capitalize())
     catalogue = quick_gettext.translations()
+    # What the charts share: the same months (or quarters) in the same places.
+    axes: dict = {}
+    headings: dict = {}
     html = []
     for trend in trends:
         chart, figure = trend.chart, trend.figure
@@ -149,13 +173,13 @@ def column_charts(
                 width=chart.width,
                 height=chart.height,
                 desc=description,
-                marks=column_marks(chart, when_format),
+                marks=column_marks(chart, when_format, axes),
                 base=chart.base,
                 x2=chart.width - 10,
                 hint=hint,
                 summary=summary,
                 when=when,
-                rows=column_rows(chart, when_format, label, show, figure.unit),
+                rows=column_rows(chart, when_format, label, show, figure.unit, headings),
             )
         )
     return Markup("".join(html))  # noqa: S704 - every value escaped above

@@ -17,7 +17,7 @@ from timebank.report_views import charts, graph, words
 from timebank.report_views.card_parts import bar_items, figure_cards
 from timebank.report_views.charts import Trend
 from timebank.report_views.column_parts import column_charts
-from timebank.report_views.people_rows import people_rows
+from timebank.report_views.people_rows import people_rows_drawer
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
 from timebank.report_views.table_rows import quarter_rows, table_body
@@ -154,7 +154,7 @@ def helpers(report: ReciprocityReport) -> dict:
         "column_charts": partial(column_charts, tr=tr, show=show, words=page_words_here),
         "figure_cards": figure_cards,
         "bar_items": bar_items,
-        "people_rows": people_rows,
+        "people_rows": people_rows_drawer(),
         "table_body": table_body,
         "quarter_rows": quarter_rows,
         "tr": tr,

@@ -8,7 +8,8 @@ that template, at the same indentation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from flask import url_for
 from markupsafe import Markup, escape
@@ -32,37 +33,62 @@ _CELL = '<td role="cell" data-label="{label}">{value}</td>'
 _END = "\n      "  # before </tbody>
 
 
-def people_rows(key: str, people: Sequence[NamedMember], kind_words: dict[str, str]) -> Markup:
+class _Words(NamedTuple):
+    kind: str
+    received: str
+    last: str
+    betweenness: str
+    never: str
+    member_path: str
+
+
+def _words() -> _Words:
+    # The catalogue's words, trusted as a template's ``_`` trusts them; the link to a
+    # member's page ("/coordinators/members/" then the id).
+    return _Words(
+        _("Kind"),
+        _("Received"),
+        _("Last exchange"),
+        _("Betweenness"),
+        _("never"),
+        escape(url_for("coordinators.member", membership_id=0)[:-1]),
+    )
+
+
+def people_rows(
+    key: str,
+    people: Sequence[NamedMember],
+    kind_words: dict[str, str],
+    words: _Words | None = None,
+) -> Markup:
     """What goes after ``<tbody role="rowgroup">`` up to ``</tbody>`` for the list
     ``key`` (only-received, never-given, quiet or brokers): a row for each of
-    ``people``."""
-    # The catalogue's words, trusted as a template's ``_`` trusts them; the link to a
-    # member's page ("/coordinators/members/" then the id) made once for the list.
-    kind_word = _("Kind")
-    received_word, last_word = _("Received"), _("Last exchange")
-    betweenness_word, never_word = _("Betweenness"), _("never")
-    member_path = escape(url_for("coordinators.member", membership_id=0)[:-1])
+    ``people``. ``words``: the lists' words, when the caller has them."""
+    if words is None:
+        words = _words()
+    kinds = {kind: escape(word) for kind, word in kind_words.items()}
     html = ["\n        "]
     for person in people:
         received = quiet = brokers = ""
         if key == "only-received":
-            received = _CELL.format(label=received_word, value=escape(hours(person.minutes or 0)))
+            received = _CELL.format(label=words.received, value=escape(hours(person.minutes or 0)))
         if key == "quiet":
             last = person.last_exchange
             quiet = _CELL.format(
-                label=last_word, value=escape(long_date(last)) if last else never_word
+                label=words.last, value=escape(long_date(last)) if last else words.never
             )
         if key == "brokers":
             brokers = _CELL.format(
-                label=betweenness_word, value=escape(number(person.score or 0, 3))
+                label=words.betweenness, value=escape(number(person.score or 0, 3))
             )
+        kind = kinds.get(person.kind)
         html.append(
             _ROW.format(
-                path=member_path,
+                path=words.member_path,
                 id=escape(person.membership_id),
                 name=escape(person.name),
-                kind_word=kind_word,
-                kind=escape(kind_words.get(person.kind, person.kind)),
+                kind_word=words.kind,
+                kind=kind if kind is not None else escape(person.kind),
                 received=received,
                 quiet=quiet,
                 brokers=brokers,
@@ -70,3 +96,16 @@ def people_rows(key: str, people: Sequence[NamedMember], kind_words: dict[str, s
         )
     html.append(_END)
     return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+def people_rows_drawer() -> Callable[[str, Sequence[NamedMember], dict[str, str]], Markup]:
+    """``people_rows`` for one render: the lists' words and link worked out once, when
+    the first list is drawn (a partner's report draws none)."""
+    found: list[_Words] = []
+
+    def draw(key: str, people: Sequence[NamedMember], kind_words: dict[str, str]) -> Markup:
+        if not found:
+            found.append(_words())
+        return people_rows(key, people, kind_words, found[0])
+
+    return draw
