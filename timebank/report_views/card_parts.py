@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from timebank.quick_gettext import gettext as _
 from timebank.report_views.charts import Bar
+from timebank.report_views.table_rows import as_html
 from timebank.report_views.words import Change
 from timebank.reports.reciprocity import Scope, Suppressed, Unit
 from timebank.reports.reciprocity.model import Figure, Value
@@ -51,7 +52,7 @@ def figure_cards(
                 label=escape(tr(figure.label)),
                 scope=scope if scope and figure.scope == Scope.CONSENTING else "",
                 suppressed=" figure-suppressed" if isinstance(figure.value, Suppressed) else "",
-                value=escape(show(figure.value, figure.unit)),
+                value=as_html(show(figure.value, figure.unit)),
                 change=_CHANGE.format(
                     direction=escape(change.direction), words=escape(change.words)
                 )
@@ -92,7 +93,7 @@ def bar_items(bars: Sequence[Bar], unit: Unit, show: Callable[[Value, Unit], Mar
                 track=_TRACK.format(parity=index % 2, width=round(fraction * 100, 2))
                 if fraction is not None and fraction > 0
                 else "",
-                value=escape(show(bar.value, unit)),
+                value=as_html(show(bar.value, unit)),
             )
         )
     html.append(_BARS_END)

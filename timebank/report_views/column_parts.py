@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from timebank import quick_gettext
 from timebank.report_views.charts import ColumnChart, Trend
+from timebank.report_views.table_rows import as_html
 from timebank.reports.reciprocity import Unit
 from timebank.reports.reciprocity.model import Value
 
@@ -95,7 +96,7 @@ def column_rows(
         html += (
             opening,
             cell,
-            value if type(value) is Markup else escape(value),
+            as_html(value),
             "</td></tr>",
             _ROWS,
         )

@@ -15,6 +15,13 @@ from timebank.report_views.words import row_label
 from timebank.reports.reciprocity import Table, Unit
 from timebank.reports.reciprocity.model import Figure, QuarterPoint, Row, Value
 
+
+def as_html(value: str) -> Markup:
+    """``value`` for HTML: escaped, or as it is when it is markup already (a value that
+    ``show`` gave), without making it again."""
+    return value if type(value) is Markup else escape(value)
+
+
 _LINE = "\n    "  # each row on its line at the macro's indentation
 _END = "\n  "  # before </tbody>
 _CELL = '<td role="cell" data-label="{label}">{value}</td>'
@@ -28,7 +35,7 @@ def _row(
     show: Callable[[Value, Unit], Markup],
 ) -> str:
     cells = "".join(
-        _CELL.format(label=label, value=escape(show(value, unit)))
+        _CELL.format(label=label, value=as_html(show(value, unit)))
         for label, value, unit in zip(labels, row.cells, units, strict=False)
     )
     return f'{opening}<th scope="row" role="rowheader">{escape(row_label(row))}</th>{cells}</tr>'
@@ -82,7 +89,7 @@ def quarter_rows(
     html = [_QUARTER_LINE]
     for point in points:
         row = "".join(
-            f"{opening}{escape(show(getattr(point, key), unit))}</td>"
+            f"{opening}{as_html(show(getattr(point, key), unit))}</td>"
             for key, unit, opening in cells
         )
         when = escape(when_format(point.quarter.start, long=True))
