@@ -93,23 +93,16 @@ def ties_table(picture: Graph, hours: Callable[[int], str]) -> Markup:
         names[node_id] = escape(words)
         return names[node_id]
 
+    # A named end's words need no number: known before the first row.
+    if named:
+        names.update((node.id, escape(node.label)) for node in picture.nodes if node.label)
     amounts: dict[tuple[int | None, float], str] = {}
     received, time, returned = _("Received"), _("Time"), _("Returned")
     credits, yes, no = " " + _("(credits, not time)"), _("yes"), _("no")
-    # The row with the table's words filled in: what changes from row to row is left.
-    row_html = _ROW.format(
-        giver="{0}",
-        received=received.replace("{", "{{").replace("}", "}}"),
-        receiver="{1}",
-        time=time.replace("{", "{{").replace("}", "}}"),
-        amount="{2}",
-        credits="{3}",
-        returned=returned.replace("{", "{{").replace("}", "}}"),
-        answer="{4}",
-    )
     html = [_INDENT, _INDENT, _INDENT]
     for edge in sorted(picture.edges, key=lambda e: (-e.weight, e.source, e.target)):
-        giver, receiver = name(edge.source), name(edge.target)
+        giver = names.get(edge.source) or name(edge.source)
+        receiver = names.get(edge.target) or name(edge.target)
         amount_key = (edge.minutes, edge.weight)
         amount = amounts.get(amount_key)
         if amount is None:
@@ -119,15 +112,13 @@ def ties_table(picture: Graph, hours: Callable[[int], str]) -> Markup:
                 else bands.get(round(edge.weight), "")
             )
             amounts[amount_key] = amount
+        # _ROW, written out (a format string's look-ups cost more than the row).
         html += (
             _INDENT,
-            row_html.format(
-                giver,
-                receiver,
-                amount,
-                credits if not edge.time else "",
-                yes if edge.reciprocated else no,
-            ),
+            f'<tr role="row"><th scope="row" role="rowheader">{giver}</th>'
+            f'<td role="cell" data-label="{received}">{receiver}</td>'
+            f'<td role="cell" data-label="{time}">{amount}{"" if edge.time else credits}</td>'
+            f'<td role="cell" data-label="{returned}">{yes if edge.reciprocated else no}</td></tr>',
             _INDENT,
         )
     return Markup("".join(html))  # noqa: S704 - every value escaped above

@@ -70,10 +70,10 @@ def elements_json(picture: Graph, brokers: dict[str, float] | None = None) -> Ma
         _EDGE
         % (
             index,
-            _truth(edge.reciprocated),
-            encoded(edge.source),
-            encoded(edge.target),
-            _truth(edge.time),
+            "true" if edge.reciprocated is True else _truth(edge.reciprocated),
+            ids.get(edge.source) or encoded(edge.source),
+            ids.get(edge.target) or encoded(edge.target),
+            "true" if edge.time is True else _truth(edge.time),
             _number(edge.weight),
         )
         for index, edge in enumerate(picture.edges)
