@@ -295,3 +295,59 @@ def test_whole_charts_are_the_macros_in_each_language(app):
             )
             assert "Hours &lt;b&gt;&#34;given&#34;&lt;/b&gt; &amp; taken" in drawn
             assert drawn.count('class="hint"') == 3  # the charts with columns not shown
+
+
+# The data_table macro before table_rows.data_table drew the whole table
+# (report_views/_macros.html).
+DATA_TABLE_TEMPLATE = (
+    """{% macro data_table(table, id, first_heading) %}{# Each column's words translated once, not in every cell. #}{% set column_labels = [] %}{% for column in table.columns %}{% set ignored = column_labels.append(tr(column.label)) %}{% endfor %}
+<div class="table-scroll contained" role="region" aria-labelledby="{{ id }}-caption" tabindex="0">
+<table class="stack-table report-table" role="table">
+  <caption id="{{ id }}-caption">{{ tr(table.label) }}</caption>
+  <thead role="rowgroup">
+    <tr role="row"><th scope="col" role="columnheader">{{ first_heading }}</th>{% for column in table.columns %}<th scope="col" role="columnheader">{{ column_labels[loop.index0] }}</th>{% endfor %}</tr>
+  </thead>
+  <tbody role="rowgroup">{# Each row's cells: report_views/table_rows.py. #}{{ table_body(table, column_labels, show) }}</tbody>
+</table>
+</div>
+{% endmacro %}"""  # noqa: E501
+    "{{ data_table(table, id, first_heading) }}"
+)
+
+
+def test_a_whole_table_is_the_macros_in_each_language(app):
+    """table_rows.data_table draws what the data_table macro drew: the caption and
+    each column's words translated and escaped, the first heading, the rows."""
+    from functools import partial
+
+    from timebank.report_views.table_rows import data_table, table_body
+    from timebank.reports.reciprocity.model import Column, Row, Scope, Table
+
+    columns = (
+        Column("given", "Hours given", Unit.MINUTES),
+        Column("people", 'People <b>"all"</b> & more', Unit.PEOPLE),
+    )
+    rows = (
+        Row("participant", "Participants", True, (120, 7)),
+        Row("category:1", 'Tŷ & <b>"garden"</b>', False, (HIDDEN, None)),
+    )
+    total = Row("total", "Total", True, (165.5, 12))
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr = words.shower(5), words.translator()
+            for table_total in (total, None):
+                for label in ("Groups of members", 'A <table> & "more"'):
+                    table = Table("t", label, "", Scope.WHOLE, columns, rows, table_total)
+                    for first in ("Members who", "<b>Gave</b> & took"):
+                        wanted = render_template_string(
+                            DATA_TABLE_TEMPLATE,
+                            table=table,
+                            id="balance-table",
+                            first_heading=first,
+                            tr=tr,
+                            show=show,
+                            table_body=table_body,
+                        )
+                        drawn = partial(data_table, tr=tr, show=show)(table, "balance-table", first)
+                        assert drawn == wanted

@@ -20,7 +20,7 @@ from timebank.report_views.column_parts import column_charts
 from timebank.report_views.people_rows import people_rows_drawer
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
-from timebank.report_views.table_rows import quarter_rows, table_body
+from timebank.report_views.table_rows import data_table, quarter_rows
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
 
 HEADLINE = ("hours", "exchanges", "hours_per_exchange", "registered", "active", "active_rate")
@@ -155,7 +155,7 @@ def helpers(report: ReciprocityReport) -> dict:
         "figure_cards": figure_cards,
         "bar_items": bar_items,
         "people_rows": people_rows_drawer(),
-        "table_body": table_body,
+        "data_table_html": partial(data_table, tr=tr, show=show),
         "quarter_rows": quarter_rows,
         "tr": tr,
         "row_label": words.row_label,

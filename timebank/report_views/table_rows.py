@@ -1,8 +1,9 @@
-"""A report table's body as HTML: a row for each of the table's rows (its label, then
-each cell's value, or why it is not shown, under its column's words) and the total row.
-The report page draws five such tables; drawn by the ``data_table`` macro, their cells
-were a sixth of the page's first view (``kept_body``). The table's caption and heading
-are still drawn by the macro in report_views/_macros.html, at the same indentation.
+"""A report table as HTML: a row for each of the table's rows (its label, then each
+cell's value, or why it is not shown, under its column's words) and the total row, with
+its caption and headings (``data_table``, called by the ``data_table`` macro in
+report_views/_macros.html); and the network view's table of every measure, quarter by
+quarter. The report page draws five such tables; drawn by the macro's loops, their
+cells were a sixth of the page's first view (``kept_body``).
 """
 
 from __future__ import annotations
@@ -100,3 +101,41 @@ def quarter_rows(
         )
     html.append(_QUARTER_END)
     return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+# A whole report table, as the data_table macro of report_views/_macros.html drew it.
+_TABLE = (
+    '\n<div class="table-scroll contained" role="region" aria-labelledby="{id}-caption"'
+    ' tabindex="0">'
+    '\n<table class="stack-table report-table" role="table">'
+    '\n  <caption id="{id}-caption">{caption}</caption>'
+    '\n  <thead role="rowgroup">'
+    '\n    <tr role="row"><th scope="col" role="columnheader">{first}</th>{headings}</tr>'
+    "\n  </thead>"
+    '\n  <tbody role="rowgroup">{body}</tbody>'
+    "\n</table>"
+    "\n</div>\n"
+)
+_HEADING = '<th scope="col" role="columnheader">{}</th>'
+
+
+def data_table(
+    table: Table,
+    id: str,
+    first_heading: str,
+    *,
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+) -> Markup:
+    """The table with its caption, headings and rows (``table_body``), its id
+    ``id``-caption; ``tr`` and ``show`` are the render's helpers."""
+    column_labels = [tr(column.label) for column in table.columns]
+    return Markup(  # noqa: S704 - every value escaped
+        _TABLE.format(
+            id=escape(id),
+            caption=escape(tr(table.label)),
+            first=escape(first_heading),
+            headings="".join(_HEADING.format(escape(label)) for label in column_labels),
+            body=table_body(table, column_labels, show),
+        )
+    )
