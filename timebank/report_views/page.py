@@ -17,6 +17,7 @@ from timebank.report_views import charts, graph, words
 from timebank.report_views.card_parts import bar_items, figure_cards
 from timebank.report_views.charts import Trend
 from timebank.report_views.column_parts import column_charts
+from timebank.report_views.flow_parts import flow_parts
 from timebank.report_views.people_rows import people_rows_drawer
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
@@ -153,6 +154,7 @@ def helpers(report: ReciprocityReport) -> dict:
         "text": lambda value, unit: words.text(value, unit, t),
         "column_charts": partial(column_charts, tr=tr, show=show, words=page_words_here),
         "figure_cards": figure_cards,
+        "flow_parts": flow_parts,
         "bar_items": bar_items,
         "people_rows": people_rows_drawer(),
         "data_table_html": partial(data_table, tr=tr, show=show),
