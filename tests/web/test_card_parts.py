@@ -102,3 +102,69 @@ def test_the_bars_are_the_loops_in_each_language(app):
                     )
                     assert wanted == f'<ul class="bars">{bar_items(chosen, unit, show)}</ul>'
             assert "Gardening &amp; &lt;b&gt;DIY&lt;/b&gt;" in bar_items(bars, Unit.MINUTES, show)
+
+
+# The cards macro and its scope note before card_parts.figure_group
+# (report_views/_macros.html).
+GROUP_TEMPLATE = (
+    """{% macro cards(figures, changes=none) %}
+{% set consenting = figures|selectattr('scope', 'equalto', 'consenting')|list if report.audience == 'partner' else [] %}
+{% set mixed = report.audience == 'partner' and consenting and consenting|length < figures|length %}
+<ul class="figure-cards">
+  {{ figure_cards(figures, changes, mixed, tr, show) }}
+</ul>
+{{ section_scope(figures) }}
+{% endmacro %}{% macro section_scope(figures) %}
+{% if report.audience == 'partner' and figures|selectattr('scope', 'equalto', 'consenting')|list %}<p class="scope-note">{% if figures|selectattr('scope', 'equalto', 'whole')|list %}{{ _("Figures marked * count only members who agreed to partner reporting; the others count every member.") }}{% else %}{{ _("These figures count only members who agreed to partner reporting.") }}{% endif %}</p>{% endif %}
+{% endmacro %}"""  # noqa: E501
+    "{{ cards(figures, changes) }}"
+)
+
+
+def test_a_group_of_cards_is_the_macros_for_partners_and_coordinators(app):
+    """card_parts.figure_group draws what the cards macro drew: for a partner, figures
+    counting only consenting members marked where some count every member, and the
+    note below; for a coordinator, neither."""
+    from functools import partial
+    from types import SimpleNamespace
+
+    from timebank.quick_gettext import page_words
+    from timebank.report_views.card_parts import figure_cards, figure_group
+
+    figures = _figures()
+    whole = [f for f in figures if f.scope == Scope.WHOLE]
+    consenting = [f for f in figures if f.scope == Scope.CONSENTING]
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr, words_here = words.shower(5), words.translator(), page_words()
+            changes = [words.change(figure, 5) for figure in figures]
+            for audience in ("partner", "coordinator"):
+                group = partial(
+                    figure_group,
+                    partner=audience == "partner",
+                    tr=tr,
+                    show=show,
+                    words=words_here,
+                )
+                for chosen, chosen_changes in (
+                    (figures, changes),
+                    (figures, None),
+                    (whole, None),
+                    (consenting, None),
+                    ([], None),
+                ):
+                    wanted = render_template_string(
+                        GROUP_TEMPLATE,
+                        figures=chosen,
+                        changes=chosen_changes,
+                        report=SimpleNamespace(audience=audience),
+                        figure_cards=figure_cards,
+                        tr=tr,
+                        show=show,
+                        _=words_here,
+                    )
+                    assert group(chosen, chosen_changes) == wanted
+            partners = figure_group(figures, partner=True, tr=tr, show=show, words=words_here)
+            assert partners.count(" *</span>") == 2
+            assert 'class="scope-note"' in partners

@@ -98,3 +98,39 @@ def bar_items(bars: Sequence[Bar], unit: Unit, show: Callable[[Value, Unit], Mar
         )
     html.append(_BARS_END)
     return Markup("".join(html))  # noqa: S704 - every value escaped above
+
+
+# A group of cards, as the cards macro of report_views/_macros.html drew it with its
+# note on whom the figures count (section_scope).
+_GROUP = '\n\n\n<ul class="figure-cards">\n  {cards}\n</ul>\n\n{note}\n\n'
+_NOTE = '<p class="scope-note">{}</p>'
+
+
+def figure_group(
+    figures: Sequence[Figure],
+    changes: Sequence[Change | None] | None = None,
+    *,
+    partner: bool,
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+    words: Callable[..., str],
+) -> Markup:
+    """``figures`` as cards (``figure_cards``). In a partner's report, where some count
+    only consenting members and some every member, those are marked and the mark
+    explained once below; where all count only consenting members, that is said.
+    ``partner``, ``tr``, ``show`` and ``words`` (the templates' ``_``) are the
+    render's."""
+    consenting = [f for f in figures if f.scope == Scope.CONSENTING] if partner else []
+    mixed = bool(consenting) and len(consenting) < len(figures)
+    note = ""
+    if consenting:
+        if any(f.scope == Scope.WHOLE for f in figures):
+            said = words(
+                "Figures marked * count only members who agreed to partner reporting;"
+                " the others count every member."
+            )
+        else:
+            said = words("These figures count only members who agreed to partner reporting.")
+        note = _NOTE.format(escape(said))
+    cards = figure_cards(figures, changes, mixed, tr, show)
+    return Markup(_GROUP.format(cards=cards, note=note))  # noqa: S704 - escaped above

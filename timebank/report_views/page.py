@@ -14,7 +14,7 @@ from timebank.filters import format_currency, format_date, month_abbr, month_yea
 from timebank.quick_gettext import gettext as _
 from timebank.quick_gettext import page_words
 from timebank.report_views import charts, graph, words
-from timebank.report_views.card_parts import bar_items, figure_cards
+from timebank.report_views.card_parts import bar_items, figure_group
 from timebank.report_views.charts import Trend
 from timebank.report_views.column_parts import column_charts
 from timebank.report_views.flow_parts import flow_parts
@@ -153,7 +153,13 @@ def helpers(report: ReciprocityReport) -> dict:
         "show": show,
         "text": lambda value, unit: words.text(value, unit, t),
         "column_charts": partial(column_charts, tr=tr, show=show, words=page_words_here),
-        "figure_cards": figure_cards,
+        "figure_group": partial(
+            figure_group,
+            partner=report.audience == "partner",
+            tr=tr,
+            show=show,
+            words=page_words_here,
+        ),
         "flow_parts": flow_parts,
         "bar_items": bar_items,
         "people_rows": people_rows_drawer(),
