@@ -168,3 +168,83 @@ def test_a_group_of_cards_is_the_macros_for_partners_and_coordinators(app):
             partners = figure_group(figures, partner=True, tr=tr, show=show, words=words_here)
             assert partners.count(" *</span>") == 2
             assert 'class="scope-note"' in partners
+
+
+# The bar_chart macro (with scope_note, and data_table as it calls table_rows) before
+# card_parts.bar_chart (report_views/_macros.html).
+BAR_CHART_TEMPLATE = (
+    """{% macro scope_note(scope) %}
+{% if scope == 'consenting' and report.audience == 'partner' %}<p class="scope-note">{{ _("Counts only members who agreed to partner reporting.") }}</p>{% endif %}
+{% endmacro %}{% macro data_table(table, id, first_heading) %}{{ data_table_html(table, id, first_heading) }}{% endmacro %}"""  # noqa: E501
+    + """{% macro bar_chart(bars, table, column, id, first_heading) %}
+<figure class="bar-chart" aria-labelledby="{{ id }}-title">
+  <figcaption id="{{ id }}-title" class="chart-title">{{ tr(table.label) }}</figcaption>
+  <ul class="bars">{# Each bar: report_views/card_parts.py. #}{{ bar_items(bars, table.columns[column].unit, show) }}</ul>
+  <details class="chart-table">
+    <summary>{{ _("Show as a table") }}<span class="visually-hidden">: {{ tr(table.label) }}</span></summary>
+    {{ data_table(table, id ~ '-table', first_heading) }}
+  </details>
+</figure>
+<p class="meaning">{{ tr(table.meaning) }}</p>
+{{ scope_note(table.scope) }}
+{% endmacro %}"""  # noqa: E501
+    "{{ bar_chart(bars, table, 0, 'offers', first_heading) }}"
+)
+
+
+def test_a_whole_bar_chart_is_the_macros_for_partners_and_coordinators(app):
+    """card_parts.bar_chart draws what the bar_chart macro drew: the bars, the table,
+    the meaning, and for a partner a breakdown of consenting members said to be one."""
+    from functools import partial
+    from types import SimpleNamespace
+
+    from timebank.quick_gettext import page_words
+    from timebank.report_views.card_parts import bar_chart, bar_items
+    from timebank.report_views.charts import bars
+    from timebank.report_views.table_rows import data_table
+    from timebank.report_views.words import row_label
+    from timebank.reports.reciprocity.model import Column, Row, Table
+
+    columns = (Column("hours", "Hours <given>", Unit.MINUTES),)
+    rows = (
+        Row("a", 'Gardening & <b>"DIY"</b>', False, (120,)),
+        Row("b", "Lifts", False, (HIDDEN,)),
+        Row("none", "None", True, (0,)),
+    )
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            show, tr, words_here = words.shower(5), words.translator(), page_words()
+            table_here = partial(data_table, tr=tr, show=show)
+            for scope in (Scope.CONSENTING, Scope.WHOLE):
+                table = Table("offers", "Kinds of <help>", "What & why", scope, columns, rows, None)
+                drawn_bars = bars(table, 0, row_label)
+                for audience in ("partner", "coordinator"):
+                    wanted = render_template_string(
+                        BAR_CHART_TEMPLATE,
+                        bars=drawn_bars,
+                        table=table,
+                        first_heading="Kind of <help>",
+                        report=SimpleNamespace(audience=audience),
+                        bar_items=bar_items,
+                        data_table_html=table_here,
+                        tr=tr,
+                        show=show,
+                        _=words_here,
+                    )
+                    drawn = bar_chart(
+                        drawn_bars,
+                        table,
+                        0,
+                        "offers",
+                        "Kind of <help>",
+                        partner=audience == "partner",
+                        tr=tr,
+                        show=show,
+                        words=words_here,
+                        data_table=table_here,
+                    )
+                    assert drawn == wanted
+                    assert ('class="scope-note"' in drawn) == (
+                        audience == "partner" and scope == Scope.CONSENTING
+                    )

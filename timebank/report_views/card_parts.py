@@ -17,7 +17,7 @@ from timebank.quick_gettext import gettext as _
 from timebank.report_views.charts import Bar
 from timebank.report_views.table_rows import as_html
 from timebank.report_views.words import Change
-from timebank.reports.reciprocity import Scope, Suppressed, Unit
+from timebank.reports.reciprocity import Scope, Suppressed, Table, Unit
 from timebank.reports.reciprocity.model import Figure, Value
 
 # One card, as the figure_card macro drew it (a newline before and after).
@@ -134,3 +134,52 @@ def figure_group(
         note = _NOTE.format(escape(said))
     cards = figure_cards(figures, changes, mixed, tr, show)
     return Markup(_GROUP.format(cards=cards, note=note))  # noqa: S704 - escaped above
+
+
+# A whole bar chart, as the bar_chart macro of report_views/_macros.html drew it, with
+# its note on whom it counts (scope_note).
+_BAR_CHART = (
+    '\n<figure class="bar-chart" aria-labelledby="{id}-title">'
+    '\n  <figcaption id="{id}-title" class="chart-title">{label}</figcaption>'
+    '\n  <ul class="bars">{bars}</ul>'
+    '\n  <details class="chart-table">'
+    '\n    <summary>{summary}<span class="visually-hidden">: {label}</span></summary>'
+    "\n    {table}"
+    "\n  </details>"
+    "\n</figure>"
+    '\n<p class="meaning">{meaning}</p>'
+    "\n\n{note}\n\n"
+)
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    table: Table,
+    column: int,
+    id: str,
+    first_heading: str,
+    *,
+    partner: bool,
+    tr: Callable[[str | None], str],
+    show: Callable[[Value, Unit], Markup],
+    words: Callable[..., str],
+    data_table: Callable[[Table, str, str], Markup],
+) -> Markup:
+    """``bars`` (one for each row of ``table``, its ``column``) with the table beside
+    them, its id ``id``; in a partner's report, a breakdown that counts only consenting
+    members says so. The other arguments are the render's helpers."""
+    label = escape(tr(table.label))
+    note = ""
+    if table.scope == Scope.CONSENTING and partner:
+        note = _NOTE.format(escape(words("Counts only members who agreed to partner reporting.")))
+    return Markup(  # noqa: S704 - every value escaped
+        _BAR_CHART.format(
+            id=escape(id),
+            label=label,
+            bars=bar_items(bars, table.columns[column].unit, show),
+            summary=escape(words("Show as a table")),
+            table=data_table(table, f"{id}-table", first_heading),
+            meaning=escape(tr(table.meaning)),
+            note=note,
+        )
+    )

@@ -14,7 +14,7 @@ from timebank.filters import format_currency, format_date, month_abbr, month_yea
 from timebank.quick_gettext import gettext as _
 from timebank.quick_gettext import page_words
 from timebank.report_views import charts, graph, words
-from timebank.report_views.card_parts import bar_items, figure_group
+from timebank.report_views.card_parts import bar_chart, figure_group
 from timebank.report_views.charts import Trend
 from timebank.report_views.column_parts import column_charts
 from timebank.report_views.flow_parts import flow_parts
@@ -146,6 +146,8 @@ def helpers(report: ReciprocityReport) -> dict:
     # The body templates' words with the catalogue looked up once (they autoescape), and
     # the values' and the report's words with the locale and catalogue looked up once.
     page_words_here, show, tr = page_words(), words.shower(t), words.translator()
+    data_table_here = partial(data_table, tr=tr, show=show)
+    partner = report.audience == "partner"
     return {
         "_": page_words_here,
         "month_label": _once_per_render(month_label),
@@ -155,15 +157,22 @@ def helpers(report: ReciprocityReport) -> dict:
         "column_charts": partial(column_charts, tr=tr, show=show, words=page_words_here),
         "figure_group": partial(
             figure_group,
-            partner=report.audience == "partner",
+            partner=partner,
             tr=tr,
             show=show,
             words=page_words_here,
         ),
         "flow_parts": flow_parts,
-        "bar_items": bar_items,
+        "bar_chart": partial(
+            bar_chart,
+            partner=partner,
+            tr=tr,
+            show=show,
+            words=page_words_here,
+            data_table=data_table_here,
+        ),
         "people_rows": people_rows_drawer(),
-        "data_table_html": partial(data_table, tr=tr, show=show),
+        "data_table_html": data_table_here,
         "quarter_rows": quarter_rows,
         "tr": tr,
         "row_label": words.row_label,
