@@ -1,10 +1,10 @@
-"""A group of figure cards and a bar chart's bars as HTML: each card's label, value,
-change and meaning, and each bar's label, bar and value. The report page draws twenty
-cards and three bar charts, the network view eight cards; drawn by the ``figure_card``
-macro and ``bar_chart``'s loop, these were a sixth of the report's first view
-(``kept_body``). The group's list, its scope note and the rest of the bar chart (its
-title and table) are still drawn by ``cards`` and ``bar_chart`` in
-report_views/_macros.html, at the same indentation.
+"""Figure cards and bar charts as HTML: a group of cards (each figure's label, value,
+change and meaning, and the group's note on whom it counts) and a whole bar chart (its
+bars, its table and its meaning). The report page draws twenty cards in six groups and
+three bar charts, the network view eight cards; drawn by the ``cards``, ``figure_card``
+and ``bar_chart`` macros (report_views/_macros.html, where they were), these were a
+sixth of the report's first view (``kept_body``). The output is the macros', byte for
+byte, at the same indentation.
 """
 
 from __future__ import annotations
