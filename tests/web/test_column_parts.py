@@ -83,7 +83,7 @@ def test_a_renders_helpers_give_what_words_give_for_every_value_and_unit(app):
     from timebank.report_views.page import helpers
 
     with app.test_request_context("/", headers={"Accept-Language": "cy"}):
-        drawn = helpers(SimpleNamespace(threshold=5))
+        drawn = helpers(SimpleNamespace(threshold=5, audience="coordinator"))
         for _ in range(2):
             for unit in Unit:
                 for value in (*VALUES, 1, 1.0, 1.5, 0.0):
