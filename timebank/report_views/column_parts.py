@@ -21,9 +21,6 @@ from timebank.reports.reciprocity.model import Value
 
 # Each slot's lines in the SVG, at the indentation of the macro's loop.
 _MARKS = "\n    "
-_COLUMN = '<rect class="column" x="{x}" y="{y}" width="{width}" height="{height}"/>'
-# A suppressed slot is marked with a multiplication sign (U+00D7).
-_HIDDEN = '<text class="column-hidden" x="{x}" y="{y}" text-anchor="middle">\u00d7</text>'
 _AXIS = '<text class="axis-label" x="{x}" y="{y}" text-anchor="middle">{text}</text>'
 # Each slot's row in the table, at the table body's indentation.
 _ROWS = "\n        "
@@ -40,31 +37,35 @@ def column_marks(
         axes = {}
     html = [_MARKS]
     base = chart.base
-    for bar in chart.bars:
-        key = (bar.when, bar.x, bar.width, bar.label, bar.year, base, when_format)
+    hidden_y = base - 8
+    for when, _value, x, width, height, y, label, year, hidden in chart.bars:
+        key = (when, x, width, label, year, base, when_format)
         axis = axes.get(key)
-        middle = bar.x + bar.width / 2
+        middle = x + width / 2
         if axis is None:
             axis = axes[key] = "".join(
                 (
-                    _AXIS.format(x=middle, y=base + 24, text=escape(when_format(bar.when)))
-                    if bar.label
+                    _AXIS.format(x=middle, y=base + 24, text=escape(when_format(when)))
+                    if label
                     else "",
                     _MARKS,
-                    _AXIS.format(x=middle, y=base + 52, text=bar.when.year) if bar.year else "",
+                    _AXIS.format(x=middle, y=base + 52, text=when.year) if year else "",
                 )
             )
-        html += (
-            _MARKS,
-            _COLUMN.format(x=bar.x, y=bar.y, width=bar.width, height=bar.height)
-            if bar.height
-            else "",
-            _MARKS,
-            _HIDDEN.format(x=middle, y=base - 8) if bar.hidden else "",
-            _MARKS,
-            axis,
-            _MARKS,
+        # The column, and a suppressed slot's marker (a multiplication sign, U+00D7), as
+        # f-strings (a format string's look-ups cost more than the slot).
+        column = (
+            f'<rect class="column" x="{x}" y="{y}" width="{width}" height="{height}"/>'
+            if height
+            else ""
         )
+        marker = (
+            f'<text class="column-hidden" x="{middle}" y="{hidden_y}"'
+            ' text-anchor="middle">\u00d7</text>'
+            if hidden
+            else ""
+        )
+        html.append(f"{_MARKS}{column}{_MARKS}{marker}{_MARKS}{axis}{_MARKS}")
     html.append(_MARKS)
     return Markup("".join(html))  # noqa: S704 - numbers, and the words escaped above
 
