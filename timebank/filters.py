@@ -49,6 +49,39 @@ def _percent(value: float | int, pattern: str | None, locale: Locale | None) -> 
     return numbers.format_percent(value, format=pattern, locale=locale)
 
 
+@lru_cache(maxsize=CACHED_VALUES, typed=True)
+def _currency(
+    value: float | int, currency: str, pattern: str | None, digits: bool, locale: Locale | None
+) -> str:
+    return numbers.format_currency(
+        value, currency, format=pattern, locale=locale, currency_digits=digits
+    )
+
+
+def currency_in(
+    value: float | int, currency: str, pattern: str | None, digits: bool, locale: Locale | None
+) -> str:
+    """``format_currency`` in the given locale (looked up once by the caller)."""
+    return _currency(value, currency, pattern, digits, locale)
+
+
+def percent_in(value: float | int, pattern: str | None, locale: Locale | None) -> str:
+    """``format_percent`` in the given locale (looked up once by the caller)."""
+    return _percent(value, pattern, locale)
+
+
+def decimal_in(value: float | int, pattern: str | None, locale: Locale | None) -> str:
+    """``format_decimal`` in the given locale (looked up once by the caller)."""
+    return _decimal(value, pattern, locale)
+
+
+def format_currency(
+    value: float | int, currency: str, pattern: str | None = None, currency_digits: bool = True
+) -> str:
+    """Flask-Babel's ``format_currency``: the amount in the reader's locale."""
+    return _currency(value, currency, pattern, currency_digits, _locale())
+
+
 def format_percent(value: float | int, pattern: str | None = None) -> str:
     """Flask-Babel's ``format_percent``: the share in the reader's locale."""
     return _percent(value, pattern, _locale())
@@ -85,6 +118,11 @@ def _hours(minutes: int, locale: Locale | None, catalogue: NullTranslations) -> 
 def hours(minutes: int) -> str:
     """Minutes as hours and minutes: 90 -> '1 h 30 min' (Welsh '1 awr 30 mun')."""
     return _hours(int(minutes), _locale(), translations())
+
+
+def hours_in(minutes: int, locale: Locale | None, catalogue: NullTranslations) -> str:
+    """``hours`` in the given locale and catalogue (looked up once by the caller)."""
+    return _hours(int(minutes), locale, catalogue)
 
 
 def hours_in_this_language() -> Callable[[int], str]:

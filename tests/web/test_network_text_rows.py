@@ -97,3 +97,49 @@ def test_the_ties_rows_are_the_templates_in_each_language_with_names_escaped(app
             assert "Ann &lt;b&gt;O&#39;Brien&lt;/b&gt; &amp; &#34;Co&#34;" in drawn
             assert ("Received" in drawn) == (language == "en")
     assert ties_rows([]) == "\n        " * 3
+
+
+def test_the_ties_table_in_one_pass_is_the_rows_of_text_rows(app):
+    """report_views/picture.ties_table draws what ties_rows(text_rows(...)) drew, in
+    English and Welsh: names escaped, unnamed ends numbered in order of first mention
+    (a coordinator's picture with an unnamed member too), bands for a partner's
+    amounts, credits marked."""
+    from flask import g
+
+    from timebank.report_views.picture import ties_rows, ties_table
+
+    awkward = Graph(
+        nodes=(
+            Node("x1", NodeKind.PARTICIPANT, 'Ann <b>O\'Brien</b> & "Co"'),
+            Node("x2", NodeKind.PROFESSIONAL, None),
+            Node("x3", NodeKind.ORGANISATION, "{0} & {name}"),
+            Node("x4", NodeKind.MEMBER, None),
+            Node("pot", NodeKind.POT, None),
+        ),
+        edges=(
+            Edge("x1", "x2", 5, 900, True, True),
+            Edge("x2", "x1", 5, 900, True, True),
+            Edge("x4", "x3", 0.5, 30, False, True),
+            Edge("pot", "x1", 2, 120, False, False),
+            Edge("x3", "pot", 2, 125, False, False),
+        ),
+        pseudonymised=False,
+    )
+    banded = Graph(
+        nodes=picture(pseudonymised=True).nodes,
+        edges=tuple(
+            Edge(e.source, e.target, weight, None, e.reciprocated, e.time)
+            for e, weight in zip(picture(pseudonymised=True).edges, (5, 4.4, 1, 9), strict=True)
+        ),
+        pseudonymised=True,
+    )
+    empty = Graph(nodes=(), edges=(), pseudonymised=True)
+    for language in ("en", "cy"):
+        g.pop("_flask_babel", None)  # as in a new request (see test_quick_gettext)
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            for graph in (awkward, banded, empty, picture(True), picture(False)):
+                assert ties_table(graph, hours) == ties_rows(text_rows(graph, hours))
+            drawn = ties_table(awkward, hours)
+            assert "Ann &lt;b&gt;O&#39;Brien&lt;/b&gt; &amp; &#34;Co&#34;" in drawn
+            assert "{0} &amp; {name}" in drawn
+            assert ("Received" in drawn) == (language == "en")

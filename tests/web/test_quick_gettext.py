@@ -131,3 +131,21 @@ def test_one_locale_object_for_each_language_across_requests(app):
                 assert str(quick_gettext.locale()) != language
             assert quick_gettext.locale() is found
     assert seen["cy"] is not seen["en"]
+
+
+def test_a_renders_page_words_are_the_templates_words_in_each_language(app):
+    """``page_words``, passed to a render as ``_``, gives what the templates' ``_``
+    gives: translated, variables escaped, "%%" as "%", with and without variables."""
+    template = (
+        "{{ _('Sign in') }}|{{ _('100%%') }}|{{ _('Hello %(name)s', name=name) }}|"
+        "{{ _('%(start)s to %(end)s', start=name, end=3) }}|{{ _('Show as a table') }}"
+    )
+    for language in ("en", "cy"):
+        with fresh_request(app, language):
+            wanted = render_template_string(template, name="<b>Jo</b> & 'Al'")
+            drawn = render_template_string(
+                template, name="<b>Jo</b> & 'Al'", _=quick_gettext.page_words()
+            )
+            assert drawn == wanted
+            assert "&lt;b&gt;Jo&lt;/b&gt; &amp; &#39;Al&#39;" in drawn
+            assert ("Show as a table" in drawn) == (language == "en")

@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from timebank.reports.reciprocity import Suppressed, Table, is_shown
-from timebank.reports.reciprocity.model import Value
+from timebank.reports.reciprocity.model import Figure, Value
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,10 @@ COLUMN_WIDTH, COLUMN_HEIGHT = 640, 300
 COLUMN_BASE, COLUMN_TALLEST = 236, 200
 
 
-@dataclass(frozen=True)
-class ColumnBar:
+class ColumnBar(NamedTuple):
+    """One slot of a column chart (a tuple: a chart makes one for each month or quarter,
+    and a frozen dataclass took three times as long to make)."""
+
     when: date
     value: Value
     x: float
@@ -87,29 +90,28 @@ def columns(points: list[tuple[date, Value]]) -> ColumnChart:
     length: a long custom period names January of each year, or every n-th slot."""
     count = max(len(points), 1)
     slot = (COLUMN_WIDTH - 20) / count
-    shown = [abs(float(v)) for _, v in points if is_shown(v)]
-    most = max(shown, default=0) or 1
+    # Each value's size, or None where it is not shown.
+    sizes = [abs(float(v)) if is_shown(v) else None for _, v in points]
+    most = max((size for size in sizes if size is not None), default=0) or 1
     every = max(1, math.ceil(count / 12))
+    # The same for every slot: worked out once (a report draws eleven charts).
+    width = round(min(slot * 0.7, 36), 1)
+    few = count <= 12
     out = []
-    for index, (when, value) in enumerate(points):
-        height = (
-            round(abs(float(value)) / most * COLUMN_TALLEST, 1)
-            if is_shown(value) and value
-            else 0.0
-        )
-        width = round(min(slot * 0.7, 36), 1)
-        x = round(10 + index * slot + (slot - width) / 2, 1)
+    for index, ((when, value), size) in enumerate(zip(points, sizes, strict=True)):
+        height = round(size / most * COLUMN_TALLEST, 1) if size else 0.0
+        label = few or index % every == 0
         out.append(
             ColumnBar(
-                when=when,
-                value=value,
-                x=x,
-                width=width,
-                height=height,
-                y=round(COLUMN_BASE - height, 1),
-                label=count <= 12 or index % every == 0,
-                year=(index == 0 or when.month == 1) and (count <= 12 or index % every == 0),
-                hidden=isinstance(value, Suppressed),
+                when,
+                value,
+                round(10 + index * slot + (slot - width) / 2, 1),
+                width,
+                height,
+                round(COLUMN_BASE - height, 1),
+                label,
+                (index == 0 or when.month == 1) and label,
+                isinstance(value, Suppressed),
             )
         )
     return ColumnChart(
@@ -120,6 +122,14 @@ def columns(points: list[tuple[date, Value]]) -> ColumnChart:
         height=COLUMN_HEIGHT,
         hidden=hidden_count([v for _, v in points]),
     )
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A figure drawn month by month or quarter by quarter."""
+
+    figure: Figure
+    chart: ColumnChart
 
 
 # Flows (shared roles) --------------------------------------------------------------------

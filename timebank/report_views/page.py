@@ -5,33 +5,30 @@ Shared by the partners' pages, the coordinators' version and the PDF."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
-from flask_babel import format_currency
-
-from timebank.filters import format_date, month_abbr, month_year
+from timebank.filters import format_currency, format_date, month_abbr, month_year
 from timebank.quick_gettext import gettext as _
+from timebank.quick_gettext import page_words
 from timebank.report_views import charts, graph, words
-from timebank.report_views.column_parts import column_marks, column_rows
+from timebank.report_views.card_parts import bar_chart, figure_group
+from timebank.report_views.charts import Trend
+from timebank.report_views.column_parts import column_charts
+from timebank.report_views.flow_parts import flow_parts
+from timebank.report_views.people_rows import people_rows_drawer
 from timebank.report_views.picture import picture_parts
 from timebank.report_views.reading import broker_nodes
-from timebank.report_views.table_rows import table_body
+from timebank.report_views.table_rows import data_table, quarter_rows
 from timebank.reports.reciprocity import Graph, ReciprocityReport, Suppressed, Unit, is_shown
-from timebank.reports.reciprocity.model import Figure
 
 HEADLINE = ("hours", "exchanges", "hours_per_exchange", "registered", "active", "active_rate")
 # The measures drawn quarter by quarter (all of them are in the table).
 T = TypeVar("T")
 
 QUARTER_CHARTS = ("people", "reciprocity", "cycle_share", "density", "mean_partners")
-
-
-@dataclass(frozen=True)
-class Trend:
-    figure: Figure
-    chart: charts.ColumnChart
 
 
 def report_title(report: ReciprocityReport) -> str:
@@ -146,15 +143,38 @@ def _once_per_render(function: Callable[..., T]) -> Callable[..., T]:
 
 def helpers(report: ReciprocityReport) -> dict:
     t = report.threshold
+    # The body templates' words with the catalogue looked up once (they autoescape), and
+    # the values' and the report's words with the locale and catalogue looked up once.
+    page_words_here, show, tr = page_words(), words.shower(t), words.translator()
+    data_table_here = partial(data_table, tr=tr, show=show)
+    partner = report.audience == "partner"
     return {
+        "_": page_words_here,
         "month_label": _once_per_render(month_label),
         "quarter_label": _once_per_render(quarter_label),
-        "show": _once_per_render(lambda value, unit: words.show(value, unit, t)),
+        "show": show,
         "text": lambda value, unit: words.text(value, unit, t),
-        "column_marks": column_marks,
-        "column_rows": column_rows,
-        "table_body": table_body,
-        "tr": words.translate,
+        "column_charts": partial(column_charts, tr=tr, show=show, words=page_words_here),
+        "figure_group": partial(
+            figure_group,
+            partner=partner,
+            tr=tr,
+            show=show,
+            words=page_words_here,
+        ),
+        "flow_parts": flow_parts,
+        "bar_chart": partial(
+            bar_chart,
+            partner=partner,
+            tr=tr,
+            show=show,
+            words=page_words_here,
+            data_table=data_table_here,
+        ),
+        "people_rows": people_rows_drawer(),
+        "data_table_html": data_table_here,
+        "quarter_rows": quarter_rows,
+        "tr": tr,
         "row_label": words.row_label,
         "is_shown": is_shown,
         "is_suppressed": lambda value: isinstance(value, Suppressed),

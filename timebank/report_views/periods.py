@@ -9,11 +9,13 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import DateField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation, ValidationError
 
 from timebank.quick_gettext import lazy_gettext as _l
+from timebank.report_views.period_options import radio_buttons
 from timebank.reports.reciprocity import Period
 from timebank.reports.reciprocity.period import MAX_PERIOD_DAYS
 
@@ -112,6 +114,10 @@ class PeriodForm(FlaskForm):
             raise ValidationError(_("The last day must be the same as or after the first day."))
         if self.start.data and (field.data - self.start.data).days + 1 > MAX_PERIOD_DAYS:
             raise ValidationError(_("Choose a period of at most ten years."))
+
+    def radio_buttons(self) -> Markup:
+        """The period's radio buttons as the chooser draws them (period_options.py)."""
+        return radio_buttons(self.period)
 
     def chosen(self) -> Chosen:
         """The period asked for (call after ``validate``)."""
