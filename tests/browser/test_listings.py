@@ -74,9 +74,12 @@ def test_post_find_and_pause_an_offer(page, live_server, members, axe_check):
     axe_check(page)  # with results
 
     page.get_by_role("link", name="My offers and requests").click()
+    page.wait_for_url("**/members/listings/mine")
     axe_check(page)
     page.get_by_role("button", name="Pause “Weeding and mowing”").click()
-    assert "Paused (hidden from other members)" in page.locator(".listing-list").inner_text()
+    # The pause sends the form and comes back to the same list: wait for the new one
+    # (inner_text() read the old list while the page was still being sent back).
+    expect(page.locator(".listing-list")).to_contain_text("Paused (hidden from other members)")
     page.goto(live_server.url("/members/listings?q=mowing"))
     assert page.locator(".listing-list li").count() == 0
     assert "Nothing matches your search" in page.content()
