@@ -8,6 +8,8 @@ import json
 import urllib.error
 import urllib.request
 
+from playwright.sync_api import expect
+
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory
 from tests.web.support import make_member
@@ -62,7 +64,7 @@ def test_a_member_creates_uses_and_revokes_a_token(page, live_server, axe_check)
     page.goto(live_server.url("/auth/api-tokens"))
     assert secret not in page.content()
     page.get_by_role("button", name="Revoke Kiosk in the library").click()
-    assert page.get_by_text("is revoked").is_visible()
+    expect(page.get_by_text("is revoked")).to_be_visible()
     axe_check(page)
     assert _me(live_server.base_url, secret) == 401
 

@@ -5,6 +5,7 @@ passes axe-core and reflows at 320 px without sideways scrolling."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import TimeBankFactory
 from tests.web.apply_support import confirm_path
@@ -50,7 +51,9 @@ def test_the_apply_journey_and_profile(page, live_server, riverside, axe_check):
     page.goto(live_server.url("/auth/apply"))
     axe_check(page)
     page.get_by_role("link", name="Apply to join Riverside Time Bank").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Apply to join Riverside Time Bank"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Apply to join Riverside Time Bank", use_inner_text=True
+    )
     axe_check(page)
     assert not page.get_by_label("Include my exchanges in the reports").is_checked()
     assert not page.get_by_label("I am happy to be asked to take part in research").is_checked()

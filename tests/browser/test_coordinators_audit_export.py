@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import assert_focus_visible, sign_in
 from tests.factories import TimeBankFactory, bank_today
@@ -186,7 +187,7 @@ def test_the_person_search_works_without_the_script(new_page, live_server, river
     page.goto(live_server.url("/coordinators/audit"))
     page.fill("#actor_name", "a")  # Cora Coordinator, Ann Archer, Bob Baker: several
     page.locator("form.audit-filters button[type=submit]").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     page.get_by_role("link", name="Ann Archer").click()
     assert page.input_value("#actor_name") == "Ann Archer"
     assert page.locator("tbody tr").count() >= 1

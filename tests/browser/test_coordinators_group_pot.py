@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.browser.test_person_boxes import choose_person
 from tests.factories import OrganisationFactory, TimeBankFactory, bank_today
@@ -110,14 +111,14 @@ def test_recording_a_workshop_with_one_invalid_person_then_success(
     assert page.locator("#group-title").inner_text() == "In the group: 1 person"
     page.get_by_role("checkbox", name="Dan Example").check()
     page.get_by_role("button", name="Add the ticked people").click()
-    assert page.locator("#group-title").inner_text() == "In the group: 2 people"
+    expect(page.locator("#group-title")).to_have_text("In the group: 2 people", use_inner_text=True)
     page.get_by_label("Find people by name").fill("car")
     page.get_by_role("button", name="Find").click()
     # Ticking Carol waits for the search's page; then Alice is seen not to be on it.
     page.get_by_role("checkbox", name="Carol Example").check()
     assert page.get_by_role("checkbox", name="Alice Example").count() == 0
     page.get_by_role("button", name="Add the ticked people").click()
-    assert page.locator("#group-title").inner_text() == "In the group: 3 people"
+    expect(page.locator("#group-title")).to_have_text("In the group: 3 people", use_inner_text=True)
     assert page.get_by_label("What happened").input_value() == "Bike maintenance workshop"
     page.get_by_label("Hours for Bob Example").select_option("1")
     page.get_by_label("Minutes for Bob Example").select_option("30")
@@ -135,9 +136,11 @@ def test_recording_a_workshop_with_one_invalid_person_then_success(
 
     # Take Dan out and review again.
     page.get_by_role("button", name="Remove Dan Example").click()
-    assert page.locator("#group-title").inner_text() == "In the group: 2 people"
+    expect(page.locator("#group-title")).to_have_text("In the group: 2 people", use_inner_text=True)
     page.get_by_role("button", name="Review the group exchange").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Check the group exchange"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check the group exchange", use_inner_text=True
+    )
     assert page.locator("#group-total").inner_text() == "3 h 30 min"
     rows = page.locator("tbody tr")
     assert rows.nth(0).inner_text().split("\t") == [
@@ -181,19 +184,23 @@ def test_granting_from_the_pot(page, live_server, riverside, axe_check):
     choose_person(page, "#grant-counterpart_name", "alice", "Alice Example")
     page.locator("#grant-hours").select_option("6")
     page.get_by_role("button", name="Grant from the pot").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert "Give a reason" in page.locator("#grant-reason-error").inner_text()
     axe_check(page)
 
     page.get_by_label("Reason for the grant").fill("Recovering from an operation")
     page.get_by_role("button", name="Grant from the pot").click()
-    assert "The community pot holds 5 h" in page.locator("#grant-hours-error").inner_text()
+    expect(page.locator("#grant-hours-error")).to_contain_text(
+        "The community pot holds 5 h", use_inner_text=True
+    )
     axe_check(page)
     assert read(live_server, lambda s: get_pot_account(s, riverside["bank_id"]).balance) == 300
 
     page.locator("#grant-hours").select_option("2")
     page.get_by_role("button", name="Grant from the pot").click()
-    assert "Granted 2 h from the pot to Alice Example." in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text(
+        "Granted 2 h from the pot to Alice Example.", use_inner_text=True
+    )
     assert page.locator("#pot-balance").inner_text() == "3 h"
     assert "Recovering from an operation" in page.locator("tbody").inner_text()
     axe_check(page)
@@ -214,14 +221,20 @@ def test_organisation_pages_pass_axe(page, live_server, riverside, axe_check):
     page.goto(live_server.url("/coordinators/organisations"))
     axe_check(page)
     page.get_by_role("button", name="Add the organisation").click()
-    assert "Give the organisation a name." in page.locator(".error-summary").inner_text()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Give the organisation a name.", use_inner_text=True
+    )
     axe_check(page)
     page.get_by_label("Name of the organisation").fill("Food Bank Charity")
     page.get_by_role("button", name="Add the organisation").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Food Bank Charity"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Food Bank Charity", use_inner_text=True
+    )
     choose_person(page, "#membership_name", "bob", "Bob Example")
     page.get_by_role("button", name="Add to the staff").click()
-    assert "Bob Example can now act for Food Bank Charity." in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text(
+        "Bob Example can now act for Food Bank Charity.", use_inner_text=True
+    )
     axe_check(page)
     page.goto(live_server.url(f"/coordinators/organisations/{riverside['organisation_id']}"))
     assert "Community pot" in page.locator("main").inner_text()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tests.factories import TimeBankFactory
 from tests.two_step_support import give_code_in_browser, set_up_two_step
@@ -64,7 +65,9 @@ def test_approving_and_declining_applications(page, live_server, riverside, axe_
     axe_check(page)
 
     page.get_by_role("button", name="Approve Amir Ahmed").click()
-    assert page.get_by_role("status").filter(has_text="Amir Ahmed is now a member.").is_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Amir Ahmed is now a member.")
+    ).to_be_visible()
     assert status_of(live_server, "amir@example.org") == MembershipStatus.ACTIVE
 
     # Declining without a reason is refused, with the message at the field.
@@ -78,7 +81,7 @@ def test_approving_and_declining_applications(page, live_server, riverside, axe_
     axe_check(page)
     page.get_by_label("Reason").fill("We only serve Riverside ward; try Hillside Time Bank.")
     page.get_by_role("button", name="Decline the application").click()
-    assert page.get_by_text("The application from Bea Brook was declined.").is_visible()
+    expect(page.get_by_text("The application from Bea Brook was declined.")).to_be_visible()
     assert status_of(live_server, "bea@example.org") == MembershipStatus.DECLINED
 
     page.goto(live_server.url("/coordinators/members"))
@@ -90,17 +93,17 @@ def test_a_member_profile_with_notes(page, live_server, riverside, axe_check):
     sign_in(page, live_server)
     page.goto(live_server.url("/coordinators/members"))
     page.get_by_role("link", name="Alice Ashdown").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Alice Ashdown"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alice Ashdown", use_inner_text=True)
     page.get_by_label("New note").fill("Prefers a phone call to an email.")
     page.get_by_role("button", name="Save note").click()
-    assert page.get_by_text("Prefers a phone call to an email.").is_visible()
+    expect(page.get_by_text("Prefers a phone call to an email.")).to_be_visible()
     axe_check(page)
     page.get_by_label("Reason").fill("Did not turn up to three visits.")
     page.get_by_role("button", name="Suspend Alice Ashdown").click()
-    assert page.get_by_text("Alice Ashdown is suspended.").is_visible()
+    expect(page.get_by_text("Alice Ashdown is suspended.")).to_be_visible()
     axe_check(page)
     page.get_by_role("button", name="Reactivate Alice Ashdown").click()
-    assert page.get_by_text("Alice Ashdown is active again.").is_visible()
+    expect(page.get_by_text("Alice Ashdown is active again.")).to_be_visible()
 
 
 def test_inviting_by_link_and_joining_in_a_fresh_browser(
@@ -125,7 +128,7 @@ def test_inviting_by_link_and_joining_in_a_fresh_browser(
     visitor.get_by_label("Choose a password").fill("short")
     visitor.get_by_label("Type the password again").fill("short")
     visitor.get_by_role("button", name="Join Riverside Time Bank").click()
-    assert visitor.locator("#password-error").is_visible()
+    expect(visitor.locator("#password-error")).to_be_visible()
     axe_check(visitor)
     visitor.get_by_label("Choose a password").fill("a good long password")
     visitor.get_by_label("Type the password again").fill("a good long password")
@@ -154,21 +157,21 @@ def test_changing_the_floor_in_settings(page, live_server, riverside, axe_check)
     assert floor.input_value() == "10"
     floor.fill("lots")
     page.get_by_role("button", name="Save settings").click()
-    assert page.locator("#floor_hours-error").is_visible()
+    expect(page.locator("#floor_hours-error")).to_be_visible()
     assert page.locator("#floor_hours").get_attribute("aria-invalid") == "true"
     axe_check(page)
     page.get_by_label("Lowest balance allowed (hours below zero)").fill("5")
     page.get_by_role("button", name="Save settings").click()
-    assert page.get_by_text("The settings were saved.").is_visible()
+    expect(page.get_by_text("The settings were saved.")).to_be_visible()
     assert page.get_by_label("Lowest balance allowed (hours below zero)").input_value() == "5"
     with live_server.app.app_context():
         assert db.session.get(TimeBank, riverside).floor_minutes == -300
 
     page.get_by_label("Name of the new category").fill("Dog walking")
     page.get_by_role("button", name="Add category").click()
-    assert page.get_by_text("The category Dog walking was added.").is_visible()
+    expect(page.get_by_text("The category Dog walking was added.")).to_be_visible()
     page.get_by_role("button", name=re.compile(r"^Retire it\W+Dog walking$")).click()
-    assert page.get_by_text("Dog walking is retired.").is_visible()
+    expect(page.get_by_text("Dog walking is retired.")).to_be_visible()
     # The time zone: a region's places in a group, the bank's own chosen.
     zone = page.get_by_label("Time zone")
     assert zone.input_value() == "Europe/London"

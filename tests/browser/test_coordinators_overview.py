@@ -5,6 +5,7 @@ it fits a 375 px phone and uses the width of a 1,280 px screen."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory, bank_today
@@ -73,7 +74,7 @@ def test_a_coordinator_lands_on_the_overview_and_follows_it(
     assert width > 1100
 
     page.get_by_role("link", name="Review the approval queue").click()
-    assert "Weeding the front garden" in page.locator("tbody").inner_text()
+    expect(page.locator("tbody")).to_contain_text("Weeding the front garden", use_inner_text=True)
     page.go_back()
     page.get_by_role("link", name="Ellen Applicant").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Ellen Applicant")

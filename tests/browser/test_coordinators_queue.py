@@ -103,14 +103,16 @@ def test_queue_pages_pass_axe(page, live_server, queue, axe_check):
     axe_check(page)
     # With errors on the page.
     page.get_by_role("button", name="Reject this entry").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert page.get_by_label("Why is it not accepted?").get_attribute("aria-invalid") == "true"
     axe_check(page)
 
     page.goto(live_server.url("/coordinators/approvals"))
     page.get_by_label(f"Select entry {queue['weeding']}:").check()
     page.get_by_role("button", name="Approve selected").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Approve this entry?"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Approve this entry?", use_inner_text=True
+    )
     axe_check(page)
 
     page.goto(live_server.url("/coordinators/transfers"))
@@ -124,17 +126,17 @@ def test_approve_one_and_reject_one_with_a_reason(page, live_server, queue):
     open_queue(page, live_server)
     page.get_by_role("link", name=f"Review entry {queue['weeding']}").click()
     page.get_by_role("button", name="Approve and post").click()
-    assert "Approved and posted" in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text("Approved and posted", use_inner_text=True)
     assert status_of(live_server, queue["weeding"]) == TransferStatus.POSTED
     assert page.locator("tbody tr").count() == 3
 
     page.get_by_role("link", name=f"Review entry {queue['twice']}").click()
     page.get_by_role("button", name="Reject this entry").click()
-    assert "Give a reason" in page.locator(".error-summary").inner_text()
+    expect(page.locator(".error-summary")).to_contain_text("Give a reason", use_inner_text=True)
     assert status_of(live_server, queue["twice"]) == TransferStatus.PENDING
     page.get_by_label("Why is it not accepted?").fill("Recorded twice by mistake")
     page.get_by_role("button", name="Reject this entry").click()
-    assert "Not accepted" in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text("Not accepted", use_inner_text=True)
     assert status_of(live_server, queue["twice"]) == TransferStatus.REJECTED
     with live_server.app.app_context():
         messages = db.session.scalars(
@@ -148,12 +150,14 @@ def test_bulk_approve_after_a_review(page, live_server, queue):
     for key in ("weeding", "shopping", "reading"):
         page.get_by_label(f"Select entry {queue[key]}:").check()
     page.get_by_role("button", name="Approve selected").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Approve these 3 entries?"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Approve these 3 entries?", use_inner_text=True
+    )
     assert "3 h 15 min in 3 entries" in page.locator("tfoot").inner_text()
     assert status_of(live_server, queue["weeding"]) == TransferStatus.PENDING  # not yet
 
     page.get_by_role("button", name="Approve all 3").click()
-    assert "3 approved" in page.locator("main [role=status]").inner_text()
+    expect(page.locator("main [role=status]")).to_contain_text("3 approved", use_inner_text=True)
     assert status_of(live_server, queue["weeding"]) == TransferStatus.POSTED
     assert status_of(live_server, queue["shopping"]) == TransferStatus.POSTED
     # Approved, but waits for Carol to confirm.
@@ -179,7 +183,9 @@ def test_select_all_ticks_every_entry_on_the_page(page, live_server, queue, axe_
     select_all.check()
     axe_check(page)
     page.get_by_role("button", name="Approve selected").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Approve these 4 entries?"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Approve these 4 entries?", use_inner_text=True
+    )
     page.get_by_role("button", name="Approve all 4").click()
     result = page.locator("main table").inner_text()
     assert "Approved. Approved" not in result
@@ -196,11 +202,11 @@ def test_reverse_a_posted_exchange(page, live_server, queue, axe_check):
     page.goto(live_server.url("/coordinators/transfers"))
     page.get_by_role("link", name=f"Reverse entry {queue['painting']}").click()
     page.get_by_role("button", name="Reverse this entry").click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     axe_check(page)
     page.get_by_label("Why is it being reversed?").fill("Alice painted it herself")
     page.get_by_role("button", name="Reverse this entry").click()
-    assert "Reversed: entry" in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text("Reversed: entry", use_inner_text=True)
     assert f"Entry {queue['painting']} was reversed" in page.locator("h1").inner_text()
     assert "Alice painted it herself" in page.locator("main").inner_text()
     axe_check(page)

@@ -52,14 +52,16 @@ def test_post_find_and_pause_an_offer(page, live_server, members, axe_check):
     page.get_by_label("I can offer this").check()
     page.get_by_label("Title").fill("Xy")
     page.get_by_role("button", name="Post it").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.title().startswith("Error:")
     axe_check(page)  # form with errors
     page.get_by_label("Title").fill("Weeding and mowing")
     page.get_by_label("More about it (optional)").fill("Saturday mornings, I bring my tools.")
     page.get_by_label("Category (optional)").select_option(label="Gardening")
     page.get_by_role("button", name="Post it").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Weeding and mowing"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Weeding and mowing", use_inner_text=True
+    )
     axe_check(page)  # listing page (my own, with actions)
 
     page.goto(live_server.url("/members/listings"))
@@ -99,7 +101,7 @@ def test_edit_form_and_others_listing_pass_axe(page, live_server, with_listings,
     page.get_by_role("link", name="Change “A lift to the hospital”").click()
     page.get_by_label("Title").fill("")
     page.get_by_role("button", name="Save my changes").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     axe_check(page)
 
 

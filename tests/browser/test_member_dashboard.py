@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import CoordinatorFactory, OrganisationFactory, TimeBankFactory
@@ -89,7 +90,9 @@ def test_dashboard_with_figures_passes_axe(page, live_server, history, axe_check
 def test_network_passes_axe(page, live_server, history, axe_check):
     sign_in(page, live_server)
     page.get_by_role("link", name="My network").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "My network in Riverside Time Bank"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "My network in Riverside Time Bank", use_inner_text=True
+    )
     assert page.get_by_role("img", name="My network").is_visible()
     names = page.locator("tbody th").all_inner_texts()
     assert "Community pot" not in names and "Bob Brennan" in names

@@ -5,6 +5,7 @@ sees the conversation marked New and replies. axe-core finds nothing on the inbo
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_person_boxes import choose_person
 from tests.factories import TimeBankFactory
@@ -38,14 +39,14 @@ def fits(page, width: int) -> None:
 def test_alice_writes_and_bob_replies(page, new_page, live_server, riverside, axe_check):
     sign_in(page, live_server, "alice@example.org")
     page.get_by_role("link", name="Messages").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Messages"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Messages", use_inner_text=True)
     assert page.get_by_text("You have no messages yet").is_visible()
     axe_check(page)
 
     page.get_by_role("link", name="Write a new message").click()
     page.get_by_label("Your message").fill("Could you help in the garden?")
     page.get_by_role("button", name="Send message").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.get_by_label("Your message").input_value() == "Could you help in the garden?"
     assert page.locator("#recipient_name").get_attribute("aria-invalid") == "true"
     axe_check(page)
@@ -53,7 +54,7 @@ def test_alice_writes_and_bob_replies(page, new_page, live_server, riverside, ax
     choose_person(page, "#recipient_name", "bob", "Bob Brennan")
     page.get_by_label("Subject").fill("Garden on Saturday")
     page.get_by_role("button", name="Send message").click()
-    assert page.get_by_text("Your message was sent.").is_visible()
+    expect(page.get_by_text("Your message was sent.")).to_be_visible()
     assert page.get_by_role("heading", level=1).inner_text() == "Garden on Saturday"
     axe_check(page)
 
@@ -66,10 +67,10 @@ def test_alice_writes_and_bob_replies(page, new_page, live_server, riverside, ax
     assert "With Alice Ashdown" in thread.inner_text()
     axe_check(bob)
     bob.get_by_role("link", name="Garden on Saturday").click()
-    assert bob.get_by_text("Could you help in the garden?").is_visible()
+    expect(bob.get_by_text("Could you help in the garden?")).to_be_visible()
     bob.get_by_label("Your reply").fill("Yes, I can come at ten.")
     bob.get_by_role("button", name="Send reply").click()
-    assert bob.get_by_text("Your reply was sent.").is_visible()
+    expect(bob.get_by_text("Your reply was sent.")).to_be_visible()
     assert bob.get_by_text("Yes, I can come at ten.").is_visible()
     assert bob.get_by_role("link", name="Messages", exact=True).is_visible()
 
@@ -89,7 +90,7 @@ def test_pages_fit_320_px(new_page, live_server, riverside, axe_check, path):
         page.get_by_label("Subject").fill("A rather long subject " * 8)
         page.get_by_label("Your message").fill("Averyveryverylongwordwithoutanyspaces" * 3)
         page.get_by_role("button", name="Send message").click()
-        assert page.get_by_text("Your message was sent.").is_visible()
+        expect(page.get_by_text("Your message was sent.")).to_be_visible()
         fits(page, 320)
         axe_check(page)
         page.goto(live_server.url("/members/messages"))  # the inbox with a thread
@@ -97,6 +98,6 @@ def test_pages_fit_320_px(new_page, live_server, riverside, axe_check, path):
         page.goto(live_server.url(path))
         if path.endswith("new"):
             page.get_by_role("button", name="Send message").click()
-            assert page.get_by_role("heading", name="There is a problem").is_visible()
+            expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     fits(page, 320)
     axe_check(page)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import MembershipFactory, PersonFactory, TimeBankFactory, bank_today
 from tests.two_step_support import give_code_in_browser, set_up_two_step
@@ -123,7 +124,9 @@ def test_chooser_passes_axe(page, live_server, two_banks, axe_check):
     axe_check(page)
     page.get_by_label("Hillside Time Bank").check()
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "My time in Hillside Time Bank"
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "My time in Hillside Time Bank", use_inner_text=True
+    )
     axe_check(page)
 
 

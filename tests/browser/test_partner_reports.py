@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT
 from tests.browser.test_coordinators_every_page import demo_server  # noqa: F401 - a fixture
@@ -175,7 +176,9 @@ def test_a_partner_chooses_a_period_and_is_told_at_the_field(page, demo_server):
     page.get_by_label("To").fill(wrong_end.isoformat())
     with page.expect_navigation():
         page.get_by_role("button", name="Show this period").click()
-    assert "same as or after the first day" in page.locator("#end-error").inner_text()
+    expect(page.locator("#end-error")).to_contain_text(
+        "same as or after the first day", use_inner_text=True
+    )
     assert page.locator("#end").get_attribute("aria-invalid") == "true"
     page.get_by_label("To").fill(end.isoformat())
     with page.expect_navigation():

@@ -7,6 +7,7 @@ works in two steps."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import OrganisationFactory, TimeBankFactory
@@ -128,7 +129,9 @@ def test_an_exchange_logged_with_the_combobox_in_welsh(new_page, live_server, ri
     page.keyboard.press("Enter")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").first.click()
-    assert "Bob Baker" in page.locator("main").inner_text()  # the review step
+    expect(page.locator("main")).to_contain_text(
+        "Bob Baker", use_inner_text=True
+    )  # the review step
     axe_check(page)
 
 
@@ -142,11 +145,13 @@ def test_without_javascript_a_name_is_chosen_in_a_second_step(
     page.fill("#grant-reason", "Thank you")
     with page.expect_navigation():
         page.get_by_role("button", name="Grant from the pot").click()
-    assert "Choose one of the names below." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(
+        "Choose one of the names below.", use_inner_text=True
+    )
     page.get_by_label("Ann Archer").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Grant from the pot").click()
-    assert "to Ann Archer" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("to Ann Archer", use_inner_text=True)
     # (axe-core needs the script: the same step, reached with it, passes at 320 px.)
     page = new_page(viewport={"width": 320, "height": 640})
     sign_in(page, live_server, email="cora@example.org")
@@ -155,5 +160,5 @@ def test_without_javascript_a_name_is_chosen_in_a_second_step(
     page.fill("#grant-reason", "Thank you")
     with page.expect_navigation():
         page.get_by_role("button", name="Grant from the pot").click()
-    assert page.get_by_label("Bob Baker").is_visible()
+    expect(page.get_by_label("Bob Baker")).to_be_visible()
     axe_check(page)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_pages import sign_in
 from tests.factories import TimeBankFactory
@@ -128,7 +129,7 @@ def test_where_you_are_signed_in_at_320px_in_english_and_welsh(
 
     with page.expect_navigation():
         sessions.get_by_role("button", name="End the session on Firefox on Android").click()
-    assert "That session has ended" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("That session has ended", use_inner_text=True)
     assert sessions.locator("li strong").all_inner_texts() == ["Chrome on Linux"]
     phone.goto(live_server.url("/members/"))
     assert "/auth/sign-in" in phone.url
@@ -152,17 +153,19 @@ def test_changing_the_email_address_at_320px(new_page, live_server, riverside, a
     page.goto(live_server.url("/auth/security"))
     with page.expect_navigation():
         page.get_by_role("link", name="Change your email address").click()
-    assert page.locator("h1").inner_text() == "Change your email address"
+    expect(page.locator("h1")).to_have_text("Change your email address", use_inner_text=True)
     page.fill("#new_email", "not an address")
     with page.expect_navigation():
         page.get_by_role("button", name="Send the link").click()
-    assert "Enter an email address like name@example.org." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text(
+        "Enter an email address like name@example.org.", use_inner_text=True
+    )
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     axe_check(page)
     page.fill("#new_email", "ann.new@example.org")
     with page.expect_navigation():
         page.get_by_role("button", name="Send the link").click()
-    assert page.locator("h1").inner_text() == "Check your new email address"
+    expect(page.locator("h1")).to_have_text("Check your new email address", use_inner_text=True)
     axe_check(page)
     _shot(page, "email-change-sent-320")
 
@@ -175,18 +178,18 @@ def test_changing_ones_name_at_320px_in_english_and_welsh(
     page.goto(live_server.url("/auth/security"))
     with page.expect_navigation():
         page.get_by_role("link", name="Change your name").click()
-    assert page.locator("h1").inner_text() == "Change your name"
+    expect(page.locator("h1")).to_have_text("Change your name", use_inner_text=True)
     assert page.input_value("#display_name") == "Ann Archer"
     page.fill("#display_name", "   ")
     with page.expect_navigation():
         page.get_by_role("button", name="Save your name").click()
-    assert "Enter your name." in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("Enter your name.", use_inner_text=True)
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     axe_check(page)
     page.fill("#display_name", "Ann Wright")
     with page.expect_navigation():
         page.get_by_role("button", name="Save your name").click()
-    assert page.locator("h1").inner_text() == "Your sign-in and security"
+    expect(page.locator("h1")).to_have_text("Your sign-in and security", use_inner_text=True)
     assert "Your name is now Ann Wright." in page.locator("main").inner_text()
     assert "The other members see you as Ann Wright." in page.locator("main").inner_text()
     axe_check(page)
