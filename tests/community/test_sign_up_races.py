@@ -34,14 +34,21 @@ def _people_with(session, email: str) -> int:
 
 def _waiting_on_a_lock(session, blocker: int) -> int:
     """How many sessions wait on a lock held by ``blocker`` (a backend pid): only this
-    test's, whatever other tests in other schemas of the database are doing."""
-    return session.scalar(
+    test's, whatever other tests in other schemas of the database are doing.
+
+    Each look ends its transaction: PostgreSQL reads pg_stat_activity once per
+    transaction, so a watcher that kept one open would see the backends of its first
+    look for ever. (On a loaded machine the first look could come before the second
+    sign-up had connected, and the test waited ten seconds for nothing.)"""
+    waiting = session.scalar(
         sa.text(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE wait_event_type = 'Lock' AND :blocker = ANY(pg_blocking_pids(pid))"
         ),
         {"blocker": blocker},
     )
+    session.rollback()
+    return waiting
 
 
 def test_the_second_of_two_simultaneous_sign_ups_is_told_the_address_is_taken(session):
