@@ -130,7 +130,7 @@ def hours_in_this_language() -> Callable[[int], str]:
     hundreds of amounts drawn in one go (the network view's ties): each lookup goes
     through Flask's context-local proxies. Use it within the one request only."""
     locale, catalogue = _locale(), translations()
-    return lambda minutes: _hours(int(minutes), locale, catalogue)
+    return lambda minutes: hours_in(minutes, locale, catalogue)
 
 
 # Names and descriptions the ledger writes itself, in English (it imports no Flask):

@@ -1,51 +1,34 @@
-"""The network picture's JSON block written directly (report_views/picture_json.py) is
-what ``htmlsafe_json_dumps`` of ``graph.elements`` with Flask's JSON gave, byte for
-byte: names with HTML's characters, quotes and non-ASCII letters, brokers, credits,
-whole and fractional weights, a partner's picture without labels, an empty one."""
+"""The network picture's data block on the page: Cytoscape's elements as JSON that
+cannot end the script block or break out of it, whatever the names hold (HTML's
+characters, quotes, non-ASCII letters), with names only in a coordinator's picture."""
 
 from __future__ import annotations
 
-from flask import current_app
-from jinja2.utils import htmlsafe_json_dumps
+import json
 
-from timebank.report_views import graph
-from timebank.report_views.picture_json import elements_json
+from timebank.report_views.picture import picture_parts
 from timebank.reports.reciprocity.model import Edge, Graph, Node, NodeKind
 
-
-def _old(picture: Graph, brokers: dict[str, float] | None) -> str:
-    env = current_app.jinja_env
-    return htmlsafe_json_dumps(
-        graph.elements(picture, brokers),
-        dumps=env.policies["json.dumps_function"],
-        **env.policies["json.dumps_kwargs"],
-    )
+NODES = (
+    Node("a1", NodeKind.PARTICIPANT, 'Ann <b>O\'Brien</b> & "Co" </script>'),
+    Node("a2", NodeKind.PROFESSIONAL, "Siân Ŵyn 🌱 \\ back\nslash"),
+    Node("pot", NodeKind.POT, None),
+)
+EDGES = (Edge("a1", "a2", 2.5, 150, True, True), Edge("pot", "a1", 0.5, 30, False, False))
 
 
-def test_the_json_is_what_tojson_gave(app):
-    nodes = (
-        Node("a1", NodeKind.PARTICIPANT, 'Ann <b>O\'Brien</b> & "Co" </script>'),
-        Node("a2", NodeKind.PROFESSIONAL, "Siân Ŵyn 🌱 \\ back\nslash"),
-        Node("a3", NodeKind.ORGANISATION, None),
-        Node("a4", NodeKind.MEMBER, ""),
-        Node("pot", NodeKind.POT, None),
-    )
-    edges = (
-        Edge("a1", "a2", 2.5, 150, True, True),
-        Edge("a2", "a1", 3, 180, True, True),
-        Edge("pot", "a3", 0.1 + 0.2, 18, False, False),
-        Edge("a4", "pot", 1e-7, 0, False, False),
-        Edge("a3", "a4", 12345678.875, None, False, True),
-    )
-    brokers = {"a1": 0.123456789, "a3": 1, "nobody": 0.5}
+def test_the_data_block_is_json_that_cannot_leave_its_script(app):
     with app.test_request_context("/"):
-        for pseudonymised in (False, True):
-            for complete in (True, False):
-                picture = Graph(nodes, edges, pseudonymised, complete)
-                for chosen in (brokers, {}, None):
-                    assert elements_json(picture, chosen) == _old(picture, chosen)
-        empty = Graph((), (), True)
-        assert elements_json(empty) == _old(empty, None)
-        drawn = elements_json(Graph(nodes, edges, False))
-        assert "</script>" not in drawn
-        assert "\\u003cb\\u003eO\\u0027Brien" in drawn
+        drawn = picture_parts(Graph(NODES, EDGES, False), {"a1": 0.123456789}).elements_json
+        hidden = picture_parts(Graph(NODES, EDGES, True), {}).elements_json
+    assert "</script>" not in drawn and "<b>" not in drawn and "'" not in drawn
+    assert "\\u003cb\\u003eO\\u0027Brien" in drawn
+    data = json.loads(drawn)
+    assert [n["data"].get("label") for n in data["nodes"]] == [
+        NODES[0].label,
+        NODES[1].label,
+        None,
+    ]
+    assert data["nodes"][0]["data"]["broker"] == 0.1235
+    assert [e["data"]["weight"] for e in data["edges"]] == [2.5, 0.5]
+    assert all("label" not in n["data"] for n in json.loads(hidden)["nodes"])

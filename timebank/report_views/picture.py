@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
 from timebank.filters import hours_in_this_language
 from timebank.quick_gettext import gettext as _
 from timebank.report_views import graph
-from timebank.report_views.picture_json import elements_json
 from timebank.reports.reciprocity import Graph
 from timebank.reports.reciprocity.model import NodeKind
 
@@ -125,10 +126,16 @@ def ties_table(picture: Graph, hours: Callable[[int], str]) -> Markup:
 
 
 def picture_parts(picture: Graph, brokers: dict[str, float]) -> PictureParts:
+    env = current_app.jinja_env
+    elements_json = htmlsafe_json_dumps(
+        graph.elements(picture, brokers),
+        dumps=env.policies["json.dumps_function"],
+        **env.policies["json.dumps_kwargs"],
+    )
     ties = ties_table(picture, hours_in_this_language())
     present = {str(node.kind) for node in picture.nodes}
     return PictureParts(
-        elements_json=elements_json(picture, brokers),
+        elements_json=elements_json,
         ties=ties,
         kinds=tuple(kind for kind in KINDS if kind in present),
         credits=any(not edge.time for edge in picture.edges),
